@@ -1,0 +1,3 @@
+from tsunagaru.cli import main
+
+raise SystemExit(main())

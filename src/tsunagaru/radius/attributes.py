@@ -1,0 +1,227 @@
+"""Attributes with meaning: decode a packet's raw attributes through a dictionary, and encode by name.
+
+Vendor-Specific (26, RFC 2865 5.26, format 1,1), RFC 6929 Extended (241-244), Long-Extended (245-246,
+fragments joined on the M flag), TLVs and Extended-Vendor-Specific are handled here. What the
+dictionary does not know keeps its raw bytes under a generated name (``Attr-26.99999.1``) so that
+nothing is lost; the wire packet itself is never rewritten by decoding.
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from tsunagaru.radius import hiding
+from tsunagaru.radius.dictionary import AttributeDef, Dictionary
+from tsunagaru.radius.errors import MalformedPacket
+from tsunagaru.radius.packet import MAX_ATTR_VALUE, VENDOR_SPECIFIC, Packet, iter_tlv, split_value
+from tsunagaru.radius.values import DataType, decode_value, encode_value
+
+EXTENDED = range(241, 245)
+LONG_EXTENDED = range(245, 247)
+EVS = 26  # Extended-Vendor-Specific inside an extended space
+MORE = 0x80  # Long-Extended "M" flag
+
+
+@dataclass(frozen=True, slots=True)
+class Attr:
+    """One decoded attribute. ``value`` is raw bytes when unknown, hidden, or malformed (see ``error``)."""
+
+    name: str
+    vendor: int
+    path: tuple[int, ...]
+    value: Any
+    tag: int | None = None
+    error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Secrets:
+    """What reveals hidden attributes: the shared secret and the Request Authenticator of the request."""
+
+    secret: bytes
+    request_authenticator: bytes
+
+
+def _unknown_name(vendor: int, path: tuple[int, ...]) -> str:
+    parts = [str(path[0])]
+    if vendor:
+        parts = ["26", str(vendor), *map(str, path)]
+    else:
+        parts = [str(p) for p in path]
+    return "Attr-" + ".".join(parts)
+
+
+def decode_packet(packet: Packet, d: Dictionary, secrets: Secrets | None = None) -> list[Attr]:
+    """Decode every attribute of ``packet``; never raises for attribute contents (they stay raw)."""
+    out: list[Attr] = []
+    attrs = packet.attributes
+    i = 0
+    while i < len(attrs):
+        t, v = attrs[i]
+        i += 1
+        if t in LONG_EXTENDED and len(v) >= 2:
+            while v[1] & MORE and i < len(attrs) and attrs[i][0] == t and len(attrs[i][1]) >= 2 \
+                    and attrs[i][1][0] == v[0]:
+                v = v[:1] + bytes((attrs[i][1][1],)) + v[2:] + attrs[i][1][2:]
+                i += 1
+        out.extend(_decode_top(t, v, d, secrets))
+    return out
+
+
+def _decode_top(t: int, v: bytes, d: Dictionary, secrets: Secrets | None) -> Iterator[Attr]:
+    try:
+        if t == VENDOR_SPECIFIC:
+            yield from _decode_vsa(v, d, secrets, prefix=())
+        elif t in EXTENDED or t in LONG_EXTENDED:
+            if len(v) < (1 if t in EXTENDED else 2):
+                raise MalformedPacket(f"extended attribute {t} is too short")
+            ext, body = v[0], (v[1:] if t in EXTENDED else v[2:])
+            if ext == EVS:
+                yield from _decode_vsa(body, d, secrets, prefix=(t, EVS), evs=True)
+            else:
+                yield from _decode_leaf(0, (t, ext), body, d, secrets)
+        else:
+            yield from _decode_leaf(0, (t,), v, d, secrets)
+    except MalformedPacket as exc:
+        yield Attr(_unknown_name(0, (t,)), 0, (t,), v, error=exc.reason)
+
+
+def _decode_vsa(
+    v: bytes, d: Dictionary, secrets: Secrets | None, prefix: tuple[int, ...], evs: bool = False
+) -> Iterator[Attr]:
+    if len(v) < 4:
+        raise MalformedPacket("Vendor-Specific shorter than its vendor id")
+    vendor = struct.unpack_from("!I", v)[0]
+    body = v[4:]
+    if evs:  # RFC 6929 2.4: vendor id then one EVS type octet, then the value
+        if not body:
+            raise MalformedPacket("Extended-Vendor-Specific without a type")
+        yield from _decode_leaf(vendor, (*prefix, body[0]), body[1:], d, secrets)
+        return
+    if vendor not in d.vendors:
+        yield Attr(f"Attr-26.{vendor}", vendor, (), body)
+        return
+    subs = list(iter_tlv(body, what=f"vendor {vendor} sub-attribute"))
+    for sub_type, sub_value in subs:
+        yield from _decode_leaf(vendor, (sub_type,), sub_value, d, secrets)
+
+
+def _decode_leaf(
+    vendor: int, path: tuple[int, ...], data: bytes, d: Dictionary, secrets: Secrets | None
+) -> Iterator[Attr]:
+    adef = d.get(vendor, path)
+    if adef is None:
+        yield Attr(_unknown_name(vendor, path), vendor, path, data)
+        return
+    if adef.type == DataType.TLV:
+        for sub_type, sub_value in iter_tlv(data, what=f"{adef.name} TLV"):
+            yield from _decode_leaf(vendor, (*path, sub_type), sub_value, d, secrets)
+        return
+    tag: int | None = None
+    if adef.has_tag and data and (data[0] <= 0x1F or adef.encrypt == 2):
+        tag, data = data[0], data[1:]
+        if adef.type == DataType.INTEGER:  # RFC 2868 3.1: tag replaces the high octet
+            data = b"\x00" + data
+    if adef.encrypt:
+        if secrets is None:
+            yield Attr(adef.name, vendor, path, data, tag, error="hidden (no secret given)")
+            return
+        data = _reveal(adef, data, secrets)
+    try:
+        value = decode_value(adef.type, data)
+    except MalformedPacket as exc:
+        yield Attr(adef.name, vendor, path, data, tag, error=exc.reason)
+        return
+    if adef.names and isinstance(value, int):
+        value = adef.names.get(value, value)
+    yield Attr(adef.name, vendor, path, value, tag)
+
+
+def _reveal(adef: AttributeDef, data: bytes, secrets: Secrets) -> bytes:
+    if adef.encrypt == 1:
+        return hiding.reveal_user_password(data, secrets.secret, secrets.request_authenticator)
+    if adef.encrypt == 2:
+        return hiding.salt_decrypt(data, secrets.secret, secrets.request_authenticator)
+    return data
+
+
+# -- encoding ------------------------------------------------------------------------------------------
+
+
+def encode(
+    d: Dictionary, name: str, value: Any, *, tag: int | None = None, secrets: Secrets | None = None
+) -> list[tuple[int, bytes]]:
+    """Raw top-level attribute(s) for ``name = value``; long values of concat/long-extended types split."""
+    adef = d[name]
+    if isinstance(value, str) and value in adef.values:
+        value = adef.values[value]
+    data = encode_value(adef.type, value)
+    if adef.encrypt:
+        if secrets is None:
+            raise ValueError(f"{adef.name} is hidden on the wire: a secret and authenticator are needed")
+        data = _hide(adef, data, secrets)
+    if adef.has_tag:
+        if adef.type == DataType.INTEGER:  # RFC 2868 3.1: the tag replaces the high octet
+            data = bytes((tag or 0,)) + data[1:]
+        elif tag or adef.encrypt == 2:  # Tunnel-Password always carries its tag octet
+            data = bytes((tag or 0,)) + data
+    return _wrap(adef, data)
+
+
+def _hide(adef: AttributeDef, data: bytes, secrets: Secrets) -> bytes:
+    if adef.encrypt == 1:
+        return hiding.hide_user_password(data, secrets.secret, secrets.request_authenticator)
+    return hiding.salt_encrypt(data, secrets.secret, secrets.request_authenticator)
+
+
+def _wrap(adef: AttributeDef, data: bytes) -> list[tuple[int, bytes]]:
+    path, vendor = adef.path, adef.vendor
+    top = path[0] if not vendor or (len(path) > 1 and path[0] in (*EXTENDED, *LONG_EXTENDED)) else None
+    if vendor and top is None:  # classic VSA, one sub-attribute per Vendor-Specific
+        body = _tlv_nest(path, data)
+        return [(VENDOR_SPECIFIC, struct.pack("!I", vendor) + body)]
+    assert top is not None
+    if top in EXTENDED or top in LONG_EXTENDED:
+        if vendor:  # (241, 26, evs-type, ...)
+            inner = bytes((EVS,)) + struct.pack("!I", vendor) + bytes((path[2],)) + _tlv_nest(path[3:], data, raw=True)
+        else:
+            inner = bytes((path[1],)) + _tlv_nest(path[2:], data, raw=True)
+        if top in LONG_EXTENDED:
+            return _long_fragments(top, inner)
+        return [(top, inner)]
+    if len(path) > 1:  # RFC 6929 TLV under a standard attribute
+        return [(top, _tlv_nest(path[1:], data))]
+    if len(data) > MAX_ATTR_VALUE and adef.concat:
+        return split_value(top, data)
+    return [(top, data)]
+
+
+def _tlv_nest(path: tuple[int, ...], data: bytes, raw: bool = False) -> bytes:
+    """Wrap ``data`` in nested TLV headers for each number of ``path`` (innermost last)."""
+    if raw and not path:
+        return data
+    for t in reversed(path):
+        if len(data) + 2 > 255:
+            raise ValueError("TLV value too long")
+        data = bytes((t, len(data) + 2)) + data
+    return data
+
+
+def _long_fragments(top: int, inner: bytes) -> list[tuple[int, bytes]]:
+    ext, body = inner[0], inner[1:]
+    chunk = MAX_ATTR_VALUE - 2
+    pieces = [body[i : i + chunk] for i in range(0, len(body), chunk)] or [b""]
+    return [
+        (top, bytes((ext, MORE if n < len(pieces) - 1 else 0)) + piece) for n, piece in enumerate(pieces)
+    ]
+
+
+def get_value(packet: Packet, d: Dictionary, name: str, secrets: Secrets | None = None) -> Any:
+    """Decoded value of the first attribute called ``name``, or None."""
+    for attr in decode_packet(packet, d, secrets):
+        if attr.name == name or attr.name.lower() == name.lower():
+            return attr.value
+    return None

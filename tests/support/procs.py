@@ -1,0 +1,99 @@
+"""Start real peers for tests, wait for them, and stop them by pid (never by name)."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import time
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+import pytest
+
+
+def free_port(kind: int = socket.SOCK_DGRAM, host: str = "127.0.0.1") -> int:
+    """A port free for both UDP and TCP on ``host`` right now (the kernel picks it)."""
+    for _ in range(50):
+        with socket.socket(socket.AF_INET, kind) as s:
+            s.bind((host, 0))
+            port = int(s.getsockname()[1])
+        other = socket.SOCK_STREAM if kind == socket.SOCK_DGRAM else socket.SOCK_DGRAM
+        with socket.socket(socket.AF_INET, other) as s2:
+            try:
+                s2.bind((host, port))
+            except OSError:
+                continue
+        return port
+    raise RuntimeError("no free port")
+
+
+def need(*programs: str) -> None:
+    """Skip the test with a clear reason when a peer program is not installed (make test installs them)."""
+    for prog in programs:
+        if shutil.which(prog) is None and not Path(prog).exists():
+            pytest.skip(f"{prog} is not installed (make test installs it)")
+
+
+def wait_tcp(port: int, host: str = "127.0.0.1", timeout: float = 15.0, proc: subprocess.Popen[bytes] | None = None) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError(f"process exited with {proc.returncode} before listening on {port}")
+        with contextlib.suppress(OSError), socket.create_connection((host, port), timeout=0.5):
+            return
+        time.sleep(0.05)
+    raise TimeoutError(f"nothing listened on {host}:{port} within {timeout}s")
+
+
+def wait_udp(port: int, timeout: float = 15.0, proc: subprocess.Popen[bytes] | None = None) -> None:
+    """Wait until a UDP socket is bound on ``port`` (read from /proc/net/udp*)."""
+    deadline = time.monotonic() + timeout
+    needle = f":{port:04X} "
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError(f"process exited with {proc.returncode} before binding {port}")
+        for table in ("/proc/net/udp", "/proc/net/udp6"):
+            with contextlib.suppress(OSError), open(table) as f:
+                if any(needle in line.split("\n")[0][:40] for line in f):
+                    return
+        time.sleep(0.05)
+    raise TimeoutError(f"nothing bound UDP port {port} within {timeout}s")
+
+
+def wait_log(path: Path, text: str, timeout: float = 15.0, proc: subprocess.Popen[bytes] | None = None) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if path.exists() and text in path.read_text(errors="replace"):
+            return
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError(f"process exited with {proc.returncode}; log: {path.read_text(errors='replace')[-2000:]}")
+        time.sleep(0.05)
+    raise TimeoutError(f"{text!r} did not appear in {path} within {timeout}s")
+
+
+def stop(proc: subprocess.Popen[bytes], timeout: float = 5.0) -> None:
+    """TERM the process by pid, then KILL it if it lingers; always reaps it."""
+    if proc.poll() is None:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(proc.pid, signal.SIGKILL)
+            proc.wait(timeout)
+
+
+@contextlib.contextmanager
+def running(argv: Sequence[str], log: Path, **kwargs: object) -> Iterator[subprocess.Popen[bytes]]:
+    """Run ``argv`` with output to ``log`` for the duration of the block, then stop it by pid."""
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(list(argv), stdout=out, stderr=subprocess.STDOUT, **kwargs)  # type: ignore[call-overload]
+    try:
+        yield proc
+    finally:
+        stop(proc)
