@@ -1,0 +1,143 @@
+"""Admission of a request from an access point, before any routing (sans-IO, time passed in).
+
+Order: authenticators and BlastRADIUS policy -> duplicate detection (RFC 5080 2.2.2: same client,
+port, identifier and authenticator get the cached reply again) -> rate limit -> outer identity.
+A failure here either drops the datagram (forged or duplicate-in-progress) or rejects with a reason.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from dataclasses import dataclass, field
+
+from tsunagaru.anp.clients import Client
+from tsunagaru.anp.nai import Nai, NaiError, parse_nai
+from tsunagaru.anp.reasons import RejectReason
+from tsunagaru.radius import AuthenticatorMismatch, Code, MalformedPacket, Packet, verify_request
+from tsunagaru.radius.packet import PROXY_STATE, USER_NAME
+
+MAX_PROXY_STATE = 4  # more than a handful of Proxy-State attributes is abuse (BlastRADIUS limits)
+MAX_PROXY_STATE_LEN = 64
+
+
+@dataclass(frozen=True, slots=True)
+class Drop:
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Resend:
+    reply: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class Refuse:
+    """Answer with an Access-Reject carrying ``reason`` (Access-Request only; others are dropped)."""
+
+    reason: RejectReason
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class Admitted:
+    nai: Nai | None  # None for Status-Server and accounting without a User-Name
+
+
+Admission = Drop | Resend | Refuse | Admitted
+
+DupKey = tuple[str, int, int, bytes]
+
+
+@dataclass(slots=True)
+class DuplicateCache:
+    """Requests seen recently: None while in progress, the reply bytes once answered."""
+
+    lifetime: float = 30.0
+    max_entries: int = 65536
+    _entries: OrderedDict[DupKey, tuple[float, bytes | None]] = field(default_factory=OrderedDict)
+
+    def check(self, key: DupKey, now: float) -> Drop | Resend | None:
+        self._expire(now)
+        hit = self._entries.get(key)
+        if hit is None:
+            self._entries[key] = (now, None)
+            if len(self._entries) > self.max_entries:
+                self._entries.popitem(last=False)
+            return None
+        return Resend(hit[1]) if hit[1] is not None else Drop("duplicate of a request in progress")
+
+    def answered(self, key: DupKey, reply: bytes, now: float) -> None:
+        if key in self._entries:
+            self._entries[key] = (now, reply)
+
+    def forget(self, key: DupKey) -> None:
+        self._entries.pop(key, None)
+
+    def _expire(self, now: float) -> None:
+        while self._entries:
+            key, (seen, _) = next(iter(self._entries.items()))
+            if now - seen < self.lifetime:
+                break
+            del self._entries[key]
+
+
+@dataclass(slots=True)
+class TokenBucket:
+    rate: float
+    burst: float
+    tokens: float = -1.0
+    stamp: float = 0.0
+
+    def take(self, now: float) -> bool:
+        if self.tokens < 0:
+            self.tokens, self.stamp = self.burst, now
+        self.tokens = min(self.burst, self.tokens + (now - self.stamp) * self.rate)
+        self.stamp = now
+        if self.tokens >= 1.0:
+            self.tokens -= 1.0
+            return True
+        return False
+
+
+@dataclass(slots=True)
+class Admitter:
+    duplicates: DuplicateCache = field(default_factory=DuplicateCache)
+    buckets: dict[str, TokenBucket] = field(default_factory=dict)
+
+    def admit(self, packet: Packet, client: Client, port: int, now: float) -> Admission:
+        if packet.code not in (Code.ACCESS_REQUEST, Code.ACCOUNTING_REQUEST, Code.STATUS_SERVER):
+            return Drop(f"code {packet.code} is not accepted from access points")
+        try:
+            verify_request(packet, client.secret, require_message_authenticator=self._needs_ma(packet, client))
+        except (AuthenticatorMismatch, MalformedPacket) as exc:
+            return Drop(f"authentication of the request failed: {exc}")
+        dup = self.duplicates.check((client.name, port, packet.identifier, packet.authenticator), now)
+        if dup is not None:
+            return dup
+        bucket = self.buckets.setdefault(client.name, TokenBucket(client.rate_per_second, client.burst))
+        if not bucket.take(now):
+            return Drop("rate limit exceeded")
+        return self._identity(packet)
+
+    @staticmethod
+    def _needs_ma(packet: Packet, client: Client) -> bool:
+        if packet.code == Code.STATUS_SERVER:
+            return True  # RFC 5997 3: Status-Server always carries it
+        return packet.code == Code.ACCESS_REQUEST and client.require_message_authenticator
+
+    @staticmethod
+    def _identity(packet: Packet) -> Admission:
+        proxy_states = packet.get_all(PROXY_STATE)
+        if len(proxy_states) > MAX_PROXY_STATE or any(len(p) > MAX_PROXY_STATE_LEN for p in proxy_states):
+            return Refuse(RejectReason.BAD_REQUEST, "too many or too long Proxy-State attributes")
+        if packet.code == Code.STATUS_SERVER:
+            return Admitted(None)
+        user_name = packet.get(USER_NAME)
+        if user_name is None:
+            if packet.code == Code.ACCOUNTING_REQUEST:
+                return Admitted(None)
+            return Refuse(RejectReason.INVALID_IDENTITY, "no User-Name")
+        try:
+            return Admitted(parse_nai(user_name))
+        except NaiError as exc:
+            return Refuse(RejectReason.INVALID_IDENTITY, exc.reason)

@@ -1,0 +1,51 @@
+"""The registry of RADIUS clients (access points, controllers): source address or CIDR -> secret.
+
+Most specific network wins. Each client carries its BlastRADIUS policy: Message-Authenticator is
+required unless an operator turned it off for that client, which the loader logs as a warning.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+@dataclass(frozen=True, slots=True)
+class Client:
+    name: str
+    network: Network
+    secret: bytes = field(repr=False)
+    require_message_authenticator: bool = True
+    nas_identifier: re.Pattern[str] | None = None
+    rate_per_second: float = 200.0
+    burst: int = 400
+    site: str | None = None  # the site registry key (location, venue) once sites exist
+
+
+@dataclass(slots=True)
+class ClientRegistry:
+    clients: list[Client] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.clients.sort(key=lambda c: c.network.prefixlen, reverse=True)
+
+    @classmethod
+    def of(cls, clients: Iterable[Client]) -> ClientRegistry:
+        return cls(list(clients))
+
+    def find(self, address: str) -> Client | None:
+        """The most specific client whose network holds ``address``, or None (unknown: drop)."""
+        try:
+            ip = ipaddress.ip_address(address.split("%", 1)[0])
+        except ValueError:
+            return None
+        if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
+            ip = ip.ipv4_mapped
+        for client in self.clients:
+            if ip.version == client.network.version and ip in client.network:
+                return client
+        return None

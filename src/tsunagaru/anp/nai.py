@@ -1,0 +1,63 @@
+"""Outer-identity (NAI, RFC 7542) checks and realm extraction, for routing decisions.
+
+The ANP routes on the realm of the outer identity only; it never needs the user part, and logs must
+not show it (see :func:`redact`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+from dataclasses import dataclass
+
+MAX_NAI = 253
+_LABEL = re.compile(r"^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$")
+# RFC 7542 2.2 utf8-atext minus what we refuse in a user part: controls, space, and the separators.
+_BAD_USER = re.compile(r"[\x00-\x20\x7f@\\\"(),:;<>\[\]]")
+
+
+class NaiError(ValueError):
+    """The outer User-Name is not a routable NAI; ``reason`` is safe to log (no user part)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass(frozen=True, slots=True)
+class Nai:
+    user: str
+    realm: str  # lower case, without a trailing dot
+
+
+def parse_nai(raw: bytes) -> Nai:
+    """Split ``user@realm``; the realm must be a DNS-like name with at least two labels."""
+    if not raw:
+        raise NaiError("User-Name is empty")
+    if len(raw) > MAX_NAI:
+        raise NaiError(f"User-Name is {len(raw)} octets, over {MAX_NAI}")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise NaiError("User-Name is not UTF-8") from None
+    if text.count("@") != 1:
+        raise NaiError("User-Name has no realm" if "@" not in text else "User-Name has more than one @")
+    user, realm = text.split("@")
+    if _BAD_USER.search(user):
+        raise NaiError("user part has forbidden characters")
+    realm = realm.rstrip(".").lower()
+    labels = realm.split(".")
+    if len(labels) < 2 or not all(_LABEL.match(label) for label in labels):
+        raise NaiError("realm is not a valid domain name")
+    return Nai(user, realm)
+
+
+def redact(raw: bytes | str | None, key: bytes = b"tsunagaru-log") -> str:
+    """A log-safe form of an identity: ``@realm#hash8`` (the hash lets an operator follow one user)."""
+    if raw is None:
+        return "-"
+    data = raw if isinstance(raw, bytes) else raw.encode("utf-8", "replace")
+    tag = hmac.new(key, data, hashlib.sha256).hexdigest()[:8]
+    realm = data.rsplit(b"@", 1)[1].decode("utf-8", "replace")[:64] if b"@" in data else ""
+    return f"@{realm}#{tag}" if realm else f"#{tag}"

@@ -1,0 +1,113 @@
+"""Where a realm goes: deny/allow lists, then static routes (exact, suffix, regex), then RFC 7585.
+
+Pure decisions over configuration; the discovery lookup itself happens in the adapter. A realm that
+matches nothing and may not be discovered is rejected with a reason, never dropped in silence.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from enum import Enum
+
+from tsunagaru.anp.reasons import RejectReason
+
+
+class MatchKind(Enum):
+    EXACT = "exact"
+    SUFFIX = "suffix"
+    REGEX = "regex"
+
+
+@dataclass(frozen=True, slots=True)
+class RealmPattern:
+    """``idp.example`` (exact), ``*.example`` or ``.example`` (suffix), ``~regex`` (full match)."""
+
+    text: str
+    kind: MatchKind
+    regex: re.Pattern[str] | None = None
+
+    @classmethod
+    def parse(cls, text: str) -> RealmPattern:
+        text = text.strip()
+        if text.startswith("~"):
+            return cls(text, MatchKind.REGEX, re.compile(text[1:], re.IGNORECASE))
+        if text.startswith("*.") or text.startswith("."):
+            return cls(text, MatchKind.SUFFIX)
+        if not text:
+            raise ValueError("empty realm pattern")
+        return cls(text.lower().rstrip("."), MatchKind.EXACT)
+
+    def matches(self, realm: str) -> bool:
+        if self.kind is MatchKind.EXACT:
+            return realm == self.text
+        if self.kind is MatchKind.SUFFIX:
+            suffix = self.text.lstrip("*").lower()
+            return realm.endswith(suffix) or realm == suffix.lstrip(".")
+        assert self.regex is not None
+        return self.regex.fullmatch(realm) is not None
+
+
+@dataclass(frozen=True, slots=True)
+class PeerAddress:
+    """One RadSec peer: where to connect and which name its certificate must carry (SAN, never CN)."""
+
+    host: str
+    port: int = 2083
+    name: str | None = None
+
+    @property
+    def key(self) -> tuple[str, int, str | None]:
+        return (self.host, self.port, self.name)
+
+
+@dataclass(frozen=True, slots=True)
+class StaticRoute:
+    pattern: RealmPattern
+    peers: tuple[PeerAddress, ...]
+    name: str = ""
+    accounting_peers: tuple[PeerAddress, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class UseStatic:
+    route: StaticRoute
+
+
+@dataclass(frozen=True, slots=True)
+class UseDiscovery:
+    realm: str
+
+
+@dataclass(frozen=True, slots=True)
+class Deny:
+    reason: RejectReason
+    text: str
+
+
+Decision = UseStatic | UseDiscovery | Deny
+
+
+@dataclass(slots=True)
+class Router:
+    routes: list[StaticRoute] = field(default_factory=list)
+    allow: list[RealmPattern] = field(default_factory=list)  # empty: every realm allowed
+    deny: list[RealmPattern] = field(default_factory=list)
+    discovery: bool = True
+
+    def decide(self, realm: str) -> Decision:
+        realm = realm.lower().rstrip(".")
+        if any(p.matches(realm) for p in self.deny):
+            return Deny(RejectReason.ROAMING_NOT_ALLOWED, f"realm {realm} is not allowed on this network")
+        if self.allow and not any(p.matches(realm) for p in self.allow):
+            return Deny(RejectReason.ROAMING_NOT_ALLOWED, f"realm {realm} is not on this network's allow list")
+        for route in self._ordered():
+            if route.pattern.matches(realm):
+                return UseStatic(route)
+        if self.discovery:
+            return UseDiscovery(realm)
+        return Deny(RejectReason.INVALID_IDENTITY, f"realm {realm} not found (no route, discovery off)")
+
+    def _ordered(self) -> list[StaticRoute]:
+        """Exact routes first, then regex and suffix routes in the order they were configured."""
+        return sorted(self.routes, key=lambda r: 0 if r.pattern.kind is MatchKind.EXACT else 1)
