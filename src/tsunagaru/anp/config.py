@@ -1,0 +1,270 @@
+"""The ANP's configuration: one TOML file, parsed into frozen dataclasses.
+
+Parsing is pure (text in, objects out); every problem raises :class:`ConfigError` naming the key path
+(``clients[2].network``) and what is wrong, so an operator can fix the file without reading code.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from tsunagaru.anp.clients import Client
+from tsunagaru.anp.decorate import Decoration
+from tsunagaru.anp.routing import PeerAddress, RealmPattern, StaticRoute
+
+WBAID = re.compile(r"^([A-Z0-9-]+\.)?[A-Z0-9-]+:[A-Z]{2}$")
+
+
+class ConfigError(ValueError):
+    def __init__(self, key: str, problem: str) -> None:
+        super().__init__(f"{key}: {problem}")
+        self.key = key
+        self.problem = problem
+
+
+@dataclass(frozen=True, slots=True)
+class Listen:
+    host: str
+    port: int
+
+
+@dataclass(frozen=True, slots=True)
+class TlsConfig:
+    certificate: Path | None = None
+    key: Path | None = None
+    roots: tuple[Path, ...] = ()
+    crls: tuple[Path, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class DiscoveryConfig:
+    enabled: bool = True
+    nameservers: tuple[Listen, ...] = ()
+    zone_file: Path | None = None
+    ttl_floor: float = 60.0
+    ttl_ceiling: float = 86400.0
+    negative_ttl: float = 300.0
+    timeout: float = 0.8
+
+
+@dataclass(frozen=True, slots=True)
+class AnpConfig:
+    auth: Listen = Listen("127.0.0.1", 1812)
+    acct: Listen = Listen("127.0.0.1", 1813)
+    radsec: Listen | None = None  # RadSec from APs that can do it
+    metrics: Listen | None = None
+    request_timeout: float = 4.0
+    spool: Path = Path("anp-spool.sqlite")
+    decoration: Decoration = field(default_factory=Decoration)
+    clients: tuple[Client, ...] = ()
+    routes: tuple[StaticRoute, ...] = ()
+    allow: tuple[RealmPattern, ...] = ()
+    deny: tuple[RealmPattern, ...] = ()
+    tls: TlsConfig = field(default_factory=TlsConfig)
+    discovery: DiscoveryConfig = field(default_factory=DiscoveryConfig)
+    warnings: tuple[str, ...] = ()
+
+
+def load(path: str | Path) -> AnpConfig:
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(str(p), f"cannot read: {exc.strerror}") from None
+    return parse(text, base=p.parent)
+
+
+def parse(text: str, base: Path = Path(".")) -> AnpConfig:
+    try:
+        doc = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError("(file)", f"not valid TOML: {exc}") from None
+    r = _Reader(doc, base)
+    anp = r.table(doc, "anp")
+    warnings: list[str] = []
+    clients = tuple(r.client(c, f"clients[{i}]", warnings) for i, c in enumerate(r.array(doc, "clients")))
+    routes = tuple(r.route(c, f"routes[{i}]") for i, c in enumerate(r.array(doc, "routes")))
+    realms = r.table(doc, "realms")
+    cfg = AnpConfig(
+        auth=r.listen(anp, "anp.listen_auth", "127.0.0.1:1812") or Listen("127.0.0.1", 1812),
+        acct=r.listen(anp, "anp.listen_acct", "127.0.0.1:1813") or Listen("127.0.0.1", 1813),
+        radsec=r.listen(anp, "anp.listen_radsec", None),
+        metrics=r.listen(anp, "anp.metrics", None),
+        request_timeout=r.number(anp, "anp.request_timeout", 4.0, lo=0.1, hi=60),
+        spool=r.path(anp, "anp.spool", "anp-spool.sqlite"),
+        decoration=r.decoration(anp),
+        clients=clients,
+        routes=routes,
+        allow=tuple(r.pattern(x, f"realms.allow[{i}]") for i, x in enumerate(r.items(realms, "realms.allow"))),
+        deny=tuple(r.pattern(x, f"realms.deny[{i}]") for i, x in enumerate(r.items(realms, "realms.deny"))),
+        tls=r.tls(r.table(doc, "tls")),
+        discovery=r.discovery(r.table(doc, "discovery")),
+        warnings=tuple(warnings),
+    )
+    if not cfg.clients:
+        raise ConfigError("clients", "no RADIUS clients: add at least one [[clients]] table")
+    return cfg
+
+
+class _Reader:
+    def __init__(self, doc: dict[str, Any], base: Path) -> None:
+        self.doc = doc
+        self.base = base
+
+    @staticmethod
+    def table(parent: dict[str, Any], key: str) -> dict[str, Any]:
+        value = parent.get(key, {})
+        if not isinstance(value, dict):
+            raise ConfigError(key, "must be a table")
+        return value
+
+    @staticmethod
+    def array(parent: dict[str, Any], key: str) -> list[dict[str, Any]]:
+        value = parent.get(key, [])
+        if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+            raise ConfigError(key, f"must be an array of tables ([[{key}]])")
+        return value
+
+    @staticmethod
+    def items(parent: dict[str, Any], key: str) -> list[Any]:
+        value = parent.get(key.rsplit(".", 1)[-1], [])
+        if not isinstance(value, list):
+            raise ConfigError(key, "must be a list")
+        return value
+
+    @staticmethod
+    def string(parent: dict[str, Any], key: str, default: str | None = None) -> str | None:
+        value = parent.get(key.rsplit(".", 1)[-1], default)
+        if value is not None and not isinstance(value, str):
+            raise ConfigError(key, f"must be a string, not {type(value).__name__}")
+        return value
+
+    def required(self, parent: dict[str, Any], key: str) -> str:
+        value = self.string(parent, key)
+        if not value:
+            raise ConfigError(key, "is required")
+        return value
+
+    @staticmethod
+    def number(parent: dict[str, Any], key: str, default: float, *, lo: float, hi: float) -> float:
+        value = parent.get(key.rsplit(".", 1)[-1], default)
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ConfigError(key, "must be a number")
+        if not lo <= value <= hi:
+            raise ConfigError(key, f"must be between {lo} and {hi}, got {value}")
+        return float(value)
+
+    @staticmethod
+    def boolean(parent: dict[str, Any], key: str, default: bool) -> bool:
+        value = parent.get(key.rsplit(".", 1)[-1], default)
+        if not isinstance(value, bool):
+            raise ConfigError(key, "must be true or false")
+        return value
+
+    def path(self, parent: dict[str, Any], key: str, default: str) -> Path:
+        return self.resolve(self.string(parent, key, default) or default)
+
+    def opt_path(self, parent: dict[str, Any], key: str) -> Path | None:
+        value = self.string(parent, key)
+        return None if value is None else self.path(parent, key, value)
+
+    def listen(self, parent: dict[str, Any], key: str, default: str | None) -> Listen | None:
+        value = self.string(parent, key, default)
+        if value is None:
+            return None
+        return _hostport(value, key, default_port=0)
+
+    def client(self, c: dict[str, Any], key: str, warnings: list[str]) -> Client:
+        name = self.required(c, f"{key}.name")
+        net_text = self.required(c, f"{key}.network")
+        try:
+            network = ipaddress.ip_network(net_text, strict=False)
+        except ValueError:
+            raise ConfigError(f"{key}.network", f"{net_text!r} is not an IP address or CIDR") from None
+        secret = self.required(c, f"{key}.secret")
+        require_ma = self.boolean(c, f"{key}.require_message_authenticator", True)
+        if not require_ma:
+            warnings.append(f"{key} ({name}): Message-Authenticator not required - open to BlastRADIUS "
+                            "(CVE-2024-3596); upgrade the access point and remove this override")
+        pattern = self.string(c, f"{key}.nas_identifier")
+        try:
+            nas_re = re.compile(pattern) if pattern else None
+        except re.error as exc:
+            raise ConfigError(f"{key}.nas_identifier", f"bad regular expression: {exc}") from None
+        return Client(name, network, secret.encode(), require_ma, nas_re,
+                      self.number(c, f"{key}.rate", 200.0, lo=1, hi=1e6),
+                      int(self.number(c, f"{key}.burst", 400, lo=1, hi=1e7)), self.string(c, f"{key}.site"))
+
+    def route(self, c: dict[str, Any], key: str) -> StaticRoute:
+        pattern = self.pattern(self.required(c, f"{key}.realm"), f"{key}.realm")
+        peers = self.peers(c, f"{key}.peers")
+        if not peers:
+            raise ConfigError(f"{key}.peers", "needs at least one host:port")
+        return StaticRoute(pattern, peers, self.string(c, f"{key}.name") or pattern.text,
+                           self.peers(c, f"{key}.accounting_peers"))
+
+    def peers(self, c: dict[str, Any], key: str) -> tuple[PeerAddress, ...]:
+        out = []
+        for i, item in enumerate(self.items(c, key)):
+            if not isinstance(item, str):
+                raise ConfigError(f"{key}[{i}]", "must be a string host:port[/name]")
+            hostport, _, name = item.partition("/")
+            hp = _hostport(hostport, f"{key}[{i}]", default_port=2083)
+            out.append(PeerAddress(hp.host, hp.port, name or None))
+        return tuple(out)
+
+    @staticmethod
+    def pattern(value: Any, key: str) -> RealmPattern:
+        if not isinstance(value, str):
+            raise ConfigError(key, "must be a string")
+        try:
+            return RealmPattern.parse(value)
+        except (ValueError, re.error) as exc:
+            raise ConfigError(key, str(exc)) from None
+
+    def decoration(self, anp: dict[str, Any]) -> Decoration:
+        wbaid = self.string(anp, "anp.wbaid")
+        if wbaid is not None and not WBAID.match(wbaid):
+            raise ConfigError("anp.wbaid", f"{wbaid!r} is not a WBAID like OPERATOR:JP (upper case)")
+        return Decoration(wbaid, self.string(anp, "anp.offered_service"), self.boolean(anp, "anp.request_cui", True))
+
+    def tls(self, t: dict[str, Any]) -> TlsConfig:
+        return TlsConfig(self.opt_path(t, "tls.certificate"), self.opt_path(t, "tls.key"),
+                         tuple(self.resolve(str(x)) for x in self.items(t, "tls.roots")),
+                         tuple(self.resolve(str(x)) for x in self.items(t, "tls.crls")))
+
+    def resolve(self, value: str) -> Path:
+        p = Path(value)
+        return p if p.is_absolute() else self.base / p
+
+    def discovery(self, d: dict[str, Any]) -> DiscoveryConfig:
+        servers = tuple(_hostport(str(x), f"discovery.nameservers[{i}]", 53)
+                        for i, x in enumerate(self.items(d, "discovery.nameservers")))
+        return DiscoveryConfig(
+            self.boolean(d, "discovery.enabled", True), servers, self.opt_path(d, "discovery.zone_file"),
+            self.number(d, "discovery.ttl_floor", 60, lo=0, hi=86400),
+            self.number(d, "discovery.ttl_ceiling", 86400, lo=1, hi=7 * 86400),
+            self.number(d, "discovery.negative_ttl", 300, lo=0, hi=86400),
+            self.number(d, "discovery.timeout", 0.8, lo=0.05, hi=30),
+        )
+
+
+def _hostport(text: str, key: str, default_port: int) -> Listen:
+    host, sep, port_text = text.rpartition(":")
+    if not sep or (host.count(":") and not host.startswith("[")):
+        host, port_text = text, str(default_port)
+    host = host.strip("[]")
+    try:
+        port = int(port_text)
+    except ValueError:
+        raise ConfigError(key, f"{text!r}: port is not a number") from None
+    if not 0 < port < 65536:
+        raise ConfigError(key, f"{text!r}: port must be 1..65535")
+    if not host:
+        raise ConfigError(key, f"{text!r}: host is empty")
+    return Listen(host, port)
