@@ -1,0 +1,36 @@
+"""Prometheus metrics of the ANP proxy. One registry per proxy so tests and reloads stay separate."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+
+
+@dataclass
+class AnpMetrics:
+    registry: CollectorRegistry = field(default_factory=CollectorRegistry)
+
+    def __post_init__(self) -> None:
+        r = self.registry
+        self.requests = Counter("tsunagaru_anp_requests", "Requests received from RADIUS clients",
+                                ["client", "code"], registry=r)
+        self.results = Counter("tsunagaru_anp_results", "Replies sent to clients by outcome",
+                               ["realm", "outcome"], registry=r)
+        self.rejects = Counter("tsunagaru_anp_reject_reasons", "Access-Rejects by WBA Reject-Reason",
+                               ["reason"], registry=r)
+        self.dropped = Counter("tsunagaru_anp_dropped", "Datagrams dropped without a reply", ["why"], registry=r)
+        self.latency = Histogram("tsunagaru_anp_upstream_latency_seconds", "Upstream round trip",
+                                 ["realm", "peer"], buckets=LATENCY_BUCKETS, registry=r)
+        self.client_latency = Histogram("tsunagaru_anp_client_latency_seconds", "Time from request to reply",
+                                        ["client"], buckets=LATENCY_BUCKETS, registry=r)
+        self.discovery = Counter("tsunagaru_anp_discovery_lookups", "Discovery lookups by cache result",
+                                 ["result"], registry=r)
+        self.peer_up = Gauge("tsunagaru_anp_peer_up", "1 when the RadSec peer answers its watchdog",
+                             ["peer"], registry=r)
+        self.cert_expiry = Gauge("tsunagaru_anp_certificate_expiry_seconds",
+                                 "Unix time at which our RadSec certificate expires", registry=r)
+        self.spool_pending = Gauge("tsunagaru_anp_accounting_pending", "Accounting records not yet forwarded",
+                                   registry=r)
