@@ -93,7 +93,7 @@ class AccountingSpool:
     def mark_failed(self, record_id: int, now: float, *, base: float = 1.0, cap: float = 300.0) -> float:
         """Schedule the next attempt with exponential back-off; returns its time."""
         (attempts,) = self.db.execute("SELECT attempts FROM acct_spool WHERE id = ?", (record_id,)).fetchone()
-        delay = min(cap, base * (2 ** min(attempts, 16)))
+        delay = float(min(cap, base * (2 ** min(int(attempts), 16))))
         self.db.execute("UPDATE acct_spool SET attempts = attempts + 1, next_attempt = ? WHERE id = ?",
                         (now + delay, record_id))
         return now + delay
