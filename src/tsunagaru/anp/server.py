@@ -1,0 +1,200 @@
+"""The ANP proxy's asyncio adapter: UDP listeners, forwarding tasks, the accounting forwarder, reload.
+
+All decisions are the core's (:mod:`tsunagaru.anp.core`); this module moves bytes, keeps time, and
+counts. Replies go back from the socket the request came in on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from dataclasses import dataclass, field
+
+from tsunagaru import logs
+from tsunagaru.anp.core import AnpCore, Forward, Ignore, Reply, SpoolAccounting
+from tsunagaru.anp.decorate import Decoration
+from tsunagaru.anp.metrics import AnpMetrics
+from tsunagaru.anp.nai import redact
+from tsunagaru.anp.reasons import RejectReason
+from tsunagaru.anp.routing import PeerAddress, UseStatic
+from tsunagaru.anp.spool import AccountingSpool, SpooledRecord
+from tsunagaru.anp.upstream import PeerFinder, Transport, UpstreamError, deliver
+from tsunagaru.radius import Code, Packet, code_name
+from tsunagaru.radius.packet import MESSAGE_AUTHENTICATOR, OPERATOR_NAME, PROXY_STATE, USER_NAME
+
+log = logging.getLogger("tsunagaru.anp")
+ACCT_DELAY_TIME = 41
+
+
+class _Udp(asyncio.DatagramProtocol):
+    def __init__(self, server: AnpServer) -> None:
+        self.server = server
+        self.transport: asyncio.DatagramTransport | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.DatagramTransport)
+        self.transport = transport
+
+    def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
+        assert self.transport is not None
+        self.server.on_datagram(self.transport, data, addr)
+
+
+@dataclass
+class AnpServer:
+    core: AnpCore
+    transport: Transport
+    finder: PeerFinder
+    spool: AccountingSpool
+    request_timeout: float = 4.0
+    metrics: AnpMetrics = field(default_factory=AnpMetrics)
+    _tasks: set[asyncio.Task[None]] = field(default_factory=set)
+    _sockets: list[asyncio.DatagramTransport] = field(default_factory=list)
+    _acct_wakeup: asyncio.Event = field(default_factory=asyncio.Event)
+    _forwarder: asyncio.Task[None] | None = None
+    _inflight: set[int] = field(default_factory=set)  # spool ids being forwarded: never sent twice at once
+
+    async def listen(self, host: str, auth_port: int, acct_port: int) -> None:
+        loop = asyncio.get_running_loop()
+        for port in (auth_port, acct_port):
+            sock, _ = await loop.create_datagram_endpoint(lambda: _Udp(self), local_addr=(host, port))
+            self._sockets.append(sock)
+        self._forwarder = asyncio.create_task(self._accounting_forwarder())
+
+    async def close(self, drain: float = 5.0) -> None:
+        """Stop taking requests, let those in flight finish (up to ``drain`` s), then stop the rest."""
+        for sock in self._sockets:
+            sock.close()
+        if self._tasks:
+            await asyncio.wait(self._tasks, timeout=drain)
+        if self._forwarder:
+            self._forwarder.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._forwarder
+        self.spool.close()
+
+    # -- requests ----------------------------------------------------------------------------------
+
+    def on_datagram(self, sock: asyncio.DatagramTransport, data: bytes, addr: tuple[str, int]) -> None:
+        now = time.monotonic()
+        action = self.core.on_datagram(data, addr[0], addr[1], now)
+        if isinstance(action, Ignore):
+            self.metrics.dropped.labels(action.reason.split(":")[0][:40]).inc()
+            logs.event(log, "dropped", logging.DEBUG, client=addr[0], why=action.reason)
+        elif isinstance(action, Reply):
+            self._send(sock, action, addr, "-", now)
+        elif isinstance(action, SpoolAccounting):
+            self._spool(sock, action, addr, now)
+        else:
+            self.metrics.requests.labels(action.client.name, "Access-Request").inc()
+            task = asyncio.create_task(self._forward(sock, action, addr, now))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+
+    def _send(self, sock: asyncio.DatagramTransport, reply: Reply, addr: tuple[str, int], realm: str,
+              started: float) -> None:
+        if not sock.is_closing():
+            sock.sendto(reply.data, addr)
+        self.metrics.results.labels(realm, reply.outcome).inc()
+        if reply.reason is not None:
+            self.metrics.rejects.labels(str(int(reply.reason))).inc()
+
+    async def _forward(self, sock: asyncio.DatagramTransport, fwd: Forward, addr: tuple[str, int],
+                       started: float) -> None:
+        try:
+            peers = await self._peers(fwd)
+            budget = self.request_timeout - (time.monotonic() - started)
+            delivery = await deliver(self.transport, peers, fwd.upstream, budget)
+            self.metrics.latency.labels(fwd.realm, f"{delivery.peer.host}:{delivery.peer.port}").observe(
+                time.monotonic() - started)
+            reply = self.core.on_upstream_reply(fwd, delivery.reply, delivery.sent.authenticator, addr[1],
+                                                time.monotonic())
+        except UpstreamError as exc:
+            reply = self.core.on_upstream_failure(fwd, exc.reason, exc.text, addr[1], time.monotonic())
+        self._send(sock, reply, addr, fwd.realm, started)
+        self.metrics.client_latency.labels(fwd.client.name).observe(time.monotonic() - started)
+        logs.event(log, "access", user=redact(fwd.request.get(USER_NAME)), realm=fwd.realm, client=fwd.client.name,
+                   outcome=reply.outcome, reason=int(reply.reason) if reply.reason else None,
+                   ms=round((time.monotonic() - started) * 1000, 1))
+
+    async def _peers(self, fwd: Forward) -> list[PeerAddress]:
+        if isinstance(fwd.decision, UseStatic):
+            return list(fwd.decision.route.peers)
+        return list(await self.finder.peers(fwd.realm, accounting=False))
+
+    # -- accounting ---------------------------------------------------------------------------------
+
+    def _spool(self, sock: asyncio.DatagramTransport, acct: SpoolAccounting, addr: tuple[str, int],
+               now: float) -> None:
+        self.metrics.requests.labels(acct.client.name, "Accounting-Request").inc()
+        try:
+            self.spool.put(acct.client.name, acct.realm, acct.request, acct.request.to_bytes(), time.time())
+        except Exception as exc:  # a full disk must not be acknowledged: the AP will retransmit
+            logs.event(log, "accounting not stored", logging.ERROR, client=acct.client.name, why=str(exc))
+            return
+        self._send(sock, self.core.on_accounting_stored(acct, addr[1], now), addr, acct.realm or "-", now)
+        self._acct_wakeup.set()
+
+    async def _accounting_forwarder(self) -> None:
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._acct_wakeup.wait(), timeout=1.0)
+            self._acct_wakeup.clear()
+            due = [r for r in self.spool.due(time.time()) if r.id not in self._inflight]
+            self.metrics.spool_pending.set(self.spool.pending())
+            if due:
+                self._inflight.update(r.id for r in due)
+                await asyncio.gather(*(self._forward_record(r) for r in due))
+
+    async def _forward_record(self, record: SpooledRecord) -> None:
+        try:
+            await self._forward_record_once(record)
+        finally:
+            self._inflight.discard(record.id)
+
+    async def _forward_record_once(self, record: SpooledRecord) -> None:
+        try:
+            packet = self._accounting_upstream(record)
+            if record.realm is None:
+                raise UpstreamError(RejectReason.BAD_REQUEST, "accounting record without a realm")
+            peers = await self._acct_peers(record.realm)
+            await deliver(self.transport, peers, packet, self.request_timeout)
+            self.spool.mark_sent(record.id, time.time())
+        except UpstreamError as exc:
+            when = self.spool.mark_failed(record.id, time.time())
+            logs.event(log, "accounting deferred", logging.WARNING, realm=record.realm, why=exc.text,
+                       retry_in=round(when - time.time(), 1))
+
+    async def _acct_peers(self, realm: str) -> list[PeerAddress]:
+        decision = self.core.router.decide(realm)
+        if isinstance(decision, UseStatic):
+            return list(decision.route.accounting_peers or decision.route.peers)
+        try:
+            return list(await self.finder.peers(realm, accounting=True))
+        except UpstreamError:
+            return list(await self.finder.peers(realm, accounting=False))
+
+    def _accounting_upstream(self, record: SpooledRecord) -> Packet:
+        """The AP's record for the IdP: our Operator-Name, Acct-Delay-Time grown by the time spooled."""
+        original = Packet.from_bytes(record.packet)
+        waited = max(0, int(time.time() - record.received_at))
+        attrs: list[tuple[int, bytes]] = []
+        delay = 0
+        deco: Decoration = self.core.decoration
+        for t, v in original.attributes:
+            if t in (MESSAGE_AUTHENTICATOR, PROXY_STATE) or (t == OPERATOR_NAME and deco.wbaid):
+                continue
+            if t == ACCT_DELAY_TIME and len(v) == 4:
+                delay = int.from_bytes(v, "big")
+                continue
+            attrs.append((t, v))
+        attrs.append((ACCT_DELAY_TIME, min(delay + waited, 2**32 - 1).to_bytes(4, "big")))
+        if deco.wbaid:
+            attrs.append((OPERATOR_NAME, b"4" + deco.wbaid.encode("ascii")))
+        return Packet(Code.ACCOUNTING_REQUEST, 0, bytes(16), tuple(attrs))
+
+
+def describe(packet: Packet) -> str:
+    return f"{code_name(packet.code)} id={packet.identifier}"
