@@ -64,7 +64,7 @@ class PgServer:
 
         dsn = f"host=127.0.0.1 port={self.port} user=tsunagaru dbname=postgres"
         with psycopg.connect(dsn, autocommit=True) as conn:
-            conn.execute(sql)  # type: ignore[arg-type]
+            conn.execute(sql)
 
     @contextlib.contextmanager
     def database(self) -> Iterator[str]:

@@ -2,14 +2,16 @@
 
 Every command opens the store at ``--db`` (default ``$TSUNAGARU_DB``, else a SQLite file here) and,
 where certificates are involved, the user CA in ``--state`` (default ``$TSUNAGARU_STATE``, else
-``./tsunagaru-idp``). ``idp serve`` belongs to the IdP service and is registered elsewhere.
-Passwords are read from ``--password-stdin`` by preference: a ``--password`` argument is visible to
+``./tsunagaru-idp``). ``idp serve`` belongs to the IdP service: a module in ``IDP_COMMAND_MODULES``
+adds it. Passwords are read from ``--password-stdin`` by preference: a ``--password`` argument is visible to
 other local users in the process list.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib
+import importlib.util
 import json
 import os
 import sys
@@ -27,6 +29,8 @@ from tsunagaru.store import DEFAULT_URL, Store, StoreError, default_url
 ENV_STATE = "TSUNAGARU_STATE"
 DEFAULT_STATE = "./tsunagaru-idp"
 DEFAULT_CERT_DAYS = 365
+# Modules exposing register(idp_subparsers) for more `idp` subcommands; skipped while they do not exist.
+IDP_COMMAND_MODULES = ("tsunagaru.idp.serve",)
 
 Subparsers: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
 
@@ -95,6 +99,14 @@ def register(subparsers: Subparsers) -> None:
     issue.add_argument("--p12", metavar="FILE", type=Path, required=True)
     issue.add_argument("--days", type=int, default=DEFAULT_CERT_DAYS)
     issue.set_defaults(func=_cmd_cert_issue)
+    _register_more(idp_sub)
+
+
+def _register_more(idp_sub: Subparsers) -> None:
+    """Let other IdP modules add their own ``idp`` subcommands (``idp serve``) when they exist."""
+    for name in IDP_COMMAND_MODULES:
+        if importlib.util.find_spec(name) is not None:
+            importlib.import_module(name).register(idp_sub)
 
 
 def _help(parser: argparse.ArgumentParser) -> Callable[[argparse.Namespace], int]:
@@ -105,7 +117,8 @@ def _help(parser: argparse.ArgumentParser) -> Callable[[argparse.Namespace], int
     return show
 
 
-Action: TypeAlias = Callable[[argparse.Namespace, Session, datetime], None]
+# An action runs inside one transaction; what it returns (if anything) runs after the commit.
+Action: TypeAlias = Callable[[argparse.Namespace, Session, datetime], Callable[[], None] | None]
 
 
 def _run(args: argparse.Namespace, action: Action) -> int:
@@ -114,10 +127,12 @@ def _run(args: argparse.Namespace, action: Action) -> int:
         store = Store.open(args.db or default_url())
         try:
             with store.session() as session:
-                action(args, session, datetime.now(UTC))
+                after_commit = action(args, session, datetime.now(UTC))
         finally:
             store.dispose()
-    except (CliError, users.UserError, UserCAError, StoreError) as exc:
+        if after_commit is not None:
+            after_commit()
+    except (CliError, users.UserError, UserCAError, StoreError, OSError) as exc:
         print(f"tsunagaru idp: error: {exc}", file=sys.stderr)
         return 1
     return 0
@@ -201,11 +216,15 @@ def _state_dir(args: argparse.Namespace) -> Path:
 
 
 def _cmd_cert_issue(args: argparse.Namespace) -> int:
-    def action(args: argparse.Namespace, session: Session, now: datetime) -> None:
+    def action(args: argparse.Namespace, session: Session, now: datetime) -> Callable[[], None]:
         ca = UserCA.load_or_create(_state_dir(args), now=now)
         cert, key = users.issue_certificate(session, ca, args.username, days=args.days, now=now)
         subject = cert.subject.rfc4514_string()
-        write_private(args.p12, ca.to_pkcs12(cert, key, name=subject))
-        print(f"issued {subject} serial {users.certificate_serial(cert)} -> {args.p12}")
+
+        def write() -> None:  # only once the certificate is recorded: EAP-TLS accepts nothing else
+            write_private(args.p12, ca.to_pkcs12(cert, key, name=subject))
+            print(f"issued {subject} serial {users.certificate_serial(cert)} -> {args.p12}")
+
+        return write
 
     return _run(args, action)
