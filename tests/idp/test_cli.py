@@ -103,3 +103,17 @@ def test_db_from_the_environment(
     assert main(["idp", "user", "add", ALICE]) == 0
     assert (tmp_path / "env.sqlite").exists()
     assert _json_list(["--db", url], capsys)[0]["username"] == "alice"
+
+
+def test_other_modules_can_add_idp_subcommands(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "idp_serve_stub.py").write_text(
+        "def register(sub):\n"
+        "    p = sub.add_parser('serve')\n"
+        "    p.set_defaults(func=lambda args: print('serving') or 0)\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setattr("tsunagaru.idp.cli.IDP_COMMAND_MODULES", ("idp_serve_stub", "no_such_module_here"))
+    assert main(["idp", "serve"]) == 0
+    assert capsys.readouterr().out == "serving\n"
