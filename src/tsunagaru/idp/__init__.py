@@ -1,0 +1,1 @@
+"""The IdP service: RADIUS front, EAP sessions, users and credentials, accounting."""

@@ -1,0 +1,221 @@
+"""The EAP methods' view of the user database (:class:`~tsunagaru.eap.credentials.CredentialStore`) in SQL.
+
+Lookups may be cached, because every EAP round trip would otherwise hit the database, but only for a
+short, bounded TTL (at most :data:`MAX_CACHE_TTL`): an operator who disables a user or revokes a
+certificate must see it take effect for new authentications within a minute, whichever process made
+the change. Certificates are looked up by fingerprint and serial at every EAP-TLS authentication; a
+revoked serial refuses every certificate that carries it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Generic, TypeVar
+
+from cryptography import x509
+from sqlalchemy import or_, select
+from sqlalchemy.exc import SQLAlchemyError
+
+from tsunagaru.eap.credentials import CredentialStore, NtHashResult, Verdict
+from tsunagaru.idp.passwords import PasswordHashError, burn_time, verify_password
+from tsunagaru.idp.users import certificate_fingerprint, certificate_serial, find_user, split_identity
+from tsunagaru.store import Store, StoreError
+from tsunagaru.store.idp_tables import User, UserCertificate
+
+log = logging.getLogger(__name__)
+
+MAX_CACHE_TTL = timedelta(seconds=60)
+DEFAULT_CACHE_TTL = timedelta(seconds=30)
+DEFAULT_CACHE_ENTRIES = 10_000
+
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class TtlCache(Generic[K, V]):
+    """A bounded map whose entries are trusted for ``ttl`` after they were fetched (``now`` passed in).
+
+    Bounded so that a flood of random usernames cannot grow it without limit; a clock that steps back
+    makes entries stale rather than fresh for longer.
+    """
+
+    def __init__(self, ttl: timedelta, max_entries: int) -> None:
+        self.ttl = ttl
+        self.max_entries = max_entries
+        self._entries: OrderedDict[K, tuple[datetime, V]] = OrderedDict()
+
+    def get(self, key: K, now: datetime) -> tuple[V] | None:
+        """``(value,)`` while fresh (the value itself may be None), else None."""
+        entry = self._entries.get(key)
+        if entry is None:
+            return None
+        fetched, value = entry
+        if not timedelta(0) <= now - fetched < self.ttl:
+            del self._entries[key]
+            return None
+        return (value,)
+
+    def put(self, key: K, value: V, now: datetime) -> None:
+        if self.ttl <= timedelta(0):
+            return
+        self._entries[key] = (now, value)
+        self._entries.move_to_end(key)
+        while len(self._entries) > self.max_entries:
+            self._entries.popitem(last=False)
+
+    def clear(self) -> None:
+        self._entries.clear()
+
+
+@dataclass(frozen=True, slots=True)
+class _UserView:
+    realm: str
+    enabled: bool
+    password_hash: str | None
+    nt_hash: bytes | None
+    mschapv2: bool
+
+
+@dataclass(frozen=True, slots=True)
+class _CertView:
+    known: bool  # a certificate with this fingerprint was recorded
+    revoked: bool  # it, or any certificate with its serial, is revoked
+    user_enabled: bool
+
+
+class SqlCredentialStore:
+    """:class:`~tsunagaru.eap.credentials.CredentialStore` over :mod:`tsunagaru.store`.
+
+    ``clock`` returns aware UTC time (injectable for tests). Database failures raise
+    :class:`~tsunagaru.store.StoreError`, which the RADIUS front answers as a backend failure.
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        *,
+        cache_ttl: timedelta = DEFAULT_CACHE_TTL,
+        clock: Callable[[], datetime] = utc_now,
+        max_cache_entries: int = DEFAULT_CACHE_ENTRIES,
+    ) -> None:
+        if cache_ttl > MAX_CACHE_TTL:
+            raise ValueError(f"cache TTL {cache_ttl} exceeds {MAX_CACHE_TTL}: revocation would be late")
+        self._store = store
+        self._clock = clock
+        self._users: TtlCache[str, _UserView | None] = TtlCache(cache_ttl, max_cache_entries)
+        self._certs: TtlCache[tuple[str, str], _CertView] = TtlCache(cache_ttl, max_cache_entries)
+
+    def invalidate(self) -> None:
+        """Forget every cached lookup (after a change made in this process)."""
+        self._users.clear()
+        self._certs.clear()
+
+    def check_password(self, username: str, password: bytes) -> Verdict:
+        user = self._user(username)
+        if user is None or user.password_hash is None:
+            burn_time(password)
+            return Verdict.UNKNOWN_USER if user is None else Verdict.BAD_CREDENTIALS
+        try:
+            matches = verify_password(password, user.password_hash)
+        except PasswordHashError:
+            log.error("unreadable password hash stored for a user; refusing")
+            return Verdict.BAD_CREDENTIALS
+        if not matches:
+            return Verdict.BAD_CREDENTIALS
+        return Verdict.OK if user.enabled else Verdict.DISABLED
+
+    def nt_hash(self, username: str) -> NtHashResult:
+        user = self._user(username)
+        if user is None:
+            return NtHashResult(Verdict.UNKNOWN_USER)
+        if not user.enabled:
+            return NtHashResult(Verdict.DISABLED)
+        if not user.mschapv2 or user.nt_hash is None:
+            return NtHashResult(Verdict.METHOD_NOT_ALLOWED)
+        return NtHashResult(Verdict.OK, user.nt_hash)
+
+    def check_certificate(self, certificate: x509.Certificate, chain_verified: bool) -> Verdict:
+        """A certificate not verified against the user CA is BAD_CREDENTIALS, whatever the database says."""
+        if not chain_verified:
+            return Verdict.BAD_CREDENTIALS
+        now = self._clock()
+        cert = self._certificate(certificate_fingerprint(certificate), certificate_serial(certificate), now)
+        if not cert.known:
+            return Verdict.UNKNOWN_USER
+        if cert.revoked:
+            return Verdict.REVOKED
+        if not cert.user_enabled:
+            return Verdict.DISABLED
+        if not certificate.not_valid_before_utc <= now <= certificate.not_valid_after_utc:
+            return Verdict.EXPIRED
+        return Verdict.OK
+
+    def _user(self, identity: str) -> _UserView | None:
+        """The user for ``identity``, or None; the realm, when given, must be the user's."""
+        local, realm = split_identity(identity)
+        now = self._clock()
+        cached = self._users.get(local, now)
+        if cached is None:
+            view = self._load_user(local)
+            self._users.put(local, view, now)
+        else:
+            (view,) = cached
+        if view is None or (realm is not None and realm != view.realm):
+            return None
+        return view
+
+    def _load_user(self, local: str) -> _UserView | None:
+        try:
+            with self._store.session() as session:
+                row = find_user(session, local)
+                if row is None:
+                    return None
+                return _view_of(row)
+        except SQLAlchemyError as exc:
+            raise StoreError("credential store unavailable") from exc
+
+    def _certificate(self, fingerprint: str, serial: str, now: datetime) -> _CertView:
+        cached = self._certs.get((fingerprint, serial), now)
+        if cached is not None:
+            return cached[0]
+        view = self._load_certificate(fingerprint, serial)
+        self._certs.put((fingerprint, serial), view, now)
+        return view
+
+    def _load_certificate(self, fingerprint: str, serial: str) -> _CertView:
+        query = select(UserCertificate).where(
+            or_(UserCertificate.fingerprint_sha256 == fingerprint, UserCertificate.serial == serial)
+        )
+        try:
+            with self._store.session() as session:
+                rows = list(session.scalars(query))
+                match = next((r for r in rows if r.fingerprint_sha256 == fingerprint), None)
+                return _CertView(
+                    known=match is not None,
+                    revoked=any(r.revoked_at is not None for r in rows),
+                    user_enabled=match is not None and match.user.enabled,
+                )
+        except SQLAlchemyError as exc:
+            raise StoreError("credential store unavailable") from exc
+
+
+def _view_of(user: User) -> _UserView:
+    return _UserView(
+        realm=user.realm,
+        enabled=user.enabled,
+        password_hash=user.password_hash,
+        nt_hash=user.nt_hash,
+        mschapv2=user.mschapv2_enabled,
+    )
+
+
+if TYPE_CHECKING:
+    _conforms: type[CredentialStore] = SqlCredentialStore  # mypy checks the Protocol is met
