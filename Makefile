@@ -18,7 +18,7 @@ deps-test:
 	@scripts/install-deps.sh test
 
 lint:
-	$(BIN)/ruff check src tests bench fuzz
+	$(BIN)/ruff check src tests $(wildcard bench fuzz)
 
 typecheck:
 	$(BIN)/mypy --strict src
