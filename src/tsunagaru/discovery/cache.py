@@ -48,7 +48,7 @@ class RouteCache:
     """Results keyed by (realm, service); expired entries are dropped when met; oldest evicted first."""
 
     def __init__(self, policy: CachePolicy | None = None) -> None:
-        self.policy = policy or CachePolicy()
+        self.policy = CachePolicy() if policy is None else policy
         self._entries: OrderedDict[tuple[str, Service], tuple[float, DiscoveryResult]] = OrderedDict()
         self.hits = 0
         self.misses = 0
@@ -112,7 +112,7 @@ class CachedSource:
 
     def __init__(self, source: DiscoverySource, cache: RouteCache | None = None) -> None:
         self.source = source
-        self.cache = cache or RouteCache()
+        self.cache = RouteCache() if cache is None else cache  # an empty cache is falsy
         self._inflight: dict[tuple[str, Service], asyncio.Future[DiscoveryResult]] = {}
 
     async def resolve(self, realm: str, service: Service = Service.AUTH, now: float = 0.0) -> DiscoveryResult:

@@ -37,9 +37,12 @@ def failover_order(items: Iterable[T]) -> tuple[T, ...]:
 
 
 def _weighted_group(group: list[T], rng: random.Random) -> list[T]:
-    # RFC 2782: zero-weight records first, then repeatedly draw 0..sum (inclusive) and take the first
-    # record whose running sum reaches the draw. Start from a stable order so a seed gives one answer.
-    pending = sorted(group, key=lambda i: (i.weight != 0, _name(i), i.port))
+    # RFC 2782: records "in any order" but zero weights first, then repeatedly draw 0..sum (inclusive)
+    # and take the first record whose running sum reaches the draw. The "any order" is a shuffle (else
+    # equal zero weights would always pick the same record) of a stable order, so a seed gives one answer.
+    pending = sorted(group, key=lambda i: (_name(i), i.port))
+    rng.shuffle(pending)
+    pending.sort(key=lambda i: i.weight != 0)
     chosen: list[T] = []
     while pending:
         draw = rng.randint(0, sum(i.weight for i in pending))
