@@ -45,7 +45,8 @@ class Table:
         return run_sync(discover(realm, service), self.answer)
 
 
-def simple(realm: str = "idp.example", port: int = 2083, ttls: tuple[int, int, int] = (300, 300, 300)) -> Table:
+def simple(realm: str = "idp.example", port: int = 2083,
+           ttls: tuple[int, int, int] = (300, 300, 300)) -> Table:
     """The usual chain: one NAPTR -> one SRV -> one A."""
     srv = f"_radsec._tcp.{realm}."
     return (Table()
