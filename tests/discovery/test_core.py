@@ -248,3 +248,13 @@ def test_per_target_ttl() -> None:
     table.add("b.example", RRType.A, "10.0.0.2", ttl=40)
     result = route(table.resolve("idp.example"))
     assert [t.ttl for t in result.targets] == [300, 40] and result.ttl == 40
+
+
+def test_a_failed_srv_lookup_beside_a_negative_one_is_an_error() -> None:
+    # A negative result gets cached: it is only given when DNS answered every query.
+    table = simple().add("idp.example", RRType.NAPTR, naptr("_radsec._tcp.a.example.", preference=1),
+                         naptr("_radsec._tcp.b.example.", preference=2))
+    table.set("_radsec._tcp.b.example", RRType.SRV, Answer(Status.FAILED, error="timeout"))
+    with pytest.raises(DiscoveryError) as caught:
+        table.resolve("idp.example")
+    assert "SRV _radsec._tcp.a.example: no such name (NXDOMAIN)" in caught.value.explain

@@ -173,3 +173,19 @@ def test_ports(port: int) -> None:
     else:
         with pytest.raises(InvalidName):
             validate_port(port)
+
+
+@given(st.lists(LDH_LABEL, min_size=1, max_size=4), TOP_LABEL)
+def test_valid_realms_are_accepted(labels: list[str], top: str) -> None:
+    realm = ".".join([*labels, top])
+    assert validate_realm(realm) == realm.lower()
+
+
+@given(st.text(max_size=300))
+def test_any_text_is_a_realm_or_refused(text: str) -> None:
+    try:
+        realm = validate_realm(text)
+    except InvalidRealm as error:
+        assert error.reason
+    else:
+        assert re.fullmatch(r"[a-z0-9.-]{3,253}", realm) and "." in realm

@@ -74,10 +74,14 @@ class _Walk:
     def say(self, line: str) -> None:
         self.explain.append(line)
 
-    def refuse(self, where: str, error: InvalidName) -> None:
-        line = f"{where}: refused {safe_text(str(error.value))}: {error.reason}"
+    def refuse(self, where: str, what: str, error: InvalidName) -> None:
+        line = f"{where}: refused {what}: {error.reason}"
         self.refused.append(line)
         self.say(line)
+
+    def say_before(self, mark: int, line: str) -> None:
+        """A summary line placed ahead of the details already said since ``mark``."""
+        self.explain.insert(mark, line)
 
     def not_found(self, reason: str, ttl: int | None) -> RealmNotFound:
         self.say(f"result: realm not found: {reason}")
@@ -117,7 +121,7 @@ def _naptr_problem(record: Naptr, service: Service) -> str | None:
     if record.service.lower() != service.value:
         return "other service"
     if record.flags.lower() != "s":
-        return f"flag {safe_text(record.flags)} is not \"s\""
+        return f"flag {safe_text(record.flags)} is not 's'"
     if record.regexp:
         return f"regexp {safe_text(record.regexp)} is not empty"
     return None
@@ -132,6 +136,7 @@ def _pick_naptr(walk: _Walk, answer: Answer) -> list[tuple[str, int]] | RealmNot
     if not records:
         walk.say(f"{where}: {_negative(answer)}")
         return walk.not_found(f"no NAPTR record for {walk.lookup_name}", answer.negative_ttl)
+    mark = len(walk.explain)
     usable: list[tuple[Naptr, str]] = []
     other = 0
     for record in sorted(records, key=lambda r: (r.order, r.preference)):
@@ -139,15 +144,16 @@ def _pick_naptr(walk: _Walk, answer: Answer) -> list[tuple[str, int]] | RealmNot
         if problem == "other service":
             other += 1
         elif problem is not None:
-            walk.say(f"{where}: ignored record for {walk.service.value}: {problem}")
+            walk.say(f"{where}: ignored a record for {walk.service.value}: {problem}")
         else:
             try:
                 usable.append((record, validate_service_name(record.replacement)))
             except InvalidName as error:
-                walk.refuse(f"{where}: replacement", error)
+                walk.refuse(where, f"replacement {safe_text(record.replacement)}", error)
+    count = _plural(len(records), "record") + (f" ({other} for other services)" if other else "")
     if not usable:
-        return walk.not_found(f"no usable NAPTR record for {walk.service.value} at {walk.lookup_name}"
-                              f" ({_plural(len(records), 'record')}, {other} for other services)",
+        walk.say_before(mark, f"{where}: {count}, none usable for {walk.service.value}, TTL {answer.ttl} s")
+        return walk.not_found(f"no usable NAPTR record for {walk.service.value} at {walk.lookup_name}",
                               answer.ttl)
     lowest = usable[0][0].order
     kept = [(r, n) for r, n in usable if r.order == lowest]
@@ -162,8 +168,7 @@ def _pick_naptr(walk: _Walk, answer: Answer) -> list[tuple[str, int]] | RealmNot
         walk.say(f"{where}: only the first {MAX_SRV_NAMES} of {len(names)} SRV names are followed")
         names = names[:MAX_SRV_NAMES]
     arrows = ", ".join(f"{n} (order {r.order}, preference {r.preference})" for r, n in kept if n in names)
-    count = _plural(len(records), "record") + (f" ({other} for other services)" if other else "")
-    walk.say(f"{where}: {count}, {walk.service.value} -> {arrows}, TTL {answer.ttl} s")
+    walk.say_before(mark, f"{where}: {count}, {walk.service.value} -> {arrows}, TTL {answer.ttl} s")
     return [(n, answer.ttl) for n in names]
 
 
@@ -185,7 +190,7 @@ def _srv_candidates(walk: _Walk, where: str, answer: Answer, chain_ttl: int) -> 
         try:
             host, port = validate_host(record.target), validate_port(record.port)
         except InvalidName as error:
-            walk.refuse(f"{where}: target {safe_text(record.target)} port {record.port}", error)
+            walk.refuse(where, f"target {safe_text(record.target)} port {record.port}", error)
             continue
         found.append(_Candidate(host, port, record.priority, record.weight, min(chain_ttl, answer.ttl)))
     return found
@@ -205,17 +210,18 @@ def _pick_srv(walk: _Walk, names: list[tuple[str, int]], answers: tuple[Answer, 
             elif answer.negative_ttl is not None:
                 negative_ttls.append(answer.negative_ttl)
             continue
+        mark = len(walk.explain)
         found = _srv_candidates(walk, where, answer, naptr_ttl)
         listing = ", ".join(f"{c.host}:{c.port} (priority {c.priority}, weight {c.weight})" for c in found)
-        walk.say(f"{where}: {_plural(len(answer.records), 'record')} -> {listing or 'no usable target'},"
-                 f" TTL {answer.ttl} s")
+        walk.say_before(mark, f"{where}: {_plural(len(answer.records), 'record')} ->"
+                              f" {listing or 'no usable target'}, TTL {answer.ttl} s")
         candidates.extend(found)
     unique: list[_Candidate] = []
     for candidate in failover_order(candidates):  # one entry per host:port, the best one
         if all((u.host, u.port) != (candidate.host, candidate.port) for u in unique):
             unique.append(candidate)
     if not unique:
-        if failures and len(failures) == len(names):
+        if failures:  # a negative answer is cached: only give one when DNS answered every query
             raise walk.failed("; ".join(failures))
         return walk.not_found("no usable SRV target", min(negative_ttls, default=None))
     if len(unique) > MAX_TARGETS:
@@ -248,7 +254,8 @@ def _resolve_host(walk: _Walk, host: str, pair: tuple[Answer, Answer]) -> tuple[
         where = f"{rdtype} {host}"
         good, bad = _addresses(answer, rdtype)
         for text in bad:
-            walk.refuse(where, InvalidName(text, f"not an IPv{4 if rdtype is RRType.A else 6} address"))
+            reason = f"not an IPv{4 if rdtype is RRType.A else 6} address"
+            walk.refuse(where, f"address {text}", InvalidName(text, reason))
         if good:
             addresses.extend(good)
             ttls.append(answer.ttl)
@@ -271,8 +278,8 @@ def _build_route(walk: _Walk, candidates: list[_Candidate], answers: dict[str, t
     if targets:
         return _route(walk, targets)
     pairs = [a for pair in answers.values() for a in pair]
-    if all(a.status is Status.FAILED for a in pairs):
-        raise walk.failed("address lookups failed for every SRV target")
+    if any(a.status is Status.FAILED for a in pairs):
+        raise walk.failed("no SRV target has an address, and some address lookups failed")
     return walk.not_found("no SRV target has an address",
                           min((a.negative_ttl for a in pairs if a.negative_ttl is not None), default=None))
 
