@@ -212,13 +212,17 @@ def _pick_srv(walk: _Walk, names: list[tuple[str, int]], answers: tuple[Answer, 
             continue
         mark = len(walk.explain)
         found = _srv_candidates(walk, where, answer, naptr_ttl)
-        listing = ", ".join(f"{c.host}:{c.port} (priority {c.priority}, weight {c.weight})" for c in found)
+        listing = ", ".join(f"{c.host}:{c.port} (priority {c.priority}, weight {c.weight})"
+                            for c in found[:MAX_TARGETS])
+        listing += f" and {len(found) - MAX_TARGETS} more" if len(found) > MAX_TARGETS else ""
         walk.say_before(mark, f"{where}: {_plural(len(answer.records), 'record')} ->"
                               f" {listing or 'no usable target'}, TTL {answer.ttl} s")
         candidates.extend(found)
     unique: list[_Candidate] = []
+    seen: set[tuple[str, int]] = set()
     for candidate in failover_order(candidates):  # one entry per host:port, the best one
-        if all((u.host, u.port) != (candidate.host, candidate.port) for u in unique):
+        if (candidate.host, candidate.port) not in seen:
+            seen.add((candidate.host, candidate.port))
             unique.append(candidate)
     if not unique:
         if failures:  # a negative answer is cached: only give one when DNS answered every query

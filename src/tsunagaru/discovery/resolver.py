@@ -25,7 +25,8 @@ __all__ = ["DnsSource"]
 
 
 class DnsSource:
-    """RFC 7585 discovery over DNS. ``timeout`` bounds each DNS lookup (all retries included)."""
+    """RFC 7585 discovery over DNS. ``timeout`` bounds each DNS lookup (all retries included); one
+    discovery makes at most three rounds of concurrent lookups (NAPTR, SRV, A/AAAA)."""
 
     def __init__(self, nameservers: Sequence[str] | None = None, port: int = 53,
                  timeout: float = 3.0) -> None:
