@@ -38,7 +38,9 @@ def need(*programs: str) -> None:
             pytest.skip(f"{prog} is not installed (make test installs it)")
 
 
-def wait_tcp(port: int, host: str = "127.0.0.1", timeout: float = 15.0, proc: subprocess.Popen[bytes] | None = None) -> None:
+def wait_tcp(
+    port: int, host: str = "127.0.0.1", timeout: float = 15.0, proc: subprocess.Popen[bytes] | None = None
+) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc is not None and proc.poll() is not None:
@@ -70,7 +72,8 @@ def wait_log(path: Path, text: str, timeout: float = 15.0, proc: subprocess.Pope
         if path.exists() and text in path.read_text(errors="replace"):
             return
         if proc is not None and proc.poll() is not None:
-            raise RuntimeError(f"process exited with {proc.returncode}; log: {path.read_text(errors='replace')[-2000:]}")
+            tail = path.read_text(errors="replace")[-2000:] if path.exists() else ""
+            raise RuntimeError(f"process exited with {proc.returncode}; log: {tail}")
         time.sleep(0.05)
     raise TimeoutError(f"{text!r} did not appear in {path} within {timeout}s")
 
