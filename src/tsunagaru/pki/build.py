@@ -200,10 +200,36 @@ def issue_member(
     ``dns_names``) and a NAIRealm per realm; EKU by role."""
     role = role if isinstance(role, Role) else Role.parse(role)
     fqdn = check_dns_name(fqdn)
-    key = new_key(key_type)
     names = [fqdn, *(n for n in dns_names if check_dns_name(n) != fqdn)]
+    subject = member_subject(fqdn, Wbaid.parse(wbaid))
+    san = subject_alt_names(names, realms)
+    return issue_leaf(
+        issuer,
+        subject,
+        now,
+        days=days,
+        key_type=key_type,
+        usages=role.usages,
+        san=san,
+        policy_oids=policy_oids,
+    )
+
+
+def issue_leaf(
+    issuer: CertKey,
+    subject: x509.Name,
+    now: datetime,
+    *,
+    days: int,
+    key_type: KeyType,
+    usages: Sequence[ObjectIdentifier],
+    san: x509.SubjectAlternativeName | None = None,
+    policy_oids: Sequence[ObjectIdentifier] = (),
+) -> CertKey:
+    """A fresh key and an end-entity certificate for it, with the issuer's chain attached."""
+    key = new_key(key_type)
     cert = build_certificate(
-        subject=member_subject(fqdn, Wbaid.parse(wbaid)),
+        subject=subject,
         public_key=key.public_key(),
         issuer=issuer,
         signing_key=issuer.key,
@@ -211,8 +237,8 @@ def issue_member(
         days=days,
         ca=False,
         policy_oids=policy_oids,
-        usages=role.usages,
-        san=subject_alt_names(names, realms),
+        usages=usages,
+        san=san,
     )
     return CertKey(cert, key, (issuer.cert, *issuer.chain))
 

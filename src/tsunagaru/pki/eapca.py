@@ -13,7 +13,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives.serialization import NoEncryption, pkcs12
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from tsunagaru.pki.build import CertKey, KeyType, build_certificate, new_key
+from tsunagaru.pki.build import CertKey, KeyType, build_certificate, issue_leaf, new_key
 from tsunagaru.pki.errors import PkiError
 from tsunagaru.pki.names import check_dns_name, subject_alt_names
 
@@ -45,19 +45,9 @@ def issue_server_certificate(
     """The EAP server certificate: serverAuth, CN and dNSName ``hostname`` (what profiles pin as
     TLSTrustedServerNames / domain suffix match)."""
     hostname = check_dns_name(hostname)
-    key = new_key(key_type)
-    cert = build_certificate(
-        subject=_name(hostname),
-        public_key=key.public_key(),
-        issuer=ca,
-        signing_key=ca.key,
-        now=now,
-        days=days,
-        ca=False,
-        usages=(ExtendedKeyUsageOID.SERVER_AUTH,),
-        san=subject_alt_names([hostname], []),
-    )
-    return CertKey(cert, key, (ca.cert,))
+    san = subject_alt_names([hostname], [])
+    usage = (ExtendedKeyUsageOID.SERVER_AUTH,)
+    return issue_leaf(ca, _name(hostname), now, days=days, key_type=key_type, usages=usage, san=san)
 
 
 def issue_user_certificate(
@@ -66,18 +56,8 @@ def issue_user_certificate(
     """An EAP-TLS client certificate for ``username`` (CN; clientAuth only)."""
     if not username or len(username) > 253 or any(c in username for c in "\x00\r\n,"):
         raise PkiError(f"unusable user name {username!r} for a certificate")
-    key = new_key(key_type)
-    cert = build_certificate(
-        subject=_name(username),
-        public_key=key.public_key(),
-        issuer=ca,
-        signing_key=ca.key,
-        now=now,
-        days=days,
-        ca=False,
-        usages=(ExtendedKeyUsageOID.CLIENT_AUTH,),
-    )
-    return CertKey(cert, key, (ca.cert,))
+    usage = (ExtendedKeyUsageOID.CLIENT_AUTH,)
+    return issue_leaf(ca, _name(username), now, days=days, key_type=key_type, usages=usage)
 
 
 def export_pkcs12(item: CertKey, *, name: str | None = None) -> bytes:

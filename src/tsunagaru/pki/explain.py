@@ -33,11 +33,15 @@ def _key_words(cert: x509.Certificate) -> str:
     return type(key).__name__
 
 
-def _kind(cert: x509.Certificate) -> str:
+def _constraints(cert: x509.Certificate) -> x509.BasicConstraints | None:
     try:
-        bc = cert.extensions.get_extension_for_class(x509.BasicConstraints).value
+        return cert.extensions.get_extension_for_class(x509.BasicConstraints).value
     except x509.ExtensionNotFound:
-        bc = None
+        return None
+
+
+def _kind(cert: x509.Certificate) -> str:
+    bc = _constraints(cert)
     if bc is not None and bc.ca:
         limit = "" if bc.path_length is None else f", at most {bc.path_length} CA(s) below it"
         root = "self-signed root " if cert.issuer == cert.subject else ""
@@ -85,7 +89,8 @@ def describe(cert: x509.Certificate, now: datetime) -> list[str]:
         f"validity:  {_validity(cert, now)}",
         f"policy:    {_policy(cert)}",
     ]
-    if cert.issuer != cert.subject:
+    bc = _constraints(cert)
+    if bc is None or not bc.ca:
         lines.append(f"WBAID:     {wbaid_of(cert) or 'none (no UID in subject)'}")
         lines.append(f"role:      {_roles(cert)}")
         lines.append(f"DNS names: {', '.join(dns_names(cert)) or 'none'}")

@@ -125,6 +125,9 @@ class FederationPKI:
             ca: load_cert_and_key(directory / f"{stem}.pem", directory / f"{stem}.key")
             for ca, stem in CA_FILES.items()
         }
+        # The CA files hold one certificate each; the issuing CA's chain is the policy CA.
+        issuing = cas["issuing"]
+        cas["issuing"] = CertKey(issuing.cert, issuing.key, (cas["policy"].cert,))
         return cls(directory, cas, index)
 
     def _ca(self, which: str) -> CertKey:

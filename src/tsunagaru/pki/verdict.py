@@ -77,6 +77,6 @@ def label(cert: x509.Certificate, path: Sequence[x509.Certificate] = ()) -> str:
     name = common_name(cert) or cert.subject.rfc4514_string() or "(empty subject)"
     if path and cert is path[0]:
         return f"the peer's certificate '{name}'"
-    if path and cert is path[-1] and len(path) > 1:
+    if path and cert is path[-1] and len(path) > 1 and cert.issuer == cert.subject:
         return f"root '{name}'"
     return f"intermediate CA '{name}'" if path else f"'{name}'"
