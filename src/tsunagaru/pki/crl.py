@@ -113,7 +113,7 @@ class CrlSource:
 
     def _next_attempt(self, now: datetime) -> datetime:
         when = now + self.refresh
-        next_update = self.crl.next_update_utc if self.crl else None
+        next_update = self.crl.next_update_utc if self.crl is not None else None  # an empty CRL is falsy
         if next_update is not None and next_update > now:
             when = min(when, next_update)
         elif next_update is not None:
