@@ -14,7 +14,15 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from tests.pki.conftest import NOW, Federation
 from tsunagaru.pki import FederationPKI, PkiError, Reason, Role, Wbaid, new_key, sign_csr, verify_peer
-from tsunagaru.pki.names import MEMBER_OU, POLICY_OID, dns_names, nai_realm_name, nai_realms, policies, wbaid_of
+from tsunagaru.pki.names import (
+    MEMBER_OU,
+    POLICY_OID,
+    dns_names,
+    nai_realm_name,
+    nai_realms,
+    policies,
+    wbaid_of,
+)
 from tsunagaru.pki.store import parse_serial
 
 SERVER, CLIENT = ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.CLIENT_AUTH
@@ -53,7 +61,9 @@ def test_ca_hierarchy_keys_policies_and_path_lengths(fed_a: Federation) -> None:
     assert policies(fed_a.member().cert) == [POLICY_OID]
 
 
-@pytest.mark.parametrize(("role", "usages"), [("idp", {SERVER}), ("anp", {CLIENT}), ("hub", {SERVER, CLIENT})])
+@pytest.mark.parametrize(
+    ("role", "usages"), [("idp", {SERVER}), ("anp", {CLIENT}), ("hub", {SERVER, CLIENT})]
+)
 def test_usages_follow_the_role(fed_a: Federation, role: str, usages: set[x509.ObjectIdentifier]) -> None:
     assert _eku(fed_a.member(role).cert) == usages
 
@@ -74,7 +84,9 @@ def test_valid_wbaids(good: str) -> None:
     assert str(Wbaid.parse(good)) == good
 
 
-@pytest.mark.parametrize("bad", ["example:jp", "EXAMPLE", "EXAMPLE:JPN", ":JP", "EX AMPLE:JP", "A.B.C:JP", ""])
+@pytest.mark.parametrize(
+    "bad", ["example:jp", "EXAMPLE", "EXAMPLE:JPN", ":JP", "EX AMPLE:JP", "A.B.C:JP", ""]
+)
 def test_invalid_wbaids_are_refused(bad: str) -> None:
     with pytest.raises(PkiError, match="invalid WBAID"):
         Wbaid.parse(bad)
@@ -91,7 +103,9 @@ def test_role_parse() -> None:
         Role.parse("proxy")
 
 
-def _csr(common: str, uid: str | None = None, sans: list[x509.GeneralName] | None = None) -> x509.CertificateSigningRequest:
+def _csr(
+    common: str, uid: str | None = None, sans: list[x509.GeneralName] | None = None
+) -> x509.CertificateSigningRequest:
     attrs = [x509.NameAttribute(NameOID.COMMON_NAME, common)]
     if uid:
         attrs.append(x509.NameAttribute(NameOID.USER_ID, uid))
@@ -105,15 +119,19 @@ def _csr(common: str, uid: str | None = None, sans: list[x509.GeneralName] | Non
 
 def test_sign_csr_uses_the_role_not_the_request(fed_a: Federation) -> None:
     sans: list[x509.GeneralName] = [
-        x509.DNSName("proxy.anp.example"), x509.RFC822Name("x@example"), nai_realm_name("anp.example")
-    ]  # fmt: skip
+        x509.DNSName("proxy.anp.example"),
+        x509.RFC822Name("x@example"),
+        nai_realm_name("anp.example"),
+    ]
     cert = sign_csr(fed_a.issuing, _csr("proxy.anp.example", "CITY:JP", sans), "anp", NOW)
     assert _eku(cert) == {CLIENT}
     assert wbaid_of(cert) == "CITY:JP"
     assert dns_names(cert) == ["proxy.anp.example"] and nai_realms(cert) == ["anp.example"]
     san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
     assert not san.get_values_for_type(x509.RFC822Name)
-    result = verify_peer([cert, *fed_a.issuing.with_chain], roots=[fed_a.root.cert], direction="client", now=NOW)
+    result = verify_peer(
+        [cert, *fed_a.issuing.with_chain], roots=[fed_a.root.cert], direction="client", now=NOW
+    )
     assert result.ok, result.explain()
 
 
@@ -134,8 +152,17 @@ def test_member_never_outlives_its_issuer(fed_a: Federation) -> None:
 def test_folder_layout_modes_and_reload(tmp_path: Path) -> None:
     pki = FederationPKI.create(tmp_path / "fed", "Folder Federation", NOW)
     names = {p.name for p in (tmp_path / "fed").iterdir()}
-    assert {"root.pem", "root.key", "policy-ca.pem", "policy-ca.key", "issuing-ca.pem", "issuing-ca.key",
-            "chain.pem", "crl.pem", "index.json"} <= names  # fmt: skip
+    assert {
+        "root.pem",
+        "root.key",
+        "policy-ca.pem",
+        "policy-ca.key",
+        "issuing-ca.pem",
+        "issuing-ca.key",
+        "chain.pem",
+        "crl.pem",
+        "index.json",
+    } <= names
     for key in ("root.key", "policy-ca.key", "issuing-ca.key"):
         assert stat.S_IMODE((tmp_path / "fed" / key).stat().st_mode) == 0o600
     again = FederationPKI.load(tmp_path / "fed")
@@ -156,7 +183,9 @@ def test_revocation_reaches_the_published_crl(tmp_path: Path) -> None:
     pki.revoke(pki.issuing_ca.cert.serial_number, now=NOW)
     crls = FederationPKI.load(tmp_path / "fed").crls()
     by_issuer = {crl.issuer: crl for crl in crls}
-    assert by_issuer[pki.issuing_ca.cert.subject].get_revoked_certificate_by_serial_number(member.cert.serial_number)
+    assert by_issuer[pki.issuing_ca.cert.subject].get_revoked_certificate_by_serial_number(
+        member.cert.serial_number
+    )
     assert by_issuer[pki.policy_ca.cert.subject].get_revoked_certificate_by_serial_number(
         pki.issuing_ca.cert.serial_number
     )
@@ -175,7 +204,9 @@ def test_two_federations_side_by_side(tmp_path: Path) -> None:
     roots = [a.root.cert, b.root.cert]
     for pki in (a, b):
         member = pki.issue_member("hub.example", "HUB:JP", "hub", now=NOW).credential
-        result = verify_peer(member.with_chain, roots=roots, direction="client", now=NOW, crls=[*a.crls(), *b.crls()])
+        result = verify_peer(
+            member.with_chain, roots=roots, direction="client", now=NOW, crls=[*a.crls(), *b.crls()]
+        )
         assert result.ok, result.explain()
     assert isinstance(member.key, rsa.RSAPrivateKey)
 

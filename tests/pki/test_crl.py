@@ -44,14 +44,19 @@ def test_malformed_bytes_schedule_an_early_retry(fed_a: Federation) -> None:
 
 def test_expired_list_is_refetched_soon(fed_a: Federation) -> None:
     source = CrlSource("x", refresh=timedelta(hours=6))
-    source.update(make_crl(fed_a.issuing, [], NOW - timedelta(days=30), number=1).public_bytes(Encoding.PEM), NOW)
+    source.update(
+        make_crl(fed_a.issuing, [], NOW - timedelta(days=30), number=1).public_bytes(Encoding.PEM), NOW
+    )
     assert source.stale(NOW) and source.due(NOW + RETRY_AFTER_FAILURE)
 
 
 def test_verification_reads_the_source(fed_a: Federation) -> None:
     leaf = fed_a.member()
     source = CrlSource("x")
-    source.update(make_crl(fed_a.issuing, [(leaf.cert.serial_number, NOW)], NOW, number=1).public_bytes(Encoding.PEM), NOW)
+    source.update(
+        make_crl(fed_a.issuing, [(leaf.cert.serial_number, NOW)], NOW, number=1).public_bytes(Encoding.PEM),
+        NOW,
+    )
     result = verify_peer(leaf.with_chain, roots=[fed_a.root.cert], direction="server", now=NOW, crls=[source])
     assert result.reason is Reason.REVOKED
     empty = CrlSource("never fetched")

@@ -45,10 +45,21 @@ def test_server_and_user_certificates_chain_to_the_eap_ca(tmp_path: Path) -> Non
     write_cert_and_key(server, tmp_path / "server.pem", tmp_path / "server.key")
     for name, purpose in (("alice", "sslclient"), ("server", "sslserver")):
         out = subprocess.run(
-            ["openssl", "verify", "-attime", str(int(NOW.timestamp())), "-CAfile", tmp_path / "ca.pem",
-             "-purpose", purpose, tmp_path / f"{name}.pem"],
-            capture_output=True, text=True, check=False,
-        )  # fmt: skip
+            [
+                "openssl",
+                "verify",
+                "-attime",
+                str(int(NOW.timestamp())),
+                "-CAfile",
+                tmp_path / "ca.pem",
+                "-purpose",
+                purpose,
+                tmp_path / f"{name}.pem",
+            ],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
         assert out.returncode == 0, out.stdout + out.stderr
 
 
@@ -62,8 +73,10 @@ def test_pkcs12_has_empty_password_and_the_ca(tmp_path: Path) -> None:
     (tmp_path / "alice.p12").write_bytes(blob)
     out = subprocess.run(
         ["openssl", "pkcs12", "-in", tmp_path / "alice.p12", "-passin", "pass:", "-nodes"],
-        capture_output=True, text=True, check=False,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert out.returncode == 0, out.stderr
     assert out.stdout.count("BEGIN CERTIFICATE") == 2 and "PRIVATE KEY" in out.stdout
 

@@ -43,9 +43,16 @@ Builder = Callable[[Federation, Federation], Case]
 def reissue(ca: CertKey, parent: CertKey, *, start: Any, days: int) -> CertKey:
     """The same CA (name and key) certified again with another validity: an old copy of an intermediate."""
     cert = build_certificate(
-        subject=ca.cert.subject, public_key=ca.cert.public_key(), issuer=parent, signing_key=parent.key,  # type: ignore[arg-type]
-        now=start, days=days, ca=True, path_length=0, policy_oids=(POLICY_OID,),
-    )  # fmt: skip
+        subject=ca.cert.subject,
+        public_key=ca.cert.public_key(),
+        issuer=parent,
+        signing_key=parent.key,  # type: ignore[arg-type]
+        now=start,
+        days=days,
+        ca=True,
+        path_length=0,
+        policy_oids=(POLICY_OID,),
+    )
     return CertKey(cert, ca.key, ca.chain)
 
 
@@ -54,9 +61,14 @@ def sub_ca(parent: CertKey, name: str, **kwargs: Any) -> CertKey:
     subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
     opts: dict[str, Any] = {"ca": True, "policy_oids": (POLICY_OID,), **kwargs}
     cert = build_certificate(
-        subject=subject, public_key=key.public_key(), issuer=parent, signing_key=parent.key, now=NOW, days=365,
+        subject=subject,
+        public_key=key.public_key(),
+        issuer=parent,
+        signing_key=parent.key,
+        now=NOW,
+        days=365,
         **opts,
-    )  # fmt: skip
+    )
     return CertKey(cert, key, (parent.cert, *parent.chain))
 
 
@@ -76,10 +88,17 @@ def impostor_root_same_names(a: Federation, b: Federation) -> Case:
 def self_signed_leaf(a: Federation, b: Federation) -> Case:
     key = new_key("ec")
     cert = build_certificate(
-        subject=member_subject("radsec.idp.example", Wbaid.parse("EXAMPLE:JP")), public_key=key.public_key(),
-        issuer=None, signing_key=key, now=NOW, days=365, ca=False, policy_oids=(POLICY_OID,),
-        usages=Role.IDP.usages, san=subject_alt_names(["radsec.idp.example"], []),
-    )  # fmt: skip
+        subject=member_subject("radsec.idp.example", Wbaid.parse("EXAMPLE:JP")),
+        public_key=key.public_key(),
+        issuer=None,
+        signing_key=key,
+        now=NOW,
+        days=365,
+        ca=False,
+        policy_oids=(POLICY_OID,),
+        usages=Role.IDP.usages,
+        san=subject_alt_names(["radsec.idp.example"], []),
+    )
     return Case([cert, *a.issuing.with_chain])
 
 
@@ -136,10 +155,16 @@ def name_mismatch(a: Federation, b: Federation) -> Case:
 def cn_only_name(a: Federation, b: Federation) -> Case:
     key = new_key("ec")
     cert = build_certificate(
-        subject=member_subject("idp.example", Wbaid.parse("EXAMPLE:JP")), public_key=key.public_key(),
-        issuer=a.issuing, signing_key=a.issuing.key, now=NOW, days=365, ca=False, policy_oids=(POLICY_OID,),
+        subject=member_subject("idp.example", Wbaid.parse("EXAMPLE:JP")),
+        public_key=key.public_key(),
+        issuer=a.issuing,
+        signing_key=a.issuing.key,
+        now=NOW,
+        days=365,
+        ca=False,
+        policy_oids=(POLICY_OID,),
         usages=Role.IDP.usages,
-    )  # fmt: skip
+    )
     return Case([cert, *a.issuing.with_chain], {"expected_names": ["idp.example"]})
 
 
@@ -151,9 +176,16 @@ def own_certificate(a: Federation, b: Federation) -> Case:
 def own_key_reissued(a: Federation, b: Federation) -> Case:
     mine = a.member()
     again = build_certificate(
-        subject=mine.cert.subject, public_key=mine.key.public_key(), issuer=a.issuing, signing_key=a.issuing.key,
-        now=NOW, days=30, ca=False, policy_oids=(POLICY_OID,), usages=Role.IDP.usages,
-    )  # fmt: skip
+        subject=mine.cert.subject,
+        public_key=mine.key.public_key(),
+        issuer=a.issuing,
+        signing_key=a.issuing.key,
+        now=NOW,
+        days=30,
+        ca=False,
+        policy_oids=(POLICY_OID,),
+        usages=Role.IDP.usages,
+    )
     return Case([again, *a.issuing.with_chain], {"own_certificates": [mine.cert]})
 
 
@@ -287,9 +319,14 @@ def test_anp_as_client_with_fresh_crls_and_identity(fed_a: Federation) -> None:
     anp = fed_a.member("anp", fqdn="proxy.anp.example", wbaid="CITY.TOKYO:JP", realms=[])
     crls = [make_crl(ca, [], NOW, number=1) for ca in (fed_a.issuing, fed_a.policy, fed_a.root)]
     result = verify_peer(
-        anp.with_chain, roots=[fed_a.root.cert], direction="client", now=NOW, crls=crls, require_crl=True,
+        anp.with_chain,
+        roots=[fed_a.root.cert],
+        direction="client",
+        now=NOW,
+        crls=crls,
+        require_crl=True,
         own_certificates=[fed_a.member().cert],
-    )  # fmt: skip
+    )
     assert result.ok, result.explain()
     assert result.peer is not None and result.peer.wbaid == "CITY.TOKYO:JP"
     assert result.reason is Reason.OK and len(result.path) == 4

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import TypeVar
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
@@ -19,6 +20,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from tsunagaru.pki.build import CertKey, PrivateKey
 from tsunagaru.pki.errors import MalformedInput
 
+T = TypeVar("T")
 _BLOCK = re.compile(rb"-----BEGIN ([A-Z0-9 ]+)-----\r?\n.*?-----END \1-----", re.DOTALL)
 
 
@@ -29,28 +31,29 @@ def pem_blocks(data: bytes, label: str) -> list[bytes]:
 
 def read_pem_certificates(data: bytes) -> list[x509.Certificate]:
     """Certificates from PEM text (any number) or from one DER certificate."""
-    try:
-        if b"-----BEGIN" not in data:
-            return [x509.load_der_x509_certificate(data)]
-        blocks = pem_blocks(data, "CERTIFICATE")
-        if not blocks:
-            raise MalformedInput("no CERTIFICATE block in the PEM text")
-        return [x509.load_pem_x509_certificate(b) for b in blocks]
-    except ValueError as exc:
-        raise MalformedInput(f"not a certificate: {exc}") from None
+    return _read_many(data, "CERTIFICATE", x509.load_pem_x509_certificate, x509.load_der_x509_certificate)
 
 
 def read_crls(data: bytes) -> list[x509.CertificateRevocationList]:
     """CRLs from PEM text (any number, e.g. one per CA) or from one DER CRL."""
+    return _read_many(data, "X509 CRL", x509.load_pem_x509_crl, x509.load_der_x509_crl)
+
+
+def _read_many(
+    data: bytes, label: str, from_pem: Callable[[bytes], T], from_der: Callable[[bytes], T]
+) -> list[T]:
+    if b"-----BEGIN" not in data:
+        try:
+            return [from_der(data)]
+        except ValueError:
+            raise MalformedInput(f"no PEM {label} block, and not a DER {label.lower()} either") from None
+    blocks = pem_blocks(data, label)
+    if not blocks:
+        raise MalformedInput(f"no {label} block in the PEM text")
     try:
-        if b"-----BEGIN" not in data:
-            return [x509.load_der_x509_crl(data)]
-        blocks = pem_blocks(data, "X509 CRL")
-        if not blocks:
-            raise MalformedInput("no X509 CRL block in the PEM text")
-        return [x509.load_pem_x509_crl(b) for b in blocks]
-    except ValueError as exc:
-        raise MalformedInput(f"not a CRL: {exc}") from None
+        return [from_pem(b) for b in blocks]
+    except ValueError:
+        raise MalformedInput(f"a PEM {label} block is damaged (it does not decode)") from None
 
 
 def read_csr(data: bytes) -> x509.CertificateSigningRequest:
