@@ -62,3 +62,15 @@ def test_verification_reads_the_source(fed_a: Federation) -> None:
     empty = CrlSource("never fetched")
     result = verify_peer(leaf.with_chain, roots=[fed_a.root.cert], direction="server", now=NOW, crls=[empty])
     assert result.ok and any("not checked" in step for step in result.steps)
+
+
+def test_naive_times_mean_utc(fed_a: Federation) -> None:
+    naive = NOW.replace(tzinfo=None)
+    source = CrlSource("x", refresh=HOUR)
+    source.update(make_crl(fed_a.issuing, [], naive, number=1).public_bytes(Encoding.PEM), naive)
+    assert not source.due(naive) and source.due(naive + HOUR) and not source.stale(naive)
+    leaf = fed_a.member(now=naive)
+    result = verify_peer(
+        leaf.with_chain, roots=[fed_a.root.cert], direction="server", now=naive, crls=[source]
+    )
+    assert result.ok, result.explain()

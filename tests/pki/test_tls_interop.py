@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.procs import free_port, need, running, wait_log
-from tsunagaru.pki import FederationPKI, MemberFiles, Reason, der_chain_from_ssl, verify_der_chain
+from tsunagaru.pki import FederationPKI, MemberFiles, Reason, Trust, der_chain_from_ssl, verify_der_chain
 
 pytestmark = pytest.mark.interop
 
@@ -144,12 +144,10 @@ def test_idp_server_verifies_anp_client(
     assert b"hello anp" in done.stdout, done.stderr
     chain = seen["chain"]
     assert isinstance(chain, list) and len(chain) == 3  # OpenSSL omits the client's leaf; it is put back
-    result = verify_der_chain(
-        chain,
-        roots=[pki.root.cert],
-        direction="client",
-        now=datetime.now(UTC),
-        own_certificates=[idp.credential.cert],
-    )
+    trust = Trust.from_files([pki.root_path], crls=[pki.crl_path], own_certificates=[idp.cert_path])
+    result = trust.check(chain, direction="client", now=datetime.now(UTC))
     assert result.ok, result.explain()
     assert result.peer is not None and result.peer.wbaid == "ANP:JP"
+    assert any("not on the CRL" in step for step in result.steps)
+    without_intermediates = trust.check(chain[:1], direction="client", now=datetime.now(UTC))
+    assert without_intermediates.reason is Reason.UNKNOWN_ROOT

@@ -33,7 +33,7 @@ from tsunagaru.pki.pem import (
     write_pem_bundle,
 )
 from tsunagaru.pki.store import FederationPKI, MemberFiles
-from tsunagaru.pki.tls import der_chain_from_pyopenssl, der_chain_from_ssl, verify_der_chain
+from tsunagaru.pki.tls import Trust, der_chain_from_pyopenssl, der_chain_from_ssl, verify_der_chain
 from tsunagaru.pki.verdict import PeerIdentity, Reason, VerifyResult
 from tsunagaru.pki.verify import verify_peer
 
@@ -51,6 +51,7 @@ __all__ = [
     "PkiError",
     "Reason",
     "Role",
+    "Trust",
     "VerifyResult",
     "Wbaid",
     "build_certificate",

@@ -24,6 +24,7 @@ from tsunagaru.pki.names import (
     POLICY_OID,
     Role,
     Wbaid,
+    as_utc,
     check_dns_name,
     common_name,
     member_subject,
@@ -97,6 +98,7 @@ def build_certificate(
 ) -> x509.Certificate:
     """The one place certificates are made. ``issuer=None`` means self-signed; ``ca=None`` leaves out
     basicConstraints (only tests want that, to prove verification refuses it)."""
+    now = as_utc(now)
     not_after = now + timedelta(days=days)
     if issuer is not None:
         not_after = min(not_after, issuer.cert.not_valid_after_utc)

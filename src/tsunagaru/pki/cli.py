@@ -120,7 +120,7 @@ def _show(args: argparse.Namespace) -> int:
 
 def _verify(args: argparse.Namespace) -> int:
     chain = read_pem_certificates(load_file(args.file, "certificate"))
-    roots = read_pem_certificates(load_file(args.roots, "roots"))
+    roots = [c for path in args.roots for c in read_pem_certificates(load_file(path, "roots"))]
     crls = [c for path in args.crl or [] for c in read_crls(load_file(path, "CRL"))]
     result = verify_peer(
         chain,
@@ -194,7 +194,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
     p = add("verify", _verify, "verify a peer chain as RadSec would, step by step")
     p.add_argument("file", type=Path, help="the peer's certificate followed by its chain (PEM)")
-    p.add_argument("--roots", required=True, type=Path, help="PEM bundle of the trusted federation roots")
+    p.add_argument(
+        "--roots", required=True, type=Path, action="append", help="PEM file of trusted roots (repeatable)"
+    )
     p.add_argument("--direction", choices=["server", "client"], default="server", help="the peer's side")
     p.add_argument("--crl", action="append", type=Path, help="CRL file(s) to check revocation against")
     p.add_argument("--name", action="append", help="expected SRV target or realm (repeatable)")

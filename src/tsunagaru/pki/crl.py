@@ -19,6 +19,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 from tsunagaru.pki.build import BACKDATE, CertKey
 from tsunagaru.pki.errors import MalformedInput
+from tsunagaru.pki.names import as_utc
 from tsunagaru.pki.pem import read_crls
 
 #: How long a published CRL stays current (its nextUpdate).
@@ -36,6 +37,7 @@ def make_crl(
     lifetime: timedelta = DEFAULT_CRL_LIFETIME,
 ) -> x509.CertificateRevocationList:
     """A CRL signed by ``issuer`` listing ``(serial, revocation time)`` pairs, valid until now+lifetime."""
+    now = as_utc(now)
     builder = (
         x509.CertificateRevocationListBuilder()
         .issuer_name(issuer.cert.subject)
@@ -87,11 +89,12 @@ class CrlSource:
 
     def due(self, now: datetime) -> bool:
         """Time to fetch again: never fetched, refresh interval over, nextUpdate reached, or retry time."""
-        return self.next_attempt is None or now >= self.next_attempt
+        return self.next_attempt is None or as_utc(now) >= self.next_attempt
 
     def update(self, data: bytes, now: datetime) -> bool:
         """Take freshly fetched bytes (PEM or DER). Returns True when they replaced the held list; an
         older list than the one held is ignored (a replayed CRL must not un-revoke anything)."""
+        now = as_utc(now)
         try:
             (candidate,) = read_crls(data)[:1]
         except MalformedInput as exc:
@@ -106,10 +109,10 @@ class CrlSource:
 
     def failed(self, now: datetime, why: str) -> None:
         self.last_error = why
-        self.next_attempt = now + min(self.refresh, RETRY_AFTER_FAILURE)
+        self.next_attempt = as_utc(now) + min(self.refresh, RETRY_AFTER_FAILURE)
 
     def stale(self, now: datetime) -> bool:
-        return self.crl is None or is_stale(self.crl, now)
+        return self.crl is None or is_stale(self.crl, as_utc(now))
 
     def _next_attempt(self, now: datetime) -> datetime:
         when = now + self.refresh

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from enum import Enum
 
 from cryptography import x509
@@ -192,6 +193,11 @@ def name_matches(pattern: str, name: str) -> bool:
         head, _, tail = name.partition(".")
         return bool(head) and tail == pattern[2:]
     return pattern == name
+
+
+def as_utc(now: datetime) -> datetime:
+    """A naive ``now`` means UTC (as cryptography reads it); aware times are converted."""
+    return now.replace(tzinfo=UTC) if now.tzinfo is None else now.astimezone(UTC)
 
 
 def fingerprint(cert: x509.Certificate) -> str:

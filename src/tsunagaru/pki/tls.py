@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import ssl
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 
+from tsunagaru.pki.pem import load_file, read_crls, read_pem_certificates
 from tsunagaru.pki.revocation import CrlInput
 from tsunagaru.pki.verdict import Reason, VerifyResult
 from tsunagaru.pki.verify import Direction, verify_peer
@@ -49,6 +52,54 @@ def verify_der_chain(
         expected_names=expected_names,
         require_crl=require_crl,
     )
+
+
+@dataclass
+class Trust:
+    """What a RadSec endpoint trusts, held once and asked per connection: the federation roots (both,
+    side by side), CRL sources it keeps fresh, and its own certificates (to spot loops)."""
+
+    roots: list[x509.Certificate]
+    crls: list[CrlInput] = field(default_factory=list)
+    own_certificates: list[x509.Certificate] = field(default_factory=list)
+    require_crl: bool = False
+
+    @classmethod
+    def from_files(
+        cls,
+        roots: Sequence[Path | str],
+        *,
+        crls: Sequence[Path | str] = (),
+        own_certificates: Sequence[Path | str] = (),
+        require_crl: bool = False,
+    ) -> Trust:
+        """Load PEM bundles; raises :class:`~tsunagaru.pki.errors.MalformedInput` on unreadable files."""
+        return cls(
+            [c for path in roots for c in read_pem_certificates(load_file(path, "roots"))],
+            [c for path in crls for c in read_crls(load_file(path, "CRL"))],
+            [read_pem_certificates(load_file(path, "own certificate"))[0] for path in own_certificates],
+            require_crl,
+        )
+
+    def check(
+        self,
+        der_chain: Sequence[bytes],
+        *,
+        direction: Direction,
+        now: datetime,
+        expected_names: Sequence[str] | None = None,
+    ) -> VerifyResult:
+        """The federation verdict on a chain a peer presented in a handshake."""
+        return verify_der_chain(
+            der_chain,
+            roots=self.roots,
+            direction=direction,
+            now=now,
+            crls=self.crls,
+            own_certificates=self.own_certificates,
+            expected_names=expected_names,
+            require_crl=self.require_crl,
+        )
 
 
 def _as_der(item: Any) -> bytes:

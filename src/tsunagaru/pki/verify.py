@@ -16,7 +16,7 @@ sentence an operator can act on; ``steps`` records what was checked along the wa
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Literal, NoReturn
 
 from cryptography import x509
@@ -27,6 +27,7 @@ from tsunagaru.pki.build import is_issued_by
 from tsunagaru.pki.names import (
     ACCEPTED_POLICY_OIDS,
     LEGACY_POLICY_OID,
+    as_utc,
     common_name,
     dns_names,
     fingerprint,
@@ -66,7 +67,7 @@ def verify_peer(
     peer's side: ``"server"`` when we connected to it, ``"client"`` when it connected to us."""
     steps: list[str] = []
     path: list[x509.Certificate] = []
-    now = now if now.tzinfo is not None else now.replace(tzinfo=UTC)  # naive means UTC, as in cryptography
+    now = as_utc(now)
     try:
         _check_not_ours(chain, own_certificates, steps)
         path = build_path(chain, roots, steps)
