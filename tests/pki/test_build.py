@@ -10,6 +10,7 @@ import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from tests.pki.conftest import NOW, Federation
@@ -219,3 +220,28 @@ def test_parse_serial(text: str, value: int) -> None:
 def test_parse_serial_refuses_junk() -> None:
     with pytest.raises(PkiError, match="hexadecimal"):
         parse_serial("serial-7")
+
+
+def test_sign_csr_refuses_tampered_or_weak_requests(fed_a: Federation) -> None:
+    der = bytearray(_csr("proxy.anp.example", "CITY:JP").public_bytes(Encoding.DER))
+    der[-1] ^= 0x01  # a bit of the signature
+    with pytest.raises(PkiError, match="signature does not verify"):
+        sign_csr(fed_a.issuing, x509.load_der_x509_csr(bytes(der)), "anp", NOW)
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "proxy.anp.example")])
+    odd_curve = (
+        x509.CertificateSigningRequestBuilder()
+        .subject_name(subject)
+        .sign(ec.generate_private_key(ec.SECP256K1()), hashes.SHA256())
+    )
+    with pytest.raises(PkiError, match="curve secp256k1"):
+        sign_csr(fed_a.issuing, odd_curve, "anp", NOW, wbaid="CITY:JP")
+    no_cn = (
+        x509.CertificateSigningRequestBuilder()
+        .subject_name(x509.Name([]))
+        .sign(
+            new_key("ec"),
+            hashes.SHA256(),  # type: ignore[arg-type]
+        )
+    )
+    with pytest.raises(PkiError, match="no CN"):
+        sign_csr(fed_a.issuing, no_cn, "anp", NOW, wbaid="CITY:JP")

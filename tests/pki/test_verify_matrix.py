@@ -204,6 +204,26 @@ def pathlen_violation(a: Federation, b: Federation) -> Case:
     return Case(issue_member(extra, "radsec.idp.example", "EXAMPLE:JP", "idp", NOW).with_chain)
 
 
+def root_pathlen_violation(a: Federation, b: Federation) -> Case:
+    key = new_key("ca")
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Strict Root")])
+    cert = build_certificate(
+        subject=name,
+        public_key=key.public_key(),
+        issuer=None,
+        signing_key=key,
+        now=NOW,
+        days=3650,
+        ca=True,
+        path_length=1,
+    )
+    root = CertKey(cert, key)
+    policy = make_intermediate(root, "Strict Policy CA", NOW, path_length=1)
+    issuing = make_intermediate(policy, "Strict Issuing CA", NOW, path_length=0)
+    leaf = issue_member(issuing, "radsec.idp.example", "EXAMPLE:JP", "idp", NOW)
+    return Case(leaf.with_chain, {"roots": [cert]})
+
+
 def chain_too_long(a: Federation, b: Federation) -> Case:
     ca = sub_ca(a.root, "Level 1")
     for level in range(2, 8):
@@ -251,6 +271,7 @@ NEGATIVE: list[tuple[Builder, Reason, str]] = [
     (intermediate_without_basic_constraints, Reason.NOT_A_CA, "not marked as a CA"),
     (member_used_as_ca, Reason.NOT_A_CA, "Member acting as CA"),
     (pathlen_violation, Reason.PATH_TOO_LONG, "pathLenConstraint"),
+    (root_pathlen_violation, Reason.PATH_TOO_LONG, "root 'Strict Root' allows 1"),
     (chain_too_long, Reason.PATH_TOO_LONG, "longer than"),
     (ca_as_peer, Reason.LEAF_IS_CA, "is a CA certificate"),
     (empty_chain, Reason.EMPTY_CHAIN, "no certificate"),

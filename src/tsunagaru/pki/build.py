@@ -26,13 +26,14 @@ from tsunagaru.pki.names import (
     Wbaid,
     as_utc,
     check_dns_name,
-    common_name,
     member_subject,
+    realm_of,
     subject_alt_names,
 )
 
 PrivateKey = ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey
 KeyType = Literal["ec", "rsa"]
+TLS_CURVES = frozenset({"secp256r1", "secp384r1", "secp521r1"})
 #: Slack before ``now`` so that a peer whose clock is a little behind still accepts a fresh certificate.
 BACKDATE = timedelta(minutes=5)
 
@@ -260,9 +261,13 @@ def _csr_san(csr: x509.CertificateSigningRequest, fqdn: str) -> x509.SubjectAlte
         requested = csr.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
     except x509.ExtensionNotFound:
         return subject_alt_names([fqdn], [])
-    dns = [check_dns_name(n) for n in requested.get_values_for_type(x509.DNSName)] or [fqdn]
-    realms = [o for o in requested.get_values_for_type(x509.OtherName) if o.type_id == NAI_REALM_OID]
-    return x509.SubjectAlternativeName([*(x509.DNSName(n) for n in dns), *realms])
+    dns = requested.get_values_for_type(x509.DNSName) or [fqdn]
+    realms = [
+        realm_of(o) for o in requested.get_values_for_type(x509.OtherName) if o.type_id == NAI_REALM_OID
+    ]
+    if None in realms:
+        raise PkiError("the CSR asks for a NAIRealm that is not a UTF8String realm")
+    return subject_alt_names(dns, [r for r in realms if r])
 
 
 def sign_csr(
@@ -285,6 +290,10 @@ def sign_csr(
         raise PkiError("the CSR's key must be EC or RSA")
     if isinstance(public_key, rsa.RSAPublicKey) and public_key.key_size < 2048:
         raise PkiError(f"the CSR's RSA key has {public_key.key_size} bits; at least 2048 are required")
+    if isinstance(public_key, ec.EllipticCurvePublicKey) and public_key.curve.name not in TLS_CURVES:
+        raise PkiError(
+            f"the CSR's EC curve {public_key.curve.name} is not one TLS peers accept (P-256/384/521)"
+        )
     return build_certificate(
         subject=member_subject(fqdn, _csr_wbaid(csr, wbaid)),
         public_key=public_key,
@@ -313,7 +322,3 @@ def is_issued_by(cert: x509.Certificate, issuer: x509.Certificate) -> bool:
     except (ValueError, TypeError, InvalidSignature):
         return False
     return True
-
-
-def describe_name(cert: x509.Certificate) -> str:
-    return common_name(cert) or cert.subject.rfc4514_string()

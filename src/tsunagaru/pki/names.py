@@ -107,6 +107,11 @@ def _der_utf8(text: str) -> bytes:
     return bytes([0x0C, 0x80 | len(size)]) + size + raw
 
 
+def realm_of(name: x509.OtherName) -> str | None:
+    """The realm in a NAIRealm otherName, or None when its value is not a well-formed UTF8String."""
+    return _read_der_utf8(name.value) if name.type_id == NAI_REALM_OID else None
+
+
 def _read_der_utf8(der: bytes) -> str | None:
     if len(der) < 2 or der[0] != 0x0C:
         return None

@@ -176,16 +176,17 @@ def _check_constraints(path: Sequence[x509.Certificate], steps: list[str]) -> No
     leaf_bc = _basic(path[0])
     if leaf_bc is not None and leaf_bc.ca:
         raise Refused(Reason.LEAF_IS_CA, f"{label(path[0], path)} is a CA certificate, not a member's")
-    for depth, issuer in enumerate(path[1:-1], start=1):
+    for depth, issuer in enumerate(path[1:], start=1):
         bc = _basic(issuer)
-        if bc is None or not bc.ca or not _can_sign_certs(issuer):
+        is_root = depth == len(path) - 1  # a configured trust anchor: its CA flag is taken as given
+        if not is_root and (bc is None or not bc.ca or not _can_sign_certs(issuer)):
             raise Refused(
                 Reason.NOT_A_CA,
                 f"{label(issuer, path)} is not marked as a CA (basicConstraints CA:TRUE and keyCertSign), "
                 "so it may not issue certificates",
             )
         below = depth - 1  # CAs between this one and the leaf
-        if bc.path_length is not None and below > bc.path_length:
+        if bc is not None and bc.path_length is not None and below > bc.path_length:
             raise Refused(
                 Reason.PATH_TOO_LONG,
                 f"{label(issuer, path)} allows {bc.path_length} CA(s) below it (pathLenConstraint) "
