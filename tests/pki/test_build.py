@@ -115,7 +115,7 @@ def _csr(
     builder = builder.add_extension(x509.ExtendedKeyUsage([SERVER, CLIENT]), critical=False)
     if sans:
         builder = builder.add_extension(x509.SubjectAlternativeName(sans), critical=False)
-    return builder.sign(new_key("ec"), hashes.SHA256())  # type: ignore[arg-type]
+    return builder.sign(new_key("ec"), hashes.SHA256())
 
 
 def test_sign_csr_uses_the_role_not_the_request(fed_a: Federation) -> None:
@@ -240,7 +240,7 @@ def test_sign_csr_refuses_tampered_or_weak_requests(fed_a: Federation) -> None:
         .subject_name(x509.Name([]))
         .sign(
             new_key("ec"),
-            hashes.SHA256(),  # type: ignore[arg-type]
+            hashes.SHA256(),
         )
     )
     with pytest.raises(PkiError, match="no CN"):

@@ -70,7 +70,15 @@ def test_issue_show_verify_revoke(fed: Path, tmp_path: Path, capsys: pytest.Capt
     ):
         assert words in out, out
 
-    verify = ["verify", f"{prefix}.pem", "--roots", fed / "root.pem", "--crl", fed / "crl.pem", *AT]
+    verify: list[str | Path] = [
+        "verify",
+        f"{prefix}.pem",
+        "--roots",
+        fed / "root.pem",
+        "--crl",
+        fed / "crl.pem",
+        *AT,
+    ]
     code, out, _ = run(capsys, *verify, "--name", "idp.example")
     assert code == 0 and "ACCEPTED" in out and "path to a configured root" in out
     code, out, _ = run(capsys, *verify, "--direction", "client")
@@ -104,7 +112,7 @@ def test_sign_csr(fed: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str])
             x509.NameAttribute(NameOID.USER_ID, "CITY:JP"),
         ]
     )
-    csr = x509.CertificateSigningRequestBuilder().subject_name(subject).sign(new_key("ec"), hashes.SHA256())  # type: ignore[arg-type]
+    csr = x509.CertificateSigningRequestBuilder().subject_name(subject).sign(new_key("ec"), hashes.SHA256())
     (tmp_path / "req.csr").write_bytes(csr.public_bytes(Encoding.PEM))
     out_file = tmp_path / "anp.pem"
     code, out, _ = run(capsys, "sign-csr", fed, tmp_path / "req.csr", "--role", "anp", "--out", out_file, *AT)
@@ -169,7 +177,14 @@ def test_installed_command(tmp_path: Path) -> None:
         check=True,
         capture_output=True,
     )
-    verify = [exe, "pki", "verify", tmp_path / "hub.pem", "--roots", tmp_path / "fed" / "root.pem"]
+    verify: list[str | Path] = [
+        exe,
+        "pki",
+        "verify",
+        tmp_path / "hub.pem",
+        "--roots",
+        tmp_path / "fed" / "root.pem",
+    ]
     done = subprocess.run([*verify, "--direction", "client"], capture_output=True, text=True, check=False)
     assert done.returncode == 0 and "ACCEPTED" in done.stdout, done.stdout + done.stderr
     done = subprocess.run(

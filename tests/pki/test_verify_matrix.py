@@ -44,9 +44,9 @@ def reissue(ca: CertKey, parent: CertKey, *, start: Any, days: int) -> CertKey:
     """The same CA (name and key) certified again with another validity: an old copy of an intermediate."""
     cert = build_certificate(
         subject=ca.cert.subject,
-        public_key=ca.cert.public_key(),
+        public_key=ca.key.public_key(),
         issuer=parent,
-        signing_key=parent.key,  # type: ignore[arg-type]
+        signing_key=parent.key,
         now=start,
         days=days,
         ca=True,
