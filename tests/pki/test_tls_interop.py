@@ -7,6 +7,7 @@ as the RadSec layer will do.
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import ssl
 import subprocess
@@ -17,7 +18,15 @@ from pathlib import Path
 import pytest
 
 from tests.support.procs import free_port, need, running, wait_log
-from tsunagaru.pki import FederationPKI, MemberFiles, Reason, Trust, der_chain_from_ssl, verify_der_chain
+from tsunagaru.pki import (
+    FederationPKI,
+    MemberFiles,
+    Reason,
+    Trust,
+    der_chain_from_pyopenssl,
+    der_chain_from_ssl,
+    verify_der_chain,
+)
 
 pytestmark = pytest.mark.interop
 
@@ -151,3 +160,37 @@ def test_idp_server_verifies_anp_client(
     assert any("not on the CRL" in step for step in result.steps)
     without_intermediates = trust.check(chain[:1], direction="client", now=datetime.now(UTC))
     assert without_intermediates.reason is Reason.UNKNOWN_ROOT
+
+
+def test_pyopenssl_memory_handshake_chains(fed: tuple[FederationPKI, MemberFiles, MemberFiles]) -> None:
+    """Both sides in memory (no socket): the adapter returns leaf-first chains on client and server."""
+    from OpenSSL import SSL
+
+    pki, idp, anp = fed
+
+    def side(me: MemberFiles) -> SSL.Context:
+        ctx = SSL.Context(SSL.TLS_METHOD)
+        ctx.set_min_proto_version(SSL.TLS1_2_VERSION)
+        ctx.use_certificate_chain_file(str(me.cert_path))
+        ctx.use_privatekey_file(str(me.key_path))
+        ctx.load_verify_locations(str(pki.root_path))
+        ctx.set_verify(SSL.VERIFY_PEER | SSL.VERIFY_FAIL_IF_NO_PEER_CERT, lambda *args: bool(args[-1]))
+        return ctx
+
+    server, client = SSL.Connection(side(idp), None), SSL.Connection(side(anp), None)
+    server.set_accept_state()
+    client.set_connect_state()
+    for _ in range(20):  # bounded pumping of handshake bytes between the two memory BIOs
+        for conn in (client, server):
+            with contextlib.suppress(SSL.WantReadError):
+                conn.do_handshake()
+        for src, dst in ((client, server), (server, client)):
+            with contextlib.suppress(SSL.WantReadError):
+                dst.bio_write(src.bio_read(65536))
+        if client.get_peer_certificate() is not None and server.get_peer_certificate() is not None:
+            break
+    now = datetime.now(UTC)
+    at_client = der_chain_from_pyopenssl(client)
+    at_server = der_chain_from_pyopenssl(server)
+    assert verify_der_chain(at_client, roots=[pki.root.cert], direction="server", now=now).ok
+    assert verify_der_chain(at_server, roots=[pki.root.cert], direction="client", now=now).ok
