@@ -141,15 +141,23 @@ def _ca_name(organisation: str, common: str) -> x509.Name:
 
 def make_root(name: str, now: datetime, *, days: int = 7300) -> CertKey:
     """A self-signed federation root (no policy OID: the root is the trust anchor, not a member)."""
+    return self_signed_ca(_ca_name(name, f"{name} Root CA"), now, days=days)
+
+
+def self_signed_ca(
+    subject: x509.Name, now: datetime, *, days: int, path_length: int | None = None
+) -> CertKey:
+    """A fresh EC P-384 key and a self-signed CA certificate for it."""
     key = new_key("ca")
     cert = build_certificate(
-        subject=_ca_name(name, f"{name} Root CA"),
+        subject=subject,
         public_key=key.public_key(),
         issuer=None,
         signing_key=key,
         now=now,
         days=days,
         ca=True,
+        path_length=path_length,
     )
     return CertKey(cert, key)
 

@@ -13,7 +13,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives.serialization import NoEncryption, pkcs12
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from tsunagaru.pki.build import CertKey, KeyType, build_certificate, issue_leaf, new_key
+from tsunagaru.pki.build import CertKey, KeyType, issue_leaf, self_signed_ca
 from tsunagaru.pki.errors import PkiError
 from tsunagaru.pki.names import check_dns_name, subject_alt_names
 
@@ -25,18 +25,7 @@ def _name(common: str, organisation: str | None = None) -> x509.Name:
 
 def make_eap_ca(name: str, now: datetime, *, days: int = 3650) -> CertKey:
     """A self-signed CA (EC P-384, pathlen 0) that signs the EAP server and user certificates."""
-    key = new_key("ca")
-    cert = build_certificate(
-        subject=_name(f"{name} EAP CA", name),
-        public_key=key.public_key(),
-        issuer=None,
-        signing_key=key,
-        now=now,
-        days=days,
-        ca=True,
-        path_length=0,
-    )
-    return CertKey(cert, key)
+    return self_signed_ca(_name(f"{name} EAP CA", name), now, days=days, path_length=0)
 
 
 def issue_server_certificate(
