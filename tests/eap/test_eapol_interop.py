@@ -69,3 +69,83 @@ def test_eap_tls_untrusted_client_rejected(tmp_path: Path, pki: Pki, store: MemS
     assert not run.success
     assert "EAP-FAILURE" in run.log or "FAILURE" in run.log
     assert h.outcomes and not h.outcomes[-1].success
+
+
+def password_block(
+    pki: Pki,
+    eap: str,
+    phase2: str,
+    *,
+    identity: str = "alice@idp.tsunagaru.test",
+    password: str = "alice-password",
+) -> str:
+    return "\n".join(
+        [
+            "key_mgmt=IEEE8021X",
+            f"eap={eap}",
+            f'identity="{identity}"',
+            OUTER,
+            f'password="{password}"',
+            f'ca_cert="{pki.ca}"',
+            f'phase2="{phase2}"',
+            TLS12,
+            "eapol_flags=0",
+        ]
+    )
+
+
+TUNNELS = [
+    ("TTLS", "auth=PAP"),
+    ("TTLS", "auth=MSCHAPV2"),
+    ("TTLS", "autheap=MSCHAPV2"),
+    ("PEAP", "auth=MSCHAPV2"),
+]
+TUNNEL_IDS = ["ttls-pap", "ttls-mschapv2", "ttls-eap-mschapv2", "peap-mschapv2"]
+
+
+@pytest.mark.parametrize(("eap", "phase2"), TUNNELS, ids=TUNNEL_IDS)
+def test_tunnelled_password(tmp_path: Path, pki: Pki, store: MemStore, eap: str, phase2: str) -> None:
+    need("eapol_test")
+    port = free_port()
+    with front(handler(pki, store, (21, 25)), port) as h:
+        run = eapol_test(tmp_path, port, password_block(pki, eap, phase2))
+    assert run.success, run.log[-3000:]
+    assert h.outcomes[-1].inner_identity == "alice@idp.tsunagaru.test"
+    port = free_port()  # both sides cut their TLS messages into 200-octet fragments
+    with front(handler(pki, store, (21, 25), fragment_size=200), port) as h:
+        frag = eapol_test(
+            tmp_path, port, password_block(pki, eap, phase2) + "\nfragment_size=200", name="frag"
+        )
+    assert frag.success, frag.log[-3000:]
+    assert h.outcomes[-1].inner_identity == "alice@idp.tsunagaru.test"
+
+
+@pytest.mark.parametrize(("eap", "phase2"), TUNNELS, ids=TUNNEL_IDS)
+@pytest.mark.parametrize(
+    ("identity", "password", "reason"),
+    [
+        ("alice@idp.tsunagaru.test", "wrong", 10),
+        ("mallory@idp.tsunagaru.test", "x", 11),
+    ],
+    ids=["wrong-password", "unknown-user"],
+)
+def test_tunnelled_password_rejected(
+    tmp_path: Path,
+    pki: Pki,
+    store: MemStore,
+    eap: str,
+    phase2: str,
+    identity: str,
+    password: str,
+    reason: int,
+) -> None:
+    need("eapol_test")
+    port = free_port()
+    with front(handler(pki, store, (21, 25)), port) as h:
+        run = eapol_test(
+            tmp_path, port, password_block(pki, eap, phase2, identity=identity, password=password)
+        )
+    assert not run.success
+    assert "FAILURE" in run.log
+    assert h.outcomes and not h.outcomes[-1].success
+    assert h.outcomes[-1].reject_reason == reason, h.outcomes[-1]

@@ -28,10 +28,8 @@ from tsunagaru.radius import (
     verify_request,
     with_eap_message,
 )
+from tsunagaru.radius.packet import REPLY_MESSAGE, STATE, USER_NAME
 
-STATE = 24
-USER_NAME = 1
-REPLY_MESSAGE = 18
 REJECT_BACKEND = 21
 REJECT_TIMEOUT = 22
 REJECT_BAD_REQUEST = 30
@@ -127,10 +125,9 @@ class EapRadiusHandler:
 
     def _accept(self, request: Packet, eap: bytes, outcome: SessionOutcome, secret: bytes) -> Packet:
         secrets = Secrets(secret, request.authenticator)
-        attrs = [
-            *encode(self._dict, "MS-MPPE-Recv-Key", outcome.msk[:32], secrets=secrets),
-            *encode(self._dict, "MS-MPPE-Send-Key", outcome.msk[32:64], secrets=secrets),
-        ]
+        attrs = encode(self._dict, "MS-MPPE-Recv-Key", outcome.msk[:32], secrets=secrets)
+        if outcome.msk[32:64]:
+            attrs += encode(self._dict, "MS-MPPE-Send-Key", outcome.msk[32:64], secrets=secrets)
         name = request.get(USER_NAME)
         if name is not None:
             attrs.append((USER_NAME, name))

@@ -29,7 +29,8 @@ class MethodConfig:
 
 @dataclass(frozen=True, slots=True)
 class MethodOutcome:
-    """How a finished method ended. ``msk``/``emsk`` are 64 octets each on success (empty otherwise)."""
+    """How a finished method ended. ``msk``/``emsk`` are 64 octets each on success (empty otherwise);
+    plain EAP-MSCHAPv2 has a 32-octet MSK and no EMSK, as in hostapd."""
 
     success: bool
     verdict: Verdict

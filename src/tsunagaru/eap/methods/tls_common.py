@@ -9,6 +9,7 @@ from __future__ import annotations
 from tsunagaru.eap.credentials import Verdict
 from tsunagaru.eap.methods.base import EapMethod, MethodConfig, MethodOutcome
 from tsunagaru.eap.packet import MalformedEap
+from tsunagaru.eap.tls_config import TlsServerConfig
 from tsunagaru.eap.tls_engine import FLAG_S, Fragmenter, Reassembler, TlsFailure, TlsFrame, TlsTunnel
 
 
@@ -17,7 +18,6 @@ class TlsMethod(EapMethod):
 
     version_bits = 0  # TTLS v0, PEAPv0
     verify_client = False
-    tls13_allowed = True
 
     def __init__(self, config: MethodConfig) -> None:
         super().__init__(config)
@@ -25,12 +25,16 @@ class TlsMethod(EapMethod):
         if tls is None:
             raise ValueError(f"EAP type {self.eap_type} needs a TLS server configuration")
         self.tls = tls
-        self.tunnel = TlsTunnel(tls, verify_client=self.verify_client, tls13=self.tls13_allowed)
+        self.tunnel = TlsTunnel(tls, verify_client=self.verify_client, tls13=self.allows_tls13(tls))
         self._out = Fragmenter(tls.fragment_size)
         self._in = Reassembler(tls.max_message)
         self._start_pending = True
         self._ack_peer = False
         self._failing: MethodOutcome | None = None
+
+    def allows_tls13(self, tls: TlsServerConfig) -> bool:
+        """EAP-TLS always may use TLS 1.3; the tunnel methods only when configured (RFC 9427)."""
+        return True
 
     # -- EapMethod ------------------------------------------------------------------------------------
 
