@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 import subprocess
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,7 +23,10 @@ class Run:
 
     @property
     def success(self) -> bool:
-        return self.rc == 0 and "SUCCESS" in self.log and "MPPE keys OK: 1  mismatch: 0" in self.log
+        """Exit 0, SUCCESS, and every Access-Accept's MPPE keys matched the MSK eapol_test derived."""
+        found = re.search(r"MPPE keys OK: (\d+)  mismatch: (\d+)", self.log)
+        keys_ok = found is not None and int(found[1]) > 0 and int(found[2]) == 0
+        return self.rc == 0 and "SUCCESS" in self.log and keys_ok
 
 
 @contextlib.contextmanager
@@ -49,7 +53,9 @@ def front(handler: EapRadiusHandler, port: int) -> Iterator[EapRadiusHandler]:
         loop.close()
 
 
-def eapol_test(folder: Path, port: int, network: str, *, name: str = "run", timeout: int = 8) -> Run:
+def eapol_test(
+    folder: Path, port: int, network: str, *, name: str = "run", timeout: int = 8, extra: Sequence[str] = ()
+) -> Run:
     """Write a network block and run ``eapol_test`` once; returns its exit code and log."""
     conf = folder / f"{name}.conf"
     conf.write_text("network={\n" + network + "\n}\n")
@@ -65,6 +71,7 @@ def eapol_test(folder: Path, port: int, network: str, *, name: str = "run", time
         SECRET.decode(),
         "-t",
         str(timeout),
+        *extra,
     ]
     try:
         proc = subprocess.run(argv, capture_output=True, text=True, timeout=timeout + 10)

@@ -5,11 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from cryptography import x509
 
 from tests.eap.certs import Pki
 from tests.eap.eapol import SECRET, eapol_test, front
 from tests.eap.memstore import MemStore
 from tests.support.procs import free_port, need
+from tsunagaru.eap.credentials import Verdict
 from tsunagaru.eap.methods.base import MethodConfig
 from tsunagaru.eap.session import SessionConfig
 from tsunagaru.eap.tls_config import TlsServerConfig
@@ -149,3 +151,35 @@ def test_tunnelled_password_rejected(
     assert "FAILURE" in run.log
     assert h.outcomes and not h.outcomes[-1].success
     assert h.outcomes[-1].reject_reason == reason, h.outcomes[-1]
+
+
+@pytest.mark.parametrize(("eap", "phase2"), TUNNELS, ids=TUNNEL_IDS)
+def test_tunnelled_password_tls13(tmp_path: Path, pki: Pki, store: MemStore, eap: str, phase2: str) -> None:
+    """RFC 9427 keys (TTLS context 0x15, PEAP 0x19) when the tunnels may use TLS 1.3."""
+    need("eapol_test")
+    port = free_port()
+    with front(handler(pki, store, (21, 25), tls13_tunnels=True), port):
+        run = eapol_test(tmp_path, port, password_block(pki, eap, phase2).replace(TLS12, TLS13))
+    assert run.success, run.log[-3000:]
+    assert "Using TLS version TLSv1.3" in run.log
+
+
+@pytest.mark.parametrize("resumption", [False, True], ids=["resumption-off", "resumption-on"])
+def test_eap_tls13_resumption(tmp_path: Path, pki: Pki, store: MemStore, resumption: bool) -> None:
+    need("eapol_test")
+    port = free_port()
+    with front(handler(pki, store, (13,), resumption=resumption), port) as h:
+        run = eapol_test(tmp_path, port, tls_block(pki, TLS13), extra=["-r", "1"])
+    assert run.success, run.log[-3000:]
+    assert [o.success for o in h.outcomes] == [True, True]
+    assert ("resumed=1" in run.log) is resumption
+
+
+def test_eap_tls_revoked_client_rejected(tmp_path: Path, pki: Pki, store: MemStore) -> None:
+    need("eapol_test")
+    store.revoked_serials.add(x509.load_pem_x509_certificate(pki.client_cert.read_bytes()).serial_number)
+    port = free_port()
+    with front(handler(pki, store, (13,)), port) as h:
+        run = eapol_test(tmp_path, port, tls_block(pki, TLS12))
+    assert not run.success and "FAILURE" in run.log
+    assert h.outcomes[-1].verdict is Verdict.REVOKED and h.outcomes[-1].reject_reason == 12
