@@ -47,10 +47,15 @@ def front(handler: EapRadiusHandler, port: int) -> Iterator[EapRadiusHandler]:
     try:
         yield handler
     finally:
-        loop.call_soon_threadsafe(box["t"].close)
+        asyncio.run_coroutine_threadsafe(_close(box["t"]), loop).result(10)
         loop.call_soon_threadsafe(loop.stop)
         thread.join(10)
         loop.close()
+
+
+async def _close(transport: asyncio.DatagramTransport) -> None:
+    transport.close()
+    await asyncio.sleep(0)  # let connection_lost run and the socket close before the loop stops
 
 
 def eapol_test(

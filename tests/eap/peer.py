@@ -81,5 +81,5 @@ class Peer:
         self.tls.bio_write(records)
         try:
             return bytes(self.tls.recv(65536))
-        except SSL.WantReadError:
+        except SSL.Error:  # WantRead, or an alert from the server: nothing to read either way
             return b""

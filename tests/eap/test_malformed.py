@@ -7,6 +7,8 @@ import contextlib
 import struct
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from OpenSSL import SSL
 
 from tests.eap.certs import Pki
@@ -210,3 +212,19 @@ def test_peap_bad_result_tlv(pki: Pki, store: MemStore, tlv: bytes) -> None:
     peer.app(tlv)
     assert peer.step is not None
     assert ended_or_ignored(peer.session, State.METHOD, peer.step.reply)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.binary(max_size=200), st.sampled_from([EapType.TTLS, EapType.PEAP]))
+def test_tunnel_fuzz(pki: Pki, data: bytes, eap_type: int) -> None:
+    """Random application data inside a standing tunnel never crashes the server."""
+    store = MemStore(passwords={ALICE: "alice-password"})
+    peer = Peer(session(pki, store, (eap_type,)), pki, eap_type)
+    peer.handshake()
+    if eap_type == EapType.PEAP:
+        peer.ack()
+    if data:
+        peer.app(data)
+    else:
+        peer.ack()
+    assert peer.step is not None and peer.step.state in State

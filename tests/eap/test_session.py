@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from tests.eap.certs import Pki
 from tests.eap.helpers import mschapv2_response, session
 from tests.eap.memstore import MemStore
@@ -104,3 +107,38 @@ def test_eap_mschapv2_wrong_password(pki: Pki, store: MemStore) -> None:
     assert failure_req.data[0] == 4 and b"E=691" in failure_req.data
     assert final.code == EapCode.FAILURE
     assert s.outcome is not None and s.outcome.reject_reason == 10
+
+
+def test_expanded_nak(pki: Pki, store: MemStore) -> None:
+    s = session(pki, store, (26, 25))
+    respond(s, 1, EapType.IDENTITY, ALICE.encode())
+    entries = bytes.fromhex("fe 000000 00000019") + bytes.fromhex("fe 009e8c 00000001")  # PEAP, vendor
+    req = respond(s, 2, EapType.EXPANDED, bytes.fromhex("000000 00000003") + entries)
+    assert req is not None and req.type == EapType.PEAP
+
+
+def test_max_rounds_bounds_a_conversation(pki: Pki, store: MemStore) -> None:
+    s = session(pki, store, (26,))
+    respond(s, 1, EapType.IDENTITY, ALICE.encode())
+    ident = 2
+    for _ in range(s.config.max_rounds + 1):
+        if s.state is State.FAILURE:
+            break
+        respond(s, ident, EapType.NOTIFICATION, b"")  # discarded, but counted
+    assert s.state is State.FAILURE and s.outcome is not None and s.outcome.reject_reason == 30
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.tuples(st.sampled_from([1, 3, 13, 21, 25, 26, 254, 99]), st.binary(max_size=80)), max_size=8),
+    st.sampled_from([26, 21, 25, 13]),
+)
+def test_session_fuzz(pki: Pki, packets: list[tuple[int, bytes]], method: int) -> None:
+    """Random Type-Data in any state: the session answers, discards or fails, and never raises."""
+    s = session(pki, MemStore(), (method,))
+    reply = respond(s, 1, EapType.IDENTITY, ALICE.encode())
+    for eap_type, data in packets:
+        ident = reply.identifier if reply is not None else 0
+        step = s.receive(EapPacket(EapCode.RESPONSE, ident, eap_type, data).to_bytes(), 0.0)
+        reply = EapPacket.from_bytes(step.reply) if step.reply is not None else reply
+        assert step.state in State

@@ -97,6 +97,26 @@ def nak_types(data: bytes) -> tuple[int, ...]:
     return tuple(t for t in data if t != 0)
 
 
+def expanded(data: bytes) -> tuple[int, int, bytes]:
+    """Vendor-Id, Vendor-Type and the rest of an Expanded Type (254) payload (RFC 3748 5.7)."""
+    r = Reader(data)
+    return r.u24("Vendor-Id"), r.u32("Vendor-Type"), r.rest()
+
+
+def expanded_nak_types(data: bytes) -> tuple[int, ...]:
+    """The standard types an Expanded Nak (RFC 3748 5.3.2) proposes; vendor-specific ones are dropped."""
+    if not data or len(data) % 8:
+        raise MalformedEap("Expanded Nak entries must be 8 octets each")
+    out: list[int] = []
+    for i in range(0, len(data), 8):
+        vendor, vendor_type, _ = expanded(data[i + 1 : i + 8])
+        if data[i] != EapType.EXPANDED:
+            raise MalformedEap("Expanded Nak entry without type 254")
+        if vendor == 0 and 0 < vendor_type < EapType.EXPANDED:
+            out.append(vendor_type)
+    return tuple(out)
+
+
 def identity_text(data: bytes, limit: int = 253) -> str:
     """The identity of an Identity response: UTF-8, NUL-terminated text is allowed (RFC 3748 5.1)."""
     data = data.split(b"\x00", 1)[0]

@@ -18,7 +18,16 @@ from enum import Enum
 
 from tsunagaru.eap.credentials import Verdict
 from tsunagaru.eap.methods import base
-from tsunagaru.eap.packet import EapCode, EapPacket, EapType, MalformedEap, identity_text, nak_types
+from tsunagaru.eap.packet import (
+    EapCode,
+    EapPacket,
+    EapType,
+    MalformedEap,
+    expanded,
+    expanded_nak_types,
+    identity_text,
+    nak_types,
+)
 from tsunagaru.eap.packet import failure as eap_failure
 from tsunagaru.eap.packet import request as eap_request
 from tsunagaru.eap.packet import success as eap_success
@@ -180,8 +189,12 @@ class EapSession:
         self._last_id = pkt.identifier
         if pkt.type == EapType.IDENTITY and self.state is State.IDENTITY:
             return self._on_identity(pkt, now)
-        if pkt.type == EapType.NAK and self.state is State.PROPOSED:
-            return self._on_nak(pkt, now)
+        if self.state is State.PROPOSED and pkt.type == EapType.NAK:
+            return self._on_nak(nak_types(pkt.data), now)
+        if self.state is State.PROPOSED and pkt.type == EapType.EXPANDED:
+            vendor, vendor_type, rest = expanded(pkt.data)
+            if (vendor, vendor_type) == (0, EapType.NAK):
+                return self._on_nak(expanded_nak_types(rest), now)
         if self.method is None or pkt.type != self.method.eap_type:
             raise ProtocolError(f"unexpected response type {pkt.type}")
         if self.state is State.PROPOSED:
@@ -197,8 +210,7 @@ class EapSession:
         self._event(Event.IDENTITY)
         return self._propose(self.config.methods[0], now)
 
-    def _on_nak(self, pkt: EapPacket, now: float) -> Step:
-        wanted = nak_types(pkt.data)
+    def _on_nak(self, wanted: tuple[int, ...], now: float) -> Step:
         for eap_type in self.config.methods:
             if eap_type in wanted and eap_type not in self._tried:
                 self._event(Event.NAK)
