@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import os
 
+import pytest
+
 from tests.eap.helpers import mschapv2_response
 from tests.eap.memstore import MemStore
+from tsunagaru.eap.credentials import NtHashResult
 from tsunagaru.eap.methods.base import MethodConfig
 from tsunagaru.eap.packet import EapCode, EapPacket, EapType
 from tsunagaru.eap.session import SessionConfig
@@ -108,3 +111,39 @@ def test_session_cap_and_expiry(store: MemStore) -> None:
     again = h.handle(access_request(identity(), ident=10), later)  # expired sessions make room
     assert again is not None and again.code == Code.ACCESS_CHALLENGE
     assert len(h.sessions) == 1
+
+
+def test_eap_start_gets_identity_request(store: MemStore) -> None:
+    h = make(store)
+    req = Packet(Code.ACCESS_REQUEST, 4, os.urandom(16), ((1, ALICE.encode()), (79, b"")))
+    reply = h.handle(sign_request(req, SECRET), 0.0)
+    assert reply is not None and reply.code == Code.ACCESS_CHALLENGE
+    first = reply_eap(reply)
+    assert (first.code, first.type) == (EapCode.REQUEST, EapType.IDENTITY)
+    answer = EapPacket(EapCode.RESPONSE, first.identifier, EapType.IDENTITY, ALICE.encode())
+    challenge = reply_eap(h.handle(access_request(answer, reply.get(STATE), 5), 0.1))
+    assert challenge.type == EapType.MSCHAPV2
+
+
+class BrokenStore(MemStore):
+    def nt_hash(self, username: str) -> NtHashResult:
+        raise ConnectionError("database is down")
+
+
+def test_backend_failure_rejects(store: MemStore) -> None:
+    h = make(BrokenStore())
+    reply = h.handle(access_request(identity()), 0.0)
+    assert reply is not None
+    challenge, state = reply_eap(reply), reply.get(STATE)
+    answer = mschapv2_response(challenge.data, ALICE, "x")
+    resp = EapPacket(EapCode.RESPONSE, challenge.identifier, EapType.MSCHAPV2, answer)
+    reject = h.handle(access_request(resp, state, 2), 1.0)
+    assert reject is not None and b"Reject-Reason=21" in (reject.get(REPLY_MESSAGE) or b"")
+    assert not h.sessions
+
+
+def test_config_is_checked(store: MemStore) -> None:
+    with pytest.raises(ValueError):
+        SessionConfig((13,), MethodConfig(store))  # EAP-TLS without a certificate
+    with pytest.raises(ValueError):
+        SessionConfig((99,), MethodConfig(store))

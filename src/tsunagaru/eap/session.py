@@ -71,6 +71,7 @@ TRANSITIONS: dict[tuple[State, Event], State] = {
 }
 
 FINAL = frozenset({State.SUCCESS, State.FAILURE})
+TLS_METHODS = frozenset({EapType.TLS, EapType.TTLS, EapType.PEAP})
 
 
 class ProtocolError(Exception):
@@ -87,6 +88,14 @@ class SessionConfig:
     max_retransmits: int = 4
     lifetime: float = 120.0
     max_rounds: int = 400  # bounds a conversation: 64 KiB in 200-octet fragments is ~330 rounds
+
+    def __post_init__(self) -> None:
+        known = base.registered()
+        for eap_type in self.methods:
+            if eap_type not in known:
+                raise ValueError(f"no EAP method is registered for type {eap_type}")
+            if eap_type in TLS_METHODS and self.method_config.tls is None:
+                raise ValueError(f"EAP type {eap_type} needs a TLS server configuration")
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,6 +144,10 @@ class EapSession:
     def start(self, now: float) -> bytes:
         """The EAP-Request/Identity that opens a conversation (an authenticator with no NAS in between)."""
         return self._send(eap_request(os.urandom(1)[0], EapType.IDENTITY), now)
+
+    def start_step(self, now: float) -> Step:
+        """``start`` as a :class:`Step`, for adapters that treat every input alike."""
+        return Step(self.start(now), self.state)
 
     def receive(self, raw: bytes, now: float) -> Step:
         """Feed one EAP packet from the peer. Malformed or out-of-place packets are discarded."""

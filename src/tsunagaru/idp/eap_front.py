@@ -2,13 +2,15 @@
 
 :class:`EapRadiusHandler` turns one Access-Request into one reply (Access-Challenge, -Accept or
 -Reject) or None (drop). Sessions are keyed by the State attribute; a retransmitted request (same
-identifier and authenticator) gets the same reply again without touching the session. The IdP's
+identifier and authenticator) gets the same reply again without touching the session. An empty
+EAP-Message without State is EAP-Start (RFC 3579 2.1): the answer is EAP-Request/Identity. The IdP's
 RadSec listener reuses the handler unchanged; :func:`serve_udp` is only for local tests and the demo.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -30,6 +32,7 @@ from tsunagaru.radius import (
 )
 from tsunagaru.radius.packet import REPLY_MESSAGE, STATE, USER_NAME
 
+log = logging.getLogger(__name__)
 REJECT_BACKEND = 21
 REJECT_TIMEOUT = 22
 REJECT_BAD_REQUEST = 30
@@ -97,16 +100,20 @@ class EapRadiusHandler:
         if session is None:
             reason = "unknown or expired State" if state else "too many EAP sessions"
             return self._reject(request, None, reason, REJECT_TIMEOUT if state else REJECT_BACKEND)
-        if state is None:
-            state = os.urandom(16)
-            self.sessions[state] = session
-        step = session.receive(eap, now)
+        try:
+            step = session.start_step(now) if not eap and state is None else session.receive(eap, now)
+        except Exception:  # the user store (a database) failed: one boundary, one answer
+            log.exception("EAP session failed")
+            self.sessions.pop(state or b"", None)
+            return self._reject(request, None, "backend failure", REJECT_BACKEND)
         if step.reply is None:
             return None
+        state = state or os.urandom(16)
         if step.outcome is None:
+            self.sessions[state] = session
             challenge = Packet(Code.ACCESS_CHALLENGE, request.identifier, attributes=((STATE, state),))
             return with_eap_message(challenge, step.reply)
-        del self.sessions[state]
+        self.sessions.pop(state, None)
         self._remember(step.outcome)
         if step.outcome.success:
             return self._accept(request, step.reply, step.outcome, secret)
