@@ -78,6 +78,12 @@ class EapPeap(TlsMethod):
     def allows_tls13(self, tls: TlsServerConfig) -> bool:
         return tls.tls13_tunnels
 
+    def on_established(self) -> None:
+        # TLS 1.3: the peer has nothing to acknowledge (its Finished was the last handshake message),
+        # so the first inner request goes out with the server's post-handshake records.
+        if self.tunnel.is_tls13:
+            self.on_peer_ack()
+
     def on_peer_ack(self) -> None:
         if self.phase is not Phase.HANDSHAKE:
             raise MalformedEap("empty PEAP response with nothing outstanding")
@@ -106,6 +112,8 @@ class EapPeap(TlsMethod):
             self.send_application_data(result_tlv_request(self._inner_id, step.outcome.success))
         elif step.reply is not None:
             self._send_inner(step.reply)
+        else:
+            raise MalformedEap("the inner EAP packet was discarded")
 
     def _result_response(self, data: bytes) -> None:
         pkt = EapPacket.from_bytes(data)

@@ -123,5 +123,9 @@ class TlsMethod(EapMethod):
         out = self.tunnel.output()
         if out:
             self._out.load(out)
-        elif not self.is_done() and self._failing is None:
+        elif self.is_done() or self._failing is not None:
+            return
+        elif self.tunnel.established:
+            self._ack_peer = True  # e.g. TLS 1.3 without tickets: an empty request asks for phase 2
+        else:
             raise MalformedEap("the peer's message left nothing to answer")

@@ -135,3 +135,5 @@ class EapTtls(TlsMethod):
                 self.fail(step.outcome.verdict, f"inner EAP: {step.outcome.reason}")
         elif step.reply is not None:
             self.send_application_data(d.Avp(d.EAP_MESSAGE, step.reply).to_bytes())
+        else:
+            raise MalformedEap("the inner EAP packet was discarded")
