@@ -183,3 +183,20 @@ def test_eap_tls_revoked_client_rejected(tmp_path: Path, pki: Pki, store: MemSto
         run = eapol_test(tmp_path, port, tls_block(pki, TLS12))
     assert not run.success and "FAILURE" in run.log
     assert h.outcomes[-1].verdict is Verdict.REVOKED and h.outcomes[-1].reject_reason == 12
+
+
+def test_plain_eap_mschapv2(tmp_path: Path, pki: Pki, store: MemStore) -> None:
+    """Outside a tunnel the MSK is 32 octets (hostapd's layout): only MS-MPPE-Recv-Key carries it."""
+    need("eapol_test")
+    block = "\n".join(
+        [
+            "key_mgmt=IEEE8021X",
+            "eap=MSCHAPV2",
+            'identity="alice@idp.tsunagaru.test"',
+            'password="alice-password"',
+        ]
+    )
+    port = free_port()
+    with front(handler(pki, store, (26,)), port):
+        run = eapol_test(tmp_path, port, block)
+    assert run.success, run.log[-3000:]
