@@ -5,7 +5,8 @@ is a protocol error and the packet is silently discarded (RFC 3748 4.1 and 7.x):
 
     IDENTITY --identity--> PROPOSED --nak--> PROPOSED (next acceptable method) | FAILURE (none left)
     PROPOSED --response--> METHOD --response--> METHOD
-    PROPOSED/METHOD --method ok--> SUCCESS,   --method failed / malformed / timeout--> FAILURE
+    PROPOSED/METHOD --method ok--> SUCCESS,   --method failed--> FAILURE
+    any running state --abort (malformed, timeout, round limit)--> FAILURE
 
 Time is an argument: ``receive(raw, now)``, ``timer()``, ``handle_timer(now)``, ``expired(now)``.
 """
@@ -51,23 +52,23 @@ class Event(Enum):
     METHOD_OK = "method-ok"
     METHOD_FAILED = "method-failed"
     NO_METHOD = "no-method"
-    TIMEOUT = "timeout"
+    ABORT = "abort"  # malformed packet, retransmissions exhausted, or too many rounds
 
 
 TRANSITIONS: dict[tuple[State, Event], State] = {
     (State.IDENTITY, Event.IDENTITY): State.PROPOSED,
     (State.IDENTITY, Event.NO_METHOD): State.FAILURE,
-    (State.IDENTITY, Event.TIMEOUT): State.FAILURE,
+    (State.IDENTITY, Event.ABORT): State.FAILURE,
     (State.PROPOSED, Event.NAK): State.PROPOSED,
     (State.PROPOSED, Event.NO_METHOD): State.FAILURE,
     (State.PROPOSED, Event.RESPONSE): State.METHOD,
     (State.PROPOSED, Event.METHOD_OK): State.SUCCESS,
     (State.PROPOSED, Event.METHOD_FAILED): State.FAILURE,
-    (State.PROPOSED, Event.TIMEOUT): State.FAILURE,
+    (State.PROPOSED, Event.ABORT): State.FAILURE,
     (State.METHOD, Event.RESPONSE): State.METHOD,
     (State.METHOD, Event.METHOD_OK): State.SUCCESS,
     (State.METHOD, Event.METHOD_FAILED): State.FAILURE,
-    (State.METHOD, Event.TIMEOUT): State.FAILURE,
+    (State.METHOD, Event.ABORT): State.FAILURE,
 }
 
 FINAL = frozenset({State.SUCCESS, State.FAILURE})
@@ -256,7 +257,8 @@ class EapSession:
         reject_reason: int | None = None,
         result: base.MethodOutcome | None = None,
     ) -> Step:
-        self.state = State.SUCCESS if ok else State.FAILURE
+        if self.state not in FINAL:
+            self._event(Event.ABORT)
         self.outcome = SessionOutcome(
             success=ok,
             verdict=verdict,
