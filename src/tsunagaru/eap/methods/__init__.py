@@ -1,0 +1,1 @@
+"""EAP methods, one module each, behind :class:`tsunagaru.eap.methods.base.EapMethod`."""

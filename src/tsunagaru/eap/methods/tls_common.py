@@ -1,0 +1,131 @@
+"""What EAP-TLS, TTLS and PEAP share: Start, fragment ACKs both ways, the handshake, alerts.
+
+Subclasses add only what happens once the tunnel stands (``on_established``), when application data
+arrives (``on_application_data``) and when the peer acknowledges our last flight (``on_peer_ack``).
+"""
+
+from __future__ import annotations
+
+from tsunagaru.eap.credentials import Verdict
+from tsunagaru.eap.methods.base import EapMethod, MethodConfig, MethodOutcome
+from tsunagaru.eap.packet import MalformedEap
+from tsunagaru.eap.tls_config import TlsServerConfig
+from tsunagaru.eap.tls_engine import FLAG_S, Fragmenter, Reassembler, TlsFailure, TlsFrame, TlsTunnel
+
+
+class TlsMethod(EapMethod):
+    """Base for the TLS-based methods; one conversation, one tunnel."""
+
+    version_bits = 0  # TTLS v0, PEAPv0
+    verify_client = False
+
+    def __init__(self, config: MethodConfig) -> None:
+        super().__init__(config)
+        tls = config.tls
+        if tls is None:
+            raise ValueError(f"EAP type {self.eap_type} needs a TLS server configuration")
+        self.tls = tls
+        self.tunnel = TlsTunnel(tls, verify_client=self.verify_client, tls13=self.allows_tls13(tls))
+        self._out = Fragmenter(tls.fragment_size)
+        self._in = Reassembler(tls.max_message)
+        self._start_pending = True
+        self._ack_peer = False
+        self._failing: MethodOutcome | None = None
+
+    def allows_tls13(self, tls: TlsServerConfig) -> bool:
+        """EAP-TLS always may use TLS 1.3; the tunnel methods only when configured (RFC 9427)."""
+        return True
+
+    # -- EapMethod ------------------------------------------------------------------------------------
+
+    def build_request(self) -> bytes:
+        if self._start_pending:
+            self._start_pending = False
+            return bytes((FLAG_S | self.version_bits,))
+        if self._ack_peer:
+            self._ack_peer = False
+            return bytes((self.version_bits,))
+        return self._out.next_frame(self.version_bits, always_length=self.tunnel.is_tls13)
+
+    def process_response(self, data: bytes) -> None:
+        frame = TlsFrame.from_bytes(data)
+        if self._out.has_output():
+            if not frame.is_ack():
+                raise MalformedEap("peer sent data while we were sending fragments")
+            return
+        if self._failing is not None:
+            self.finish(self._failing)
+            return
+        message = self._in.add(frame)
+        if message is None:
+            self._ack_peer = True
+            return
+        try:
+            self._on_message(message)
+        except TlsFailure as exc:
+            self.fail_with_alert(Verdict.BAD_CREDENTIALS, str(exc))
+            return
+        self._flush()
+
+    # -- hooks ----------------------------------------------------------------------------------------
+
+    def on_established(self) -> None:
+        """The handshake just completed (server Finished is in the output)."""
+
+    def on_application_data(self, data: bytes) -> None:
+        raise MalformedEap(f"unexpected application data ({len(data)} octets)")
+
+    def on_peer_ack(self) -> None:
+        """The peer sent an empty frame after our last flight of a standing tunnel."""
+        raise MalformedEap("unexpected empty response")
+
+    # -- helpers for subclasses -----------------------------------------------------------------------
+
+    def fail_with_alert(self, verdict: Verdict, reason: str) -> None:
+        """Fail, but first deliver whatever TLS queued (an alert) and wait for the peer's ACK."""
+        outcome = MethodOutcome(False, verdict, reason=reason)
+        pending = self.tunnel.output()
+        if pending:
+            self._out.load(pending)
+            self._failing = outcome
+        else:
+            self.finish(outcome)
+
+    def send_application_data(self, data: bytes) -> None:
+        self.tunnel.write(data)
+
+    def keys(self, label: bytes, context: bytes | None = None) -> tuple[bytes, bytes]:
+        """MSK and EMSK (64 octets each) from the tunnel's exporter."""
+        material = self.tunnel.export(label, 128, context)
+        return material[:64], material[64:]
+
+    # -- internals ------------------------------------------------------------------------------------
+
+    def _on_message(self, message: bytes) -> None:
+        if not self.tunnel.established:
+            self.tunnel.feed(message)
+            if self.tunnel.handshake():
+                self.on_established()
+                if not self.is_done():
+                    self._deliver(self.tunnel.read())
+            return
+        if not message:
+            self.on_peer_ack()
+            return
+        self.tunnel.feed(message)
+        self._deliver(self.tunnel.read())
+
+    def _deliver(self, data: bytes) -> None:
+        if data and not self.is_done():
+            self.on_application_data(data)
+
+    def _flush(self) -> None:
+        out = self.tunnel.output()
+        if out:
+            self._out.load(out)
+        elif self.is_done() or self._failing is not None:
+            return
+        elif self.tunnel.established:
+            self._ack_peer = True  # e.g. TLS 1.3 without tickets: an empty request asks for phase 2
+        else:
+            raise MalformedEap("the peer's message left nothing to answer")

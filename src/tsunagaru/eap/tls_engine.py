@@ -1,0 +1,233 @@
+"""The one TLS engine shared by EAP-TLS, TTLS and PEAP: EAP-TLS framing and a memory-BIO tunnel.
+
+Written once, like hostapd's ``eap_server_tls_common.c``:
+
+* :class:`TlsFrame` is the Type-Data of an EAP-TLS/TTLS/PEAP packet (RFC 5216 3.1): a flags octet
+  (L length included, M more fragments, S start; the low 3 bits carry the TTLS/PEAP version), an
+  optional 4-octet TLS Message Length, then TLS data.
+* :class:`Reassembler` joins the peer's fragments with a size cap; :class:`Fragmenter` cuts ours.
+* :class:`TlsTunnel` is a pyOpenSSL server connection over memory BIOs: bytes in, bytes out, no socket.
+  Key material comes from the RFC 5705 exporter, which for TLS 1.2 with no context equals the
+  RFC 5216 PRF(master secret, label, client.random || server.random).
+"""
+
+from __future__ import annotations
+
+import struct
+from dataclasses import dataclass
+from functools import lru_cache
+
+from cryptography import x509
+from OpenSSL import SSL, crypto
+
+from tsunagaru.eap.packet import MalformedEap, Reader
+from tsunagaru.eap.tls_config import TlsServerConfig
+
+FLAG_L = 0x80
+FLAG_M = 0x40
+FLAG_S = 0x20
+VERSION_MASK = 0x07
+_READ_CHUNK = 16384
+
+
+class TlsFailure(Exception):
+    """The TLS handshake or a record failed; an alert may be waiting in the tunnel's output."""
+
+
+@dataclass(frozen=True, slots=True)
+class TlsFrame:
+    flags: int
+    data: bytes = b""
+    length: int | None = None  # TLS Message Length, present when FLAG_L is set
+
+    @classmethod
+    def from_bytes(cls, type_data: bytes) -> TlsFrame:
+        r = Reader(type_data)
+        flags = r.u8("EAP-TLS flags")
+        length = r.u32("TLS Message Length") if flags & FLAG_L else None
+        return cls(flags, r.rest(), length)
+
+    def to_bytes(self) -> bytes:
+        head = bytes((self.flags,))
+        if self.flags & FLAG_L:
+            head += struct.pack("!I", self.length if self.length is not None else len(self.data))
+        return head + self.data
+
+    @property
+    def version(self) -> int:
+        return self.flags & VERSION_MASK
+
+    def is_ack(self) -> bool:
+        """An empty frame: the peer acknowledges a fragment (or our final flight)."""
+        return not self.data and not self.flags & (FLAG_M | FLAG_S)
+
+
+class Reassembler:
+    """Joins fragments of one TLS message; refuses anything over ``limit`` octets."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self._parts: list[bytes] = []
+        self._size = 0
+        self._total: int | None = None
+        self._active = False
+
+    def add(self, frame: TlsFrame) -> bytes | None:
+        """The whole message once the last fragment arrived, else None (the caller must ACK)."""
+        if frame.flags & FLAG_L:
+            self._announce(frame.length or 0)
+        self._active = True
+        self._size += len(frame.data)
+        if self._size > self.limit or (self._total is not None and self._size > self._total):
+            raise MalformedEap(f"TLS message grew to {self._size} octets, past its length or the limit")
+        self._parts.append(frame.data)
+        if frame.flags & FLAG_M:
+            if not frame.data:
+                raise MalformedEap("fragment with the M flag but no data")
+            return None
+        return self._complete()
+
+    def _announce(self, total: int) -> None:
+        if total > self.limit:
+            raise MalformedEap(f"TLS Message Length {total} is over the {self.limit}-octet limit")
+        if self._active and self._total is not None and total != self._total:
+            raise MalformedEap("TLS Message Length changed between fragments")
+        self._total = total
+
+    def _complete(self) -> bytes:
+        message = b"".join(self._parts)
+        total = self._total
+        self._parts, self._size, self._total, self._active = [], 0, None, False
+        if total is not None and len(message) != total:
+            raise MalformedEap(f"TLS message is {len(message)} octets, its length field said {total}")
+        return message
+
+
+class Fragmenter:
+    """Cuts one outgoing TLS message into frames of at most ``size`` data octets."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._rest = b""
+        self._total = 0
+        self._first = True
+
+    def load(self, message: bytes) -> None:
+        self._rest, self._total, self._first = message, len(message), True
+
+    def has_output(self) -> bool:
+        return bool(self._rest)
+
+    def next_frame(self, version: int, *, always_length: bool = False) -> bytes:
+        chunk, self._rest = self._rest[: self.size], self._rest[self.size :]
+        flags = version & VERSION_MASK
+        if self._first and (self._total > self.size or always_length):
+            flags |= FLAG_L
+        if self._rest:
+            flags |= FLAG_M
+        self._first = False
+        return TlsFrame(flags, chunk, self._total).to_bytes()
+
+
+@lru_cache(maxsize=32)
+def _context(config: TlsServerConfig, verify_client: bool, tls13: bool) -> SSL.Context:
+    """One context per configuration: loading keys per conversation would dominate the cost."""
+    ctx = SSL.Context(SSL.TLS_SERVER_METHOD)
+    ctx.set_min_proto_version(SSL.TLS1_2_VERSION)
+    ctx.set_max_proto_version(SSL.TLS1_3_VERSION if tls13 else SSL.TLS1_2_VERSION)
+    ctx.use_certificate_chain_file(str(config.cert_file))
+    ctx.use_privatekey_file(str(config.key_file))
+    ctx.check_privatekey()
+    options = SSL.OP_NO_COMPRESSION | SSL.OP_NO_RENEGOTIATION
+    if config.resumption:
+        ctx.set_session_id(b"tsunagaru-eap")
+    else:
+        options |= SSL.OP_NO_TICKET
+        ctx.set_session_cache_mode(SSL.SESS_CACHE_OFF)
+    ctx.set_options(options)
+    if verify_client:
+        if config.client_ca_file is None:
+            raise ValueError("EAP-TLS needs client_ca_file to verify client certificates")
+        ctx.load_verify_locations(str(config.client_ca_file))
+        ctx.set_verify(SSL.VERIFY_PEER | SSL.VERIFY_FAIL_IF_NO_PEER_CERT, _keep_openssl_verdict)
+    return ctx
+
+
+def _keep_openssl_verdict(conn: SSL.Connection, cert: crypto.X509, errno: int, depth: int, ok: int) -> bool:
+    return bool(ok)
+
+
+class TlsTunnel:
+    """A TLS server over memory BIOs: ``feed`` peer bytes, ``handshake``, ``read``/``write``, ``output``."""
+
+    def __init__(self, config: TlsServerConfig, *, verify_client: bool, tls13: bool) -> None:
+        self._conn = SSL.Connection(_context(config, verify_client, tls13 and config.allow_tls13), None)
+        self._conn.set_accept_state()
+        self.established = False
+
+    def feed(self, data: bytes) -> None:
+        if data:
+            self._conn.bio_write(data)
+
+    def handshake(self) -> bool:
+        """Advance the handshake; True once it completed. Raises TlsFailure on a TLS error."""
+        if self.established:
+            return True
+        try:
+            self._conn.do_handshake()
+        except SSL.WantReadError:
+            return False
+        except SSL.Error as exc:
+            raise TlsFailure(f"TLS handshake failed: {exc}") from exc
+        self.established = True
+        return True
+
+    def read(self) -> bytes:
+        """All application data decrypted so far."""
+        parts: list[bytes] = []
+        while True:
+            try:
+                chunk = self._conn.recv(_READ_CHUNK)
+            except (SSL.WantReadError, SSL.ZeroReturnError):
+                break
+            except SSL.Error as exc:
+                raise TlsFailure(f"TLS record failed: {exc}") from exc
+            if not chunk:
+                break
+            parts.append(chunk)
+        return b"".join(parts)
+
+    def write(self, data: bytes) -> None:
+        try:
+            self._conn.sendall(data)
+        except SSL.Error as exc:
+            raise TlsFailure(f"TLS write failed: {exc}") from exc
+
+    def output(self) -> bytes:
+        """Everything TLS wants to send to the peer (records, alerts)."""
+        parts: list[bytes] = []
+        while True:
+            try:
+                chunk = self._conn.bio_read(_READ_CHUNK)
+            except SSL.WantReadError:
+                break
+            if not chunk:
+                break
+            parts.append(chunk)
+        return b"".join(parts)
+
+    @property
+    def is_tls13(self) -> bool:
+        return self._conn.get_protocol_version_name() == "TLSv1.3"
+
+    @property
+    def version(self) -> str:
+        return str(self._conn.get_protocol_version_name())
+
+    def export(self, label: bytes, length: int, context: bytes | None = None) -> bytes:
+        """RFC 5705 exporter (RFC 5216 PRF for TLS 1.2 when ``context`` is None)."""
+        return bytes(self._conn.export_keying_material(label, length, context))
+
+    def peer_certificate(self) -> x509.Certificate | None:
+        cert = self._conn.get_peer_certificate()
+        return None if cert is None else cert.to_cryptography()
