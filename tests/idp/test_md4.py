@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tsunagaru.idp.md4 import md4
+from tsunagaru.eap.md4 import md4
 from tsunagaru.idp.passwords import nt_hash
 
 RFC1320_SUITE = [

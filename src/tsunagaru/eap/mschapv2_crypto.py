@@ -1,16 +1,17 @@
 """MS-CHAPv2 (RFC 2759) and MPPE key derivation (RFC 3079), pure functions.
 
-MD4 is written here because OpenSSL 3 hides it in the legacy provider; it is used only as the
-protocol demands (NT hash), never as a general hash. DES comes from ``cryptography``'s decrepit set.
+MD4 comes from :mod:`tsunagaru.eap.md4` (OpenSSL 3 hides it); it is used only as the protocol
+demands (NT hash), never as a general hash. DES comes from ``cryptography``'s decrepit set.
 """
 
 from __future__ import annotations
 
 import hashlib
-import struct
 
 from cryptography.hazmat.decrepit.ciphers.algorithms import TripleDES
 from cryptography.hazmat.primitives.ciphers import Cipher, modes
+
+from tsunagaru.eap.md4 import md4
 
 MAGIC1 = b"Magic server to client signing constant"
 MAGIC2 = b"Pad to make it do more than one iteration"
@@ -19,32 +20,6 @@ MPPE_CLIENT_SEND = b"On the client side, this is the send key; on the server sid
 MPPE_CLIENT_RECV = b"On the client side, this is the receive key; on the server side, it is the send key."
 SHS_PAD1 = b"\x00" * 40
 SHS_PAD2 = b"\xf2" * 40
-
-
-def _rotl(x: int, n: int) -> int:
-    x &= 0xFFFFFFFF
-    return ((x << n) | (x >> (32 - n))) & 0xFFFFFFFF
-
-
-def md4(data: bytes) -> bytes:
-    """RFC 1320 MD4."""
-    msg = data + b"\x80" + b"\x00" * ((55 - len(data)) % 64) + struct.pack("<Q", len(data) * 8)
-    h = [0x67452301, 0xEFCDAB89, 0x98BADCFE, 0x10325476]
-    for off in range(0, len(msg), 64):
-        x = struct.unpack("<16I", msg[off : off + 64])
-        a, b, c, d = h
-        for i in range(16):
-            k, s = i, (3, 7, 11, 19)[i % 4]
-            a, b, c, d = d, _rotl(a + ((b & c) | (~b & d)) + x[k], s), b, c
-        for i in range(16):
-            k, s = (i % 4) * 4 + i // 4, (3, 5, 9, 13)[i % 4]
-            a, b, c, d = d, _rotl(a + ((b & c) | (b & d) | (c & d)) + x[k] + 0x5A827999, s), b, c
-        for i in range(16):
-            k = (0, 8, 4, 12, 2, 10, 6, 14, 1, 9, 5, 13, 3, 11, 7, 15)[i]
-            s = (3, 9, 11, 15)[i % 4]
-            a, b, c, d = d, _rotl(a + (b ^ c ^ d) + x[k] + 0x6ED9EBA1, s), b, c
-        h = [(v + w) & 0xFFFFFFFF for v, w in zip(h, (a, b, c, d), strict=True)]
-    return struct.pack("<4I", *h)
 
 
 def nt_password_hash(password: str) -> bytes:

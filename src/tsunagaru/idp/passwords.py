@@ -19,7 +19,7 @@ import hmac
 import os
 from dataclasses import dataclass
 
-from tsunagaru.idp.md4 import md4
+from tsunagaru.eap.md4 import md4
 
 SCHEME = "scrypt"
 DEFAULT_N = 2**14  # 16 MiB with r=8: tens of milliseconds per check
