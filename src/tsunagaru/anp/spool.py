@@ -12,16 +12,12 @@ so it is stored and forwarded once. A record leaves the spool only when the IdP 
 
 from __future__ import annotations
 
-import hashlib
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
 from tsunagaru.radius import Packet
-from tsunagaru.radius.packet import MESSAGE_AUTHENTICATOR, PROXY_STATE
-
-ACCT_DELAY_TIME = 41
-VOLATILE = frozenset({ACCT_DELAY_TIME, PROXY_STATE, MESSAGE_AUTHENTICATOR})
+from tsunagaru.radius.accounting import record_key
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS acct_spool (
@@ -49,11 +45,8 @@ class SpooledRecord:
     attempts: int
 
 
-def record_key(client: str, packet: Packet) -> str:
-    h = hashlib.sha256(client.encode() + b"\x00")
-    for t, v in sorted(a for a in packet.attributes if a[0] not in VOLATILE):
-        h.update(bytes((t, len(v))) + v)
-    return h.hexdigest()
+def spool_key(client: str, packet: Packet) -> str:
+    return record_key(packet, client)
 
 
 class AccountingSpool:
@@ -75,7 +68,7 @@ class AccountingSpool:
         cur = self.db.execute(
             "INSERT OR IGNORE INTO acct_spool (record_key, client, realm, packet, received_at, next_attempt)"
             " VALUES (?, ?, ?, ?, ?, ?)",
-            (record_key(client, packet), client, realm, raw, now, now),
+            (spool_key(client, packet), client, realm, raw, now, now),
         )
         return cur.rowcount == 1
 

@@ -13,6 +13,7 @@ import asyncio
 import logging
 import os
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import cast
 
@@ -47,6 +48,8 @@ class FrontConfig:
     max_sessions: int = 10000
     replay_cache: int = 1024
     require_message_authenticator: bool = True
+    #: Attributes the IdP adds to every Access-Accept (CUI, WBA-Identity-Provider, ...): a policy hook.
+    accept_attributes: Callable[[Packet, SessionOutcome], list[tuple[int, bytes]]] | None = None
 
 
 class EapRadiusHandler:
@@ -138,6 +141,8 @@ class EapRadiusHandler:
         name = request.get(USER_NAME)
         if name is not None:
             attrs.append((USER_NAME, name))
+        if self.config.accept_attributes is not None:
+            attrs += self.config.accept_attributes(request, outcome)
         accept = Packet(Code.ACCESS_ACCEPT, request.identifier, attributes=tuple(attrs))
         return with_eap_message(accept, eap)
 

@@ -53,3 +53,6 @@ class IdpAccounting(AccountingRecordMixin, Base):
     """Accounting-Requests the IdP received from federation peers."""
 
     __tablename__ = "idp_accounting"
+
+    # tsunagaru.radius.accounting.record_key: the same event stored once, however often it arrives
+    record_key: Mapped[str | None] = mapped_column(String(64), unique=True)

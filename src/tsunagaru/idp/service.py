@@ -1,0 +1,171 @@
+"""The IdP service: RADIUS in (RadSec from federation peers, UDP from local NASes), answers out.
+
+:class:`IdpCore` is the sans-IO dispatcher (a request and the secret of its hop in, a reply out):
+EAP conversations go to :class:`~tsunagaru.idp.eap_front.EapRadiusHandler`, plain PAP is checked
+against the store, accounting is stored once per event, Status-Server is answered. The asyncio
+adapter :class:`IdpServer` only listens and moves packets.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import logging
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy.exc import IntegrityError
+
+from tsunagaru import logs
+from tsunagaru.anp.nai import redact
+from tsunagaru.anp.reasons import RejectReason, reply_message
+from tsunagaru.eap import EapType, MethodConfig, SessionConfig, SessionOutcome, TlsServerConfig, Verdict
+from tsunagaru.eap.credentials import CredentialStore
+from tsunagaru.idp.eap_front import EapRadiusHandler, FrontConfig
+from tsunagaru.idp.reply_policy import AcceptPolicy, accept_attributes
+from tsunagaru.radius import AuthenticatorMismatch, Code, MalformedPacket, Packet, sign_reply, verify_request
+from tsunagaru.radius.accounting import record_key
+from tsunagaru.radius.hiding import reveal_user_password
+from tsunagaru.radius.packet import EAP_MESSAGE, OPERATOR_NAME, REPLY_MESSAGE, USER_NAME, USER_PASSWORD
+from tsunagaru.store import IdpAccounting, Store
+
+log = logging.getLogger("tsunagaru.idp")
+ACCT_SESSION_ID, ACCT_STATUS_TYPE = 44, 40
+DEFAULT_METHODS = (EapType.TTLS, EapType.PEAP, EapType.TLS)
+
+
+@dataclass(frozen=True, slots=True)
+class IdpSettings:
+    eap_certificate: Path
+    eap_key: Path
+    user_ca: Path | None  # trusted for EAP-TLS client certificates
+    cui_key: bytes
+    wbaid: str | None = None
+    session_timeout: int = 86400
+    methods: tuple[int, ...] = DEFAULT_METHODS
+    fragment_size: int = 1024
+    tls13_tunnels: bool = False
+    max_sessions: int = 10000
+
+
+def build_eap_handler(settings: IdpSettings, credentials: CredentialStore, secret: bytes) -> EapRadiusHandler:
+    tls = TlsServerConfig(settings.eap_certificate, settings.eap_key, client_ca_file=settings.user_ca,
+                          fragment_size=settings.fragment_size, tls13_tunnels=settings.tls13_tunnels)
+    session = SessionConfig(settings.methods, MethodConfig(credentials, tls))
+    policy = AcceptPolicy(settings.cui_key, settings.wbaid, settings.session_timeout)
+
+    def extra(request: Packet, outcome: SessionOutcome) -> list[tuple[int, bytes]]:
+        return accept_attributes(policy, request, outcome.inner_identity or outcome.identity)
+
+    return EapRadiusHandler(FrontConfig(secret, session, max_sessions=settings.max_sessions,
+                                        accept_attributes=extra))
+
+
+@dataclass
+class IdpCore:
+    """Requests from any hop; ``secret`` says which hop (``radsec`` or a NAS's own)."""
+
+    settings: IdpSettings
+    credentials: CredentialStore
+    store: Store
+    eap: EapRadiusHandler
+    policy: AcceptPolicy = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.policy = AcceptPolicy(self.settings.cui_key, self.settings.wbaid, self.settings.session_timeout)
+
+    def handle(self, request: Packet, secret: bytes, now: float) -> Packet | None:
+        if request.code == Code.ACCESS_REQUEST:
+            if request.has(EAP_MESSAGE):
+                return self.eap.handle(request, now, secret=secret)
+            return self._pap(request, secret)
+        if request.code == Code.STATUS_SERVER:
+            if not self._verified(request, secret, True):
+                return None
+            return sign_reply(Packet(Code.ACCESS_ACCEPT, request.identifier), request.authenticator, secret)
+        if request.code == Code.ACCOUNTING_REQUEST:
+            return self._accounting(request, secret)
+        return None
+
+    def _verified(self, request: Packet, secret: bytes, require_ma: bool) -> bool:
+        try:
+            verify_request(request, secret, require_message_authenticator=require_ma)
+        except (AuthenticatorMismatch, MalformedPacket) as exc:
+            logs.event(log, "request dropped", logging.WARNING, why=str(exc))
+            return False
+        return True
+
+    def _pap(self, request: Packet, secret: bytes) -> Packet | None:
+        if not self._verified(request, secret, True):
+            return None
+        name, hidden = request.get(USER_NAME), request.get(USER_PASSWORD)
+        if name is None or hidden is None:
+            return self._reject(request, secret, RejectReason.BAD_REQUEST, "no User-Name or User-Password")
+        try:
+            password = reveal_user_password(hidden, secret, request.authenticator)
+        except MalformedPacket:
+            return self._reject(request, secret, RejectReason.BAD_REQUEST, "malformed User-Password")
+        user = name.decode("utf-8", "replace")
+        verdict = self.credentials.check_password(user, password)
+        logs.event(log, "pap", user=redact(name), verdict=verdict.value)
+        if verdict is not Verdict.OK:
+            return self._reject(request, secret, RejectReason(verdict.reject_reason), "authentication failed")
+        accept = Packet(Code.ACCESS_ACCEPT, request.identifier,
+                        attributes=tuple(accept_attributes(self.policy, request, user)))
+        return sign_reply(accept, request.authenticator, secret)
+
+    def _reject(self, request: Packet, secret: bytes, reason: RejectReason, text: str) -> Packet:
+        attrs = ((REPLY_MESSAGE, reply_message(reason, text)),)
+        reject = Packet(Code.ACCESS_REJECT, request.identifier, attributes=attrs)
+        return sign_reply(reject, request.authenticator, secret)
+
+    def _accounting(self, request: Packet, secret: bytes) -> Packet | None:
+        if not self._verified(request, secret, False):
+            return None
+        status = request.get(ACCT_STATUS_TYPE)
+        row = IdpAccounting(
+            session_id=(request.get(ACCT_SESSION_ID) or b"").decode("utf-8", "replace")[:253],
+            status_type=int.from_bytes(status, "big") if status and len(status) == 4 else 0,
+            user_hash=redact(request.get(USER_NAME)),
+            operator=(request.get(OPERATOR_NAME) or b"").decode("utf-8", "replace")[:253] or None,
+            raw=request.to_bytes(), received_at=datetime.now(UTC), record_key=record_key(request),
+        )
+        try:
+            with self.store.session() as s:
+                s.add(row)
+        except IntegrityError:
+            pass  # the same event again (a retransmission): stored once, acknowledged again
+        reply = Packet(Code.ACCOUNTING_RESPONSE, request.identifier)
+        return sign_reply(reply, request.authenticator, secret, add_message_authenticator=False)
+
+
+class _UdpIdp(asyncio.DatagramProtocol):
+    def __init__(self, core: IdpCore, secret: bytes, allowed: ipaddress.IPv4Network | ipaddress.IPv6Network):
+        self.core, self.secret, self.allowed = core, secret, allowed
+        self.transport: asyncio.DatagramTransport | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.DatagramTransport)
+        self.transport = transport
+
+    def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
+        try:
+            if ipaddress.ip_address(addr[0]) not in self.allowed:
+                return
+            request = Packet.from_bytes(data)
+        except (ValueError, MalformedPacket):
+            return
+        reply = self.core.handle(request, self.secret, time.monotonic())
+        if reply is not None and self.transport is not None:
+            self.transport.sendto(reply.to_bytes(), addr)
+
+
+async def serve_udp(core: IdpCore, host: str, port: int, secret: bytes,
+                    allowed: str = "127.0.0.0/8") -> asyncio.DatagramTransport:
+    """RADIUS/UDP for local NASes and tests (federation peers use RadSec)."""
+    loop = asyncio.get_running_loop()
+    net = ipaddress.ip_network(allowed, strict=False)
+    transport, _ = await loop.create_datagram_endpoint(lambda: _UdpIdp(core, secret, net), local_addr=(host, port))
+    return transport
