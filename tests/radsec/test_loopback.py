@@ -26,7 +26,9 @@ from tsunagaru.radsec import (
     RadSecClient,
     RadSecServer,
     RequestTimeout,
+    all_of,
     client_context,
+    refuse_own_certificate,
     server_context,
 )
 
@@ -256,5 +258,26 @@ def test_pool_marks_peer_down_and_revives_it(radsec_pki: PkiPaths, udp_port: int
             assert pool.is_up(peer)
             assert (await pool.request(peer, _request())).code == Code.ACCESS_ACCEPT
             await pool.close()
+
+    run(main())
+
+
+def test_connection_to_ourselves_is_refused(radsec_pki: PkiPaths) -> None:
+    cli_ctx, srv_ctx = _contexts(radsec_pki)
+    # A node whose own certificate is the server's: connecting to that server means a loop.
+    hook = all_of(lambda chain, peer: None, refuse_own_certificate(radsec_pki.server_cert))
+
+    async def main() -> None:
+        async with RadSecServer(_accept(), srv_ctx) as server:
+            port = await server.start()
+            with pytest.raises(PeerRefused, match="ourselves"):
+                await RadSecClient.connect(
+                    "127.0.0.1", port, cli_ctx, server_name=SERVER_NAME, verify_peer=hook
+                )
+            ok = refuse_own_certificate(radsec_pki.client_cert)
+            client = await RadSecClient.connect(
+                "127.0.0.1", port, cli_ctx, server_name=SERVER_NAME, verify_peer=ok
+            )
+            client.close()
 
     run(main())

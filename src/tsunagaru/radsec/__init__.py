@@ -28,7 +28,16 @@ from tsunagaru.radsec.framing import StreamFramer
 from tsunagaru.radsec.pool import Peer, PeerPool
 from tsunagaru.radsec.server import Handler, RadSecServer
 from tsunagaru.radsec.session import RADSEC_SECRET, ClientSession, ServerSession
-from tsunagaru.radsec.tls import ALPN_RADIUS, PeerInfo, VerifyPeer, client_context, peer_chain, server_context
+from tsunagaru.radsec.tls import (
+    ALPN_RADIUS,
+    PeerInfo,
+    VerifyPeer,
+    all_of,
+    client_context,
+    peer_chain,
+    refuse_own_certificate,
+    server_context,
+)
 from tsunagaru.radsec.tracker import RequestTracker
 from tsunagaru.radsec.watchdog import Backoff, IdleTimer, PeerState, Watchdog, WatchdogAction, WatchdogConfig
 
@@ -60,7 +69,9 @@ __all__ = [
     "Watchdog",
     "WatchdogAction",
     "WatchdogConfig",
+    "all_of",
     "client_context",
     "peer_chain",
+    "refuse_own_certificate",
     "server_context",
 ]

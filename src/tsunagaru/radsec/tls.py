@@ -101,6 +101,35 @@ def peer_info(sslobj: ssl.SSLObject, address: tuple[Any, ...], server_name: str 
     )
 
 
+def refuse_own_certificate(certfile: StrPath) -> VerifyPeer:
+    """A hook that refuses a peer presenting our own leaf certificate: we connected to ourselves.
+
+    Dynamic discovery can route a realm back to the proxy that asked (a loop); the certificate is the
+    one identity that survives NAT and aliases, so compare it rather than addresses.
+    """
+    pem = Path(certfile).read_text()
+    end = "-----END CERTIFICATE-----"
+    own = ssl.PEM_cert_to_DER_cert(pem[: pem.index(end) + len(end)])
+
+    def hook(chain: list[bytes], peer: PeerInfo) -> str | None:
+        return "peer presents our own certificate (connection to ourselves)" if chain[:1] == [own] else None
+
+    return hook
+
+
+def all_of(*hooks: VerifyPeer) -> VerifyPeer:
+    """Combine hooks (e.g. federation policy and loop detection); the first refusal wins."""
+
+    def hook(chain: list[bytes], peer: PeerInfo) -> str | None:
+        for h in hooks:
+            reason = h(chain, peer)
+            if reason is not None:
+                return reason
+        return None
+
+    return hook
+
+
 def check_peer(sslobj: ssl.SSLObject, info: PeerInfo, verify_peer: VerifyPeer | None) -> str | None:
     """Run the policy hook; None means accepted. The context's CA check has already passed."""
     if verify_peer is None:

@@ -97,7 +97,9 @@ class RequestTracker(Generic[T]):
         expired = [p for p in self._pending.values() if p.deadline <= now]
         for p in expired:
             del self._pending[p.identifier]
-            if self.quarantine > 0:
+            # Identifier 0 is not quarantined: one probe at a time, and a stray late probe answer fails
+            # verification against the next probe, which closes a connection that was in doubt anyway.
+            if self.quarantine > 0 and p.identifier != STATUS_IDENTIFIER:
                 self._quarantined[p.identifier] = now + self.quarantine
             else:
                 self._release(p.identifier)
