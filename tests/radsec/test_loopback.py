@@ -26,6 +26,7 @@ from tsunagaru.radsec import (
     RadSecClient,
     RadSecServer,
     RequestTimeout,
+    WatchdogConfig,
     all_of,
     client_context,
     refuse_own_certificate,
@@ -281,3 +282,77 @@ def test_connection_to_ourselves_is_refused(radsec_pki: PkiPaths) -> None:
             client.close()
 
     run(main())
+
+
+def test_tls_profile(radsec_pki: PkiPaths) -> None:
+    cli_ctx, srv_ctx = _contexts(radsec_pki)
+    for ctx in (cli_ctx, srv_ctx):
+        assert ctx.minimum_version == ssl.TLSVersion.TLSv1_2
+        assert ctx.options & ssl.OP_NO_RENEGOTIATION
+        assert ctx.verify_mode == ssl.CERT_REQUIRED
+    plain = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    with pytest.raises(ValueError, match="client certificates"):
+        RadSecServer(_accept(), plain)
+
+
+def test_tls12_peer_without_alpn_is_served(radsec_pki: PkiPaths) -> None:
+    _, srv_ctx = _contexts(radsec_pki)
+    old = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)  # a TLS 1.2 peer that knows nothing of ALPN
+    old.maximum_version = ssl.TLSVersion.TLSv1_2
+    old.load_cert_chain(radsec_pki.client_cert, radsec_pki.client_key)
+    old.load_verify_locations(radsec_pki.ca)
+
+    async def main() -> None:
+        async with RadSecServer(_accept(), srv_ctx) as server:
+            port = await server.start()
+            client = await RadSecClient.connect("127.0.0.1", port, old, server_name=SERVER_NAME)
+            assert (await client.request(_request())).code == Code.ACCESS_ACCEPT
+            assert (
+                client.peer is not None and client.peer.tls_version == "TLSv1.2" and client.peer.alpn is None
+            )
+            client.close()
+
+    run(main())
+
+
+def test_client_without_certificate_is_refused(radsec_pki: PkiPaths) -> None:
+    _, srv_ctx = _contexts(radsec_pki)
+    anonymous = ssl.create_default_context(cafile=str(radsec_pki.ca))
+
+    async def main() -> None:
+        async with RadSecServer(_accept(), srv_ctx) as server:
+            port = await server.start()
+            # TLS 1.3 reports the missing certificate after the handshake, on first use of the connection.
+            with pytest.raises((ssl.SSLError, ConnectionClosed, ConnectionError)):
+                client = await RadSecClient.connect("127.0.0.1", port, anonymous, server_name=SERVER_NAME)
+                await client.request(_request(), timeout=5)
+
+    run(main())
+
+
+def test_silent_peer_goes_suspect_then_down(radsec_pki: PkiPaths) -> None:
+    cli_ctx, srv_ctx = _contexts(radsec_pki)
+    states: list[PeerState] = []
+
+    async def silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.read()  # accepts the TLS connection and never answers anything
+        writer.close()
+
+    async def main() -> None:
+        server = await asyncio.start_server(silent, "127.0.0.1", 0, ssl=srv_ctx)
+        port = server.sockets[0].getsockname()[1]
+        dog = WatchdogConfig(interval=0.1, response_timeout=0.2, down_after=2)
+        pool = PeerPool(cli_ctx, watchdog=dog, backoff=lambda: Backoff(initial=5.0))
+        peer = Peer("127.0.0.1", port, SERVER_NAME)
+        with pytest.raises(RequestTimeout):
+            await pool.request(peer, _request(), timeout=0.15)
+        for _ in range(100):
+            states.append(pool.state(peer))
+            if states[-1] is PeerState.DOWN:
+                break
+            await asyncio.sleep(0.02)
+        await pool.close()
+        server.close()
+
+    run(main())
+    assert PeerState.SUSPECT in states and states[-1] is PeerState.DOWN
