@@ -25,6 +25,7 @@ from tsunagaru.radsec.session import (
 )
 from tsunagaru.radsec.tls import PeerInfo, VerifyPeer, check_peer, peer_info
 from tsunagaru.radsec.watchdog import DEFAULT_WATCHDOG, PeerState, WatchdogConfig
+from tsunagaru.radsec.writes import CoalescingWriter
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +43,7 @@ class RadSecClient:
         self._server_name = server_name
         self._loop = asyncio.get_running_loop()
         self._transport: asyncio.Transport | None = None
+        self._writer: CoalescingWriter | None = None
         self._timer: asyncio.TimerHandle | None = None
         self._timer_at: float | None = None
         self._closed = self._loop.create_future()  # result: the reason
@@ -66,14 +68,21 @@ class RadSecClient:
         """Open the TLS connection (SNI = ``server_name`` or ``host``) and run ``verify_peer``."""
         loop = asyncio.get_running_loop()
         session: ClientSession[Waiter] = ClientSession(
-            now=loop.time(), secret=secret, request_timeout=request_timeout, watchdog=watchdog,
+            now=loop.time(),
+            secret=secret,
+            request_timeout=request_timeout,
+            watchdog=watchdog,
             idle_timeout=idle_timeout,
         )
         client = cls(session, verify_peer, server_name)
         await asyncio.wait_for(
             loop.create_connection(
-                lambda: _ClientProtocol(client), host, port, ssl=ssl_context,
-                server_hostname=server_name or host, ssl_handshake_timeout=connect_timeout,
+                lambda: _ClientProtocol(client),
+                host,
+                port,
+                ssl=ssl_context,
+                server_hostname=server_name or host,
+                ssl_handshake_timeout=connect_timeout,
             ),
             connect_timeout,
         )
@@ -107,12 +116,12 @@ class RadSecClient:
 
     async def request(self, packet: Packet, *, timeout: float | None = None) -> Packet:
         """Send ``packet`` (identifier assigned here) and wait for its verified reply."""
-        if self._transport is None or self.closed:
+        if self._writer is None or self.closed:
             raise ConnectionClosed(self.close_reason or "not connected")
         waiter: Waiter = self._loop.create_future()
         now = self._loop.time()
         data = self._session.send_request(packet, waiter, now=now, timeout=timeout)
-        self._transport.write(data)
+        self._writer.write(data)
         self._arm()
         return await waiter
 
@@ -132,6 +141,7 @@ class RadSecClient:
 
     def _made(self, transport: asyncio.Transport) -> None:
         self._transport = transport
+        self._writer = CoalescingWriter(self._loop, transport)
         sslobj = transport.get_extra_info("ssl_object")
         self.peer = peer_info(sslobj, transport.get_extra_info("peername"), self._server_name)
         self.refused = check_peer(sslobj, self.peer, self._verify_peer)
@@ -184,8 +194,8 @@ class RadSecClient:
             if isinstance(ev, TimedOut):
                 if not ev.value.done():
                     ev.value.set_exception(RequestTimeout("no reply within the request timeout"))
-            elif isinstance(ev, Send) and self._transport is not None:
-                self._transport.write(ev.data)
+            elif isinstance(ev, Send) and self._writer is not None:
+                self._writer.write(ev.data)
             elif isinstance(ev, Close):
                 self.close(ev.reason)
                 return
@@ -204,4 +214,3 @@ class _ClientProtocol(asyncio.Protocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.client._lost(exc)
-

@@ -155,9 +155,16 @@ class PeerPool:
         slot.opening = True
         try:
             client = await RadSecClient.connect(
-                peer.host, peer.port, self.ssl_context, server_name=peer.server_name, secret=self.secret,
-                request_timeout=self.request_timeout, watchdog=self.watchdog, idle_timeout=self.idle_timeout,
-                verify_peer=self.verify_peer, connect_timeout=self.connect_timeout,
+                peer.host,
+                peer.port,
+                self.ssl_context,
+                server_name=peer.server_name,
+                secret=self.secret,
+                request_timeout=self.request_timeout,
+                watchdog=self.watchdog,
+                idle_timeout=self.idle_timeout,
+                verify_peer=self.verify_peer,
+                connect_timeout=self.connect_timeout,
             )
         except Exception as exc:  # OSError, TimeoutError, ssl.SSLError, PeerRefused: all mean "not now"
             slot.last_error = f"{type(exc).__name__}: {exc}"

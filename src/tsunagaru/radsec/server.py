@@ -19,6 +19,7 @@ from tsunagaru.radius import Packet
 from tsunagaru.radsec.errors import ProtocolViolation
 from tsunagaru.radsec.session import RADSEC_SECRET, Close, Received, Send, ServerSession
 from tsunagaru.radsec.tls import PeerInfo, VerifyPeer, check_peer, peer_info
+from tsunagaru.radsec.writes import CoalescingWriter
 
 log = logging.getLogger(__name__)
 
@@ -91,6 +92,7 @@ class _ServerConnection(asyncio.Protocol):
             now=self.loop.time(), secret=server.secret, idle_timeout=server.idle_timeout
         )
         self.transport: asyncio.Transport | None = None
+        self.writer: CoalescingWriter | None = None
         self.peer: PeerInfo | None = None
         self.tasks: set[asyncio.Task[None]] = set()
         self.timer: asyncio.TimerHandle | None = None
@@ -98,6 +100,7 @@ class _ServerConnection(asyncio.Protocol):
 
     def connection_made(self, transport: Any) -> None:
         self.transport = transport
+        self.writer = CoalescingWriter(self.loop, transport)
         self.server._connections.add(self)
         sslobj = transport.get_extra_info("ssl_object")
         self.peer = peer_info(sslobj, transport.get_extra_info("peername"))
@@ -135,8 +138,8 @@ class _ServerConnection(asyncio.Protocol):
             self._write(self.session.reply(request, reply))
 
     def _write(self, data: bytes) -> None:
-        if self.transport is not None and not self.transport.is_closing():
-            self.transport.write(data)
+        if self.writer is not None:
+            self.writer.write(data)
 
     def _arm(self) -> None:
         when = self.session.timer()
