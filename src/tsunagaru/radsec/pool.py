@@ -101,7 +101,12 @@ class PeerPool:
     # -- requests ------------------------------------------------------------------------------------
 
     async def request(self, peer: Peer, packet: Packet, *, timeout: float | None = None) -> Packet:
-        """Send ``packet`` to ``peer`` and wait for the verified reply (see RadSecClient.request)."""
+        """Send ``packet`` to ``peer`` and wait for the verified reply (see RadSecClient.request).
+
+        ``timeout`` covers waiting for a connection and for the reply. Nothing is retried, not even
+        on another connection: the caller decides about failover. Raises :class:`RequestTimeout`,
+        :class:`ConnectionClosed` (the connection died under the request) or :class:`PeerUnavailable`.
+        """
         slot = self._slot(peer)
         loop = asyncio.get_running_loop()
         deadline = loop.time() + (timeout or self.request_timeout)
