@@ -27,6 +27,7 @@ from tsunagaru.radsec import (
 )
 
 pytestmark = pytest.mark.interop
+ACCT_STATUS_TYPE, START = 40, (1).to_bytes(4, "big")
 
 
 def pap_request(user: bytes, password: bytes, secret: bytes = b"radsec") -> Packet:
@@ -51,6 +52,10 @@ def test_our_client_to_freeradius(tmp_path: Path, radsec_pki: PkiPaths, tls_max:
         assert accept.get(REPLY_MESSAGE) == b"Hello alice"
         reject = await client.request(pap_request(b"alice", b"wrong"))
         assert reject.code == Code.ACCESS_REJECT
+        acct = Packet(
+            Code.ACCOUNTING_REQUEST, 0, attributes=((USER_NAME, b"alice"), (ACCT_STATUS_TYPE, START))
+        )
+        assert (await client.request(acct)).code == Code.ACCOUNTING_RESPONSE
         assert client.peer is not None and client.peer.tls_version == f"TLSv{tls_max}"
         # A burst written in one loop iteration: FreeRADIUS 3.2.1 needs one TLS record per packet.
         burst = await asyncio.gather(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import socket
 import ssl
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -356,3 +357,25 @@ def test_silent_peer_goes_suspect_then_down(radsec_pki: PkiPaths) -> None:
 
     run(main())
     assert PeerState.SUSPECT in states and states[-1] is PeerState.DOWN
+
+
+def test_accounting_over_ipv6(radsec_pki: PkiPaths) -> None:
+    try:
+        socket.socket(socket.AF_INET6).bind(("::1", 0))
+    except OSError:
+        pytest.skip("no IPv6 loopback on this machine")
+    cli_ctx, srv_ctx = _contexts(radsec_pki)
+
+    async def account(request: Packet, peer: PeerInfo) -> Packet | None:
+        assert request.code == Code.ACCOUNTING_REQUEST and peer.host == "::1"
+        return Packet(Code.ACCOUNTING_RESPONSE, 0)
+
+    async def main() -> None:
+        async with RadSecServer(account, srv_ctx) as server:
+            port = await server.start(host="::1")
+            client = await RadSecClient.connect("::1", port, cli_ctx, server_name=SERVER_NAME)
+            acct = Packet(Code.ACCOUNTING_REQUEST, 0, attributes=((USER_NAME, b"alice"), (40, b"\0\0\0\1")))
+            assert (await client.request(acct)).code == Code.ACCOUNTING_RESPONSE
+            client.close()
+
+    run(main())
