@@ -361,7 +361,8 @@ def test_silent_peer_goes_suspect_then_down(radsec_pki: PkiPaths) -> None:
 
 def test_accounting_over_ipv6(radsec_pki: PkiPaths) -> None:
     try:
-        socket.socket(socket.AF_INET6).bind(("::1", 0))
+        with socket.socket(socket.AF_INET6) as probe:
+            probe.bind(("::1", 0))
     except OSError:
         pytest.skip("no IPv6 loopback on this machine")
     cli_ctx, srv_ctx = _contexts(radsec_pki)
