@@ -128,7 +128,7 @@ async def drive(port: int, ctx: ssl.SSLContext, n: int, inflight: int, cap_s: fl
     await asyncio.gather(*(worker() for _ in range(inflight)))
     wall, cpu = time.perf_counter() - t0, time.process_time() - c0
     peer = client.peer
-    client.close()
+    await client.aclose(timeout=0.5)
     latencies.sort()
     done = len(latencies)
     return {

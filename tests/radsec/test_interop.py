@@ -62,7 +62,7 @@ def test_our_client_to_freeradius(tmp_path: Path, radsec_pki: PkiPaths, tls_max:
             *(client.request(pap_request(b"alice", b"password")) for _ in range(200))
         )
         assert {r.code for r in burst} == {Code.ACCESS_ACCEPT}
-        client.close()
+        await client.aclose(timeout=0.5)
         pool = PeerPool(ctx, max_connections=3, request_timeout=20)
         peer = Peer("127.0.0.1", port, SERVER_NAME)
         replies = await asyncio.gather(
@@ -70,7 +70,7 @@ def test_our_client_to_freeradius(tmp_path: Path, radsec_pki: PkiPaths, tls_max:
         )
         assert {r.code for r in replies} == {Code.ACCESS_ACCEPT}
         assert pool.connections(peer) >= 1 and pool.is_up(peer)  # a second one only when 255 are in flight
-        await pool.close()
+        await pool.close(timeout=0.5)
 
     with freeradius_tls_idp(tmp_path, radsec_pki, users={"alice": "password"}, tls_max=tls_max) as ports:
         asyncio.run(asyncio.wait_for(main(ports.radsec), 60))

@@ -79,7 +79,7 @@ def test_access_request_is_answered(radsec_pki: PkiPaths) -> None:
             assert status.code == Code.ACCESS_ACCEPT and status.identifier == 0
             assert client.peer is not None and client.peer.alpn == ALPN_RADIUS
             assert client.peer.tls_version == "TLSv1.3"
-            client.close()
+            await client.aclose()
 
     run(main())
     assert seen[0].server_name == SERVER_NAME and seen[0].alpn == ALPN_RADIUS
@@ -175,6 +175,7 @@ def test_client_closes_on_bad_reply(radsec_pki: PkiPaths, kind: str) -> None:
             await client.request(_request())
         assert client.closed
         server.close()
+        await server.wait_closed()
 
     run(main())
 
@@ -192,7 +193,7 @@ def test_request_timeout_without_reply(radsec_pki: PkiPaths) -> None:
             with pytest.raises(RequestTimeout):
                 await client.request(_request(), timeout=0.2)
             assert not client.closed
-            client.close()
+            await client.aclose()
 
     run(main())
 
@@ -280,7 +281,7 @@ def test_connection_to_ourselves_is_refused(radsec_pki: PkiPaths) -> None:
             client = await RadSecClient.connect(
                 "127.0.0.1", port, cli_ctx, server_name=SERVER_NAME, verify_peer=ok
             )
-            client.close()
+            await client.aclose()
 
     run(main())
 
@@ -311,7 +312,7 @@ def test_tls12_peer_without_alpn_is_served(radsec_pki: PkiPaths) -> None:
             assert (
                 client.peer is not None and client.peer.tls_version == "TLSv1.2" and client.peer.alpn is None
             )
-            client.close()
+            await client.aclose()
 
     run(main())
 
@@ -354,6 +355,7 @@ def test_silent_peer_goes_suspect_then_down(radsec_pki: PkiPaths) -> None:
             await asyncio.sleep(0.02)
         await pool.close()
         server.close()
+        await server.wait_closed()
 
     run(main())
     assert PeerState.SUSPECT in states and states[-1] is PeerState.DOWN
@@ -377,6 +379,6 @@ def test_accounting_over_ipv6(radsec_pki: PkiPaths) -> None:
             client = await RadSecClient.connect("::1", port, cli_ctx, server_name=SERVER_NAME)
             acct = Packet(Code.ACCOUNTING_REQUEST, 0, attributes=((USER_NAME, b"alice"), (40, b"\0\0\0\1")))
             assert (await client.request(acct)).code == Code.ACCOUNTING_RESPONSE
-            client.close()
+            await client.aclose()
 
     run(main())

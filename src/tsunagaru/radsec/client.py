@@ -30,6 +30,8 @@ from tsunagaru.radsec.writes import CoalescingWriter
 log = logging.getLogger(__name__)
 
 Waiter = asyncio.Future[Packet]
+#: Seconds we wait for the peer's close_notify before dropping TCP (FreeRADIUS 3.2 never sends one).
+SHUTDOWN_TIMEOUT = 2.0
 
 
 class RadSecClient:
@@ -47,6 +49,7 @@ class RadSecClient:
         self._timer: asyncio.TimerHandle | None = None
         self._timer_at: float | None = None
         self._closed = self._loop.create_future()  # result: the reason
+        self._gone = self._loop.create_future()  # the transport is released (connection_lost)
         self.peer: PeerInfo | None = None
         self.refused: str | None = None
 
@@ -83,6 +86,7 @@ class RadSecClient:
                 ssl=ssl_context,
                 server_hostname=server_name or host,
                 ssl_handshake_timeout=connect_timeout,
+                ssl_shutdown_timeout=SHUTDOWN_TIMEOUT,
             ),
             connect_timeout,
         )
@@ -135,7 +139,18 @@ class RadSecClient:
         self._finish(reason)
 
     async def wait_closed(self) -> str:
+        """Wait until the connection is unusable; returns the reason (the TLS shutdown may continue)."""
         return await asyncio.shield(self._closed)
+
+    async def aclose(self, reason: str = "closed by us", timeout: float = SHUTDOWN_TIMEOUT) -> None:
+        """Close and wait for the TLS shutdown to finish, aborting the transport after ``timeout``."""
+        self.close(reason)
+        if self._transport is None:
+            return
+        try:
+            await asyncio.wait_for(asyncio.shield(self._gone), timeout)
+        except TimeoutError:
+            self._transport.abort()
 
     # -- protocol callbacks --------------------------------------------------------------------------
 
@@ -163,6 +178,8 @@ class RadSecClient:
                 ev.value.set_result(ev.packet)
 
     def _lost(self, exc: Exception | None) -> None:
+        if not self._gone.done():
+            self._gone.set_result(None)
         self._finish(f"connection lost: {exc}" if exc else "closed by peer")
 
     def _finish(self, reason: str) -> None:

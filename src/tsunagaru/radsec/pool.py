@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from tsunagaru.radius import Packet
-from tsunagaru.radsec.client import RadSecClient
+from tsunagaru.radsec.client import SHUTDOWN_TIMEOUT, RadSecClient
 from tsunagaru.radsec.errors import PeerUnavailable, RequestTimeout
 from tsunagaru.radsec.session import DEFAULT_REQUEST_TIMEOUT, RADSEC_SECRET
 from tsunagaru.radsec.tls import VerifyPeer
@@ -118,14 +118,15 @@ class PeerPool:
                 async with slot.changed:
                     slot.changed.notify()
 
-    async def close(self) -> None:
+    async def close(self, timeout: float = SHUTDOWN_TIMEOUT) -> None:
+        """Close every connection and wait (up to ``timeout``) for their TLS shutdowns."""
         self._closing = True
+        clients: list[RadSecClient] = []
         for slot in self._slots.values():
             if slot.reviver is not None:
                 slot.reviver.cancel()
-            for client in slot.clients:
-                client.close("pool closed")
-        await asyncio.sleep(0)
+            clients.extend(slot.clients)
+        await asyncio.gather(*(c.aclose("pool closed", timeout) for c in clients))
 
     # -- connections ---------------------------------------------------------------------------------
 

@@ -16,6 +16,7 @@ from types import TracebackType
 from typing import Any
 
 from tsunagaru.radius import Packet
+from tsunagaru.radsec.client import SHUTDOWN_TIMEOUT
 from tsunagaru.radsec.errors import ProtocolViolation
 from tsunagaru.radsec.session import RADSEC_SECRET, Close, Received, Send, ServerSession
 from tsunagaru.radsec.tls import PeerInfo, VerifyPeer, check_peer, peer_info
@@ -53,7 +54,12 @@ class RadSecServer:
         """Listen on ``host``:``port`` (0 = any free port); returns the bound port."""
         loop = asyncio.get_running_loop()
         self._server = await loop.create_server(
-            lambda: _ServerConnection(self), host, port, ssl=self.ssl_context, ssl_handshake_timeout=10.0
+            lambda: _ServerConnection(self),
+            host,
+            port,
+            ssl=self.ssl_context,
+            ssl_handshake_timeout=10.0,
+            ssl_shutdown_timeout=SHUTDOWN_TIMEOUT,
         )
         return self.port
 
@@ -67,13 +73,20 @@ class RadSecServer:
     def connections(self) -> int:
         return len(self._connections)
 
-    async def close(self) -> None:
+    async def close(self, timeout: float = SHUTDOWN_TIMEOUT) -> None:
+        """Stop listening, close every connection, wait (up to ``timeout``) for the TLS shutdowns."""
         if self._server is not None:
             self._server.close()
-            await self._server.wait_closed()
-        for conn in list(self._connections):
+        conns = list(self._connections)
+        for conn in conns:
             conn.close("server shutting down")
-        await asyncio.sleep(0)
+        if conns:
+            await asyncio.wait([asyncio.shield(c.gone) for c in conns], timeout=timeout)
+        for conn in conns:
+            if not conn.gone.done() and conn.transport is not None:
+                conn.transport.abort()
+        if self._server is not None:
+            await self._server.wait_closed()
 
     async def __aenter__(self) -> RadSecServer:
         return self
@@ -97,6 +110,7 @@ class _ServerConnection(asyncio.Protocol):
         self.tasks: set[asyncio.Task[None]] = set()
         self.timer: asyncio.TimerHandle | None = None
         self.close_reason: str | None = None
+        self.gone: asyncio.Future[None] = self.loop.create_future()
 
     def connection_made(self, transport: Any) -> None:
         self.transport = transport
@@ -170,3 +184,5 @@ class _ServerConnection(asyncio.Protocol):
         for task in self.tasks:
             task.cancel()
         self.server._connections.discard(self)
+        if not self.gone.done():
+            self.gone.set_result(None)
