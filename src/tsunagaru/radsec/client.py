@@ -30,7 +30,7 @@ from tsunagaru.radsec.writes import CoalescingWriter
 log = logging.getLogger(__name__)
 
 Waiter = asyncio.Future[Packet]
-#: Seconds we wait for the peer's close_notify before dropping TCP (FreeRADIUS 3.2 never sends one).
+#: Seconds we wait for the peer's close_notify before dropping TCP (FreeRADIUS 3.2.1 sent none in our tests).
 SHUTDOWN_TIMEOUT = 2.0
 
 
