@@ -1,0 +1,233 @@
+"""asyncio adapter for one RadSec client connection: moves bytes and re-arms one timer.
+
+All decisions (identifiers, reply checks, timeouts, watchdog, idle) live in
+:class:`~tsunagaru.radsec.session.ClientSession`; this module only connects, writes, reads and
+resolves futures. There is no retransmission: a request gets its reply, a :class:`RequestTimeout`,
+or a :class:`ConnectionClosed` when the connection goes away.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import ssl
+from typing import Any
+
+from tsunagaru.radius import Code, Packet
+from tsunagaru.radsec.errors import ConnectionClosed, PeerRefused, ProtocolViolation, RequestTimeout
+from tsunagaru.radsec.session import (
+    DEFAULT_REQUEST_TIMEOUT,
+    RADSEC_SECRET,
+    ClientSession,
+    Close,
+    Send,
+    TimedOut,
+)
+from tsunagaru.radsec.tls import PeerInfo, VerifyPeer, check_peer, peer_info
+from tsunagaru.radsec.watchdog import DEFAULT_WATCHDOG, PeerState, WatchdogConfig
+from tsunagaru.radsec.writes import CoalescingWriter
+
+log = logging.getLogger(__name__)
+
+Waiter = asyncio.Future[Packet]
+#: Seconds we wait for the peer's close_notify before dropping TCP (FreeRADIUS 3.2.1 sent none in our tests).
+SHUTDOWN_TIMEOUT = 2.0
+
+
+class RadSecClient:
+    """One TLS connection to one RadSec peer. Create it with :meth:`connect`."""
+
+    def __init__(
+        self, session: ClientSession[Waiter], verify_peer: VerifyPeer | None, server_name: str | None
+    ) -> None:
+        self._session = session
+        self._verify_peer = verify_peer
+        self._server_name = server_name
+        self._loop = asyncio.get_running_loop()
+        self._transport: asyncio.Transport | None = None
+        self._writer: CoalescingWriter | None = None
+        self._timer: asyncio.TimerHandle | None = None
+        self._timer_at: float | None = None
+        self._closed = self._loop.create_future()  # result: the reason
+        self._gone = self._loop.create_future()  # the transport is released (connection_lost)
+        self.peer: PeerInfo | None = None
+        self.refused: str | None = None
+
+    @classmethod
+    async def connect(
+        cls,
+        host: str,
+        port: int,
+        ssl_context: ssl.SSLContext,
+        *,
+        server_name: str | None = None,
+        secret: bytes = RADSEC_SECRET,
+        request_timeout: float = DEFAULT_REQUEST_TIMEOUT,
+        watchdog: WatchdogConfig | None = DEFAULT_WATCHDOG,
+        idle_timeout: float | None = None,
+        verify_peer: VerifyPeer | None = None,
+        connect_timeout: float = 10.0,
+    ) -> RadSecClient:
+        """Open the TLS connection (SNI = ``server_name`` or ``host``) and run ``verify_peer``."""
+        loop = asyncio.get_running_loop()
+        session: ClientSession[Waiter] = ClientSession(
+            now=loop.time(),
+            secret=secret,
+            request_timeout=request_timeout,
+            watchdog=watchdog,
+            idle_timeout=idle_timeout,
+        )
+        client = cls(session, verify_peer, server_name)
+        await asyncio.wait_for(
+            loop.create_connection(
+                lambda: _ClientProtocol(client),
+                host,
+                port,
+                ssl=ssl_context,
+                server_hostname=server_name or host,
+                ssl_handshake_timeout=connect_timeout,
+                ssl_shutdown_timeout=SHUTDOWN_TIMEOUT,
+            ),
+            connect_timeout,
+        )
+        if client.refused is not None:
+            raise PeerRefused(client.refused)
+        return client
+
+    # -- state ---------------------------------------------------------------------------------------
+
+    @property
+    def state(self) -> PeerState:
+        return PeerState.DOWN if self.closed else self._session.state
+
+    @property
+    def closed(self) -> bool:
+        return self._closed.done()
+
+    @property
+    def close_reason(self) -> str | None:
+        return self._closed.result() if self._closed.done() else None
+
+    @property
+    def in_flight(self) -> int:
+        return self._session.tracker.in_flight
+
+    @property
+    def can_send(self) -> bool:
+        return not self.closed and self._session.tracker.free > 0
+
+    # -- requests ------------------------------------------------------------------------------------
+
+    async def request(self, packet: Packet, *, timeout: float | None = None) -> Packet:
+        """Send ``packet`` (identifier assigned here) and wait for its verified reply."""
+        if self._writer is None or self.closed:
+            raise ConnectionClosed(self.close_reason or "not connected")
+        waiter: Waiter = self._loop.create_future()
+        now = self._loop.time()
+        data = self._session.send_request(packet, waiter, now=now, timeout=timeout)
+        self._writer.write(data)
+        self._arm()
+        return await waiter
+
+    async def status(self, *, timeout: float | None = None) -> Packet:
+        """Send a Status-Server (identifier 0, RFC 5997) and wait for the peer's answer."""
+        return await self.request(Packet(Code.STATUS_SERVER, 0), timeout=timeout)
+
+    def close(self, reason: str = "closed by us") -> None:
+        if self._transport is not None and not self._transport.is_closing():
+            self._transport.close()
+        self._finish(reason)
+
+    async def wait_closed(self) -> str:
+        """Wait until the connection is unusable; returns the reason (the TLS shutdown may continue)."""
+        return await asyncio.shield(self._closed)
+
+    async def aclose(self, reason: str = "closed by us", timeout: float = SHUTDOWN_TIMEOUT) -> None:
+        """Close and wait for the TLS shutdown to finish, aborting the transport after ``timeout``."""
+        self.close(reason)
+        if self._transport is None:
+            return
+        try:
+            await asyncio.wait_for(asyncio.shield(self._gone), timeout)
+        except TimeoutError:
+            self._transport.abort()
+
+    # -- protocol callbacks --------------------------------------------------------------------------
+
+    def _made(self, transport: asyncio.Transport) -> None:
+        self._transport = transport
+        self._writer = CoalescingWriter(self._loop, transport)
+        sslobj = transport.get_extra_info("ssl_object")
+        self.peer = peer_info(sslobj, transport.get_extra_info("peername"), self._server_name)
+        self.refused = check_peer(sslobj, self.peer, self._verify_peer)
+        if self.refused is not None:
+            log.warning("radsec: refusing %s:%s: %s", self.peer.host, self.peer.port, self.refused)
+            self.close(f"peer refused: {self.refused}")
+            return
+        self._arm()
+
+    def _received(self, data: bytes) -> None:
+        try:
+            events = self._session.receive_data(data, now=self._loop.time())
+        except ProtocolViolation as exc:
+            log.warning("radsec: closing connection to %s: %s", self.peer, exc.reason)
+            self.close(f"protocol violation: {exc.reason}")
+            return
+        for ev in events:
+            if not ev.value.done():
+                ev.value.set_result(ev.packet)
+
+    def _lost(self, exc: Exception | None) -> None:
+        if not self._gone.done():
+            self._gone.set_result(None)
+        self._finish(f"connection lost: {exc}" if exc else "closed by peer")
+
+    def _finish(self, reason: str) -> None:
+        if self._closed.done():
+            return
+        self._closed.set_result(reason)
+        if self._timer is not None:
+            self._timer.cancel()
+        for waiter in self._session.connection_lost():
+            if not waiter.done():
+                waiter.set_exception(ConnectionClosed(reason))
+
+    # -- the one timer -------------------------------------------------------------------------------
+
+    def _arm(self) -> None:
+        when = self._session.timer()
+        if when is None or self.closed:
+            return
+        if self._timer_at is not None and self._timer_at <= when:
+            return  # the armed timer fires earlier; it re-arms for the rest
+        if self._timer is not None:
+            self._timer.cancel()
+        self._timer_at = when
+        self._timer = self._loop.call_at(when, self._fire)
+
+    def _fire(self) -> None:
+        self._timer = self._timer_at = None
+        for ev in self._session.handle_timer(self._loop.time()):
+            if isinstance(ev, TimedOut):
+                if not ev.value.done():
+                    ev.value.set_exception(RequestTimeout("no reply within the request timeout"))
+            elif isinstance(ev, Send) and self._writer is not None:
+                self._writer.write(ev.data)
+            elif isinstance(ev, Close):
+                self.close(ev.reason)
+                return
+        self._arm()
+
+
+class _ClientProtocol(asyncio.Protocol):
+    def __init__(self, client: RadSecClient) -> None:
+        self.client = client
+
+    def connection_made(self, transport: Any) -> None:
+        self.client._made(transport)
+
+    def data_received(self, data: bytes) -> None:
+        self.client._received(data)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.client._lost(exc)

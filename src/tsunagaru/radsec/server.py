@@ -1,0 +1,188 @@
+"""asyncio RadSec listener: TLS with client certificates, one handler coroutine for every request.
+
+Each connection runs a :class:`~tsunagaru.radsec.session.ServerSession`; requests are verified with
+the secret ``radsec`` before the handler sees them, Status-Server is answered here (RFC 5997), and a
+malformed packet or a bad authenticator closes the connection (RFC 6614 2.5). Requests on one
+connection are handled concurrently and answered in completion order, as TCP transport allows.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import ssl
+from collections.abc import Awaitable, Callable
+from types import TracebackType
+from typing import Any
+
+from tsunagaru.radius import Packet
+from tsunagaru.radsec.client import SHUTDOWN_TIMEOUT
+from tsunagaru.radsec.errors import ProtocolViolation
+from tsunagaru.radsec.session import RADSEC_SECRET, Close, Received, Send, ServerSession
+from tsunagaru.radsec.tls import PeerInfo, VerifyPeer, check_peer, peer_info
+from tsunagaru.radsec.writes import CoalescingWriter
+
+log = logging.getLogger(__name__)
+
+#: ``handler(request, peer) -> reply`` (identifier and authenticators are filled in) or None to drop.
+Handler = Callable[[Packet, PeerInfo], Awaitable[Packet | None]]
+
+
+class RadSecServer:
+    """A RadSec listener. ``async with RadSecServer(...) as srv: await srv.start(...)``."""
+
+    def __init__(
+        self,
+        handler: Handler,
+        ssl_context: ssl.SSLContext,
+        *,
+        secret: bytes = RADSEC_SECRET,
+        idle_timeout: float | None = None,
+        verify_peer: VerifyPeer | None = None,
+    ) -> None:
+        if ssl_context.verify_mode != ssl.CERT_REQUIRED:
+            raise ValueError("a RadSec server must require client certificates (CERT_REQUIRED)")
+        self.handler = handler
+        self.ssl_context = ssl_context
+        self.secret = secret
+        self.idle_timeout = idle_timeout
+        self.verify_peer = verify_peer
+        self._server: asyncio.Server | None = None
+        self._connections: set[_ServerConnection] = set()
+
+    async def start(self, host: str = "127.0.0.1", port: int = 0) -> int:
+        """Listen on ``host``:``port`` (0 = any free port); returns the bound port."""
+        loop = asyncio.get_running_loop()
+        self._server = await loop.create_server(
+            lambda: _ServerConnection(self),
+            host,
+            port,
+            ssl=self.ssl_context,
+            ssl_handshake_timeout=10.0,
+            ssl_shutdown_timeout=SHUTDOWN_TIMEOUT,
+        )
+        return self.port
+
+    @property
+    def port(self) -> int:
+        if self._server is None or not self._server.sockets:
+            raise RuntimeError("server is not listening")
+        return int(self._server.sockets[0].getsockname()[1])
+
+    @property
+    def connections(self) -> int:
+        return len(self._connections)
+
+    async def close(self, timeout: float = SHUTDOWN_TIMEOUT) -> None:
+        """Stop listening, close every connection, wait (up to ``timeout``) for the TLS shutdowns."""
+        if self._server is not None:
+            self._server.close()
+        conns = list(self._connections)
+        for conn in conns:
+            conn.close("server shutting down")
+        if conns:
+            await asyncio.wait([asyncio.shield(c.gone) for c in conns], timeout=timeout)
+        for conn in conns:
+            if not conn.gone.done() and conn.transport is not None:
+                conn.transport.abort()
+        if self._server is not None:
+            await self._server.wait_closed()
+
+    async def __aenter__(self) -> RadSecServer:
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.close()
+
+
+class _ServerConnection(asyncio.Protocol):
+    def __init__(self, server: RadSecServer) -> None:
+        self.server = server
+        self.loop = asyncio.get_running_loop()
+        self.session = ServerSession(
+            now=self.loop.time(), secret=server.secret, idle_timeout=server.idle_timeout
+        )
+        self.transport: asyncio.Transport | None = None
+        self.writer: CoalescingWriter | None = None
+        self.peer: PeerInfo | None = None
+        self.tasks: set[asyncio.Task[None]] = set()
+        self.timer: asyncio.TimerHandle | None = None
+        self.close_reason: str | None = None
+        self.gone: asyncio.Future[None] = self.loop.create_future()
+
+    def connection_made(self, transport: Any) -> None:
+        self.transport = transport
+        self.writer = CoalescingWriter(self.loop, transport)
+        self.server._connections.add(self)
+        sslobj = transport.get_extra_info("ssl_object")
+        self.peer = peer_info(sslobj, transport.get_extra_info("peername"))
+        refused = check_peer(sslobj, self.peer, self.server.verify_peer)
+        if refused is not None:
+            log.warning("radsec: refusing client %s:%s: %s", self.peer.host, self.peer.port, refused)
+            self.close(f"peer refused: {refused}")
+            return
+        self._arm()
+
+    def data_received(self, data: bytes) -> None:
+        try:
+            events = self.session.receive_data(data, now=self.loop.time())
+        except ProtocolViolation as exc:
+            log.warning("radsec: closing connection from %s: %s", self.peer, exc.reason)
+            self.close(f"protocol violation: {exc.reason}")
+            return
+        for ev in events:
+            if isinstance(ev, Send):
+                self._write(ev.data)
+            elif isinstance(ev, Received):
+                task = self.loop.create_task(self._handle(ev.packet))
+                self.tasks.add(task)
+                task.add_done_callback(self.tasks.discard)
+
+    async def _handle(self, request: Packet) -> None:
+        assert self.peer is not None
+        try:
+            reply = await self.server.handler(request, self.peer)
+        except Exception:
+            log.exception("radsec: handler failed on request %d from %s", request.identifier, self.peer)
+            return
+        if reply is not None:
+            self.session.idle.touch(self.loop.time())
+            self._write(self.session.reply(request, reply))
+
+    def _write(self, data: bytes) -> None:
+        if self.writer is not None:
+            self.writer.write(data)
+
+    def _arm(self) -> None:
+        when = self.session.timer()
+        if when is not None and self.close_reason is None:
+            self.timer = self.loop.call_at(when, self._fire)
+
+    def _fire(self) -> None:
+        now = self.loop.time()
+        if self.tasks:
+            self.session.idle.touch(now)  # requests still being handled: not idle
+        for ev in self.session.handle_timer(now):
+            if isinstance(ev, Close):
+                self.close(ev.reason)
+                return
+        self._arm()
+
+    def close(self, reason: str) -> None:
+        if self.close_reason is None:
+            self.close_reason = reason
+        if self.transport is not None and not self.transport.is_closing():
+            self.transport.close()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if self.close_reason is None:
+            self.close_reason = f"connection lost: {exc}" if exc else "closed by peer"
+        if self.timer is not None:
+            self.timer.cancel()
+        for task in self.tasks:
+            task.cancel()
+        self.server._connections.discard(self)
+        if not self.gone.done():
+            self.gone.set_result(None)

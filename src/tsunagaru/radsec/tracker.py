@@ -1,0 +1,117 @@
+"""RADIUS identifiers of one RadSec connection (RFC 6614 2.5, RFC 5997 / radiusdtls-bis).
+
+The identifier space belongs to a connection: at most 255 requests are in flight on it (identifier 0
+is kept for Status-Server, so a watchdog probe never waits behind user traffic); more needs another
+connection. There is no retransmission over TLS, so a request either gets its reply or times out.
+A timed-out identifier stays *quarantined* for a while so that a late reply is recognised and dropped
+instead of being matched to a newer request that reused the identifier. Pure: time is passed in.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+from tsunagaru.radsec.errors import IdentifiersExhausted
+
+T = TypeVar("T")
+
+STATUS_IDENTIFIER = 0
+USER_IDENTIFIERS = range(1, 256)
+
+
+@dataclass(slots=True)
+class Pending(Generic[T]):
+    """One request in flight: what the adapter attached to it, and when it gives up."""
+
+    identifier: int
+    deadline: float
+    value: T
+
+
+class RequestTracker(Generic[T]):
+    """Allocates identifiers, matches replies, and expires requests whose deadline has passed."""
+
+    def __init__(self, *, quarantine: float = 30.0) -> None:
+        self.quarantine = quarantine
+        self._pending: dict[int, Pending[T]] = {}
+        self._quarantined: dict[int, float] = {}  # identifier -> time it becomes free again
+        self._free: deque[int] = deque(USER_IDENTIFIERS)
+
+    # -- state ---------------------------------------------------------------------------------------
+
+    @property
+    def in_flight(self) -> int:
+        """User requests waiting for a reply (the Status-Server probe is not counted)."""
+        return sum(1 for i in self._pending if i != STATUS_IDENTIFIER)
+
+    @property
+    def free(self) -> int:
+        return len(self._free)
+
+    def probe_pending(self) -> bool:
+        return STATUS_IDENTIFIER in self._pending
+
+    def next_deadline(self) -> float | None:
+        """Earliest time at which :meth:`expire` has something to do."""
+        times = [p.deadline for p in self._pending.values()]
+        times.extend(self._quarantined.values())
+        return min(times) if times else None
+
+    # -- transitions ---------------------------------------------------------------------------------
+
+    def allocate(self, value: T, *, now: float, timeout: float) -> int:
+        """Take a free user identifier (1..255) for a new request."""
+        if not self._free:
+            raise IdentifiersExhausted(f"{len(self._pending)} requests in flight on this connection")
+        identifier = self._free.popleft()
+        self._pending[identifier] = Pending(identifier, now + timeout, value)
+        return identifier
+
+    def allocate_status(self, value: T, *, now: float, timeout: float) -> int:
+        """Take identifier 0 for a Status-Server probe (one at a time)."""
+        if STATUS_IDENTIFIER in self._pending or STATUS_IDENTIFIER in self._quarantined:
+            raise IdentifiersExhausted("a Status-Server probe is already in flight")
+        self._pending[STATUS_IDENTIFIER] = Pending(STATUS_IDENTIFIER, now + timeout, value)
+        return STATUS_IDENTIFIER
+
+    def peek(self, identifier: int) -> Pending[T] | None:
+        return self._pending.get(identifier)
+
+    def is_quarantined(self, identifier: int) -> bool:
+        return identifier in self._quarantined
+
+    def complete(self, identifier: int) -> Pending[T]:
+        """The reply for ``identifier`` arrived: forget the request and free the identifier."""
+        pending = self._pending.pop(identifier)
+        self._release(identifier)
+        return pending
+
+    def expire(self, now: float) -> list[Pending[T]]:
+        """Requests whose deadline passed; their identifiers go to quarantine. Frees old quarantine."""
+        for identifier, until in list(self._quarantined.items()):
+            if until <= now:
+                del self._quarantined[identifier]
+                self._release(identifier)
+        expired = [p for p in self._pending.values() if p.deadline <= now]
+        for p in expired:
+            del self._pending[p.identifier]
+            # Identifier 0 is not quarantined: one probe at a time, and a stray late probe answer fails
+            # verification against the next probe, which closes a connection that was in doubt anyway.
+            if self.quarantine > 0 and p.identifier != STATUS_IDENTIFIER:
+                self._quarantined[p.identifier] = now + self.quarantine
+            else:
+                self._release(p.identifier)
+        return expired
+
+    def drain(self) -> list[Pending[T]]:
+        """The connection is gone: hand back every pending request."""
+        out = list(self._pending.values())
+        self._pending.clear()
+        return out
+
+    def _release(self, identifier: int) -> None:
+        if identifier != STATUS_IDENTIFIER:
+            # A freed identifier goes to the back of the queue, which keeps reuse as late as possible.
+            self._free.append(identifier)
