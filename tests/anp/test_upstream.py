@@ -20,6 +20,9 @@ class MemoryTransport:
         self.down = down
         self.tried: list[PeerAddress] = []
 
+    async def close(self) -> None:
+        pass
+
     def is_up(self, peer: PeerAddress) -> bool:
         return peer not in self.down
 

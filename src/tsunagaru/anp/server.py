@@ -73,6 +73,7 @@ class AnpServer:
             self._forwarder.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._forwarder
+        await self.transport.close()
         self.spool.close()
 
     # -- requests ----------------------------------------------------------------------------------

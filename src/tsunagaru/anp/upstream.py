@@ -35,6 +35,8 @@ class Transport(Protocol):
         """Send ``packet`` to ``peer``; returns (the signed request as sent, the verified reply)."""
         ...
 
+    async def close(self) -> None: ...
+
 
 class PeerFinder(Protocol):
     async def peers(self, realm: str, accounting: bool) -> Sequence[PeerAddress]:

@@ -1,0 +1,94 @@
+"""`tsunagaru anp`: run the ANP proxy from one TOML file, or check that file."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import signal
+import sys
+from pathlib import Path
+from typing import Any
+
+from tsunagaru import logs
+from tsunagaru.anp.config import AnpConfig, ConfigError, load
+
+log = logging.getLogger("tsunagaru.anp")
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser("anp", help="the access network provider's AAA proxy")
+    anp = p.add_subparsers(dest="anp_command", metavar="ACTION")
+    run = anp.add_parser("run", help="run the proxy (SIGHUP reloads clients, routes and realm lists)")
+    run.add_argument("--config", "-c", type=Path, required=True, help="the proxy's TOML file")
+    run.add_argument("--log-level", default="info")
+    run.set_defaults(func=cmd_run)
+    check = anp.add_parser("check-config", help="parse a configuration file and say what is wrong")
+    check.add_argument("config", type=Path)
+    check.set_defaults(func=cmd_check)
+    p.set_defaults(func=lambda a: (p.print_help(), 2)[1])
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    try:
+        cfg = load(args.config)
+    except ConfigError as exc:
+        print(f"{args.config}: {exc}", file=sys.stderr)
+        return 2
+    for warning in cfg.warnings:
+        print(f"warning: {warning}")
+    print(f"ok: {len(cfg.clients)} clients, {len(cfg.routes)} static routes, discovery "
+          f"{'on' if cfg.discovery.enabled else 'off'}, auth {cfg.auth.host}:{cfg.auth.port}, "
+          f"acct {cfg.acct.host}:{cfg.acct.port}")
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    logs.setup(args.log_level)
+    try:
+        cfg = load(args.config)
+    except ConfigError as exc:
+        print(f"{args.config}: {exc}", file=sys.stderr)
+        return 2
+    return asyncio.run(run(cfg, args.config))
+
+
+async def run(cfg: AnpConfig, path: Path | None = None, ready: asyncio.Event | None = None,
+              stop: asyncio.Event | None = None) -> int:
+    from tsunagaru.anp.wiring import build_core, build_server
+
+    for warning in cfg.warnings:
+        logs.event(log, "configuration warning", logging.WARNING, detail=warning)
+    server = build_server(cfg)
+    await server.listen(cfg.auth.host, cfg.auth.port, cfg.acct.port)
+    if cfg.metrics is not None:
+        from prometheus_client import start_http_server
+
+        start_http_server(cfg.metrics.port, cfg.metrics.host, registry=server.metrics.registry)
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    with contextlib.suppress(NotImplementedError, RuntimeError):
+        loop.add_signal_handler(signal.SIGTERM, stop.set)
+        loop.add_signal_handler(signal.SIGINT, stop.set)
+
+        def reload() -> None:
+            if path is None:
+                return
+            try:
+                new = load(path)
+            except ConfigError as exc:
+                logs.event(log, "reload refused, keeping the running configuration", logging.ERROR, why=str(exc))
+                return
+            core = build_core(new)
+            core.admitter = server.core.admitter  # keep duplicate detection and rate limits across reloads
+            server.core = core  # requests in flight keep the objects they started with
+            logs.event(log, "configuration reloaded", clients=len(new.clients), routes=len(new.routes))
+
+        loop.add_signal_handler(signal.SIGHUP, reload)
+    logs.event(log, "anp listening", auth=f"{cfg.auth.host}:{cfg.auth.port}", acct=f"{cfg.acct.host}:{cfg.acct.port}")
+    if ready is not None:
+        ready.set()
+    await stop.wait()
+    await server.close()
+    return 0
