@@ -31,6 +31,7 @@ from tsunagaru.radsec import (
     client_context,
     refuse_own_certificate,
 )
+from tsunagaru.radsec.federation import federation_check
 
 
 class RadSecTransport:
