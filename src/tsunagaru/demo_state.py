@@ -1,0 +1,137 @@
+"""The demo's state folder: a two-root test federation, the IdP's EAP CA, the demo user, the
+discovery zone and the ANP's configuration. Made once, reused on the next run (idempotent).
+
+Layout (the demo contract in DESIGN.md names the first five):
+  federation-roots.pem   both federation roots (RadSec peers trust them side by side)
+  ca.pem                 the EAP server's CA: what a device profile trusts
+  alice.pem alice.key alice.p12   the demo user's EAP-TLS credential (PKCS#12 with an empty password)
+  anp.pem/.key           ANP member certificate (clientAuth), issued under the second root
+  idp-radsec.pem/.key    IdP member certificate (serverAuth, NAIRealm idp.tsunagaru.test)
+  eap-server.pem/.key    the IdP's EAP server certificate; user-ca.pem signs user certificates
+  idp.sqlite             users, certificates, accounting;  cui.key  the IdP's CUI key
+  demo.zone              RFC 7585 records for idp.tsunagaru.test;  anp.toml  the proxy's configuration
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from tsunagaru.discovery import demo_zone_text
+from tsunagaru.idp import users
+from tsunagaru.idp.user_ca import UserCA, write_private
+from tsunagaru.pki import FederationPKI, issue_server_certificate, make_eap_ca, write_cert_and_key, write_pem_bundle
+from tsunagaru.store import Store
+
+REALM = "idp.tsunagaru.test"
+USER = "alice"
+PASSWORD = "alice-password"
+ANP_WBAID = "TSUNAGARU:JP"
+IDP_WBAID = "TSUNAGARUIDP:JP"
+NAS_SECRET = "testing123"
+
+
+@dataclass(frozen=True, slots=True)
+class DemoPorts:
+    host: str = "127.0.0.1"
+    auth: int = 1812
+    acct: int = 1813
+    idp_radsec: int = 2083
+    idp_udp: int = 11812
+
+
+@dataclass(frozen=True, slots=True)
+class DemoState:
+    root: Path
+
+    def path(self, name: str) -> Path:
+        return self.root / name
+
+    @property
+    def db_url(self) -> str:
+        return f"sqlite:///{self.path('idp.sqlite')}"
+
+    @property
+    def cui_key(self) -> bytes:
+        return self.path("cui.key").read_bytes()
+
+
+def prepare(root: Path, now: datetime, ports: DemoPorts) -> DemoState:
+    root.mkdir(parents=True, exist_ok=True)
+    state = DemoState(root.resolve())
+    _federation(state, now)
+    _eap(state, now)
+    _users(state, now)
+    if not state.path("cui.key").exists():
+        write_private(state.path("cui.key"), os.urandom(32))
+    state.path("demo.zone").write_text(demo_zone_text(REALM, ports.host, ports.idp_radsec))
+    state.path("anp.toml").write_text(anp_config(state, ports))
+    return state
+
+
+def _federation(state: DemoState, now: datetime) -> None:
+    if state.path("federation-roots.pem").exists():
+        return
+    legacy = FederationPKI.create(state.path("federation"), "Tsunagaru Demo Federation", now)
+    new = FederationPKI.create(state.path("federation-2"), "Tsunagaru Demo Federation 2", now)
+    new.issue_member("anp.tsunagaru.test", ANP_WBAID, "anp", now=now, out_prefix=state.path("anp"))
+    legacy.issue_member("idp.tsunagaru.test", IDP_WBAID, "idp", now=now, realms=[REALM],
+                        out_prefix=state.path("idp-radsec"))
+    write_pem_bundle(state.path("federation-roots.pem"), [legacy.root.cert, new.root.cert])
+
+
+def _eap(state: DemoState, now: datetime) -> None:
+    if state.path("ca.pem").exists():
+        return
+    ca = make_eap_ca("Tsunagaru Demo IdP", now)
+    server = issue_server_certificate(ca, REALM, now)
+    write_cert_and_key(server, state.path("eap-server.pem"), state.path("eap-server.key"))
+    write_cert_and_key(ca, state.path("ca.pem"), state.path("ca.key"))
+
+
+def _users(state: DemoState, now: datetime) -> None:
+    if state.path("alice.p12").exists():
+        return
+    from cryptography.hazmat.primitives import serialization
+
+    store = Store.open(state.db_url)
+    ca = UserCA.load_or_create(state.root, now=now)
+    with store.session() as s:
+        try:
+            users.get_user(s, USER)
+        except users.UnknownUser:
+            users.add_user(s, USER, now=now, password=PASSWORD, realm=REALM, mschapv2=True)
+    with store.session() as s:
+        cert, key = users.issue_certificate(s, ca, USER, days=365, now=now)
+    store.dispose()
+    state.path("alice.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    write_private(state.path("alice.key"), key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+    write_private(state.path("alice.p12"), ca.to_pkcs12(cert, key, f"{USER}@{REALM}"))
+
+
+def anp_config(state: DemoState, ports: DemoPorts) -> str:
+    return f"""# The demo ANP proxy (written by `tsunagaru demo`; edit and send SIGHUP to reload clients and routes)
+[anp]
+wbaid = "{ANP_WBAID}"
+offered_service = "OpenRoaming Bronze"
+listen_auth = "{ports.host}:{ports.auth}"
+listen_acct = "{ports.host}:{ports.acct}"
+request_timeout = 4.0
+spool = "{state.path('anp-spool.sqlite')}"
+
+[tls]
+certificate = "{state.path('anp.pem')}"
+key = "{state.path('anp.key')}"
+roots = ["{state.path('federation-roots.pem')}"]
+
+[discovery]
+zone_file = "{state.path('demo.zone')}"
+
+[[clients]]
+name = "loopback-aps"
+network = "127.0.0.0/8"
+secret = "{NAS_SECRET}"
+"""
