@@ -14,6 +14,7 @@ Written once, like hostapd's ``eap_server_tls_common.c``:
 from __future__ import annotations
 
 import struct
+import weakref
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -154,6 +155,11 @@ def _context(config: TlsServerConfig, verify_client: bool, tls13: bool) -> SSL.C
 
 
 def _keep_openssl_verdict(conn: SSL.Connection, cert: crypto.X509, errno: int, depth: int, ok: int) -> bool:
+    """OpenSSL decides; the client certificate's own error is kept so the refusal can name it (expired)."""
+    ref = conn.get_app_data()
+    tunnel = ref() if isinstance(ref, weakref.ref) else None
+    if not ok and depth == 0 and isinstance(tunnel, TlsTunnel):
+        tunnel.peer_verify_error = errno
     return bool(ok)
 
 
@@ -163,7 +169,9 @@ class TlsTunnel:
     def __init__(self, config: TlsServerConfig, *, verify_client: bool, tls13: bool) -> None:
         self._conn = SSL.Connection(_context(config, verify_client, tls13 and config.allow_tls13), None)
         self._conn.set_accept_state()
+        self._conn.set_app_data(weakref.ref(self))  # no cycle: freed by refcount
         self.established = False
+        self.peer_verify_error = 0  # X509_V_ERR_* of the client certificate (depth 0), 0 when none
 
     def feed(self, data: bytes) -> None:
         if data:

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import cast
 
+from tsunagaru import logs
 from tsunagaru.eap.session import EapSession, SessionConfig, SessionOutcome
 from tsunagaru.radius import (
     Code,
@@ -120,7 +121,10 @@ class EapRadiusHandler:
         self._remember(step.outcome)
         if step.outcome.success:
             return self._accept(request, step.reply, step.outcome, secret)
-        return self._reject(request, step.reply, step.outcome.reason, step.outcome.reject_reason)
+        # The method's reason may name the inner identity: never in a reply the visited network reads
+        # (an anonymous outer identity would be pointless otherwise); the verdict says enough.
+        logs.event(log, "eap refused", method=step.outcome.method, verdict=step.outcome.verdict.value)
+        return self._reject(request, step.reply, step.outcome.verdict.value, step.outcome.reject_reason)
 
     def _session(self, state: bytes | None, now: float) -> EapSession | None:
         if state is not None:

@@ -12,6 +12,8 @@ from tsunagaru.eap.packet import MalformedEap
 from tsunagaru.eap.tls_config import TlsServerConfig
 from tsunagaru.eap.tls_engine import FLAG_S, Fragmenter, Reassembler, TlsFailure, TlsFrame, TlsTunnel
 
+X509_V_ERR_CERT_HAS_EXPIRED = 10  # OpenSSL's verify error: Reject-Reason 12, not 10
+
 
 class TlsMethod(EapMethod):
     """Base for the TLS-based methods; one conversation, one tunnel."""
@@ -63,7 +65,8 @@ class TlsMethod(EapMethod):
         try:
             self._on_message(message)
         except TlsFailure as exc:
-            self.fail_with_alert(Verdict.BAD_CREDENTIALS, str(exc))
+            expired = self.tunnel.peer_verify_error == X509_V_ERR_CERT_HAS_EXPIRED
+            self.fail_with_alert(Verdict.EXPIRED if expired else Verdict.BAD_CREDENTIALS, str(exc))
             return
         self._flush()
 

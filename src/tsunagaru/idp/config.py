@@ -1,0 +1,238 @@
+"""The IdP's configuration: one TOML file, parsed into :class:`IdpSettings` and the listeners.
+
+Parsing is pure (text in, objects out; files are only named, not read, except the CUI key by
+:func:`load`); every problem raises :class:`ConfigError` naming the key path (``radsec.roots[1]``)
+and what is wrong, as the ANP's configuration does. Relative paths are relative to the file.
+
+    [idp]
+    realms = ["idp.example"]            # realms this IdP answers for (logged, checked non-empty)
+    db = "sqlite:///idp.sqlite"         # SQLAlchemy URL of the user store
+    eap_certificate = "eap-server.pem"  # chain, leaf first
+    eap_key = "eap-server.key"
+    user_ca = "user-ca.pem"             # EAP-TLS client certificates must chain to it
+    cui_key_file = "cui.key"            # secret for Chargeable-User-Identity
+    wbaid = "EXAMPLEIDP:JP"             # sent as WBA-Identity-Provider
+    session_timeout = 86400
+    methods = ["ttls", "peap", "tls"]   # offered in this order
+    fragment_size = 1024
+    tls13_tunnels = false
+    cache_ttl = 30                      # seconds a user/certificate lookup is trusted (max 60)
+
+    [radsec]                            # federation peers (optional)
+    listen = "0.0.0.0:2083"
+    certificate = "idp-radsec.pem"
+    key = "idp-radsec.key"
+    roots = ["federation-roots.pem"]
+    crls = []
+
+    [udp]                               # local NASes (optional; at least one listener)
+    listen = "127.0.0.1:1812"
+    secret = "..."
+    allowed = "127.0.0.0/8"
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+import tomllib
+from dataclasses import dataclass, replace
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from tsunagaru.anp.config import ConfigError, _hostport
+from tsunagaru.eap import EapType
+from tsunagaru.idp.server import RadSecListen, UdpListen
+from tsunagaru.idp.service import DEFAULT_METHODS, IdpSettings
+from tsunagaru.idp.store import DEFAULT_CACHE_TTL, MAX_CACHE_TTL
+
+WBAID = re.compile(r"^([A-Z0-9-]+\.)?[A-Z0-9-]+:[A-Z]{2}$")
+METHODS = {"tls": EapType.TLS, "ttls": EapType.TTLS, "peap": EapType.PEAP, "mschapv2": EapType.MSCHAPV2}
+_IDP_KEYS = {"realms", "db", "eap_certificate", "eap_key", "user_ca", "cui_key_file", "wbaid", "session_timeout",
+             "methods", "fragment_size", "tls13_tunnels", "cache_ttl", "max_sessions"}
+_RADSEC_KEYS = {"listen", "certificate", "key", "roots", "crls"}
+_UDP_KEYS = {"listen", "secret", "allowed"}
+
+__all__ = ["ConfigError", "IdpConfig", "load", "parse"]
+
+
+@dataclass(frozen=True, slots=True)
+class IdpConfig:
+    """Everything ``tsunagaru idp serve`` needs; ``settings.cui_key`` is empty until :func:`load` reads it."""
+
+    settings: IdpSettings
+    realms: tuple[str, ...]
+    db_url: str
+    cui_key_file: Path
+    cache_ttl: timedelta
+    radsec: RadSecListen | None
+    udp: UdpListen | None
+
+
+def load(path: str | Path) -> IdpConfig:
+    """Read and parse ``path``, then read the CUI key it names."""
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(str(p), f"cannot read: {exc.strerror}") from None
+    cfg = parse(text, base=p.parent)
+    try:
+        key = cfg.cui_key_file.read_bytes()
+    except OSError as exc:
+        raise ConfigError("idp.cui_key_file", f"cannot read {cfg.cui_key_file}: {exc.strerror}") from None
+    if len(key) < 16:
+        raise ConfigError("idp.cui_key_file", f"{cfg.cui_key_file} holds {len(key)} octets; need at least 16")
+    return replace(cfg, settings=replace(cfg.settings, cui_key=key))
+
+
+def parse(text: str, base: Path = Path(".")) -> IdpConfig:
+    try:
+        doc = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError("(file)", f"not valid TOML: {exc}") from None
+    r = _Reader(base)
+    unknown = set(doc) - {"idp", "radsec", "udp"}
+    if unknown:
+        raise ConfigError(sorted(unknown)[0], "unknown table or key (expected [idp], [radsec], [udp])")
+    idp = r.table(doc, "idp", _IDP_KEYS, required=True)
+    radsec_t = r.table(doc, "radsec", _RADSEC_KEYS)
+    udp_t = r.table(doc, "udp", _UDP_KEYS)
+    wbaid = r.string(idp, "idp.wbaid")
+    if wbaid is not None and not WBAID.match(wbaid):
+        raise ConfigError("idp.wbaid", f"{wbaid!r} is not a WBAID like OPERATOR:JP (upper case)")
+    ttl = r.number(idp, "idp.cache_ttl", DEFAULT_CACHE_TTL.total_seconds(), lo=0,
+                   hi=MAX_CACHE_TTL.total_seconds())
+    settings = IdpSettings(
+        eap_certificate=r.path(idp, "idp.eap_certificate"),
+        eap_key=r.path(idp, "idp.eap_key"),
+        user_ca=r.path(idp, "idp.user_ca") if "user_ca" in idp else None,
+        cui_key=b"",
+        wbaid=wbaid,
+        session_timeout=int(r.number(idp, "idp.session_timeout", 86400, lo=0, hi=7 * 86400)),
+        methods=r.methods(idp),
+        fragment_size=int(r.number(idp, "idp.fragment_size", 1024, lo=64, hi=16384)),
+        tls13_tunnels=r.boolean(idp, "idp.tls13_tunnels", False),
+        max_sessions=int(r.number(idp, "idp.max_sessions", 10000, lo=1, hi=10_000_000)),
+    )
+    if EapType.TLS in settings.methods and settings.user_ca is None:
+        raise ConfigError("idp.user_ca", "is required when methods include \"tls\" (EAP-TLS)")
+    cfg = IdpConfig(
+        settings=settings,
+        realms=r.realms(idp),
+        db_url=r.required(idp, "idp.db"),
+        cui_key_file=r.path(idp, "idp.cui_key_file"),
+        cache_ttl=timedelta(seconds=ttl),
+        radsec=r.radsec(radsec_t) if "radsec" in doc else None,
+        udp=r.udp(udp_t) if "udp" in doc else None,
+    )
+    if cfg.radsec is None and cfg.udp is None:
+        raise ConfigError("radsec", "no listener: add a [radsec] or a [udp] table")
+    return cfg
+
+
+class _Reader:
+    def __init__(self, base: Path) -> None:
+        self.base = base
+
+    @staticmethod
+    def table(doc: dict[str, Any], key: str, known: set[str], *, required: bool = False) -> dict[str, Any]:
+        if key not in doc and required:
+            raise ConfigError(key, f"the [{key}] table is required")
+        value = doc.get(key, {})
+        if not isinstance(value, dict):
+            raise ConfigError(key, "must be a table")
+        extra = sorted(set(value) - known)
+        if extra:
+            raise ConfigError(f"{key}.{extra[0]}", f"unknown key (known: {', '.join(sorted(known))})")
+        return value
+
+    @staticmethod
+    def string(parent: dict[str, Any], key: str) -> str | None:
+        value = parent.get(key.rsplit(".", 1)[-1])
+        if value is not None and not isinstance(value, str):
+            raise ConfigError(key, f"must be a string, not {type(value).__name__}")
+        return value
+
+    def required(self, parent: dict[str, Any], key: str) -> str:
+        value = self.string(parent, key)
+        if not value:
+            raise ConfigError(key, "is required")
+        return value
+
+    @staticmethod
+    def number(parent: dict[str, Any], key: str, default: float, *, lo: float, hi: float) -> float:
+        value = parent.get(key.rsplit(".", 1)[-1], default)
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ConfigError(key, "must be a number")
+        if not lo <= value <= hi:
+            raise ConfigError(key, f"must be between {lo:g} and {hi:g}, got {value}")
+        return float(value)
+
+    @staticmethod
+    def boolean(parent: dict[str, Any], key: str, default: bool) -> bool:
+        value = parent.get(key.rsplit(".", 1)[-1], default)
+        if not isinstance(value, bool):
+            raise ConfigError(key, "must be true or false")
+        return value
+
+    def strings(self, parent: dict[str, Any], key: str) -> list[str]:
+        value = parent.get(key.rsplit(".", 1)[-1], [])
+        if not isinstance(value, list):
+            raise ConfigError(key, "must be a list of strings")
+        for i, item in enumerate(value):
+            if not isinstance(item, str) or not item:
+                raise ConfigError(f"{key}[{i}]", "must be a non-empty string")
+        return value
+
+    def path(self, parent: dict[str, Any], key: str) -> Path:
+        return self.resolve(self.required(parent, key))
+
+    def resolve(self, value: str) -> Path:
+        p = Path(value)
+        return p if p.is_absolute() else self.base / p
+
+    def realms(self, idp: dict[str, Any]) -> tuple[str, ...]:
+        realms = self.strings(idp, "idp.realms")
+        if not realms:
+            raise ConfigError("idp.realms", "name at least one realm this IdP serves")
+        for i, realm in enumerate(realms):
+            if "@" in realm or " " in realm or "." not in realm:
+                raise ConfigError(f"idp.realms[{i}]", f"{realm!r} is not a realm like idp.example")
+        return tuple(r.lower() for r in realms)
+
+    def methods(self, idp: dict[str, Any]) -> tuple[int, ...]:
+        if "methods" not in idp:
+            return DEFAULT_METHODS
+        names = self.strings(idp, "idp.methods")
+        if not names:
+            raise ConfigError("idp.methods", "name at least one EAP method")
+        out: list[int] = []
+        for i, name in enumerate(names):
+            method = METHODS.get(name.lower())
+            if method is None:
+                raise ConfigError(f"idp.methods[{i}]", f"{name!r} is not one of {', '.join(METHODS)}")
+            if method in out:
+                raise ConfigError(f"idp.methods[{i}]", f"{name!r} is listed twice")
+            out.append(method)
+        return tuple(out)
+
+    def radsec(self, t: dict[str, Any]) -> RadSecListen:
+        where = _hostport(self.required(t, "radsec.listen"), "radsec.listen", default_port=2083)
+        roots = tuple(self.resolve(x) for x in self.strings(t, "radsec.roots"))
+        if not roots:
+            raise ConfigError("radsec.roots", "name the federation root(s) that client certificates must chain to")
+        crls = tuple(self.resolve(x) for x in self.strings(t, "radsec.crls"))
+        return RadSecListen(where.host, where.port, self.path(t, "radsec.certificate"), self.path(t, "radsec.key"),
+                            roots, crls)
+
+    def udp(self, t: dict[str, Any]) -> UdpListen:
+        where = _hostport(self.required(t, "udp.listen"), "udp.listen", default_port=1812)
+        secret = self.required(t, "udp.secret")
+        allowed = self.string(t, "udp.allowed") or "127.0.0.0/8"
+        try:
+            ipaddress.ip_network(allowed, strict=False)
+        except ValueError:
+            raise ConfigError("udp.allowed", f"{allowed!r} is not an IP network like 127.0.0.0/8") from None
+        return UdpListen(where.host, where.port, secret.encode(), allowed)
