@@ -13,14 +13,16 @@ it by pid.
 from __future__ import annotations
 
 import contextlib
+import re
 import socket
 import sys
+from datetime import UTC, datetime
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from tests.support.procs import free_port, running, wait_log
-from tsunagaru.demo_state import IDP_WBAID, NAS_SECRET, REALM, DemoState
+from tsunagaru.demo_state import IDP_WBAID, NAS_SECRET, PASSWORD, REALM, USER, DemoPorts, DemoState, prepare
 
 SERVE = [sys.executable, "-m", "tsunagaru", "idp", "serve", "--log-level", "debug", "--config"]
 
@@ -95,3 +97,74 @@ def idp_process(
     with running([*SERVE, str(config)], log) as proc:
         wait_log(log, "idp listening", timeout=30, proc=proc)
         yield IdpRun(state, config, log, udp_port, radsec_port, proc.pid, db_url)
+
+
+def demo(folder: Path) -> DemoState:
+    """A fresh demo state folder (federation PKI, EAP CA, user CA, alice) made now."""
+    return prepare(folder, datetime.now(UTC), DemoPorts())
+
+
+# -- eapol_test network blocks and its printed RADIUS replies -----------------------------------------
+
+TLS12 = 'phase1="tls_disable_tlsv1_0=1 tls_disable_tlsv1_1=1 tls_disable_tlsv1_2=0 tls_disable_tlsv1_3=1"'
+TLS13 = 'phase1="tls_disable_tlsv1_0=1 tls_disable_tlsv1_1=1 tls_disable_tlsv1_2=1 tls_disable_tlsv1_3=0"'
+TUNNELS = {
+    "ttls-pap": ("TTLS", "auth=PAP"),
+    "ttls-mschapv2": ("TTLS", "auth=MSCHAPV2"),
+    "ttls-eap-mschapv2": ("TTLS", "autheap=MSCHAPV2"),
+    "peap-mschapv2": ("PEAP", "auth=MSCHAPV2"),
+}
+# Ask for a CUI (a single NUL) and name the visited operator, as an OpenRoaming ANP does.
+CUI_REQUEST = ("-N89:x:00", "-N126:s:4CITY:JP")
+
+
+def tls_block(state: DemoState, phase1: str, *, cert: Path | None = None, key: Path | None = None,
+              identity: str = f"{USER}@{REALM}") -> str:
+    return "\n".join([
+        "key_mgmt=IEEE8021X", "eap=TLS", f'identity="{identity}"', f'ca_cert="{state.path("ca.pem")}"',
+        f'client_cert="{cert or state.path("alice.pem")}"', f'private_key="{key or state.path("alice.key")}"',
+        phase1, "eapol_flags=0",
+    ])
+
+
+def tunnel_block(state: DemoState, method: str, *, identity: str = f"{USER}@{REALM}",
+                 password: str = PASSWORD, phase1: str = TLS12) -> str:
+    eap, phase2 = TUNNELS[method]
+    return "\n".join([
+        "key_mgmt=IEEE8021X", f"eap={eap}", f'identity="{identity}"', f'anonymous_identity="anonymous@{REALM}"',
+        f'password="{password}"', f'ca_cert="{state.path("ca.pem")}"', f'phase2="{phase2}"', phase1,
+        "eapol_flags=0",
+    ])
+
+
+def block_for(state: DemoState, method: str) -> str:
+    """``tls12``, ``tls13`` or a key of :data:`TUNNELS`."""
+    if method in ("tls12", "tls13"):
+        return tls_block(state, TLS12 if method == "tls12" else TLS13)
+    return tunnel_block(state, method)
+
+
+def reply_attributes(log: str, code: int) -> list[tuple[int, str]]:
+    """(type, printed value) of the last RADIUS message with ``code`` in eapol_test's debug output."""
+    start = log.rfind(f"RADIUS message: code={code} ")
+    if start < 0:
+        return []
+    out: list[tuple[int, str]] = []
+    for line in log[start:].splitlines()[1:]:
+        attr = re.match(r"\s+Attribute (\d+) \(", line)
+        if attr:
+            out.append((int(attr[1]), ""))
+        elif line.lstrip().startswith("Value: ") and out:
+            out[-1] = (out[-1][0], line.split("Value: ", 1)[1].strip())
+        elif not line.startswith(" "):
+            break
+    return out
+
+
+def reject_reason(log: str) -> int | None:
+    """The Reject-Reason in the last Access-Reject's Reply-Message, if any."""
+    for attr, value in reply_attributes(log, 3):
+        found = re.search(r"Reject-Reason=(\d+)", value) if attr == 18 else None
+        if found:
+            return int(found[1])
+    return None

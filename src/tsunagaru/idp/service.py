@@ -9,6 +9,7 @@ adapter :class:`IdpServer` only listens and moves packets.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import ipaddress
 import logging
 import time
@@ -17,6 +18,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import cast
 
+from cryptography import x509
+from cryptography.x509.oid import NameOID
 from sqlalchemy.exc import IntegrityError
 
 from tsunagaru import logs
@@ -26,6 +29,7 @@ from tsunagaru.eap import EapType, MethodConfig, SessionConfig, SessionOutcome, 
 from tsunagaru.eap.credentials import CredentialStore
 from tsunagaru.idp.eap_front import EapRadiusHandler, FrontConfig
 from tsunagaru.idp.reply_policy import AcceptPolicy, accept_attributes
+from tsunagaru.idp.users import split_identity
 from tsunagaru.radius import AuthenticatorMismatch, Code, MalformedPacket, Packet, sign_reply, verify_request
 from tsunagaru.radius.accounting import record_key
 from tsunagaru.radius.hiding import reveal_user_password
@@ -58,10 +62,22 @@ def build_eap_handler(settings: IdpSettings, credentials: CredentialStore, secre
     policy = AcceptPolicy(settings.cui_key, settings.wbaid, settings.session_timeout)
 
     def extra(request: Packet, outcome: SessionOutcome) -> list[tuple[int, bytes]]:
-        return accept_attributes(policy, request, outcome.inner_identity or outcome.identity)
+        return accept_attributes(policy, request, user_key(outcome))
 
     return EapRadiusHandler(FrontConfig(secret, session, max_sessions=settings.max_sessions,
                                         accept_attributes=extra))
+
+
+def user_key(outcome: SessionOutcome) -> str:
+    """The user a CUI names, however the method carried it: EAP-TLS gives the certificate's subject
+    (``CN=alice@realm``), the tunnels the inner NAI; the CUI must be the same for both, so it is the
+    user's local name (the store's key; realms are checked by the store)."""
+    identity = outcome.inner_identity or outcome.identity
+    if outcome.method == EapType.TLS and outcome.inner_identity:
+        with contextlib.suppress(ValueError):
+            names = x509.Name.from_rfc4514_string(identity).get_attributes_for_oid(NameOID.COMMON_NAME)
+            identity = str(names[0].value) if names else identity
+    return split_identity(identity)[0]
 
 
 @dataclass
@@ -114,7 +130,7 @@ class IdpCore:
         if verdict is not Verdict.OK:
             return self._reject(request, secret, RejectReason(verdict.reject_reason), "authentication failed")
         accept = Packet(Code.ACCESS_ACCEPT, request.identifier,
-                        attributes=tuple(accept_attributes(self.policy, request, user)))
+                        attributes=tuple(accept_attributes(self.policy, request, split_identity(user)[0])))
         return sign_reply(accept, request.authenticator, secret)
 
     def _reject(self, request: Packet, secret: bytes, reason: RejectReason, text: str) -> Packet:
