@@ -16,9 +16,9 @@ import contextlib
 import re
 import socket
 import sys
-from datetime import UTC, datetime
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 from tests.support.procs import free_port, running, wait_log
