@@ -15,7 +15,8 @@ and what is wrong, as the ANP's configuration does. Relative paths are relative 
     session_timeout = 86400
     methods = ["ttls", "peap", "tls"]   # offered in this order
     fragment_size = 1024
-    tls13_tunnels = false
+    tls13_tunnels = false               # TTLS/PEAP may use TLS 1.3 (RFC 9427)
+    eap_tls13 = true                    # EAP-TLS may use TLS 1.3 (RFC 9190); false: TLS 1.2 for all
     cache_ttl = 30                      # seconds a user/certificate lookup is trusted (max 60)
 
     [radsec]                            # federation peers (optional)
@@ -50,7 +51,7 @@ from tsunagaru.idp.store import DEFAULT_CACHE_TTL, MAX_CACHE_TTL
 WBAID = re.compile(r"^([A-Z0-9-]+\.)?[A-Z0-9-]+:[A-Z]{2}$")
 METHODS = {"tls": EapType.TLS, "ttls": EapType.TTLS, "peap": EapType.PEAP, "mschapv2": EapType.MSCHAPV2}
 _IDP_KEYS = {"realms", "db", "eap_certificate", "eap_key", "user_ca", "cui_key_file", "wbaid", "session_timeout",
-             "methods", "fragment_size", "tls13_tunnels", "cache_ttl", "max_sessions"}
+             "methods", "fragment_size", "tls13_tunnels", "eap_tls13", "cache_ttl", "max_sessions"}
 _RADSEC_KEYS = {"listen", "certificate", "key", "roots", "crls"}
 _UDP_KEYS = {"listen", "secret", "allowed"}
 
@@ -114,6 +115,7 @@ def parse(text: str, base: Path = Path(".")) -> IdpConfig:
         methods=r.methods(idp),
         fragment_size=int(r.number(idp, "idp.fragment_size", 1024, lo=64, hi=16384)),
         tls13_tunnels=r.boolean(idp, "idp.tls13_tunnels", False),
+        eap_tls13=r.boolean(idp, "idp.eap_tls13", True),
         max_sessions=int(r.number(idp, "idp.max_sessions", 10000, lo=1, hi=10_000_000)),
     )
     if EapType.TLS in settings.methods and settings.user_ca is None:

@@ -53,11 +53,13 @@ class IdpSettings:
     fragment_size: int = 1024
     tls13_tunnels: bool = False
     max_sessions: int = 10000
+    eap_tls13: bool = True  # EAP-TLS may use TLS 1.3 (RFC 9190); off caps every method at TLS 1.2
 
 
 def build_eap_handler(settings: IdpSettings, credentials: CredentialStore, secret: bytes) -> EapRadiusHandler:
     tls = TlsServerConfig(settings.eap_certificate, settings.eap_key, client_ca_file=settings.user_ca,
-                          fragment_size=settings.fragment_size, tls13_tunnels=settings.tls13_tunnels)
+                          fragment_size=settings.fragment_size, tls13_tunnels=settings.tls13_tunnels,
+                          allow_tls13=settings.eap_tls13)
     session = SessionConfig(settings.methods, MethodConfig(credentials, tls))
     policy = AcceptPolicy(settings.cui_key, settings.wbaid, settings.session_timeout)
 
