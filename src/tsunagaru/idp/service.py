@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import ipaddress
 import logging
 import time
@@ -76,10 +77,17 @@ def user_key(outcome: SessionOutcome) -> str:
     user's local name (the store's key; realms are checked by the store)."""
     identity = outcome.inner_identity or outcome.identity
     if outcome.method == EapType.TLS and outcome.inner_identity:
-        with contextlib.suppress(ValueError):
-            names = x509.Name.from_rfc4514_string(identity).get_attributes_for_oid(NameOID.COMMON_NAME)
-            identity = str(names[0].value) if names else identity
+        identity = _common_name(identity)
     return split_identity(identity)[0]
+
+
+@functools.lru_cache(maxsize=4096)
+def _common_name(subject: str) -> str:
+    """The CN of an RFC 4514 subject (cached: parsing costs more than the rest of the Accept)."""
+    with contextlib.suppress(ValueError):
+        names = x509.Name.from_rfc4514_string(subject).get_attributes_for_oid(NameOID.COMMON_NAME)
+        return str(names[0].value) if names else subject
+    return subject
 
 
 @dataclass
@@ -164,13 +172,22 @@ class _UdpIdp(asyncio.DatagramProtocol):
     def __init__(self, core: IdpCore, secret: bytes, allowed: ipaddress.IPv4Network | ipaddress.IPv6Network):
         self.core, self.secret, self.allowed = core, secret, allowed
         self.transport: asyncio.DatagramTransport | None = None
+        self._verdicts: dict[str, bool] = {}  # source address -> allowed (parsing it per datagram is costly)
+
+    def _allowed(self, host: str) -> bool:
+        verdict = self._verdicts.get(host)
+        if verdict is None:
+            if len(self._verdicts) >= 4096:  # bounded: spoofed sources must not grow it
+                self._verdicts.clear()
+            verdict = self._verdicts[host] = ipaddress.ip_address(host) in self.allowed
+        return verdict
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = cast(asyncio.DatagramTransport, transport)
 
     def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
         try:
-            if ipaddress.ip_address(addr[0]) not in self.allowed:
+            if not self._allowed(addr[0]):
                 return
             request = Packet.from_bytes(data)
         except (ValueError, MalformedPacket):
