@@ -46,6 +46,7 @@ session_timeout = 3600
 methods = ["tls", "ttls"]
 fragment_size = 400
 tls13_tunnels = true
+eap_tls13 = false
 cache_ttl = 2""") + """
 [radsec]
 listen = "[::1]:2083"
@@ -58,6 +59,7 @@ crls = ["c.crl"]
     s = cfg.settings
     assert (s.wbaid, s.session_timeout, s.methods, s.fragment_size, s.tls13_tunnels) == (
         "EXAMPLE:JP", 3600, (EapType.TLS, EapType.TTLS), 400, True)
+    assert s.eap_tls13 is False and cfg.cache_ttl.total_seconds() == 2
     assert cfg.radsec is not None and (cfg.radsec.host, cfg.radsec.port) == ("::1", 2083)
     assert cfg.radsec.certificate == Path("/x/radsec.pem")
     assert cfg.radsec.roots == (Path("/b/r1.pem"), Path("/b/r2.pem"))
