@@ -73,6 +73,8 @@ def prepare(root: Path, now: datetime, ports: DemoPorts) -> DemoState:
 
 def _federation(state: DemoState, now: datetime) -> None:
     if state.path("federation-roots.pem").exists():
+        for folder in ("federation", "federation-2"):  # fresh CRLs on every start (they last 7 days)
+            FederationPKI.load(state.path(folder)).publish_crl(now)
         return
     legacy = FederationPKI.create(state.path("federation"), "Tsunagaru Demo Federation", now)
     new = FederationPKI.create(state.path("federation-2"), "Tsunagaru Demo Federation 2", now)
@@ -126,6 +128,7 @@ spool = "{state.path('anp-spool.sqlite')}"
 certificate = "{state.path('anp.pem')}"
 key = "{state.path('anp.key')}"
 roots = ["{state.path('federation-roots.pem')}"]
+crls = ["{state.path('federation/crl.pem')}", "{state.path('federation-2/crl.pem')}"]
 
 [discovery]
 zone_file = "{state.path('demo.zone')}"

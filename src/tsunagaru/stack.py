@@ -47,7 +47,8 @@ async def start_stack(state: DemoState, ports: DemoPorts) -> Stack:
     idp = IdpServer(core)
     await idp.start(
         RadSecListen(ports.host, ports.idp_radsec, state.path("idp-radsec.pem"), state.path("idp-radsec.key"),
-                     (state.path("federation-roots.pem"),)),
+                     (state.path("federation-roots.pem"),),
+                     (state.path("federation/crl.pem"), state.path("federation-2/crl.pem"))),
         UdpListen(ports.host, ports.idp_udp, NAS_SECRET.encode()),
     )
     cfg = load_anp(state.path("anp.toml"))
