@@ -9,7 +9,13 @@ The small API the rest of Tsunagaru uses::
 """
 
 from tsunagaru.radius.attributes import Attr, Secrets, decode_packet, encode, get_value
-from tsunagaru.radius.auth import message_authenticator, sign_reply, sign_request, verify_reply, verify_request
+from tsunagaru.radius.auth import (
+    message_authenticator,
+    sign_reply,
+    sign_request,
+    verify_reply,
+    verify_request,
+)
 from tsunagaru.radius.codes import Code, code_name, is_request
 from tsunagaru.radius.dictionary import AttributeDef, Dictionary, default_dictionary, load_builtin
 from tsunagaru.radius.errors import AuthenticatorMismatch, DictionaryError, MalformedPacket, RadiusError

@@ -47,10 +47,7 @@ class Secrets:
 
 def _unknown_name(vendor: int, path: tuple[int, ...]) -> str:
     parts = [str(path[0])]
-    if vendor:
-        parts = ["26", str(vendor), *map(str, path)]
-    else:
-        parts = [str(p) for p in path]
+    parts = ["26", str(vendor), *map(str, path)] if vendor else [str(p) for p in path]
     return "Attr-" + ".".join(parts)
 
 
@@ -104,9 +101,29 @@ def _decode_vsa(
     if vendor not in d.vendors:
         yield Attr(f"Attr-26.{vendor}", vendor, (), body)
         return
-    subs = list(iter_tlv(body, what=f"vendor {vendor} sub-attribute"))
+    fmt = d.vendor_formats.get(vendor)
+    if fmt is None:
+        subs = list(iter_tlv(body, what=f"vendor {vendor} sub-attribute"))
+    else:
+        subs = list(_iter_vendor_format(body, fmt, vendor))
     for sub_type, sub_value in subs:
         yield from _decode_leaf(vendor, (sub_type,), sub_value, d, secrets)
+
+
+def _iter_vendor_format(body: bytes, fmt: tuple[int, int], vendor: int) -> Iterator[tuple[int, bytes]]:
+    """Walk VSAs of a vendor with wider type/length fields (``format=2,1``, ``4,0``...)."""
+    tlen, llen = fmt
+    hdr = tlen + llen
+    pos, end = 0, len(body)
+    while pos < end:
+        if end - pos < hdr:
+            raise MalformedPacket(f"vendor {vendor} sub-attribute header truncated at offset {pos}")
+        t = int.from_bytes(body[pos : pos + tlen], "big")
+        n = int.from_bytes(body[pos + tlen : pos + hdr], "big") if llen else end - pos
+        if n < hdr or pos + n > end:
+            raise MalformedPacket(f"vendor {vendor} sub-attribute {t} at offset {pos} has bad length {n}")
+        yield t, body[pos + hdr : pos + n]
+        pos += n
 
 
 def _decode_leaf(
@@ -117,7 +134,12 @@ def _decode_leaf(
         yield Attr(_unknown_name(vendor, path), vendor, path, data)
         return
     if adef.type == DataType.TLV:
-        for sub_type, sub_value in iter_tlv(data, what=f"{adef.name} TLV"):
+        try:  # walk the whole TLV first so that a bad one is reported once, raw, not half decoded
+            subs = list(iter_tlv(data, what=f"{adef.name} TLV"))
+        except MalformedPacket as exc:
+            yield Attr(adef.name, vendor, path, data, error=exc.reason)
+            return
+        for sub_type, sub_value in subs:
             yield from _decode_leaf(vendor, (*path, sub_type), sub_value, d, secrets)
         return
     tag: int | None = None
@@ -125,12 +147,12 @@ def _decode_leaf(
         tag, data = data[0], data[1:]
         if adef.type == DataType.INTEGER:  # RFC 2868 3.1: tag replaces the high octet
             data = b"\x00" + data
-    if adef.encrypt:
-        if secrets is None:
-            yield Attr(adef.name, vendor, path, data, tag, error="hidden (no secret given)")
-            return
-        data = _reveal(adef, data, secrets)
+    if adef.encrypt and secrets is None:
+        yield Attr(adef.name, vendor, path, data, tag, error="hidden (no secret given)")
+        return
     try:
+        if adef.encrypt and secrets is not None:
+            data = _reveal(adef, data, secrets)
         value = decode_value(adef.type, data)
     except MalformedPacket as exc:
         yield Attr(adef.name, vendor, path, data, tag, error=exc.reason)
@@ -168,7 +190,7 @@ def encode(
             data = bytes((tag or 0,)) + data[1:]
         elif tag or adef.encrypt == 2:  # Tunnel-Password always carries its tag octet
             data = bytes((tag or 0,)) + data
-    return _wrap(adef, data)
+    return _wrap(adef, data, d.vendor_formats.get(adef.vendor))
 
 
 def _hide(adef: AttributeDef, data: bytes, secrets: Secrets) -> bytes:
@@ -177,32 +199,44 @@ def _hide(adef: AttributeDef, data: bytes, secrets: Secrets) -> bytes:
     return hiding.salt_encrypt(data, secrets.secret, secrets.request_authenticator)
 
 
-def _wrap(adef: AttributeDef, data: bytes) -> list[tuple[int, bytes]]:
+def _wrap(adef: AttributeDef, data: bytes, fmt: tuple[int, int] | None = None) -> list[tuple[int, bytes]]:
     path, vendor = adef.path, adef.vendor
-    top = path[0] if not vendor or (len(path) > 1 and path[0] in (*EXTENDED, *LONG_EXTENDED)) else None
-    if vendor and top is None:  # classic VSA, one sub-attribute per Vendor-Specific
-        body = _tlv_nest(path, data)
-        return [(VENDOR_SPECIFIC, struct.pack("!I", vendor) + body)]
-    assert top is not None
-    if top in EXTENDED or top in LONG_EXTENDED:
+    if path[0] in EXTENDED or path[0] in LONG_EXTENDED:
+        top = path[0]
         if vendor:  # (241, 26, evs-type, ...)
-            inner = bytes((EVS,)) + struct.pack("!I", vendor) + bytes((path[2],)) + _tlv_nest(path[3:], data, raw=True)
+            inner = bytes((EVS,)) + struct.pack("!I", vendor) + bytes((path[2],)) + _tlv_nest(path[3:], data)
         else:
-            inner = bytes((path[1],)) + _tlv_nest(path[2:], data, raw=True)
+            inner = bytes((path[1],)) + _tlv_nest(path[2:], data)
         if top in LONG_EXTENDED:
             return _long_fragments(top, inner)
-        return [(top, inner)]
+        return [(top, _fits(adef, inner))]
+    if vendor:  # classic VSA, one sub-attribute per Vendor-Specific
+        inner = _tlv_nest(path[1:], data)
+        head = _vsa_header(fmt or (1, 1), path[0], len(inner))
+        return [(VENDOR_SPECIFIC, _fits(adef, struct.pack("!I", vendor) + head + inner))]
     if len(path) > 1:  # RFC 6929 TLV under a standard attribute
-        return [(top, _tlv_nest(path[1:], data))]
+        return [(path[0], _fits(adef, _tlv_nest(path[1:], data)))]
     if len(data) > MAX_ATTR_VALUE and adef.concat:
-        return split_value(top, data)
-    return [(top, data)]
+        return split_value(path[0], data)
+    return [(path[0], _fits(adef, data))]
 
 
-def _tlv_nest(path: tuple[int, ...], data: bytes, raw: bool = False) -> bytes:
+def _fits(adef: AttributeDef, value: bytes) -> bytes:
+    if len(value) > MAX_ATTR_VALUE:
+        raise ValueError(f"{adef.name}: encoded value is {len(value)} octets, over {MAX_ATTR_VALUE}")
+    return value
+
+
+def _vsa_header(fmt: tuple[int, int], sub_type: int, value_len: int) -> bytes:
+    tlen, llen = fmt
+    head = sub_type.to_bytes(tlen, "big")
+    if llen:
+        head += (tlen + llen + value_len).to_bytes(llen, "big")
+    return head
+
+
+def _tlv_nest(path: tuple[int, ...], data: bytes) -> bytes:
     """Wrap ``data`` in nested TLV headers for each number of ``path`` (innermost last)."""
-    if raw and not path:
-        return data
     for t in reversed(path):
         if len(data) + 2 > 255:
             raise ValueError("TLV value too long")

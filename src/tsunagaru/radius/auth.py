@@ -74,7 +74,8 @@ def verify_request(packet: Packet, secret: bytes, *, require_message_authenticat
         expected = _md5(_wire_with_auth(packet, ZERO16), secret)
         if not hmac.compare_digest(expected, packet.authenticator):
             raise AuthenticatorMismatch("Request Authenticator does not match the shared secret")
-    return _check_ma(packet, secret, ZERO16 if hashed else packet.authenticator, require_message_authenticator)
+    ma_auth = ZERO16 if hashed else packet.authenticator
+    return _check_ma(packet, secret, ma_auth, require_message_authenticator)
 
 
 def _check_ma(packet: Packet, secret: bytes, auth: bytes, required: bool) -> bool:
