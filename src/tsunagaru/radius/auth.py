@@ -47,6 +47,15 @@ def message_authenticator(packet: Packet, secret: bytes, authenticator: bytes) -
     return _hmac(secret, _wire_with_auth(zeroed, authenticator))
 
 
+def packet_authenticator(packet: Packet, secret: bytes, vector: bytes) -> bytes:
+    """MD5 over the packet with ``vector`` in the header, then the secret (RFC 2865 3, RFC 2866 4.1).
+
+    The Response Authenticator when ``vector`` is the request's; the Accounting-Request (and CoA,
+    Disconnect) Request Authenticator when ``vector`` is sixteen zeros.
+    """
+    return _md5(_wire_with_auth(packet, vector), secret)
+
+
 # -- requests ------------------------------------------------------------------------------------------
 
 
@@ -122,6 +131,7 @@ def length_of(packet: Packet) -> int:
 __all__ = [
     "HEADER",
     "message_authenticator",
+    "packet_authenticator",
     "sign_reply",
     "sign_request",
     "verify_reply",
