@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, cast
 
 from tsunagaru.net.schedule import IdentifierPool, RadiusTimeout, ReplyCache, Retransmit, Step
 from tsunagaru.radius import (
@@ -43,8 +43,7 @@ class _Endpoint(asyncio.DatagramProtocol):
         self.transport: asyncio.DatagramTransport | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.DatagramTransport)
-        self.transport = transport
+        self.transport = cast(asyncio.DatagramTransport, transport)  # selector transports lack the ABC
 
     def datagram_received(self, data: bytes, addr: Address) -> None:
         self.on_datagram(data, addr)
