@@ -7,8 +7,8 @@ the JSON rendering and authenticator checks never raise anything but the typed e
 
 from __future__ import annotations
 
-import contextlib
 import atexit
+import contextlib
 import shutil
 import sys
 import tempfile
