@@ -35,6 +35,11 @@ class AttributeDef:
     concat: bool = False
     values: dict[str, int] = field(default_factory=dict, compare=False, hash=False)
     names: dict[int, str] = field(default_factory=dict, compare=False, hash=False)
+    #: A leaf decoded from its octets alone (not hidden, tagged, or a container): the decoder's fast path.
+    plain: bool = field(init=False, compare=False, hash=False, repr=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "plain", not (self.encrypt or self.has_tag or self.type.is_container))
 
     @property
     def key(self) -> Key:
