@@ -49,9 +49,14 @@ class Secrets:
 
 
 def _unknown_name(vendor: int, path: tuple[int, ...]) -> str:
-    parts = [str(path[0])]
-    parts = ["26", str(vendor), *map(str, path)] if vendor else [str(p) for p in path]
-    return "Attr-" + ".".join(parts)
+    """FreeRADIUS-style names: ``Attr-200``, ``Attr-26.311.255``, ``Attr-241.26.12345.5``."""
+    if vendor and len(path) > 2 and path[1] == EVS:
+        parts = [path[0], EVS, vendor, *path[2:]]
+    elif vendor:
+        parts = [26, vendor, *path]
+    else:
+        parts = list(path)
+    return "Attr-" + ".".join(map(str, parts))
 
 
 def decode_packet(packet: Packet, d: Dictionary, secrets: Secrets | None = None) -> list[Attr]:
