@@ -20,10 +20,12 @@ SECRET = b"testing123"
 async def _login(port: int, user: str, password: str) -> Packet:
     d = default_dictionary()
     auth = os.urandom(16)
-    attrs = [*encode(d, "User-Name", user), *encode(d, "User-Password", password, secrets=Secrets(SECRET, auth)),
+    hidden = encode(d, "User-Password", password, secrets=Secrets(SECRET, auth))
+    attrs = [*encode(d, "User-Name", user), *hidden,
              *encode(d, "NAS-IP-Address", "127.0.0.1"), *encode(d, "NAS-Port-Type", "Wireless-802.11")]
+    request = Packet(Code.ACCESS_REQUEST, 0, auth, tuple(attrs))
     async with UdpRadiusClient("127.0.0.1", port, SECRET) as client:
-        return await client.request(Packet(Code.ACCESS_REQUEST, 0, auth, tuple(attrs)), timeout=3.0, retries=2)
+        return await client.request(request, timeout=3.0, retries=2)
 
 
 async def _accounting_and_status(auth_port: int, acct_port: int) -> tuple[Packet, Packet]:

@@ -36,7 +36,8 @@ def make_raddb(
     shutil.copytree(SYSTEM_RADDB, raddb, symlinks=True)
     (raddb / "radiusd.conf").write_text(_radiusd_conf(base, raddb))
     (raddb / "clients.conf").write_text(
-        f"client local {{\n\tipaddr = 127.0.0.1\n\tsecret = {secret}\n\trequire_message_authenticator = no\n}}\n")
+        f"client local {{\n\tipaddr = 127.0.0.1\n\tsecret = {secret}\n"
+        "\trequire_message_authenticator = no\n}\n")
     for link in (raddb / "mods-enabled").iterdir():
         link.unlink()
     for mod in ("always", "files", "pap", "expr"):
