@@ -17,7 +17,7 @@ from tsunagaru.radius import hiding
 from tsunagaru.radius.dictionary import AttributeDef, Dictionary
 from tsunagaru.radius.errors import MalformedPacket
 from tsunagaru.radius.packet import MAX_ATTR_VALUE, VENDOR_SPECIFIC, Packet, iter_tlv, split_value
-from tsunagaru.radius.values import DataType, decode_value, encode_value
+from tsunagaru.radius.values import DataType, encode_value
 
 EXTENDED = range(241, 245)
 LONG_EXTENDED = range(245, 247)
@@ -73,6 +73,8 @@ def decode_packet(packet: Packet, d: Dictionary, secrets: Secrets | None = None)
             if adef is not None and adef.plain:
                 out.append(_leaf_value(adef, 0, adef.path, v, None))
                 continue
+        elif t == VENDOR_SPECIFIC and _plain_vsa(v, d, out):
+            continue
         if t in LONG_EXTENDED and len(v) >= 2:
             while v[1] & MORE and i < len(attrs) and attrs[i][0] == t and len(attrs[i][1]) >= 2 \
                     and attrs[i][1][0] == v[0]:
@@ -80,6 +82,29 @@ def decode_packet(packet: Packet, d: Dictionary, secrets: Secrets | None = None)
                 i += 1
         out.extend(_decode_top(t, v, d, secrets))
     return out
+
+
+def _plain_vsa(v: bytes, d: Dictionary, out: list[Attr]) -> bool:
+    """Fast path: a well-formed ``1,1`` VSA whose sub-attributes are all plain. False: use the slow one."""
+    if len(v) < 6:
+        return False
+    vendor = int.from_bytes(v[:4], "big")
+    if vendor not in d.vendors or vendor in d.vendor_formats:
+        return False
+    by_key = d.by_key
+    found: list[Attr] = []
+    pos, end = 4, len(v)
+    while pos < end:
+        if end - pos < 2 or v[pos + 1] < 2 or pos + v[pos + 1] > end:
+            return False
+        adef = by_key.get((vendor, (v[pos],)))
+        if adef is None or not adef.plain:
+            return False
+        nxt = pos + v[pos + 1]
+        found.append(_leaf_value(adef, vendor, adef.path, v[pos + 2 : nxt], None))
+        pos = nxt
+    out.extend(found)
+    return True
 
 
 def _decode_top(t: int, v: bytes, d: Dictionary, secrets: Secrets | None) -> Iterator[Attr]:
@@ -175,9 +200,11 @@ def _decode_leaf(
 
 def _leaf_value(adef: AttributeDef, vendor: int, path: tuple[int, ...], data: bytes, tag: int | None) -> Attr:
     try:
-        value = decode_value(adef.type, data)
+        value = adef.decoder(data)
     except MalformedPacket as exc:
         return Attr(adef.name, vendor, path, data, tag, error=exc.reason)
+    except (ValueError, struct.error) as exc:  # what decode_value would have wrapped
+        return Attr(adef.name, vendor, path, data, tag, error=f"bad {adef.type.value} value: {exc}")
     if adef.names and isinstance(value, int):
         value = adef.names.get(value, value)
     return Attr(adef.name, vendor, path, value, tag)

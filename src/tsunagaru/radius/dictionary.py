@@ -13,13 +13,14 @@ for RFC 6929 extended VSAs), BEGIN-TLV/END-TLV, $INCLUDE. Dotted numbers (``241.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 from tsunagaru.radius.errors import DictionaryError
-from tsunagaru.radius.values import DataType, parse_type
+from tsunagaru.radius.values import DECODERS, DataType, parse_type
 
 Key = tuple[int, tuple[int, ...]]
 
@@ -37,9 +38,11 @@ class AttributeDef:
     names: dict[int, str] = field(default_factory=dict, compare=False, hash=False)
     #: A leaf decoded from its octets alone (not hidden, tagged, or a container): the decoder's fast path.
     plain: bool = field(init=False, compare=False, hash=False, repr=False)
+    decoder: Callable[[bytes], Any] = field(init=False, compare=False, hash=False, repr=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "plain", not (self.encrypt or self.has_tag or self.type.is_container))
+        object.__setattr__(self, "decoder", DECODERS.get(self.type, bytes))
 
     @property
     def key(self) -> Key:
