@@ -102,12 +102,12 @@ def test_extended_range() -> None:
     assert 241 in EXTENDED and 245 not in EXTENDED
 
 
+Subs = list[tuple[int, bytes]]
 sub_attributes = st.lists(st.tuples(st.integers(0, 30), st.binary(max_size=20)), max_size=5)
 
 
 @given(st.sampled_from([311, 14122, 40808, 9]), sub_attributes, st.binary(max_size=3))
-def test_fast_paths_agree_with_the_general_decoder(vendor: int, subs: list[tuple[int, bytes]], junk: bytes) -> None:
-
+def test_fast_paths_agree_with_general_decoder(vendor: int, subs: Subs, junk: bytes) -> None:
     d = default_dictionary()
     body = vendor.to_bytes(4, "big") + b"".join(bytes((t, len(v) + 2)) + v for t, v in subs) + junk
     for t, v in ((26, body), (1, junk), (5, junk), (4, junk)):
