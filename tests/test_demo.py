@@ -34,8 +34,10 @@ def test_demo_answers_radclient_and_redacts(tmp_path: Path) -> None:
         acc = radclient(f"127.0.0.1:{acct}", "acct", "testing123",
                         'User-Name = "bob@example.org", Acct-Status-Type = Start, Acct-Session-Id = "x"\n')
         assert "Received Accounting-Response" in acc.stdout, acc.stdout + acc.stderr
+        acct_status = radclient(f"127.0.0.1:{acct}", "status", "testing123", "Message-Authenticator = 0x00\n")
+        assert "Received Accounting-Response" in acct_status.stdout, acct_status.stdout + acct_status.stderr
         deadline = time.monotonic() + 5
-        while time.monotonic() < deadline and (state / "radius-packets.log").read_text().count("\n") < 3:
+        while time.monotonic() < deadline and (state / "radius-packets.log").read_text().count("\n") < 4:
             time.sleep(0.05)
         os.kill(proc.pid, signal.SIGTERM)
         assert proc.wait(10) == 0

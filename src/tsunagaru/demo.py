@@ -71,7 +71,7 @@ def _load_key(state: Path) -> bytes:
     return path.read_bytes()
 
 
-def make_handler(redactor: Redactor, log_path: Path, secret: bytes) -> Any:
+def make_handler(redactor: Redactor, log_path: Path, secret: bytes, *, accounting: bool = False) -> Any:
     d = default_dictionary()
 
     async def handle(request: Packet, addr: tuple[Any, ...]) -> Packet | None:
@@ -81,7 +81,9 @@ def make_handler(redactor: Redactor, log_path: Path, secret: bytes) -> Any:
         log.info("%s", line)
         with log_path.open("a", encoding="utf-8") as f:
             f.write(line + "\n")
-        if request.code == Code.STATUS_SERVER:
+        if request.code == Code.STATUS_SERVER:  # RFC 5997 3: the answer depends on the port asked
+            if accounting:
+                return Packet(Code.ACCOUNTING_RESPONSE, request.identifier)
             return Packet(Code.ACCESS_ACCEPT, request.identifier, attributes=tuple(
                 encode(d, "Reply-Message", "tsunagaru demo responder is alive")))
         if request.code == Code.ACCOUNTING_REQUEST:
@@ -120,9 +122,11 @@ async def _main(args: argparse.Namespace) -> int:
     redactor = Redactor(_load_key(state))
     log_path = state / "radius-packets.log"
     secret = args.secret.encode()
-    handler = make_handler(redactor, log_path, secret)
-    servers = [UdpRadiusServer(handler, args.host, port, secret=secret)
-               for port in (args.auth_port, args.acct_port)]
+    servers = [
+        UdpRadiusServer(make_handler(redactor, log_path, secret, accounting=acct), args.host, port,
+                        secret=secret)
+        for port, acct in ((args.auth_port, False), (args.acct_port, True))
+    ]
     for server in servers:
         await server.start()
     _banner(args, state, log_path, servers)

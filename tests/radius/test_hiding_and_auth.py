@@ -133,3 +133,23 @@ def test_message_authenticator_required_when_asked() -> None:
     req = sign_request(Packet(Code.ACCESS_REQUEST, 1, AUTH), SECRET, add_message_authenticator=False)
     with pytest.raises(AuthenticatorMismatch):
         verify_request(req, SECRET, require_message_authenticator=True)
+
+
+@pytest.mark.parametrize(("request_code", "reply_code"), [
+    (Code.COA_REQUEST, Code.COA_ACK), (Code.DISCONNECT_REQUEST, Code.DISCONNECT_NAK),
+    (Code.STATUS_SERVER, Code.ACCESS_ACCEPT), (Code.ACCOUNTING_REQUEST, Code.ACCOUNTING_RESPONSE),
+])
+def test_rfc_5176_and_5997_exchanges_sign_and_verify(request_code: int, reply_code: int) -> None:
+    signed = sign_request(Packet(request_code, 4, attributes=((44, b"sess"),)), SECRET)
+    req = Packet.from_bytes(signed.to_bytes())
+    assert verify_request(req, SECRET, require_message_authenticator=True)
+    reply = Packet.from_bytes(sign_reply(Packet(reply_code, 4), req.authenticator, SECRET).to_bytes())
+    assert verify_reply(reply, req.authenticator, SECRET, require_message_authenticator=True)
+
+
+def test_code_names() -> None:
+    from tsunagaru.radius import code_name
+
+    assert [code_name(c) for c in (1, 4, 12, 41, 43, 45, 99)] == [
+        "Access-Request", "Accounting-Request", "Status-Server", "Disconnect-ACK", "CoA-Request", "CoA-NAK",
+        "Code-99"]
