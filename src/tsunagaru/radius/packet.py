@@ -65,6 +65,8 @@ class Packet:
     @classmethod
     def from_bytes(cls, data: bytes) -> Packet:
         """Decode one packet. Raises :class:`MalformedPacket` and nothing else."""
+        if not isinstance(data, bytes):
+            data = bytes(data)  # a bytearray or memoryview: keep attribute values immutable
         size = len(data)
         if size < HEADER_LEN:
             raise MalformedPacket(f"packet is {size} octets, shorter than the 20-octet header")
@@ -75,7 +77,7 @@ class Packet:
             raise MalformedPacket(f"length field {length} exceeds the {size} octets received")
         # RFC 2865 3: octets past Length are padding and are ignored.
         packet = cls(code, identifier, authenticator, parse_attributes(data, HEADER_LEN, length))
-        object.__setattr__(packet, "_wire", bytes(data[:length]))
+        object.__setattr__(packet, "_wire", data[:length])
         return packet
 
     def to_bytes(self) -> bytes:
