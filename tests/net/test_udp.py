@@ -92,3 +92,27 @@ def test_server_drops_garbage_and_keeps_serving() -> None:
                 return await client.request(Packet(Code.STATUS_SERVER, 0), timeout=2.0, retries=1)
 
     assert run(main()).code == Code.ACCESS_ACCEPT
+
+
+def test_server_bounds_requests_in_flight() -> None:
+    async def main() -> tuple[int, int]:
+        release = asyncio.Event()
+
+        async def handler(req: Packet, addr: tuple[object, ...]) -> Packet:
+            await release.wait()
+            return Packet(Code.ACCOUNTING_RESPONSE, 0)
+
+        async with UdpRadiusServer(handler, "127.0.0.1", 0, max_in_flight=3) as server:
+            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+                for ident in range(10):
+                    s.sendto(Packet(Code.ACCOUNTING_REQUEST, ident).to_bytes(), ("127.0.0.1", server.port))
+                for _ in range(100):
+                    if server.dropped_busy + len(server._tasks) >= 10:
+                        break
+                    await asyncio.sleep(0.01)
+            busy = len(server._tasks)
+            release.set()
+            return busy, server.dropped_busy
+
+    busy, dropped = run(main())
+    assert busy == 3 and dropped == 7

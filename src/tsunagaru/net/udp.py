@@ -60,6 +60,8 @@ class UdpRadiusServer:
     Status-Server when ``require_message_authenticator``), copies Proxy-State into the reply, and signs
     it (Response Authenticator, Message-Authenticator first). Without a secret the handler sees every
     well-formed packet and must return a finished, signed packet. ``None`` from the handler: no reply.
+    At most ``max_in_flight`` requests are handled at once; datagrams beyond that are dropped (a NAS
+    retransmits), so a flood cannot make the server hold unbounded work.
     """
 
     def __init__(
@@ -71,6 +73,7 @@ class UdpRadiusServer:
         secret: bytes | SecretFor | None = None,
         require_message_authenticator: bool = True,
         duplicate_lifetime: float = 5.0,
+        max_in_flight: int = 1024,
     ) -> None:
         self.handler = handler
         self.host, self.port = host, port
@@ -79,6 +82,8 @@ class UdpRadiusServer:
         self.cache = ReplyCache(lifetime=duplicate_lifetime)
         self._endpoint: _Endpoint | None = None
         self._tasks: set[asyncio.Task[None]] = set()
+        self.max_in_flight = max_in_flight
+        self.dropped_busy = 0
 
     async def start(self) -> None:
         loop = asyncio.get_running_loop()
@@ -104,6 +109,9 @@ class UdpRadiusServer:
         await self.close()
 
     def _datagram(self, data: bytes, addr: Address) -> None:
+        if len(self._tasks) >= self.max_in_flight:
+            self.dropped_busy += 1
+            return
         task = asyncio.get_running_loop().create_task(self._serve(data, addr))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
