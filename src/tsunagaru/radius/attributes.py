@@ -48,15 +48,19 @@ class Secrets:
     request_authenticator: bytes
 
 
-def _unknown_name(vendor: int, path: tuple[int, ...]) -> str:
-    """FreeRADIUS-style names: ``Attr-200``, ``Attr-26.311.255``, ``Attr-241.26.12345.5``."""
+def attr_number(vendor: int, path: tuple[int, ...]) -> str:
+    """FreeRADIUS-style dotted number: ``200``, ``26.311.16``, ``241.26.12345.5``, ``241.1``."""
     if vendor and len(path) > 2 and path[1] == EVS:
         parts = [path[0], EVS, vendor, *path[2:]]
     elif vendor:
         parts = [26, vendor, *path]
     else:
         parts = list(path)
-    return "Attr-" + ".".join(map(str, parts))
+    return ".".join(map(str, parts))
+
+
+def _unknown_name(vendor: int, path: tuple[int, ...]) -> str:
+    return "Attr-" + attr_number(vendor, path)
 
 
 def decode_packet(packet: Packet, d: Dictionary, secrets: Secrets | None = None) -> list[Attr]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from typing import Any
 
@@ -72,5 +73,8 @@ def decode_command(args: argparse.Namespace) -> int:
     secret = args.secret.encode() if args.secret is not None else None
     out = describe(packet, d, secret=secret, request_authenticator=request_auth)
     out["length"] = len(packet.to_bytes())
-    print(json.dumps(out, indent=2, ensure_ascii=False))
+    try:
+        print(json.dumps(out, indent=2, ensure_ascii=False), flush=True)
+    except BrokenPipeError:  # `| head` closed the pipe: not an error for a debugging command
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     return 0

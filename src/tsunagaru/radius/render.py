@@ -12,7 +12,7 @@ import ipaddress
 from collections.abc import Callable
 from typing import Any
 
-from tsunagaru.radius.attributes import Attr, Secrets, decode_packet
+from tsunagaru.radius.attributes import Attr, Secrets, attr_number, decode_packet
 from tsunagaru.radius.auth import ZERO16, message_authenticator, packet_authenticator
 from tsunagaru.radius.codes import HASHED_AUTHENTICATOR_REQUESTS, code_name, is_request
 from tsunagaru.radius.dictionary import Dictionary
@@ -31,15 +31,10 @@ def jsonable(value: Any) -> Any:
     return value
 
 
-def _attr_id(attr: Attr) -> str:
-    if attr.vendor:
-        return ".".join(("26", str(attr.vendor), *map(str, attr.path[-1:] if attr.path else ())))
-    return ".".join(map(str, attr.path))
-
-
 def _entry(attr: Attr, redact: Redactor | None) -> dict[str, Any]:
     value = redact(attr) if redact else attr.value
-    entry: dict[str, Any] = {"name": attr.name, "id": _attr_id(attr), "value": jsonable(value)}
+    number = attr_number(attr.vendor, attr.path) if attr.path else f"26.{attr.vendor}"
+    entry: dict[str, Any] = {"name": attr.name, "id": number, "value": jsonable(value)}
     if attr.tag is not None:
         entry["tag"] = attr.tag
     if attr.error:
