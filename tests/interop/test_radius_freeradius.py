@@ -15,9 +15,19 @@ from tsunagaru.radius import Code, Packet, Secrets, decode_packet, default_dicti
 
 pytestmark = pytest.mark.interop
 SECRET = b"testing123"
+SEND_KEY = bytes(range(32))
+RECV_KEY = bytes(range(32, 64))
+# FreeRADIUS salt-encrypts these on the way out (RFC 2868 3.5, RFC 2548 2.4.2): an independent check of
+# our salt decryption.
+USERS = f"""alice\tCleartext-Password := "password"
+\tReply-Message := "Hello alice",
+\tTunnel-Password:1 := "vlan-secret",
+\tMS-MPPE-Send-Key := 0x{SEND_KEY.hex()},
+\tMS-MPPE-Recv-Key := 0x{RECV_KEY.hex()}
+"""
 
 
-async def _login(port: int, user: str, password: str) -> Packet:
+async def _login(port: int, user: str, password: str) -> tuple[Packet, bytes]:
     d = default_dictionary()
     auth = os.urandom(16)
     hidden = encode(d, "User-Password", password, secrets=Secrets(SECRET, auth))
@@ -25,7 +35,7 @@ async def _login(port: int, user: str, password: str) -> Packet:
              *encode(d, "NAS-IP-Address", "127.0.0.1"), *encode(d, "NAS-Port-Type", "Wireless-802.11")]
     request = Packet(Code.ACCESS_REQUEST, 0, auth, tuple(attrs))
     async with UdpRadiusClient("127.0.0.1", port, SECRET) as client:
-        return await client.request(request, timeout=3.0, retries=2)
+        return await client.request(request, timeout=3.0, retries=2), auth
 
 
 async def _accounting_and_status(auth_port: int, acct_port: int) -> tuple[Packet, Packet]:
@@ -41,14 +51,18 @@ async def _accounting_and_status(auth_port: int, acct_port: int) -> tuple[Packet
 
 def test_access_accept_and_reject_from_freeradius(tmp_path: Path) -> None:
     auth_port, acct_port = free_port(), free_port()
-    raddb = make_raddb(tmp_path, auth_port=auth_port, acct_port=acct_port)
+    raddb = make_raddb(tmp_path, auth_port=auth_port, acct_port=acct_port, users=USERS)
     with freeradius(raddb, tmp_path / "freeradius.log"):
-        accept = asyncio.run(_login(auth_port, "alice", "password"))
-        reject = asyncio.run(_login(auth_port, "alice", "wrong-password"))
+        accept, auth = asyncio.run(_login(auth_port, "alice", "password"))
+        reject, _ = asyncio.run(_login(auth_port, "alice", "wrong-password"))
         acct, status = asyncio.run(_accounting_and_status(auth_port, acct_port))
     assert accept.code == Code.ACCESS_ACCEPT
-    names = {a.name: a.value for a in decode_packet(accept, default_dictionary())}
-    assert names["Reply-Message"] == "Hello alice"
+    decoded = decode_packet(accept, default_dictionary(), Secrets(SECRET, auth))
+    got = {a.name: (a.value, a.tag) for a in decoded}
+    assert got["Reply-Message"] == ("Hello alice", None)
+    assert got["Tunnel-Password"] == ("vlan-secret", 1)
+    assert got["MS-MPPE-Send-Key"] == (SEND_KEY, None)
+    assert got["MS-MPPE-Recv-Key"] == (RECV_KEY, None)
     assert reject.code == Code.ACCESS_REJECT
     assert acct.code == Code.ACCOUNTING_RESPONSE
     assert status.code == Code.ACCESS_ACCEPT
