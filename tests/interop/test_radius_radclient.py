@@ -14,14 +14,19 @@ from tsunagaru.radius import Code, Packet, Secrets, default_dictionary, encode, 
 
 pytestmark = pytest.mark.interop
 SECRET = b"testing123"
+KEY = bytes(range(100, 132))
 
 
 async def handler(req: Packet, addr: tuple[object, ...]) -> Packet | None:
     d = default_dictionary()
     if req.code == Code.ACCESS_REQUEST:
         pw = get_value(req, d, "User-Password", Secrets(SECRET, req.authenticator))
-        code = Code.ACCESS_ACCEPT if pw == "password" else Code.ACCESS_REJECT
-        return Packet(code, 0, attributes=tuple(encode(d, "Reply-Message", f"pw was {pw == 'password'}")))
+        if pw != "password":
+            return Packet(Code.ACCESS_REJECT, 0, attributes=tuple(encode(d, "Reply-Message", "pw was False")))
+        hide = Secrets(SECRET, req.authenticator)  # salt-encrypted for radclient to decrypt
+        attrs = (encode(d, "Reply-Message", "pw was True") + encode(d, "MS-MPPE-Send-Key", KEY, secrets=hide)
+                 + encode(d, "Tunnel-Password", "vlan-secret", tag=1, secrets=hide))
+        return Packet(Code.ACCESS_ACCEPT, 0, attributes=tuple(attrs))
     if req.code == Code.ACCOUNTING_REQUEST:
         return Packet(Code.ACCOUNTING_RESPONSE, 0)
     if req.code == Code.STATUS_SERVER:
@@ -55,7 +60,10 @@ def test_access_request_accept_and_reject(responder: tuple[int, int]) -> None:
                    'User-Name = "alice", User-Password = "password", Message-Authenticator = 0x00\n')
     assert ok.returncode == 0, ok.stdout + ok.stderr
     assert "Received Access-Accept" in ok.stdout and 'Reply-Message = "pw was True"' in ok.stdout
-    assert "Message-Authenticator" in ok.stdout.split("Received Access-Accept", 1)[1]
+    reply = ok.stdout.split("Received Access-Accept", 1)[1]
+    assert "Message-Authenticator" in reply
+    assert f"MS-MPPE-Send-Key = 0x{KEY.hex()}" in reply
+    assert 'Tunnel-Password:1 = "vlan-secret"' in reply
     bad = radclient(f"127.0.0.1:{auth}", "auth", "testing123",
                     'User-Name = "alice", User-Password = "nope", Message-Authenticator = 0x00\n')
     assert "Received Access-Reject" in bad.stdout, bad.stdout + bad.stderr
