@@ -17,11 +17,11 @@ from tsunagaru import logs
 from tsunagaru.anp.core import AnpCore, Forward, Ignore, Reply, SpoolAccounting
 from tsunagaru.anp.decorate import Decoration
 from tsunagaru.anp.metrics import AnpMetrics
-from tsunagaru.anp.nai import redact
 from tsunagaru.anp.reasons import RejectReason
 from tsunagaru.anp.routing import PeerAddress, UseStatic
 from tsunagaru.anp.spool import AccountingSpool, SpooledRecord
 from tsunagaru.anp.upstream import PeerFinder, Transport, UpstreamError, deliver
+from tsunagaru.logs import redact
 from tsunagaru.radius import Code, Packet, code_name
 from tsunagaru.radius.packet import MESSAGE_AUTHENTICATOR, OPERATOR_NAME, PROXY_STATE, USER_NAME
 
