@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from tsunagaru.anp.config import AnpConfig
 from tsunagaru.anp.config import load as load_anp
 from tsunagaru.anp.server import AnpServer
-from tsunagaru.anp.wiring import build_server
+from tsunagaru.anp.wiring import build_ap_context, build_server
 from tsunagaru.demo_state import NAS_SECRET, DemoPorts, DemoState
 from tsunagaru.idp.server import IdpServer, RadSecListen, UdpListen
 from tsunagaru.idp.service import IdpCore, IdpSettings, build_eap_handler
@@ -55,6 +55,8 @@ async def start_stack(state: DemoState, ports: DemoPorts) -> Stack:
     anp = build_server(cfg)
     try:
         await anp.listen(cfg.auth.host, cfg.auth.port, cfg.acct.port)
+        if cfg.radsec is not None:
+            await anp.listen_radsec(cfg.radsec.host, cfg.radsec.port, build_ap_context(cfg))
     except OSError:
         await idp.close()
         raise

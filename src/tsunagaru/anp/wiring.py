@@ -30,6 +30,7 @@ from tsunagaru.radsec import (
     all_of,
     client_context,
     refuse_own_certificate,
+    server_context,
 )
 from tsunagaru.radsec.federation import federation_check
 
@@ -70,6 +71,18 @@ def build_pool(config: AnpConfig) -> PeerPool:
     trust = Trust.from_files(list(tls.roots), crls=list(tls.crls), own_certificates=[tls.certificate])
     hook = all_of(refuse_own_certificate(tls.certificate), federation_check(trust, "server"))
     return PeerPool(ctx, verify_peer=hook, request_timeout=config.request_timeout)
+
+
+def build_ap_context(config: AnpConfig) -> ssl.SSLContext:
+    """TLS for access points that connect with RadSec: our certificate, their CA (or the federation's)."""
+    tls = config.tls
+    roots = tls.ap_roots or tls.roots
+    if tls.certificate is None or not roots:
+        raise ValueError("anp.listen_radsec needs tls.certificate, tls.key and tls.ap_roots (or tls.roots)")
+    ctx = server_context(certfile=tls.certificate, keyfile=tls.key, cafile=roots[0])
+    for extra in roots[1:]:
+        ctx.load_verify_locations(cafile=str(extra))
+    return ctx
 
 
 def build_source(config: AnpConfig) -> CachedSource:
