@@ -17,10 +17,11 @@ from tests.support.procs import free_port, need, stop, wait_log
 @pytest.mark.interop
 def test_demo_serves_the_whole_chain(tmp_path: Path) -> None:
     need("eapol_test", "radclient")
-    auth, acct, radsec, idp_udp = free_port(), free_port(), free_port(), free_port()
+    auth, acct, radsec, idp_udp, anp_radsec = free_port(), free_port(), free_port(), free_port(), free_port()
     state, out = tmp_path / "state", tmp_path / "demo.out"
     argv = [sys.executable, "-m", "tsunagaru", "demo", "--state", str(state), "--auth-port", str(auth),
-            "--acct-port", str(acct), "--radsec-port", str(radsec), "--idp-udp-port", str(idp_udp)]
+            "--acct-port", str(acct), "--radsec-port", str(radsec), "--idp-udp-port", str(idp_udp),
+            "--anp-radsec-port", str(anp_radsec)]
     with open(out, "wb") as f:
         proc = subprocess.Popen(argv, stdout=f, stderr=subprocess.STDOUT)
     try:

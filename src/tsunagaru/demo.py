@@ -32,13 +32,15 @@ def register(subparsers: Any) -> None:
     p.add_argument("--acct-port", type=int, default=1813)
     p.add_argument("--radsec-port", type=int, default=2083, help="the IdP's RadSec port")
     p.add_argument("--idp-udp-port", type=int, default=11812, help="the IdP's own RADIUS/UDP port")
+    p.add_argument("--anp-radsec-port", type=int, default=12083, help="the ANP's RadSec port for access points")
     p.add_argument("--log-level", default="info")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     logs.setup(args.log_level)
-    ports = DemoPorts(args.host, args.auth_port, args.acct_port, args.radsec_port, args.idp_udp_port)
+    ports = DemoPorts(args.host, args.auth_port, args.acct_port, args.radsec_port, args.idp_udp_port,
+                      args.anp_radsec_port)
     try:
         return asyncio.run(_main(args.state, ports))
     except OSError as exc:
@@ -57,8 +59,8 @@ async def _main(root: Path, ports: DemoPorts) -> int:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     print(banner(state, ports), flush=True)
-    print(f"ready: ANP RADIUS {ports.host}:{ports.auth}/{ports.acct}, IdP RadSec {ports.host}:{ports.idp_radsec}, "
-          f"IdP RADIUS {ports.host}:{ports.idp_udp}", flush=True)
+    print(f"ready: ANP RADIUS {ports.host}:{ports.auth}/{ports.acct} RadSec :{ports.anp_radsec}, "
+          f"IdP RadSec {ports.host}:{ports.idp_radsec}, IdP RADIUS {ports.host}:{ports.idp_udp}", flush=True)
     await stop.wait()
     await stack.close()
     print("stopped", flush=True)
@@ -85,6 +87,7 @@ def banner(state: DemoState, ports: DemoPorts) -> str:
         f"  state folder         {state.root}",
         f"  ANP proxy            RADIUS/UDP auth {h}:{ports.auth}, accounting {h}:{ports.acct}  "
         f"(any NAS on 127.0.0.0/8, secret {NAS_SECRET!r}; config {state.path('anp.toml')})",
+        f"  ANP RadSec for APs   {h}:{ports.anp_radsec} (client certificates under the federation roots)",
         f"  IdP                  RadSec {h}:{ports.idp_radsec} (federation peers), RADIUS/UDP {h}:{ports.idp_udp}",
         f"  realm                {REALM}, found by RFC 7585 discovery in {state.path('demo.zone')}",
         f"  demo user            {USER}@{REALM} / {PASSWORD}  (PAP, MSCHAPv2, TTLS, PEAP)",

@@ -84,6 +84,7 @@ def test_sighup_reloads_clients_and_metrics_are_served(tmp_path: Path) -> None:
         assert "Reject-Reason=11" in radclient(f"127.0.0.1:{p.auth}", "auth", "rotated-secret", pairs).stdout
         body = urllib.request.urlopen(f"http://127.0.0.1:{metrics}/metrics", timeout=5).read().decode()
         assert 'tsunagaru_anp_reject_reasons_total{reason="11"} 2.0' in body
+        assert "tsunagaru_anp_certificate_expiry_seconds 1." in body
         config.write_text("not toml [")
         os.kill(proc.pid, signal.SIGHUP)
         wait_log(log, "reload refused", proc=proc)

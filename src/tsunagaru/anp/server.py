@@ -137,6 +137,7 @@ class AnpServer:
 
     async def _complete(self, fwd: Forward, port: int, started: float) -> Reply:
         """Deliver upstream (with failover, within the request's budget) and translate the answer."""
+        peers: list[PeerAddress] = []
         try:
             peers = await self._peers(fwd)
             budget = self.request_timeout - (time.monotonic() - started)
@@ -147,6 +148,9 @@ class AnpServer:
                                                time.monotonic())
         except UpstreamError as exc:
             return self.core.on_upstream_failure(fwd, exc.reason, exc.text, port, time.monotonic())
+        finally:
+            for peer in peers:
+                self.metrics.peer_up.labels(f"{peer.host}:{peer.port}").set(1 if self.transport.is_up(peer) else 0)
 
     async def _forward(self, sock: asyncio.DatagramTransport, fwd: Forward, addr: tuple[str, int],
                        started: float) -> None:

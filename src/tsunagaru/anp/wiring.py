@@ -10,6 +10,8 @@ from __future__ import annotations
 import ssl
 from pathlib import Path
 
+from cryptography import x509
+
 from tsunagaru.anp.clients import ClientRegistry
 from tsunagaru.anp.config import AnpConfig
 from tsunagaru.anp.core import AnpCore
@@ -106,6 +108,9 @@ def build_core(config: AnpConfig) -> AnpCore:
 def build_server(config: AnpConfig, metrics: AnpMetrics | None = None) -> AnpServer:
     metrics = metrics or AnpMetrics()
     pool = build_pool(config)
+    if config.tls.certificate is not None:
+        leaf = x509.load_pem_x509_certificate(config.tls.certificate.read_bytes())
+        metrics.cert_expiry.set(leaf.not_valid_after_utc.timestamp())
     finder = DiscoveryFinder(build_source(config), metrics)
     spool = AccountingSpool(Path(config.spool))
     return AnpServer(build_core(config), RadSecTransport(pool), finder, spool, config.request_timeout, metrics)
