@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 FUZZ_RUNS ?= 1000000
 
-.PHONY: demo test deps deps-test lint typecheck pytest fuzz bench clean
+.PHONY: demo test deps deps-test lint typecheck pytest fuzz fuzz-eap bench clean
 
 demo: deps
 	$(BIN)/tsunagaru demo
@@ -29,6 +29,9 @@ pytest:
 # Long fuzz run of the RADIUS decoder (a short run is part of the tests).
 fuzz: deps-test
 	$(BIN)/python fuzz/fuzz_radius.py -atheris_runs=$(FUZZ_RUNS)
+
+fuzz-eap: deps-test
+	$(BIN)/python fuzz/fuzz_eap.py -atheris_runs=$(FUZZ_RUNS)
 
 bench: deps-test
 	$(BIN)/python bench/radius_codec.py

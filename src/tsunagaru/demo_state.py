@@ -5,7 +5,8 @@ Layout (the demo contract in DESIGN.md names the first five):
   federation-roots.pem   both federation roots (RadSec peers trust them side by side)
   ca.pem                 the EAP server's CA: what a device profile trusts
   alice.pem alice.key alice.p12   the demo user's EAP-TLS credential (PKCS#12 with an empty password)
-  anp.pem/.key           ANP member certificate (clientAuth), issued under the second root
+  anp.pem/.key           ANP member certificate (hub: clientAuth to IdPs, serverAuth to RadSec APs),
+                         issued under the second root
   idp-radsec.pem/.key    IdP member certificate (serverAuth, NAIRealm idp.tsunagaru.test)
   eap-server.pem/.key    the IdP's EAP server certificate; user-ca.pem signs user certificates
   idp.sqlite             users, certificates, accounting;  cui.key  the IdP's CUI key
@@ -40,6 +41,7 @@ class DemoPorts:
     acct: int = 1813
     idp_radsec: int = 2083
     idp_udp: int = 11812
+    anp_radsec: int = 12083
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,10 +75,13 @@ def prepare(root: Path, now: datetime, ports: DemoPorts) -> DemoState:
 
 def _federation(state: DemoState, now: datetime) -> None:
     if state.path("federation-roots.pem").exists():
+        for folder in ("federation", "federation-2"):  # fresh CRLs on every start (they last 7 days)
+            FederationPKI.load(state.path(folder)).publish_crl(now)
         return
     legacy = FederationPKI.create(state.path("federation"), "Tsunagaru Demo Federation", now)
     new = FederationPKI.create(state.path("federation-2"), "Tsunagaru Demo Federation 2", now)
-    new.issue_member("anp.tsunagaru.test", ANP_WBAID, "anp", now=now, out_prefix=state.path("anp"))
+    # hub role (clientAuth + serverAuth): the ANP is a client to IdPs and a server to RadSec access points
+    new.issue_member("anp.tsunagaru.test", ANP_WBAID, "hub", now=now, out_prefix=state.path("anp"))
     legacy.issue_member("idp.tsunagaru.test", IDP_WBAID, "idp", now=now, realms=[REALM],
                         out_prefix=state.path("idp-radsec"))
     write_pem_bundle(state.path("federation-roots.pem"), [legacy.root.cert, new.root.cert])
@@ -119,6 +124,7 @@ wbaid = "{ANP_WBAID}"
 offered_service = "OpenRoaming Bronze"
 listen_auth = "{ports.host}:{ports.auth}"
 listen_acct = "{ports.host}:{ports.acct}"
+listen_radsec = "{ports.host}:{ports.anp_radsec}"
 request_timeout = 4.0
 spool = "{state.path('anp-spool.sqlite')}"
 
@@ -126,6 +132,7 @@ spool = "{state.path('anp-spool.sqlite')}"
 certificate = "{state.path('anp.pem')}"
 key = "{state.path('anp.key')}"
 roots = ["{state.path('federation-roots.pem')}"]
+crls = ["{state.path('federation/crl.pem')}", "{state.path('federation-2/crl.pem')}"]
 
 [discovery]
 zone_file = "{state.path('demo.zone')}"

@@ -7,6 +7,8 @@ hash, never the user part. That keeps logs useful for operators and safe to ship
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import logging
 import sys
@@ -51,3 +53,13 @@ def event(logger: logging.Logger, msg: str, level: int = logging.INFO, **fields:
 
 def monotonic() -> float:
     return time.monotonic()
+
+
+def redact(raw: bytes | str | None, key: bytes = b"tsunagaru-log") -> str:
+    """A log-safe form of an identity: ``@realm#hash8`` (the hash lets an operator follow one user)."""
+    if raw is None:
+        return "-"
+    data = raw if isinstance(raw, bytes) else raw.encode("utf-8", "replace")
+    tag = hmac.new(key, data, hashlib.sha256).hexdigest()[:8]
+    realm = data.rsplit(b"@", 1)[1].decode("utf-8", "replace")[:64] if b"@" in data else ""
+    return f"@{realm}#{tag}" if realm else f"#{tag}"

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from tsunagaru.anp.config import AnpConfig
 from tsunagaru.anp.config import load as load_anp
 from tsunagaru.anp.server import AnpServer
-from tsunagaru.anp.wiring import build_server
+from tsunagaru.anp.wiring import build_ap_context, build_server
 from tsunagaru.demo_state import NAS_SECRET, DemoPorts, DemoState
 from tsunagaru.idp.server import IdpServer, RadSecListen, UdpListen
 from tsunagaru.idp.service import IdpCore, IdpSettings, build_eap_handler
@@ -47,13 +47,16 @@ async def start_stack(state: DemoState, ports: DemoPorts) -> Stack:
     idp = IdpServer(core)
     await idp.start(
         RadSecListen(ports.host, ports.idp_radsec, state.path("idp-radsec.pem"), state.path("idp-radsec.key"),
-                     (state.path("federation-roots.pem"),)),
+                     (state.path("federation-roots.pem"),),
+                     (state.path("federation/crl.pem"), state.path("federation-2/crl.pem"))),
         UdpListen(ports.host, ports.idp_udp, NAS_SECRET.encode()),
     )
     cfg = load_anp(state.path("anp.toml"))
     anp = build_server(cfg)
     try:
         await anp.listen(cfg.auth.host, cfg.auth.port, cfg.acct.port)
+        if cfg.radsec is not None:
+            await anp.listen_radsec(cfg.radsec.host, cfg.radsec.port, build_ap_context(cfg))
     except OSError:
         await idp.close()
         raise

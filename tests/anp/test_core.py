@@ -139,3 +139,15 @@ def test_accounting_is_spooled_before_the_response() -> None:
 def test_salt_roundtrip_helper_is_consistent() -> None:
     auth = bytes(16)
     assert salt_decrypt(salt_encrypt(b"k" * 32, b"s", auth), b"s", auth) == b"k" * 32
+
+
+def test_nas_identifier_pattern_is_enforced() -> None:
+    import re
+
+    clients = ClientRegistry.of([Client("ap", ipaddress.ip_network("127.0.0.0/8"), AP_SECRET,
+                                        nas_identifier=re.compile(r"ap-[0-9]+\.city\.example"))])
+    core = AnpCore(clients, Router(discovery=False))
+    good = access_request("a@nowhere.example", extra=(*encode(D, "NAS-Identifier", "ap-12.city.example"),))
+    bad = access_request("a@nowhere.example", extra=(*encode(D, "NAS-Identifier", "rogue"),))
+    assert isinstance(core.on_datagram(good, "127.0.0.1", 1, 0.0), Reply)
+    assert isinstance(core.on_datagram(bad, "127.0.0.1", 2, 0.0), Ignore)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import struct
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -228,3 +229,15 @@ def test_tunnel_fuzz(pki: Pki, data: bytes, eap_type: int) -> None:
     else:
         peer.ack()
     assert peer.step is not None and peer.step.state in State
+
+
+def test_eap_fuzz_target_short_run(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    pytest.importorskip("atheris")
+    root = Path(__file__).resolve().parents[2]
+    result = subprocess.run([sys.executable, str(root / "fuzz" / "fuzz_eap.py"), "-atheris_runs=20000"],
+                            cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "Done 20000" in result.stderr

@@ -16,6 +16,7 @@ from tsunagaru.anp.reasons import RejectReason
 from tsunagaru.radius import AuthenticatorMismatch, Code, MalformedPacket, Packet, verify_request
 from tsunagaru.radius.packet import PROXY_STATE, USER_NAME
 
+NAS_IDENTIFIER = 32
 MAX_PROXY_STATE = 4  # more than a handful of Proxy-State attributes is abuse (BlastRADIUS limits)
 MAX_PROXY_STATE_LEN = 64
 
@@ -99,6 +100,12 @@ class TokenBucket:
         return False
 
 
+def _nas_id_ok(packet: Packet, client: Client) -> bool:
+    assert client.nas_identifier is not None
+    value = packet.get(NAS_IDENTIFIER)
+    return value is not None and client.nas_identifier.fullmatch(value.decode("utf-8", "replace")) is not None
+
+
 @dataclass(slots=True)
 class Admitter:
     duplicates: DuplicateCache = field(default_factory=DuplicateCache)
@@ -114,6 +121,8 @@ class Admitter:
         dup = self.duplicates.check((client.name, port, packet.identifier, packet.authenticator), now)
         if dup is not None:
             return dup
+        if client.nas_identifier is not None and not _nas_id_ok(packet, client):
+            return Drop(f"NAS-Identifier does not match the pattern configured for {client.name}")
         bucket = self.buckets.setdefault(client.name, TokenBucket(client.rate_per_second, client.burst))
         if not bucket.take(now):
             return Drop("rate limit exceeded")

@@ -56,12 +56,14 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 async def run(cfg: AnpConfig, path: Path | None = None, ready: asyncio.Event | None = None,
               stop: asyncio.Event | None = None) -> int:
-    from tsunagaru.anp.wiring import build_core, build_server
+    from tsunagaru.anp.wiring import build_ap_context, build_core, build_server
 
     for warning in cfg.warnings:
         logs.event(log, "configuration warning", logging.WARNING, detail=warning)
     server = build_server(cfg)
     await server.listen(cfg.auth.host, cfg.auth.port, cfg.acct.port)
+    if cfg.radsec is not None:
+        await server.listen_radsec(cfg.radsec.host, cfg.radsec.port, build_ap_context(cfg))
     if cfg.metrics is not None:
         from prometheus_client import start_http_server
 

@@ -39,6 +39,7 @@ class TlsConfig:
     key: Path | None = None
     roots: tuple[Path, ...] = ()
     crls: tuple[Path, ...] = ()
+    ap_roots: tuple[Path, ...] = ()  # CAs of access points that speak RadSec to us (default: roots)
 
 
 @dataclass(frozen=True, slots=True)
@@ -236,7 +237,8 @@ class _Reader:
     def tls(self, t: dict[str, Any]) -> TlsConfig:
         return TlsConfig(self.opt_path(t, "tls.certificate"), self.opt_path(t, "tls.key"),
                          tuple(self.resolve(str(x)) for x in self.items(t, "tls.roots")),
-                         tuple(self.resolve(str(x)) for x in self.items(t, "tls.crls")))
+                         tuple(self.resolve(str(x)) for x in self.items(t, "tls.crls")),
+                         tuple(self.resolve(str(x)) for x in self.items(t, "tls.ap_roots")))
 
     def resolve(self, value: str) -> Path:
         p = Path(value)

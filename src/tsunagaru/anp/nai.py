@@ -1,13 +1,11 @@
 """Outer-identity (NAI, RFC 7542) checks and realm extraction, for routing decisions.
 
 The ANP routes on the realm of the outer identity only; it never needs the user part, and logs must
-not show it (see :func:`redact`).
+not show it (see :func:`tsunagaru.logs.redact`).
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import re
 from dataclasses import dataclass
 
@@ -51,13 +49,3 @@ def parse_nai(raw: bytes) -> Nai:
     if len(labels) < 2 or not all(_LABEL.match(label) for label in labels):
         raise NaiError("realm is not a valid domain name")
     return Nai(user, realm)
-
-
-def redact(raw: bytes | str | None, key: bytes = b"tsunagaru-log") -> str:
-    """A log-safe form of an identity: ``@realm#hash8`` (the hash lets an operator follow one user)."""
-    if raw is None:
-        return "-"
-    data = raw if isinstance(raw, bytes) else raw.encode("utf-8", "replace")
-    tag = hmac.new(key, data, hashlib.sha256).hexdigest()[:8]
-    realm = data.rsplit(b"@", 1)[1].decode("utf-8", "replace")[:64] if b"@" in data else ""
-    return f"@{realm}#{tag}" if realm else f"#{tag}"

@@ -9,21 +9,23 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import ssl
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import cast
 
 from tsunagaru import logs
 from tsunagaru.anp.core import AnpCore, Forward, Ignore, Reply, SpoolAccounting
 from tsunagaru.anp.decorate import Decoration
 from tsunagaru.anp.metrics import AnpMetrics
-from tsunagaru.anp.nai import redact
 from tsunagaru.anp.reasons import RejectReason
 from tsunagaru.anp.routing import PeerAddress, UseStatic
 from tsunagaru.anp.spool import AccountingSpool, SpooledRecord
 from tsunagaru.anp.upstream import PeerFinder, Transport, UpstreamError, deliver
+from tsunagaru.logs import redact
 from tsunagaru.radius import Code, Packet, code_name
 from tsunagaru.radius.packet import MESSAGE_AUTHENTICATOR, OPERATOR_NAME, PROXY_STATE, USER_NAME
+from tsunagaru.radsec import RADSEC_SECRET, PeerInfo, RadSecServer
 
 log = logging.getLogger("tsunagaru.anp")
 ACCT_DELAY_TIME = 41
@@ -54,6 +56,7 @@ class AnpServer:
     _sockets: list[asyncio.DatagramTransport] = field(default_factory=list)
     _acct_wakeup: asyncio.Event = field(default_factory=asyncio.Event)
     _forwarder: asyncio.Task[None] | None = None
+    _radsec: RadSecServer | None = None
     _inflight: set[int] = field(default_factory=set)  # spool ids being forwarded: never sent twice at once
 
     async def listen(self, host: str, auth_port: int, acct_port: int) -> None:
@@ -63,8 +66,38 @@ class AnpServer:
             self._sockets.append(sock)
         self._forwarder = asyncio.create_task(self._accounting_forwarder())
 
+    async def listen_radsec(self, host: str, port: int, ssl_context: ssl.SSLContext) -> int:
+        """RadSec from access points that can do it (RFC 6614); the AP is found by its address."""
+        self._radsec = RadSecServer(self._radsec_request, ssl_context)
+        return await self._radsec.start(host, port)
+
+    async def _radsec_request(self, packet: Packet, peer: PeerInfo) -> Packet | None:
+        client = self.core.clients.find(peer.host)
+        if client is None:
+            self.metrics.dropped.labels("unknown client").inc()
+            return None
+        # Over TLS the hop's secret is "radsec" and the TLS session already authenticated the AP.
+        client = replace(client, secret=RADSEC_SECRET, require_message_authenticator=False)
+        started = time.monotonic()
+        action = self.core.on_request(packet, client, peer.port, started)
+        if isinstance(action, Ignore):
+            self.metrics.dropped.labels(action.reason.split(":")[0][:40]).inc()
+            return None
+        if isinstance(action, SpoolAccounting):
+            self.metrics.requests.labels(client.name, "Accounting-Request").inc()
+            self.spool.put(client.name, action.realm, action.request, action.request.to_bytes(), time.time())
+            self._acct_wakeup.set()
+            return Packet.from_bytes(self.core.on_accounting_stored(action, peer.port, started).data)
+        if isinstance(action, Forward):
+            self.metrics.requests.labels(client.name, "Access-Request").inc()
+            action = await self._complete(action, peer.port, started)
+        self.metrics.results.labels("-", action.outcome).inc()
+        return Packet.from_bytes(action.data)
+
     async def close(self, drain: float = 5.0) -> None:
         """Stop taking requests, let those in flight finish (up to ``drain`` s), then stop the rest."""
+        if self._radsec is not None:
+            await self._radsec.close()
         for sock in self._sockets:
             sock.close()
         if self._tasks:
@@ -102,18 +135,26 @@ class AnpServer:
         if reply.reason is not None:
             self.metrics.rejects.labels(str(int(reply.reason))).inc()
 
-    async def _forward(self, sock: asyncio.DatagramTransport, fwd: Forward, addr: tuple[str, int],
-                       started: float) -> None:
+    async def _complete(self, fwd: Forward, port: int, started: float) -> Reply:
+        """Deliver upstream (with failover, within the request's budget) and translate the answer."""
+        peers: list[PeerAddress] = []
         try:
             peers = await self._peers(fwd)
             budget = self.request_timeout - (time.monotonic() - started)
             delivery = await deliver(self.transport, peers, fwd.upstream, budget)
             self.metrics.latency.labels(fwd.realm, f"{delivery.peer.host}:{delivery.peer.port}").observe(
                 time.monotonic() - started)
-            reply = self.core.on_upstream_reply(fwd, delivery.reply, delivery.sent.authenticator, addr[1],
-                                                time.monotonic())
+            return self.core.on_upstream_reply(fwd, delivery.reply, delivery.sent.authenticator, port,
+                                               time.monotonic())
         except UpstreamError as exc:
-            reply = self.core.on_upstream_failure(fwd, exc.reason, exc.text, addr[1], time.monotonic())
+            return self.core.on_upstream_failure(fwd, exc.reason, exc.text, port, time.monotonic())
+        finally:
+            for peer in peers:
+                self.metrics.peer_up.labels(f"{peer.host}:{peer.port}").set(1 if self.transport.is_up(peer) else 0)
+
+    async def _forward(self, sock: asyncio.DatagramTransport, fwd: Forward, addr: tuple[str, int],
+                       started: float) -> None:
+        reply = await self._complete(fwd, addr[1], started)
         self._send(sock, reply, addr, fwd.realm, started)
         self.metrics.client_latency.labels(fwd.client.name).observe(time.monotonic() - started)
         logs.event(log, "access", user=redact(fwd.request.get(USER_NAME)), realm=fwd.realm, client=fwd.client.name,

@@ -10,6 +10,8 @@ from __future__ import annotations
 import ssl
 from pathlib import Path
 
+from cryptography import x509
+
 from tsunagaru.anp.clients import ClientRegistry
 from tsunagaru.anp.config import AnpConfig
 from tsunagaru.anp.core import AnpCore
@@ -30,6 +32,7 @@ from tsunagaru.radsec import (
     all_of,
     client_context,
     refuse_own_certificate,
+    server_context,
 )
 from tsunagaru.radsec.federation import federation_check
 
@@ -72,6 +75,18 @@ def build_pool(config: AnpConfig) -> PeerPool:
     return PeerPool(ctx, verify_peer=hook, request_timeout=config.request_timeout)
 
 
+def build_ap_context(config: AnpConfig) -> ssl.SSLContext:
+    """TLS for access points that connect with RadSec: our certificate, their CA (or the federation's)."""
+    tls = config.tls
+    roots = tls.ap_roots or tls.roots
+    if tls.certificate is None or not roots:
+        raise ValueError("anp.listen_radsec needs tls.certificate, tls.key and tls.ap_roots (or tls.roots)")
+    ctx = server_context(certfile=tls.certificate, keyfile=tls.key, cafile=roots[0])
+    for extra in roots[1:]:
+        ctx.load_verify_locations(cafile=str(extra))
+    return ctx
+
+
 def build_source(config: AnpConfig) -> CachedSource:
     d = config.discovery
     source: DiscoverySource
@@ -93,6 +108,9 @@ def build_core(config: AnpConfig) -> AnpCore:
 def build_server(config: AnpConfig, metrics: AnpMetrics | None = None) -> AnpServer:
     metrics = metrics or AnpMetrics()
     pool = build_pool(config)
+    if config.tls.certificate is not None:
+        leaf = x509.load_pem_x509_certificate(config.tls.certificate.read_bytes())
+        metrics.cert_expiry.set(leaf.not_valid_after_utc.timestamp())
     finder = DiscoveryFinder(build_source(config), metrics)
     spool = AccountingSpool(Path(config.spool))
     return AnpServer(build_core(config), RadSecTransport(pool), finder, spool, config.request_timeout, metrics)

@@ -24,13 +24,13 @@ from cryptography.x509.oid import NameOID
 from sqlalchemy.exc import IntegrityError
 
 from tsunagaru import logs
-from tsunagaru.anp.nai import redact
 from tsunagaru.anp.reasons import RejectReason, reply_message
 from tsunagaru.eap import EapType, MethodConfig, SessionConfig, SessionOutcome, TlsServerConfig, Verdict
 from tsunagaru.eap.credentials import CredentialStore
 from tsunagaru.idp.eap_front import EapRadiusHandler, FrontConfig
 from tsunagaru.idp.reply_policy import AcceptPolicy, accept_attributes
 from tsunagaru.idp.users import split_identity
+from tsunagaru.logs import redact
 from tsunagaru.radius import AuthenticatorMismatch, Code, MalformedPacket, Packet, sign_reply, verify_request
 from tsunagaru.radius.accounting import record_key
 from tsunagaru.radius.hiding import reveal_user_password

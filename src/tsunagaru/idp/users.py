@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from tsunagaru.idp.passwords import ScryptParams, hash_password, nt_hash
 from tsunagaru.idp.user_ca import UserCA
+from tsunagaru.logs import redact
 from tsunagaru.store.idp_tables import User, UserCertificate
 
 log = logging.getLogger(__name__)
@@ -171,7 +172,7 @@ def add_user(
     _apply_password(user, password, mschapv2, params)
     session.add(user)
     session.flush()
-    log.info("user added: %s@%s (mschapv2 %s)", local, user_realm, "on" if mschapv2 else "off")
+    log.info("user added: %s (mschapv2 %s)", redact(f"{local}@{user_realm}"), "on" if mschapv2 else "off")
     return _info(user)
 
 
@@ -188,7 +189,7 @@ def _set_enabled(session: Session, username: str, enabled: bool, now: datetime) 
     user = _get(session, username)
     user.enabled = enabled
     user.updated_at = now
-    log.info("user %s: %s", "enabled" if enabled else "disabled", user.username)
+    log.info("user %s: %s", "enabled" if enabled else "disabled", redact(user.username))
     return _info(user)
 
 
@@ -214,7 +215,7 @@ def set_password(
     user = _get(session, username)
     _apply_password(user, password, user.mschapv2_enabled if mschapv2 is None else mschapv2, params)
     user.updated_at = now
-    log.info("password set: %s (mschapv2 %s)", user.username, "on" if user.mschapv2_enabled else "off")
+    log.info("password set: %s (mschapv2 %s)", redact(user.username), "on" if user.mschapv2_enabled else "off")
     return _info(user)
 
 
@@ -255,7 +256,7 @@ def record_certificate(
     )
     user.certificates.append(row)
     session.flush()
-    log.info("certificate recorded: %s serial %s", user.username, row.serial)
+    log.info("certificate recorded: %s serial %s", redact(user.username), row.serial)
     return _cert_info(row)
 
 

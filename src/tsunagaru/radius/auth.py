@@ -13,7 +13,7 @@ import struct
 
 from tsunagaru.radius.codes import HASHED_AUTHENTICATOR_REQUESTS, Code
 from tsunagaru.radius.errors import AuthenticatorMismatch, MalformedPacket
-from tsunagaru.radius.packet import HEADER, MESSAGE_AUTHENTICATOR, Packet
+from tsunagaru.radius.packet import HEADER, HEADER_LEN, MESSAGE_AUTHENTICATOR, Packet, with_wire
 
 ZERO16 = b"\x00" * 16
 
@@ -30,6 +30,11 @@ def _with_ma_first(packet: Packet, value: bytes) -> Packet:
     return packet.with_attributes(((MESSAGE_AUTHENTICATOR, value), *rest))
 
 
+def _set_first(packet: Packet, ma: bytes) -> Packet:
+    """Fill in the Message-Authenticator that ``_with_ma_first`` put first."""
+    return packet.with_attributes(((MESSAGE_AUTHENTICATOR, ma), *packet.attributes[1:]))
+
+
 def _hmac(secret: bytes, wire: bytes) -> bytes:
     return hmac.new(secret, wire, hashlib.md5).digest()
 
@@ -41,27 +46,52 @@ def _wire_with_auth(packet: Packet, authenticator: bytes) -> bytes:
 
 def message_authenticator(packet: Packet, secret: bytes, authenticator: bytes) -> bytes:
     """HMAC-MD5 over the packet with Message-Authenticator zeroed and ``authenticator`` in the header."""
-    zeroed = packet.with_attributes(
-        (t, ZERO16 if t == MESSAGE_AUTHENTICATOR else v) for t, v in packet.attributes
-    )
-    return _hmac(secret, _wire_with_auth(zeroed, authenticator))
+    wire = bytearray(_wire_with_auth(packet, authenticator))
+    pos = HEADER_LEN
+    for t, v in packet.attributes:  # zero every Message-Authenticator value in place
+        if t == MESSAGE_AUTHENTICATOR:
+            wire[pos + 2 : pos + 2 + len(v)] = bytes(len(v))
+        pos += 2 + len(v)
+    return _hmac(secret, bytes(wire))
+
+
+def packet_authenticator(packet: Packet, secret: bytes, vector: bytes) -> bytes:
+    """MD5 over the packet with ``vector`` in the header, then the secret (RFC 2865 3, RFC 2866 4.1).
+
+    The Response Authenticator when ``vector`` is the request's; the Accounting-Request (and CoA,
+    Disconnect) Request Authenticator when ``vector`` is sixteen zeros.
+    """
+    return _md5(_wire_with_auth(packet, vector), secret)
 
 
 # -- requests ------------------------------------------------------------------------------------------
 
 
+def _ma_first_wire(packet: Packet, secret: bytes, vector: bytes) -> tuple[Packet, bytes]:
+    """``packet`` with one Message-Authenticator, first and filled in, and its wire form (built once)."""
+    packet = _with_ma_first(packet, ZERO16)
+    wire = packet.to_bytes()
+    mac = _hmac(secret, wire[:4] + vector + wire[20:])
+    return _set_first(packet, mac), wire[:22] + mac + wire[38:]  # value at 22..38: it is first
+
+
 def sign_request(packet: Packet, secret: bytes, *, add_message_authenticator: bool = True) -> Packet:
-    """Fill the Request Authenticator (random or hashed by code) and Message-Authenticator (first)."""
+    """Fill the Request Authenticator (random or hashed by code) and Message-Authenticator (first).
+
+    An Access-Request with User-Password must already carry the random authenticator the password
+    was hidden with; one is drawn here only when the header still holds zeros.
+    """
     hashed = packet.code in HASHED_AUTHENTICATOR_REQUESTS
     if packet.code in (Code.ACCESS_REQUEST, Code.STATUS_SERVER) and packet.authenticator == ZERO16:
         packet = packet.replace(authenticator=os.urandom(16))
     if add_message_authenticator or packet.has(MESSAGE_AUTHENTICATOR):
-        packet = _with_ma_first(packet, ZERO16)
-        ma_auth = ZERO16 if hashed else packet.authenticator
-        packet = _with_ma_first(packet, message_authenticator(packet, secret, ma_auth))
+        packet, wire = _ma_first_wire(packet, secret, ZERO16 if hashed else packet.authenticator)
+    else:
+        wire = packet.to_bytes()
     if hashed:
-        packet = packet.replace(authenticator=_md5(_wire_with_auth(packet, ZERO16), secret))
-    return packet
+        auth = _md5(wire[:4], ZERO16, wire[20:], secret)
+        packet, wire = packet.replace(authenticator=auth), wire[:4] + auth + wire[20:]
+    return with_wire(packet, wire)
 
 
 def verify_request(packet: Packet, secret: bytes, *, require_message_authenticator: bool) -> bool:
@@ -74,7 +104,8 @@ def verify_request(packet: Packet, secret: bytes, *, require_message_authenticat
         expected = _md5(_wire_with_auth(packet, ZERO16), secret)
         if not hmac.compare_digest(expected, packet.authenticator):
             raise AuthenticatorMismatch("Request Authenticator does not match the shared secret")
-    return _check_ma(packet, secret, ZERO16 if hashed else packet.authenticator, require_message_authenticator)
+    ma_auth = ZERO16 if hashed else packet.authenticator
+    return _check_ma(packet, secret, ma_auth, require_message_authenticator)
 
 
 def _check_ma(packet: Packet, secret: bytes, auth: bytes, required: bool) -> bool:
@@ -98,10 +129,11 @@ def sign_reply(
 ) -> Packet:
     """Fill Message-Authenticator (first) and the Response Authenticator of a reply."""
     if add_message_authenticator or reply.has(MESSAGE_AUTHENTICATOR):
-        reply = _with_ma_first(reply, ZERO16)
-        reply = _with_ma_first(reply, message_authenticator(reply, secret, request_authenticator))
-    wire = _wire_with_auth(reply, request_authenticator)
-    return reply.replace(authenticator=_md5(wire, secret))
+        reply, wire = _ma_first_wire(reply, secret, request_authenticator)
+    else:
+        wire = reply.to_bytes()
+    auth = _md5(wire[:4], request_authenticator, wire[20:], secret)
+    return with_wire(reply.replace(authenticator=auth), wire[:4] + auth + wire[20:])
 
 
 def verify_reply(
@@ -121,6 +153,7 @@ def length_of(packet: Packet) -> int:
 __all__ = [
     "HEADER",
     "message_authenticator",
+    "packet_authenticator",
     "sign_reply",
     "sign_request",
     "verify_reply",

@@ -5,20 +5,22 @@ Keys are ``(vendor, path)``: vendor 0 for the standard space, path the attribute
 MS-MPPE-Send-Key). Operators add vendors by pointing the loader at more files.
 
 Supported statements: ATTRIBUTE (with ``encrypt=N``, ``has_tag``, ``concat`` flags), VALUE, VENDOR
-(``format=1,1`` only), BEGIN-VENDOR/END-VENDOR (with ``parent=`` for RFC 6929 extended VSAs),
-BEGIN-TLV/END-TLV, $INCLUDE. Dotted numbers (``241.1``, ``173.1``) name children.
+(``format=T,L`` with T in 1/2/4 type octets and L in 0/1/2 length octets, as USR, Lucent or Starent
+use), BEGIN-VENDOR/END-VENDOR (with ``parent=`` or FreeRADIUS 3's ``format=Extended-Vendor-Specific-N``
+for RFC 6929 extended VSAs), BEGIN-TLV/END-TLV, $INCLUDE. Dotted numbers (``241.1``) name children.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 from tsunagaru.radius.errors import DictionaryError
-from tsunagaru.radius.values import DataType, parse_type
+from tsunagaru.radius.values import DECODERS, DataType, parse_type
 
 Key = tuple[int, tuple[int, ...]]
 
@@ -34,6 +36,13 @@ class AttributeDef:
     concat: bool = False
     values: dict[str, int] = field(default_factory=dict, compare=False, hash=False)
     names: dict[int, str] = field(default_factory=dict, compare=False, hash=False)
+    #: A leaf decoded from its octets alone (not hidden, tagged, or a container): the decoder's fast path.
+    plain: bool = field(init=False, compare=False, hash=False, repr=False)
+    decoder: Callable[[bytes], Any] = field(init=False, compare=False, hash=False, repr=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "plain", not (self.encrypt or self.has_tag or self.type.is_container))
+        object.__setattr__(self, "decoder", DECODERS.get(self.type, bytes))
 
     @property
     def key(self) -> Key:
@@ -48,6 +57,8 @@ class Dictionary:
     by_name: dict[str, AttributeDef] = field(default_factory=dict)
     vendors: dict[int, str] = field(default_factory=dict)
     vendor_ids: dict[str, int] = field(default_factory=dict)
+    #: (type octets, length octets) of vendors whose VSAs are not the usual RFC 2865 ``1,1``.
+    vendor_formats: dict[int, tuple[int, int]] = field(default_factory=dict)
 
     def add(self, attr: AttributeDef) -> None:
         self.by_key[attr.key] = attr
@@ -112,7 +123,7 @@ class _Loader:
             self.vendor = self._vendor_id(words[1])
             self.parent = ()
             for opt in words[2:]:
-                if opt.startswith("parent="):
+                if opt.startswith(("parent=", "format=")):
                     self.parent = self.d[opt.split("=", 1)[1]].path
         elif kw == "END-VENDOR":
             self.vendor, self.parent = 0, ()
@@ -141,8 +152,10 @@ class _Loader:
     def _vendor(self, words: list[str]) -> None:
         name, vid = words[1], int(words[2], 0)
         for opt in words[3:]:
-            if opt.startswith("format=") and opt.split("=", 1)[1] not in ("1,1", "1,1,c"):
-                raise ValueError(f"vendor {name}: only format=1,1 is supported")
+            if opt.startswith("format="):
+                fmt = _vendor_format(name, opt.split("=", 1)[1])
+                if fmt != (1, 1):
+                    self.d.vendor_formats[vid] = fmt
         self.d.vendors[vid] = name
         self.d.vendor_ids[name.lower()] = vid
 
@@ -178,6 +191,14 @@ class _Loader:
         saved = (self.vendor, self.parent)
         self.load_text(path.read_text(encoding="utf-8", errors="replace"), str(path))
         self.vendor, self.parent = saved
+
+
+def _vendor_format(name: str, text: str) -> tuple[int, int]:
+    parts = text.split(",")
+    fmt = (int(parts[0]), int(parts[1]))
+    if fmt[0] not in (1, 2, 4) or fmt[1] not in (0, 1, 2) or (fmt[1] == 0 and fmt[0] != 4):
+        raise ValueError(f"vendor {name}: format={text} is not one RADIUS allows")
+    return fmt
 
 
 BUILTIN_FILES = (

@@ -75,7 +75,13 @@ def salt_decrypt(value: bytes, secret: bytes, request_authenticator: bytes) -> b
 
 
 def recrypt(
-    value: bytes, old_secret: bytes, old_auth: bytes, new_secret: bytes, new_auth: bytes, *, tagged: bool = False
+    value: bytes,
+    old_secret: bytes,
+    old_auth: bytes,
+    new_secret: bytes,
+    new_auth: bytes,
+    *,
+    tagged: bool = False,
 ) -> bytes:
     """Decrypt a salt-encrypted value from one hop and encrypt it for the next (Tunnel-Password: tagged)."""
     prefix, body = (value[:1], value[1:]) if tagged else (b"", value)

@@ -46,7 +46,8 @@ ALIASES = {"evs": DataType.VSA, "uint32": DataType.INTEGER, "uint64": DataType.I
            "uint8": DataType.BYTE, "uint16": DataType.SHORT, "int32": DataType.SIGNED,
            "ipv4addr": DataType.IPADDR, "time": DataType.DATE}
 
-Value = str | bytes | int | ipaddress.IPv4Address | ipaddress.IPv6Address | ipaddress.IPv6Network | ipaddress.IPv4Network
+IP = ipaddress.IPv4Address | ipaddress.IPv6Address | ipaddress.IPv6Network | ipaddress.IPv4Network
+Value = str | bytes | int | IP
 
 
 def parse_type(text: str) -> DataType:
@@ -200,7 +201,9 @@ ENCODERS: dict[DataType, Callable[[Any], bytes]] = {
     DataType.IPV6PREFIX: _enc_ipv6prefix,
     DataType.IPV4PREFIX: _enc_ipv4prefix,
     DataType.IFID: _enc_octets,
-    DataType.ETHER: lambda v: bytes.fromhex(v.replace(":", "").replace("-", "")) if isinstance(v, str) else bytes(v),
+    DataType.ETHER: lambda v: (
+        bytes.fromhex(v.replace(":", "").replace("-", "")) if isinstance(v, str) else bytes(v)
+    ),
 }
 
 

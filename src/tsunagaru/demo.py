@@ -1,0 +1,104 @@
+"""`tsunagaru demo`: the whole AAA chain on loopback, with no arguments, and where to look.
+
+It builds (once) a state folder with a two-root test federation PKI, the IdP's EAP CA and the demo
+user (see :mod:`tsunagaru.demo_state`), then runs in one process the IdP (RadSec on :2083 for
+federation peers, RADIUS/UDP on :11812 for local tests) and the ANP proxy (RADIUS/UDP :1812 and
+:1813 for access points, secret ``testing123``) which finds ``idp.tsunagaru.test`` by RFC 7585
+discovery in the demo zone and reaches it over RadSec with the federation PKI checked both ways.
+It prints the credentials and a ready-to-run ``eapol_test`` line, then a line starting with ``ready``
+once every listener accepts traffic, and stops cleanly on SIGINT or SIGTERM. The ports are a contract
+(DESIGN.md): flags move them, the defaults stay.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import signal
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from tsunagaru import logs
+from tsunagaru.demo_state import NAS_SECRET, PASSWORD, REALM, USER, DemoPorts, DemoState, prepare
+
+
+def register(subparsers: Any) -> None:
+    p = subparsers.add_parser("demo", help="run the ANP proxy and the IdP on loopback (see README)")
+    p.add_argument("--state", type=Path, default=Path("tsunagaru-demo"), help="state folder (./tsunagaru-demo)")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--auth-port", type=int, default=1812)
+    p.add_argument("--acct-port", type=int, default=1813)
+    p.add_argument("--radsec-port", type=int, default=2083, help="the IdP's RadSec port")
+    p.add_argument("--idp-udp-port", type=int, default=11812, help="the IdP's own RADIUS/UDP port")
+    p.add_argument("--anp-radsec-port", type=int, default=12083, help="the ANP's RadSec port for access points")
+    p.add_argument("--log-level", default="info")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    logs.setup(args.log_level)
+    ports = DemoPorts(args.host, args.auth_port, args.acct_port, args.radsec_port, args.idp_udp_port,
+                      args.anp_radsec_port)
+    try:
+        return asyncio.run(_main(args.state, ports))
+    except OSError as exc:
+        print(f"error: {exc} (is another demo or RADIUS server using these ports? see --help)", file=sys.stderr)
+        return 1
+
+
+async def _main(root: Path, ports: DemoPorts) -> int:
+    from tsunagaru.stack import start_stack
+
+    print("Tsunagaru demo: preparing the state folder (test PKI, demo user, discovery zone)...", flush=True)
+    state = prepare(root, datetime.now(UTC), ports)
+    stack = await start_stack(state, ports)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    print(banner(state, ports), flush=True)
+    print(f"ready: ANP RADIUS {ports.host}:{ports.auth}/{ports.acct} RadSec :{ports.anp_radsec}, "
+          f"IdP RadSec {ports.host}:{ports.idp_radsec}, IdP RADIUS {ports.host}:{ports.idp_udp}", flush=True)
+    await stop.wait()
+    await stack.close()
+    print("stopped", flush=True)
+    return 0
+
+
+def eapol_conf(state: DemoState, method: str = "TTLS") -> str:
+    inner = {"TTLS": 'phase2="auth=PAP"', "PEAP": 'phase2="auth=MSCHAPV2"'}.get(method, "")
+    lines = ["network={", " key_mgmt=IEEE8021X", f" eap={method}", f' identity="{USER}@{REALM}"']
+    if method == "TLS":
+        lines += [f' client_cert="{state.path("alice.pem")}"', f' private_key="{state.path("alice.key")}"']
+    else:
+        lines += [f' anonymous_identity="anonymous@{REALM}"', f' password="{PASSWORD}"', f" {inner}"]
+    lines += [f' ca_cert="{state.path("ca.pem")}"', "}", ""]
+    return "\n".join(lines)
+
+
+def banner(state: DemoState, ports: DemoPorts) -> str:
+    for method in ("TTLS", "PEAP", "TLS"):
+        state.path(f"eapol-{method.lower()}.conf").write_text(eapol_conf(state, method))
+    h = ports.host
+    return "\n".join([
+        "Tsunagaru demo",
+        f"  state folder         {state.root}",
+        f"  ANP proxy            RADIUS/UDP auth {h}:{ports.auth}, accounting {h}:{ports.acct}  "
+        f"(any NAS on 127.0.0.0/8, secret {NAS_SECRET!r}; config {state.path('anp.toml')})",
+        f"  ANP RadSec for APs   {h}:{ports.anp_radsec} (client certificates under the federation roots)",
+        f"  IdP                  RadSec {h}:{ports.idp_radsec} (federation peers), RADIUS/UDP {h}:{ports.idp_udp}",
+        f"  realm                {REALM}, found by RFC 7585 discovery in {state.path('demo.zone')}",
+        f"  demo user            {USER}@{REALM} / {PASSWORD}  (PAP, MSCHAPv2, TTLS, PEAP)",
+        f"  EAP-TLS credential   {state.path('alice.pem')} + alice.key, or alice.p12 (empty password)",
+        f"  CA a device trusts   {state.path('ca.pem')}",
+        f"  federation roots     {state.path('federation-roots.pem')} (two roots side by side)",
+        "  try it:",
+        f"    eapol_test -c {state.path('eapol-ttls.conf')} -a {h} -p {ports.auth} -s {NAS_SECRET}",
+        f"    eapol_test -c {state.path('eapol-tls.conf')} -a {h} -p {ports.auth} -s {NAS_SECRET}",
+        f"    echo 'User-Name = \"{USER}@{REALM}\", User-Password = \"{PASSWORD}\", Message-Authenticator = 0x00' "
+        f"| radclient -x {h}:{ports.auth} auth {NAS_SECRET}",
+        f"    tsunagaru doctor realm {REALM} --state {state.root}",
+        "  stop with Ctrl-C (SIGINT) or SIGTERM",
+    ])

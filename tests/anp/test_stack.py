@@ -1,0 +1,95 @@
+"""The ANP in the whole stack: RadSec from an access point, and reload on SIGHUP of a real process."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import urllib.request
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from tests.support.freeradius import radclient
+from tests.support.procs import free_port, need, stop, wait_log
+from tsunagaru.anp.wiring import build_ap_context  # noqa: F401  (kept importable for operators' scripts)
+from tsunagaru.demo_state import DemoPorts, prepare
+from tsunagaru.radius import Code, Packet, default_dictionary, encode
+from tsunagaru.radius.hiding import hide_user_password
+from tsunagaru.radsec import RadSecClient, client_context
+from tsunagaru.stack import start_stack
+
+D = default_dictionary()
+
+
+def ports() -> DemoPorts:
+    return DemoPorts(auth=free_port(), acct=free_port(), idp_radsec=free_port(), idp_udp=free_port(),
+                     anp_radsec=free_port())
+
+
+def test_access_point_over_radsec_reaches_the_idp(tmp_path: Path) -> None:
+    p = ports()
+    state = prepare(tmp_path / "state", datetime.now(UTC), p)
+
+    async def main() -> tuple[int, int]:
+        stack = await start_stack(state, p)
+        try:
+            # An AP with a certificate under the federation roots (the demo ANP's own, as a stand-in).
+            ctx = client_context(certfile=state.path("anp.pem"), keyfile=state.path("anp.key"),
+                                 cafile=state.path("federation-roots.pem"), check_hostname=False)
+            client = await RadSecClient.connect("127.0.0.1", p.anp_radsec, ctx, watchdog=None)
+            try:
+                auth = os.urandom(16)
+                attrs = (*encode(D, "User-Name", "alice@idp.tsunagaru.test"),
+                         (2, hide_user_password(b"alice-password", b"radsec", auth)))
+                accept = await client.request(Packet(Code.ACCESS_REQUEST, 0, auth, attrs), timeout=5)
+                acct = Packet(Code.ACCOUNTING_REQUEST, 0, attributes=(
+                    *encode(D, "User-Name", "alice@idp.tsunagaru.test"), *encode(D, "Acct-Session-Id", "s1"),
+                    *encode(D, "Acct-Status-Type", "Start")))
+                response = await client.request(acct, timeout=5)
+                return accept.code, response.code
+            finally:
+                await client.aclose()
+        finally:
+            await stack.close()
+
+    assert asyncio.run(main()) == (Code.ACCESS_ACCEPT, Code.ACCOUNTING_RESPONSE)
+
+
+@pytest.mark.interop
+def test_sighup_reloads_clients_and_metrics_are_served(tmp_path: Path) -> None:
+    need("radclient")
+    p = ports()
+    state = prepare(tmp_path / "state", datetime.now(UTC), p)
+    metrics = free_port()
+    config = state.path("anp.toml")
+    text = config.read_text().replace("[tls]", f'metrics = "127.0.0.1:{metrics}"\n\n[tls]')
+    config.write_text(text)
+    log = tmp_path / "anp.log"
+    with open(log, "wb") as out:
+        proc = subprocess.Popen([sys.executable, "-m", "tsunagaru", "anp", "run", "--config", str(config)],
+                                stdout=out, stderr=subprocess.STDOUT)
+    try:
+        wait_log(log, "anp listening", proc=proc)
+        pairs = 'User-Name = "bob@nowhere.example", User-Password = "x", Message-Authenticator = 0x00\n'
+        first = radclient(f"127.0.0.1:{p.auth}", "auth", "testing123", pairs)
+        assert "Access-Reject" in first.stdout and "Reject-Reason=11" in first.stdout
+        config.write_text(text.replace('secret = "testing123"', 'secret = "rotated-secret"'))
+        os.kill(proc.pid, signal.SIGHUP)
+        wait_log(log, "configuration reloaded", proc=proc)
+        assert "Access-Reject" not in radclient(f"127.0.0.1:{p.auth}", "auth", "testing123", pairs).stdout
+        assert "Reject-Reason=11" in radclient(f"127.0.0.1:{p.auth}", "auth", "rotated-secret", pairs).stdout
+        body = urllib.request.urlopen(f"http://127.0.0.1:{metrics}/metrics", timeout=5).read().decode()
+        assert 'tsunagaru_anp_reject_reasons_total{reason="11"} 2.0' in body
+        assert "tsunagaru_anp_certificate_expiry_seconds 1." in body
+        config.write_text("not toml [")
+        os.kill(proc.pid, signal.SIGHUP)
+        wait_log(log, "reload refused", proc=proc)
+        assert proc.poll() is None
+        os.kill(proc.pid, signal.SIGTERM)
+        assert proc.wait(15) == 0
+    finally:
+        stop(proc)

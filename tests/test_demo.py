@@ -1,0 +1,49 @@
+"""`tsunagaru demo` as a user runs it: ready line, logins through ANP -> RadSec -> IdP, clean stop."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.support.freeradius import radclient
+from tests.support.procs import free_port, need, stop, wait_log
+
+
+@pytest.mark.interop
+def test_demo_serves_the_whole_chain(tmp_path: Path) -> None:
+    need("eapol_test", "radclient")
+    auth, acct, radsec, idp_udp, anp_radsec = free_port(), free_port(), free_port(), free_port(), free_port()
+    state, out = tmp_path / "state", tmp_path / "demo.out"
+    argv = [sys.executable, "-m", "tsunagaru", "demo", "--state", str(state), "--auth-port", str(auth),
+            "--acct-port", str(acct), "--radsec-port", str(radsec), "--idp-udp-port", str(idp_udp),
+            "--anp-radsec-port", str(anp_radsec)]
+    with open(out, "wb") as f:
+        proc = subprocess.Popen(argv, stdout=f, stderr=subprocess.STDOUT)
+    try:
+        wait_log(out, "\nready", timeout=60, proc=proc)
+        for name in ("federation-roots.pem", "ca.pem", "alice.pem", "alice.key", "alice.p12"):
+            assert (state / name).exists(), name
+        for method in ("ttls", "peap", "tls"):
+            run = subprocess.run(["eapol_test", "-c", str(state / f"eapol-{method}.conf"), "-a", "127.0.0.1",
+                                  "-p", str(auth), "-s", "testing123", "-t", "10"],
+                                 capture_output=True, text=True, timeout=30)
+            assert "MPPE keys OK: 1" in run.stdout and run.stdout.rstrip().endswith("SUCCESS"), method
+        pap = radclient(f"127.0.0.1:{auth}", "auth", "testing123",
+                        'User-Name = "alice@idp.tsunagaru.test", User-Password = "alice-password", '
+                        "Message-Authenticator = 0x00\n")
+        assert "Received Access-Accept" in pap.stdout, pap.stdout + pap.stderr
+        unknown = radclient(f"127.0.0.1:{auth}", "auth", "testing123",
+                            'User-Name = "bob@nowhere.example", User-Password = "x", Message-Authenticator = 0x00\n')
+        assert "Received Access-Reject" in unknown.stdout and "Reject-Reason=11" in unknown.stdout
+        os.kill(proc.pid, signal.SIGTERM)
+        assert proc.wait(15) == 0
+    finally:
+        stop(proc)
+    output = out.read_text()
+    assert "eapol_test -c" in output and "stopped" in output
+    assert "alice@idp.tsunagaru.test" not in "\n".join(x for x in output.splitlines() if x.startswith("{"))
