@@ -172,3 +172,25 @@ def test_a_revoked_serial_refuses_any_certificate_carrying_it(
     with store.session() as session:
         users.record_certificate(session, "alice", twin, now=NOW)
     assert creds.check_certificate(twin, chain_verified=True) is Verdict.REVOKED
+
+
+def test_verified_password_cache_never_accepts_a_wrong_password(
+    creds: SqlCredentialStore, store: Store, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import tsunagaru.idp.store as module
+
+    calls: list[int] = []
+    real = module.verify_password
+
+    def counting(password: bytes | str, stored: str) -> bool:
+        calls.append(1)
+        return real(password, stored)
+
+    monkeypatch.setattr(module, "verify_password", counting)
+    assert creds.check_password("alice", b"alice-password") is Verdict.OK
+    assert creds.check_password("alice", b"alice-password") is Verdict.OK
+    assert len(calls) == 1  # the repeat login skipped scrypt
+    assert creds.check_password("alice", b"wrong") is Verdict.BAD_CREDENTIALS
+    _disable(store, "alice")
+    clock.now += TTL + timedelta(seconds=1)
+    assert creds.check_password("alice", b"alice-password") is Verdict.DISABLED
