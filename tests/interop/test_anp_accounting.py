@@ -59,10 +59,9 @@ def test_accounting_survives_outage_and_restart_exactly_once(tmp_path: Path) -> 
     ports = AnpPorts(free_port(), free_port(), free_port(socket.SOCK_STREAM))
     toml = anp_toml(state, ports, spool=tmp_path / "spool.sqlite",
                     routes=[(REALM, [f"127.0.0.1:{idp_port}/{REALM}"])])
-    with run_idp(state, tmp_path / "idp", radsec=idp_port):
-        with run_anp(tmp_path / "anp", toml, ports) as anp:
-            reply, _ = exchange(anp.auth, pap_request(f"{USER}@{REALM}", PASSWORD))
-            assert reply is not None and reply.code == Code.ACCESS_ACCEPT  # the path works before the outage
+    with run_idp(state, tmp_path / "idp", radsec=idp_port), run_anp(tmp_path / "anp", toml, ports) as anp:
+        reply, _ = exchange(anp.auth, pap_request(f"{USER}@{REALM}", PASSWORD))
+        assert reply is not None and reply.code == Code.ACCESS_ACCEPT  # the path works before the outage
     assert rows(state)[0] == 0
     with run_idp(state, tmp_path / "idp-b", radsec=idp_port):
         pass  # an IdP was there and has gone: below, the ANP meets a refused connection

@@ -2,8 +2,9 @@
 
 dnsmasq serves one realm with two SRV targets (priority 0 and 10), each one of our IdP processes.
 A bounded loop of 60 PAP requests (~6 s) runs through the ANP; 2 s in, a timer thread kills the
-priority-0 IdP by pid (SIGKILL, no goodbye on its TLS connection), usually while a request is in flight. Every request must still get an answer, none may
-wait more than 5 s (the client's own timeout), and the rest must be served by the second target.
+priority-0 IdP by pid (SIGKILL, no goodbye on its TLS connection), usually while a request is in
+flight. Every request must still get an answer, none may wait more than 5 s (the client's own
+timeout), and the rest must be served by the second target.
 The figures (max latency, requests per target) are printed for the report.
 """
 
