@@ -11,7 +11,6 @@ retransmissions afterwards change nothing.
 from __future__ import annotations
 
 import socket
-import sqlite3
 import time
 from pathlib import Path
 
@@ -20,6 +19,7 @@ import pytest
 from tests.support.anp_stack import (
     AnpPorts,
     accounting_request,
+    accounting_rows,
     anp_toml,
     exchange,
     make_state,
@@ -28,20 +28,11 @@ from tests.support.anp_stack import (
     run_idp,
 )
 from tests.support.procs import free_port
-from tsunagaru.demo_state import PASSWORD, REALM, USER, DemoState
+from tsunagaru.demo_state import PASSWORD, REALM, USER
 from tsunagaru.radius import Code
 
 pytestmark = pytest.mark.timeout(120)
 N = 50
-
-
-def rows(state: DemoState) -> tuple[int, int, int]:
-    """(rows, distinct record keys, distinct sessions) in the IdP's accounting table."""
-    with sqlite3.connect(state.path("idp.sqlite")) as db:
-        total, keys, sessions = db.execute(
-            "SELECT count(*), count(DISTINCT record_key), count(DISTINCT session_id) FROM idp_accounting"
-        ).fetchone()
-    return int(total), int(keys), int(sessions)
 
 
 def send_all(port: int, sessions: range, *, first_id: int, delay: int) -> list[int]:
@@ -62,7 +53,7 @@ def test_accounting_survives_outage_and_restart_exactly_once(tmp_path: Path) -> 
     with run_idp(state, tmp_path / "idp", radsec=idp_port), run_anp(tmp_path / "anp", toml, ports) as anp:
         reply, _ = exchange(anp.auth, pap_request(f"{USER}@{REALM}", PASSWORD))
         assert reply is not None and reply.code == Code.ACCESS_ACCEPT  # the path works before the outage
-    assert rows(state)[0] == 0
+    assert accounting_rows(state)[0] == 0
     with run_idp(state, tmp_path / "idp-b", radsec=idp_port):
         pass  # an IdP was there and has gone: below, the ANP meets a refused connection
     with run_anp(tmp_path / "anp", toml, ports) as anp:
@@ -70,17 +61,17 @@ def test_accounting_survives_outage_and_restart_exactly_once(tmp_path: Path) -> 
         retrans = send_all(anp.acct, range(0, N, 5), first_id=100, delay=3)
         assert acked == [Code.ACCOUNTING_RESPONSE] * N
         assert retrans == [Code.ACCOUNTING_RESPONSE] * len(retrans)
-    assert rows(state)[0] == 0  # nothing reached the IdP while it was down
+    assert accounting_rows(state)[0] == 0  # nothing reached the IdP while it was down
     with run_idp(state, tmp_path / "idp-c", radsec=idp_port), run_anp(tmp_path / "anp", toml, ports) as anp:
         deadline = time.monotonic() + 30
-        while rows(state)[0] < N and time.monotonic() < deadline:
+        while accounting_rows(state)[0] < N and time.monotonic() < deadline:
             time.sleep(0.2)
         arrived = time.monotonic()
         retrans = send_all(anp.acct, range(0, N, 7), first_id=200, delay=9)
         assert retrans == [Code.ACCOUNTING_RESPONSE] * len(retrans)
         time.sleep(1.5)  # let the forwarder run once more
         pending = anp.metrics().get("tsunagaru_anp_accounting_pending", -1)
-    total, keys, sessions = rows(state)
+    total, keys, sessions = accounting_rows(state)
     print(f"accounting: {total} rows, {keys} distinct keys, {sessions} sessions "
           f"(sent {N} + {len(range(0, N, 5)) + len(range(0, N, 7))} retransmissions), spool pending {pending}, "
           f"delivered {arrived - deadline + 30:.1f} s after restart")

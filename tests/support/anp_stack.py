@@ -19,6 +19,7 @@ import datetime
 import os
 import signal
 import socket
+import sqlite3
 import sys
 import time
 import urllib.request
@@ -146,6 +147,15 @@ def kill(pid: int) -> None:
     """SIGKILL by pid (the ``running`` block still reaps it)."""
     with contextlib.suppress(ProcessLookupError):
         os.kill(pid, signal.SIGKILL)
+
+
+def accounting_rows(state: DemoState) -> tuple[int, int, int]:
+    """(rows, distinct record keys, distinct sessions) in the IdP's idp_accounting table."""
+    with contextlib.closing(sqlite3.connect(state.path("idp.sqlite"))) as db:
+        total, keys, sessions = db.execute(
+            "SELECT count(*), count(DISTINCT record_key), count(DISTINCT session_id) FROM idp_accounting"
+        ).fetchone()
+    return int(total), int(keys), int(sessions)
 
 
 # -- a small RADIUS/UDP client ------------------------------------------------------------------------
