@@ -63,9 +63,11 @@ def anp_toml(
     routes: Sequence[tuple[str, Sequence[str]]] = (),
     nameserver: int | None = None,
     request_timeout: float = 4.0,
+    client_options: str = "",
 ) -> str:
     """An ANP configuration: static ``routes`` (realm, ["host:port/name", ...]) and/or DNS discovery
-    against a nameserver on 127.0.0.1:``nameserver`` (discovery is off when it is None)."""
+    against a nameserver on 127.0.0.1:``nameserver`` (discovery is off when it is None);
+    ``client_options`` are extra TOML lines for the one [[clients]] table (rate, burst, ...)."""
     text = f"""[anp]
 wbaid = "TSUNAGARU:JP"
 listen_auth = "127.0.0.1:{ports.auth}"
@@ -84,7 +86,7 @@ enabled = {"true" if nameserver is not None else "false"}
 """
     if nameserver is not None:
         text += f'nameservers = ["127.0.0.1:{nameserver}"]\nnegative_ttl = 5\n'
-    text += f'\n[[clients]]\nname = "loopback"\nnetwork = "127.0.0.0/8"\nsecret = "{NAS_SECRET}"\n'
+    text += f'\n[[clients]]\nname = "loopback"\nnetwork = "127.0.0.0/8"\nsecret = "{NAS_SECRET}"\n{client_options}\n'
     for realm, peers in routes:
         text += f'\n[[routes]]\nrealm = "{realm}"\npeers = [{", ".join(repr(p) for p in peers)}]\n'
     return text.replace("'", '"')
