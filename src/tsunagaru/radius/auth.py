@@ -13,7 +13,7 @@ import struct
 
 from tsunagaru.radius.codes import HASHED_AUTHENTICATOR_REQUESTS, Code
 from tsunagaru.radius.errors import AuthenticatorMismatch, MalformedPacket
-from tsunagaru.radius.packet import HEADER, MESSAGE_AUTHENTICATOR, Packet
+from tsunagaru.radius.packet import HEADER, HEADER_LEN, MAX_PACKET_LEN, MESSAGE_AUTHENTICATOR, Packet, encode_attributes
 
 ZERO16 = b"\x00" * 16
 
@@ -25,13 +25,9 @@ def _md5(*parts: bytes) -> bytes:
     return h.digest()
 
 
-def _with_ma_first(packet: Packet, value: bytes) -> Packet:
-    rest = tuple(a for a in packet.attributes if a[0] != MESSAGE_AUTHENTICATOR)
-    return packet.with_attributes(((MESSAGE_AUTHENTICATOR, value), *rest))
-
-
 def _hmac(secret: bytes, wire: bytes) -> bytes:
-    return hmac.new(secret, wire, hashlib.md5).digest()
+    # hmac.digest is the one-shot C implementation: same result as hmac.new(...).digest(), cheaper
+    return hmac.digest(secret, wire, "md5")
 
 
 def _wire_with_auth(packet: Packet, authenticator: bytes) -> bytes:
@@ -39,12 +35,33 @@ def _wire_with_auth(packet: Packet, authenticator: bytes) -> bytes:
     return wire[:4] + authenticator + wire[20:]
 
 
+def _wire(code: int, identifier: int, authenticator: bytes, body: bytes) -> bytes:
+    length = HEADER_LEN + len(body)
+    if length > MAX_PACKET_LEN:
+        raise MalformedPacket(f"encoded packet would be {length} octets, over {MAX_PACKET_LEN}")
+    return HEADER.pack(code, identifier, length, authenticator) + body
+
+
 def message_authenticator(packet: Packet, secret: bytes, authenticator: bytes) -> bytes:
     """HMAC-MD5 over the packet with Message-Authenticator zeroed and ``authenticator`` in the header."""
-    zeroed = packet.with_attributes(
-        (t, ZERO16 if t == MESSAGE_AUTHENTICATOR else v) for t, v in packet.attributes
-    )
-    return _hmac(secret, _wire_with_auth(zeroed, authenticator))
+    body = encode_attributes((t, ZERO16 if t == MESSAGE_AUTHENTICATOR else v) for t, v in packet.attributes)
+    return _hmac(secret, _wire(packet.code, packet.identifier, authenticator, body))
+
+
+_MA_HEAD = bytes((MESSAGE_AUTHENTICATOR, 18))
+
+
+def _with_signed_ma(packet: Packet, secret: bytes, ma_auth: bytes) -> tuple[Packet, bytes]:
+    """``packet`` with a valid Message-Authenticator first, and its encoded attributes.
+
+    Works on the encoded body: the other attributes are encoded once, not once per step (this runs
+    for every packet a proxy forwards and answers).
+    """
+    rest = tuple(a for a in packet.attributes if a[0] != MESSAGE_AUTHENTICATOR)
+    rest_body = encode_attributes(rest)
+    ma = _hmac(secret, _wire(packet.code, packet.identifier, ma_auth, _MA_HEAD + ZERO16 + rest_body))
+    signed = Packet(packet.code, packet.identifier, packet.authenticator, ((MESSAGE_AUTHENTICATOR, ma), *rest))
+    return signed, _MA_HEAD + ma + rest_body
 
 
 # -- requests ------------------------------------------------------------------------------------------
@@ -56,11 +73,12 @@ def sign_request(packet: Packet, secret: bytes, *, add_message_authenticator: bo
     if packet.code in (Code.ACCESS_REQUEST, Code.STATUS_SERVER) and packet.authenticator == ZERO16:
         packet = packet.replace(authenticator=os.urandom(16))
     if add_message_authenticator or packet.has(MESSAGE_AUTHENTICATOR):
-        packet = _with_ma_first(packet, ZERO16)
-        ma_auth = ZERO16 if hashed else packet.authenticator
-        packet = _with_ma_first(packet, message_authenticator(packet, secret, ma_auth))
+        packet, body = _with_signed_ma(packet, secret, ZERO16 if hashed else packet.authenticator)
+    elif hashed:
+        body = encode_attributes(packet.attributes)
     if hashed:
-        packet = packet.replace(authenticator=_md5(_wire_with_auth(packet, ZERO16), secret))
+        auth = _md5(_wire(packet.code, packet.identifier, ZERO16, body), secret)
+        packet = Packet(packet.code, packet.identifier, auth, packet.attributes)
     return packet
 
 
@@ -98,10 +116,11 @@ def sign_reply(
 ) -> Packet:
     """Fill Message-Authenticator (first) and the Response Authenticator of a reply."""
     if add_message_authenticator or reply.has(MESSAGE_AUTHENTICATOR):
-        reply = _with_ma_first(reply, ZERO16)
-        reply = _with_ma_first(reply, message_authenticator(reply, secret, request_authenticator))
-    wire = _wire_with_auth(reply, request_authenticator)
-    return reply.replace(authenticator=_md5(wire, secret))
+        reply, body = _with_signed_ma(reply, secret, request_authenticator)
+    else:
+        body = encode_attributes(reply.attributes)
+    auth = _md5(_wire(reply.code, reply.identifier, request_authenticator, body), secret)
+    return Packet(reply.code, reply.identifier, auth, reply.attributes)
 
 
 def verify_reply(

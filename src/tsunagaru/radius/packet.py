@@ -90,18 +90,28 @@ class Packet:
     def has(self, attr_type: int) -> bool:
         return any(t == attr_type for t, _ in self.attributes)
 
+    # The constructor, not dataclasses.replace: these run several times per proxied packet, and
+    # replace() costs about twice as much (it walks the fields on every call).
     def with_attributes(self, attributes: Iterable[tuple[int, bytes]]) -> Packet:
-        return replace(self, attributes=tuple(attributes))
+        return Packet(self.code, self.identifier, self.authenticator, tuple(attributes))
 
     def add(self, *attributes: tuple[int, bytes]) -> Packet:
-        return replace(self, attributes=self.attributes + tuple(attributes))
+        return Packet(self.code, self.identifier, self.authenticator, self.attributes + attributes)
 
     def without(self, *attr_types: int) -> Packet:
         drop = set(attr_types)
-        return replace(self, attributes=tuple(a for a in self.attributes if a[0] not in drop))
+        return Packet(self.code, self.identifier, self.authenticator,
+                      tuple(a for a in self.attributes if a[0] not in drop))
 
     def replace(self, **changes: object) -> Packet:
-        return replace(self, **changes)  # type: ignore[arg-type]
+        if changes.keys() <= _FIELDS:  # the usual case, without dataclasses.replace's field walk
+            return Packet(changes.get("code", self.code), changes.get("identifier", self.identifier),  # type: ignore[arg-type]
+                          changes.get("authenticator", self.authenticator),  # type: ignore[arg-type]
+                          changes.get("attributes", self.attributes))  # type: ignore[arg-type]
+        return replace(self, **changes)  # type: ignore[arg-type]  # unknown names: let it raise as before
+
+
+_FIELDS = frozenset({"code", "identifier", "authenticator", "attributes"})
 
 
 def parse_attributes(data: bytes, start: int, end: int) -> tuple[tuple[int, bytes], ...]:
@@ -123,9 +133,17 @@ def parse_attributes(data: bytes, start: int, end: int) -> tuple[tuple[int, byte
     return tuple(out)
 
 
+_TL = struct.Struct("!BB").pack
+
+
 def encode_attributes(attributes: Iterable[tuple[int, bytes]]) -> bytes:
+    attrs = attributes if isinstance(attributes, tuple | list) else tuple(attributes)
+    try:  # the fast path (every packet signed or sent); a value too long makes pack() fail
+        return b"".join([_TL(attr_type, len(value) + 2) + value for attr_type, value in attrs])
+    except struct.error:
+        pass
     parts: list[bytes] = []
-    for attr_type, value in attributes:
+    for attr_type, value in attrs:
         n = len(value)
         if n > MAX_ATTR_VALUE:
             raise MalformedPacket(f"attribute {attr_type} value is {n} octets, over {MAX_ATTR_VALUE}")
