@@ -64,6 +64,18 @@ def static_anp(
 
 
 @pytest.fixture(scope="module")
+def tls13_anp(state: DemoState, tmp_path_factory: pytest.TempPathFactory) -> Iterator[AnpProcess]:
+    """A second FreeRADIUS that allows TLS 1.3 for EAP, behind its own ANP."""
+    folder = tmp_path_factory.mktemp("anp-tls13")
+    with freeradius_eap_idp(folder / "freeradius", state, tls_max="1.3") as idp:
+        ports = anp_ports()
+        toml = anp_toml(state, ports, spool=folder / "spool.sqlite",
+                        routes=[(REALM, [f"127.0.0.1:{idp.radsec}/idp.tsunagaru.test"])])
+        with run_anp(folder, toml, ports) as anp:
+            yield anp
+
+
+@pytest.fixture(scope="module")
 def discovery_anp(
     state: DemoState, freeradius: EapIdp, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[AnpProcess]:
@@ -89,3 +101,12 @@ def test_discovery(method: str, state: DemoState, discovery_anp: AnpProcess, tmp
     run = eapol_test(tmp_path, discovery_anp.auth, networks(state)[method], name=method)
     assert run.success, run.log[-3000:] + discovery_anp.log.read_text()[-2000:]
     assert any(k.startswith("tsunagaru_anp_discovery_lookups_total") for k in discovery_anp.metrics())
+
+
+def test_eap_tls_13(state: DemoState, tls13_anp: AnpProcess, tmp_path: Path) -> None:
+    """EAP-TLS over TLS 1.3 (RFC 9190 key derivation): eapol_test must enable 1.3 explicitly."""
+    only13 = 'phase1="tls_disable_tlsv1_0=1 tls_disable_tlsv1_1=1 tls_disable_tlsv1_2=1 tls_disable_tlsv1_3=0"'
+    network = networks(state)["tls"].rsplit("\n", 1)[0] + "\n" + only13
+    run = eapol_test(tmp_path, tls13_anp.auth, network, name="tls13")
+    assert run.success, run.log[-3000:]
+    assert "TLSv1.3" in run.log
