@@ -10,6 +10,8 @@ FreeRADIUS's member certificate (roots, EKU, policy OID, the SRV target name in 
 
 from __future__ import annotations
 
+import socket
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,9 +20,10 @@ import pytest
 from tests.discovery.dnsmasq import Dnsmasq, chain
 from tests.eap.eapol import eapol_test
 from tests.support.anp_freeradius import EapIdp, freeradius_eap_idp
-from tests.support.anp_stack import AnpProcess, anp_ports, anp_toml, make_state, run_anp
+from tests.support.anp_stack import AnpProcess, anp_ports, anp_toml, make_state, pap_request, run_anp
 from tests.support.procs import need
 from tsunagaru.demo_state import PASSWORD, REALM, USER, DemoState
+from tsunagaru.radius import Code, Packet
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -110,3 +113,33 @@ def test_eap_tls_13(state: DemoState, tls13_anp: AnpProcess, tmp_path: Path) -> 
     run = eapol_test(tmp_path, tls13_anp.auth, network, name="tls13")
     assert run.success, run.log[-3000:]
     assert "TLSv1.3" in run.log
+
+
+def test_burst_is_answered_in_full(static_anp: AnpProcess) -> None:
+    """256 PAP requests queued at once (4 sources x 64 ids): the ANP reads queued datagrams in batches
+    and sends their RadSec requests together; every one must come back accepted."""
+    socks = [socket.socket(socket.AF_INET, socket.SOCK_DGRAM) for _ in range(4)]
+    sent: dict[tuple[int, int], Packet] = {}
+    try:
+        for s in socks:
+            s.bind(("127.0.0.1", 0))
+            s.setblocking(False)
+            for ident in range(64):
+                request = pap_request(f"{USER}@{REALM}", PASSWORD, ident)
+                sent[(s.getsockname()[1], ident)] = request
+                s.sendto(request.to_bytes(), ("127.0.0.1", static_anp.auth))
+        codes: dict[tuple[int, int], int] = {}
+        deadline = time.monotonic() + 15
+        while len(codes) < len(sent) and time.monotonic() < deadline:
+            for s in socks:
+                try:
+                    reply = Packet.from_bytes(s.recv(4096))
+                except BlockingIOError:
+                    continue
+                codes[(s.getsockname()[1], reply.identifier)] = reply.code
+            time.sleep(0.005)
+    finally:
+        for s in socks:
+            s.close()
+    assert len(codes) == len(sent), f"{len(sent) - len(codes)} of {len(sent)} requests unanswered"
+    assert set(codes.values()) == {Code.ACCESS_ACCEPT}
