@@ -26,9 +26,15 @@ class Client:
     site: str | None = None  # the site registry key (location, venue) once sites exist
 
 
+CACHE_SIZE = 4096
+
+
 @dataclass(slots=True)
 class ClientRegistry:
     clients: list[Client] = field(default_factory=list)
+    # address text -> client: parsing the address and walking the networks on every datagram is a
+    # visible cost under load; the registry is immutable (a reload builds a new one), so this is safe
+    _cache: dict[str, Client | None] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         self.clients.sort(key=lambda c: c.network.prefixlen, reverse=True)
@@ -39,6 +45,16 @@ class ClientRegistry:
 
     def find(self, address: str) -> Client | None:
         """The most specific client whose network holds ``address``, or None (unknown: drop)."""
+        try:
+            return self._cache[address]
+        except KeyError:
+            pass
+        if len(self._cache) >= CACHE_SIZE:  # bounded: a flood from many sources cannot grow it
+            self._cache.clear()
+        found = self._cache[address] = self._lookup(address)
+        return found
+
+    def _lookup(self, address: str) -> Client | None:
         try:
             ip = ipaddress.ip_address(address.split("%", 1)[0])
         except ValueError:

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
+import socket
 import ssl
 import time
 from dataclasses import dataclass, field, replace
@@ -29,11 +31,20 @@ from tsunagaru.radsec import RADSEC_SECRET, PeerInfo, RadSecServer
 
 log = logging.getLogger("tsunagaru.anp")
 ACCT_DELAY_TIME = 41
+RADIUS_MAX = 4096
+
+
+DRAIN = 64  # datagrams read per wake-up at most
 
 
 class _Udp(asyncio.DatagramProtocol):
-    def __init__(self, server: AnpServer) -> None:
+    """asyncio reads one datagram per loop iteration; under load this protocol reads the ones already
+    queued too (up to ``DRAIN``), so their upstream requests leave in one RadSec write (one TLS send
+    instead of one per request: the largest single cost measured under load) and the loop turns less."""
+
+    def __init__(self, server: AnpServer, sock: socket.socket) -> None:
         self.server = server
+        self.sock = sock  # the non-blocking socket the transport owns; read here only to drain
         self.transport: asyncio.DatagramTransport | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -42,6 +53,14 @@ class _Udp(asyncio.DatagramProtocol):
     def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
         assert self.transport is not None
         self.server.on_datagram(self.transport, data, addr)
+        for _ in range(DRAIN):
+            if self.transport.is_closing():
+                return
+            try:
+                data, addr = self.sock.recvfrom(RADIUS_MAX)
+            except OSError:  # BlockingIOError: nothing more queued; others: the transport's reader sees them
+                return
+            self.server.on_datagram(self.transport, data, addr)
 
 
 @dataclass
@@ -62,7 +81,15 @@ class AnpServer:
     async def listen(self, host: str, auth_port: int, acct_port: int) -> None:
         loop = asyncio.get_running_loop()
         for port in (auth_port, acct_port):
-            sock, _ = await loop.create_datagram_endpoint(lambda: _Udp(self), local_addr=(host, port))
+            family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_DGRAM)[0]
+            raw = socket.socket(family, kind, proto)
+            try:
+                raw.bind(address)
+                raw.setblocking(False)
+                sock, _ = await loop.create_datagram_endpoint(functools.partial(_Udp, self, raw), sock=raw)
+            except BaseException:
+                raw.close()
+                raise
             self._sockets.append(sock)
         self._forwarder = asyncio.create_task(self._accounting_forwarder())
 

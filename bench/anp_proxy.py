@@ -1,0 +1,138 @@
+"""CPU per proxied request: our ANP proxy next to radsecproxy, on the same path, in one run.
+
+Not a test: run ``.venv/bin/python bench/anp_proxy.py [--requests 20000] [--parallel 64]``.
+Path for both: radclient (PAP, /work/shared/bench-peers/load-pap.sh in ``count`` mode) -> proxy on
+127.0.0.1 (RADIUS/UDP) -> RadSec -> FreeRADIUS 3.2 (one instance, shared). Both proxies use the same
+federation member certificate (the demo state's ``anp.pem``) and reach FreeRADIUS's RadSec port by a
+static route. The harness watches the proxy's pid (and FreeRADIUS's) and reports CPU per request,
+with its tail after each step. Every step is bounded by a request count and a wall-clock cap.
+
+Fairness notes: radclient adds no Message-Authenticator, so the ANP's bench client is configured with
+``require_message_authenticator = false`` (radsecproxy does not require it either), and its rate
+limit is lifted. The ANP logs one JSON line per request at ``--anp-log-level info`` (its default);
+radsecproxy runs at LogLevel 3 (it logs each reply too).
+Writes bench/results/anp-proxy-<time>/ (harness JSON per step + summary.json) and prints a table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # tests.support holds the process, PKI and FreeRADIUS helpers
+sys.path.insert(0, str(ROOT / "src"))
+
+from tests.support.anp_freeradius import freeradius_eap_idp  # noqa: E402
+from tests.support.anp_stack import anp_ports, anp_toml, make_state, run_anp  # noqa: E402
+from tests.support.radsec_certs import PkiPaths  # noqa: E402
+from tests.support.radsec_peers import radsecproxy  # noqa: E402
+from tsunagaru.demo_state import PASSWORD, REALM, USER  # noqa: E402
+
+HARNESS = Path(os.environ.get("BENCH_PEERS", "/work/shared/bench-peers"))
+BENCH_CLIENT = "require_message_authenticator = false\nrate = 1000000\nburst = 10000000"
+RADSECPROXY_US = (32, 40)  # radsecproxy's CPU per request measured earlier on this machine (issue 4)
+
+
+def load(label: str, port: int, pids: dict[str, int], out: Path, a: argparse.Namespace) -> dict[str, Any]:
+    """One load-pap.sh step against 127.0.0.1:port; returns the harness's JSON result."""
+    argv = [str(HARNESS / "load-pap.sh"), "127.0.0.1", str(port), "testing123", str(a.requests), str(a.parallel),
+            "--mode", "count", "--procs", str(a.procs), "--user", f"{USER}@{REALM}", "--password", PASSWORD,
+            "--label", label, "--out", str(out), "--max-seconds", str(a.max_seconds)]
+    for name, pid in pids.items():
+        argv += ["--watch", f"{name}={pid}"]
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=a.max_seconds + 120, check=False)
+    print(done.stdout.strip() or done.stderr.strip()[-2000:], flush=True)
+    return dict(json.loads(out.read_text())) if out.exists() else {"error": done.stderr[-2000:]}
+
+
+def per_request(result: dict[str, Any], name: str) -> float | None:
+    server = result.get("measure", {}).get("servers", {}).get(name, {})
+    value = server.get("cpu_us_per_request")
+    return float(value) if value is not None else None
+
+
+def ping(port: int) -> bool:
+    request = f'User-Name = "{USER}@{REALM}"\nUser-Password = "{PASSWORD}"\n'
+    done = subprocess.run(["radclient", "-q", "-t", "2", "-r", "3", f"127.0.0.1:{port}", "auth", "testing123"],
+                          input=request, capture_output=True, text=True, timeout=30, check=False)
+    return done.returncode == 0
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--requests", type=int, default=20000, help="Access-Requests per proxy per round")
+    p.add_argument("--parallel", type=int, default=64, help="requests in flight per radclient")
+    p.add_argument("--procs", type=int, default=1, help="radclient processes")
+    p.add_argument("--rounds", type=int, default=2, help="alternate the proxies this many times")
+    p.add_argument("--max-seconds", type=float, default=120, help="wall-clock cap per step")
+    p.add_argument("--anp-log-level", default="info")
+    p.add_argument("--work", type=Path, default=None, help="state folder (default a fresh one under /tmp)")
+    a = p.parse_args()
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    out = ROOT / "bench" / "results" / f"anp-proxy-{stamp}"
+    out.mkdir(parents=True, exist_ok=True)
+    work = a.work or Path(f"/tmp/tsunagaru-bench-anp-{stamp}")
+    state = make_state(work / "state")
+    fed = PkiPaths(ca=state.path("federation-roots.pem"), server_cert=state.path("idp-radsec.pem"),
+                   server_key=state.path("idp-radsec.key"), client_cert=state.path("anp.pem"),
+                   client_key=state.path("anp.key"))
+    steps: list[dict[str, Any]] = []
+    with contextlib.ExitStack() as stack:
+        idp = stack.enter_context(freeradius_eap_idp(work / "freeradius", state))
+        rsp_port = stack.enter_context(radsecproxy(work, fed, server_port=idp.radsec, realm="*", server_name=REALM))
+        rsp_pid = int(subprocess.run(["ss", "-H", "-lunp", f"sport = :{rsp_port}"], capture_output=True, text=True,
+                                     check=True).stdout.split("pid=")[1].split(",")[0])
+        ports = anp_ports()
+        toml = anp_toml(state, ports, spool=work / "anp-spool.sqlite", client_options=BENCH_CLIENT,
+                        routes=[(REALM, [f"127.0.0.1:{idp.radsec}/{REALM}"])])
+        anp = stack.enter_context(run_anp(work / "anp", toml, ports, log_level=a.anp_log_level))
+        for name, port in (("radsecproxy", rsp_port), ("tsunagaru-anp", anp.auth)):
+            if not ping(port):
+                print(f"{name} on {port} does not answer an Access-Request; stopping", file=sys.stderr)
+                return 1
+        targets = {"radsecproxy": (rsp_port, rsp_pid), "tsunagaru-anp": (anp.auth, anp.pid)}
+        for r in range(a.rounds):
+            for name, (port, pid) in targets.items():
+                result = load(name, port, {name: pid, "freeradius": idp.pid}, out / f"{r:02d}-{name}.json", a)
+                steps.append({"round": r, "proxy": name, "result": result,
+                              "proxy_cpu_us_per_request": per_request(result, name),
+                              "freeradius_cpu_us_per_request": per_request(result, "freeradius")})
+    summary = summarise(steps, a)
+    (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+    print(json.dumps({k: v for k, v in summary.items() if k != "steps"}, indent=2))
+    print(f"results in {out}")
+    return 0
+
+
+def summarise(steps: list[dict[str, Any]], a: argparse.Namespace) -> dict[str, Any]:
+    def figures(proxy: str) -> dict[str, Any]:
+        mine = [s for s in steps if s["proxy"] == proxy and s["proxy_cpu_us_per_request"] is not None]
+        us = [s["proxy_cpu_us_per_request"] for s in mine]
+        rates = [s["result"].get("requests_per_s") for s in mine]
+        return {"cpu_us_per_request": us, "best_us": min(us) if us else None,
+                "mean_us": round(sum(us) / len(us), 1) if us else None, "requests_per_s": rates,
+                "failures": [s["result"].get("failures") for s in mine],
+                "freeradius_cpu_us_per_request": [s["freeradius_cpu_us_per_request"] for s in mine]}
+
+    ours, theirs = figures("tsunagaru-anp"), figures("radsecproxy")
+    ratio = (round(ours["mean_us"] / theirs["mean_us"], 2)
+             if ours["mean_us"] is not None and theirs["mean_us"] else None)
+    return {"kind": "anp-proxy", "timestamp": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            "host": {"cpus": os.cpu_count(), "python": platform.python_version(), "kernel": platform.release()},
+            "settings": {"requests": a.requests, "parallel": a.parallel, "procs": a.procs, "rounds": a.rounds,
+                         "anp_log_level": a.anp_log_level},
+            "tsunagaru_anp": ours, "radsecproxy": theirs, "ratio_anp_over_radsecproxy": ratio,
+            "radsecproxy_reference_us": RADSECPROXY_US, "steps": steps}
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,219 @@
+"""FreeRADIUS 3.2 as an EAP identity provider behind our ANP, with the demo state's certificates.
+
+RadSec (TLS) on a free port with the IdP's federation member certificate and the federation roots
+as the client CA, so the ANP's member certificate passes FreeRADIUS's client check and FreeRADIUS's
+certificate passes the ANP's federation check. EAP-TLS, EAP-TTLS and PEAP use the demo's EAP server
+certificate; EAP-TLS clients must chain to the demo user CA. Users: alice / alice-password.
+The raddb layout follows /work/shared/bench-peers/freeradius/gen-config.sh; radiusd.conf is the one
+:mod:`tests.support.radsec_peers` writes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import shutil
+import socket
+import subprocess
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from tests.support.procs import free_port, need, running, wait_log, wait_tcp
+from tests.support.radsec_peers import FREERADIUS_SRC, UDP_SECRET, _radiusd_conf
+from tsunagaru.demo_state import PASSWORD, REALM, USER, DemoState
+
+MODULES = ("always", "attr_filter", "eap", "expr", "files", "mschap", "pap", "preprocess")
+
+
+@dataclass(frozen=True)
+class EapIdp:
+    radsec: int
+    auth: int
+    pid: int
+    log: Path
+
+
+def _eap_module(tls_max: str) -> str:
+    return f"""eap {{
+    default_eap_type = tls
+    timer_expire = 60
+    ignore_unknown_eap_types = no
+    max_sessions = ${{max_requests}}
+    tls-config tls-common {{
+        private_key_file = ${{certdir}}/eap.key
+        certificate_file = ${{certdir}}/eap.pem
+        ca_file = ${{certdir}}/user-ca.pem
+        cipher_list = "DEFAULT"
+        tls_min_version = "1.2"
+        tls_max_version = "{tls_max}"
+        cache {{
+            enable = no
+        }}
+        verify {{
+        }}
+        ocsp {{
+            enable = no
+        }}
+    }}
+    tls {{
+        tls = tls-common
+    }}
+    ttls {{
+        tls = tls-common
+        default_eap_type = md5
+        virtual_server = "inner-tunnel"
+    }}
+    peap {{
+        tls = tls-common
+        default_eap_type = mschapv2
+        virtual_server = "inner-tunnel"
+    }}
+    mschapv2 {{
+    }}
+}}
+"""
+
+
+def _site(radsec: int, auth: int) -> str:
+    return f"""clients radsec {{
+    client anp {{
+        ipaddr = 127.0.0.1
+        proto = tls
+        secret = radsec
+        limit {{
+            max_connections = 64
+            lifetime = 0
+            idle_timeout = 0
+        }}
+    }}
+}}
+server default {{
+    listen {{
+        type = auth
+        ipaddr = 127.0.0.1
+        port = {auth}
+    }}
+    listen {{
+        type = auth+acct
+        ipaddr = 127.0.0.1
+        port = {radsec}
+        proto = tcp
+        clients = radsec
+        limit {{
+            max_connections = 64
+            lifetime = 0
+            idle_timeout = 0
+        }}
+        tls {{
+            private_key_file = ${{certdir}}/radsec.key
+            certificate_file = ${{certdir}}/radsec.pem
+            ca_file = ${{certdir}}/federation-roots.pem
+            cipher_list = "DEFAULT"
+            tls_min_version = "1.2"
+            tls_max_version = "1.3"
+            require_client_cert = yes
+            cache {{
+                enable = no
+            }}
+            verify {{
+            }}
+        }}
+    }}
+    authorize {{
+        eap {{
+            ok = return
+        }}
+        files
+        pap
+    }}
+    authenticate {{
+        Auth-Type PAP {{
+            pap
+        }}
+        Auth-Type MS-CHAP {{
+            mschap
+        }}
+        eap
+    }}
+    preacct {{
+    }}
+    accounting {{
+        ok
+    }}
+    post-auth {{
+        Post-Auth-Type REJECT {{
+            attr_filter.access_reject
+            eap
+            remove_reply_message_if_eap
+        }}
+    }}
+}}
+server inner-tunnel {{
+    authorize {{
+        eap {{
+            ok = return
+        }}
+        files
+        mschap
+        pap
+    }}
+    authenticate {{
+        Auth-Type PAP {{
+            pap
+        }}
+        Auth-Type MS-CHAP {{
+            mschap
+        }}
+        eap
+    }}
+    post-auth {{
+        Post-Auth-Type REJECT {{
+            attr_filter.access_reject
+        }}
+    }}
+}}
+"""
+
+
+def write_raddb(folder: Path, state: DemoState, *, radsec: int, auth: int, tls_max: str = "1.2") -> Path:
+    raddb, run = folder / "raddb", folder / "run"
+    shutil.rmtree(raddb, ignore_errors=True)
+    run.mkdir(parents=True, exist_ok=True)
+    shutil.copytree(FREERADIUS_SRC, raddb, symlinks=True, ignore=shutil.ignore_patterns("certs"))
+    certs = raddb / "certs"
+    certs.mkdir()
+    for src, name in (("idp-radsec.pem", "radsec.pem"), ("idp-radsec.key", "radsec.key"),
+                      ("federation-roots.pem", "federation-roots.pem"), ("eap-server.pem", "eap.pem"),
+                      ("eap-server.key", "eap.key"), ("user-ca.pem", "user-ca.pem")):
+        shutil.copy(state.path(src), certs / name)
+    (raddb / "radiusd.conf").write_text(_radiusd_conf(raddb, run))
+    (raddb / "clients.conf").write_text(
+        f"client local {{\n    ipaddr = 127.0.0.1\n    proto = udp\n    secret = {UDP_SECRET}\n}}\n")
+    for link in (raddb / "mods-enabled").iterdir():
+        link.unlink()
+    for module in MODULES:
+        if module != "eap":
+            (raddb / "mods-enabled" / module).symlink_to(f"../mods-available/{module}")
+    (raddb / "mods-enabled" / "eap").write_text(_eap_module(tls_max))
+    for link in (raddb / "sites-enabled").iterdir():
+        link.unlink()
+    (raddb / "sites-enabled" / "default").write_text(_site(radsec, auth))
+    users = "".join(f'"{u}"\tCleartext-Password := "{PASSWORD}"\n\n' for u in (USER, f"{USER}@{REALM}"))
+    (raddb / "mods-config" / "files" / "authorize").write_text(users)
+    check = subprocess.run(["freeradius", "-C", "-d", str(raddb)], capture_output=True, text=True, check=False)
+    if check.returncode != 0:
+        raise RuntimeError(f"freeradius -C rejected {raddb}:\n{check.stdout[-3000:]}{check.stderr[-2000:]}")
+    return raddb
+
+
+@contextlib.contextmanager
+def freeradius_eap_idp(folder: Path, state: DemoState, *, tls_max: str = "1.2") -> Iterator[EapIdp]:
+    """FreeRADIUS with EAP and a RadSec listener on 127.0.0.1 for the duration of the block."""
+    need("freeradius")
+    radsec, auth = free_port(socket.SOCK_STREAM), free_port()
+    raddb = write_raddb(folder, state, radsec=radsec, auth=auth, tls_max=tls_max)
+    log = folder / "freeradius.log"
+    with running(["freeradius", "-f", "-l", "stdout", "-d", str(raddb)], log) as proc:
+        wait_log(log, "Ready to process requests", proc=proc)
+        wait_tcp(radsec, proc=proc)
+        yield EapIdp(radsec, auth, proc.pid, log)
