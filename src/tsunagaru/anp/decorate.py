@@ -8,6 +8,7 @@ Proxy-State (kept to be echoed to the AP, RFC 2865 5.33). User-Password is hidde
 
 from __future__ import annotations
 
+import functools
 import os
 from dataclasses import dataclass
 
@@ -49,14 +50,25 @@ def decorate(
         if t == OPERATOR_NAME and deco.wbaid:
             continue  # we are the operator: our own Operator-Name replaces the AP's
         attrs.append((t, v))
-    if deco.wbaid:
-        attrs.append((OPERATOR_NAME, b"4" + deco.wbaid.encode("ascii")))
+    attrs.extend(_operator_attributes(deco))
     if deco.request_cui and not any(t == CHARGEABLE_USER_IDENTITY for t, _ in attrs):
         attrs.append((CHARGEABLE_USER_IDENTITY, b"\x00"))
     if deco.location_information and not any(t == LOCATION_INFORMATION for t, _ in attrs):
         attrs.append((LOCATION_INFORMATION, deco.location_information))
         if deco.location_data:
             attrs.append((LOCATION_DATA, deco.location_data))
-    if deco.offered_service:
-        attrs.extend(encode(default_dictionary(), "WBA-Offered-Service", deco.offered_service))
+    attrs.extend(_service_attributes(deco))
     return Packet(request.code, 0, new_auth, tuple(attrs))
+
+
+@functools.lru_cache(maxsize=64)
+def _operator_attributes(deco: Decoration) -> tuple[tuple[int, bytes], ...]:
+    return ((OPERATOR_NAME, b"4" + deco.wbaid.encode("ascii")),) if deco.wbaid else ()
+
+
+@functools.lru_cache(maxsize=64)
+def _service_attributes(deco: Decoration) -> tuple[tuple[int, bytes], ...]:
+    """Encoded once per configuration, not per request."""
+    if not deco.offered_service:
+        return ()
+    return tuple(encode(default_dictionary(), "WBA-Offered-Service", deco.offered_service))

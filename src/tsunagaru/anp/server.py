@@ -71,6 +71,7 @@ class AnpServer:
     spool: AccountingSpool
     request_timeout: float = 4.0
     metrics: AnpMetrics = field(default_factory=AnpMetrics)
+    access_log: logs.AccessLog = field(default_factory=lambda: logs.AccessLog(log))
     _tasks: set[asyncio.Task[None]] = field(default_factory=set)
     _sockets: list[asyncio.DatagramTransport] = field(default_factory=list)
     _acct_wakeup: asyncio.Event = field(default_factory=asyncio.Event)
@@ -133,6 +134,7 @@ class AnpServer:
             self._forwarder.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._forwarder
+        self.access_log.flush()
         await self.transport.close()
         self.spool.close()
 
@@ -184,9 +186,9 @@ class AnpServer:
         reply = await self._complete(fwd, addr[1], started)
         self._send(sock, reply, addr, fwd.realm, started)
         self.metrics.client_latency.labels(fwd.client.name).observe(time.monotonic() - started)
-        logs.event(log, "access", user=redact(fwd.request.get(USER_NAME)), realm=fwd.realm, client=fwd.client.name,
-                   outcome=reply.outcome, reason=int(reply.reason) if reply.reason else None,
-                   ms=round((time.monotonic() - started) * 1000, 1))
+        self.access_log.write(user=redact(fwd.request.get(USER_NAME)), realm=fwd.realm, client=fwd.client.name,
+                              outcome=reply.outcome, reason=int(reply.reason) if reply.reason else None,
+                              ms=round((time.monotonic() - started) * 1000, 1))
 
     async def _peers(self, fwd: Forward) -> list[PeerAddress]:
         if isinstance(fwd.decision, UseStatic):

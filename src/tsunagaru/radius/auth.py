@@ -36,7 +36,7 @@ def _set_first(packet: Packet, ma: bytes) -> Packet:
 
 
 def _hmac(secret: bytes, wire: bytes) -> bytes:
-    return hmac.new(secret, wire, hashlib.md5).digest()
+    return hmac.digest(secret, wire, "md5")
 
 
 def _wire_with_auth(packet: Packet, authenticator: bytes) -> bytes:

@@ -105,17 +105,38 @@ class Packet:
         return any(t == attr_type for t, _ in self.attributes)
 
     def with_attributes(self, attributes: Iterable[tuple[int, bytes]]) -> Packet:
-        return replace(self, attributes=tuple(attributes))
+        return _copy(self.code, self.identifier, self.authenticator, tuple(attributes))
 
     def add(self, *attributes: tuple[int, bytes]) -> Packet:
-        return replace(self, attributes=self.attributes + tuple(attributes))
+        return _copy(self.code, self.identifier, self.authenticator, self.attributes + attributes)
 
     def without(self, *attr_types: int) -> Packet:
         drop = set(attr_types)
-        return replace(self, attributes=tuple(a for a in self.attributes if a[0] not in drop))
+        return _copy(self.code, self.identifier, self.authenticator,
+                     tuple(a for a in self.attributes if a[0] not in drop))
 
     def replace(self, **changes: object) -> Packet:
+        if changes.keys() <= {"identifier", "authenticator", "attributes"}:
+            identifier = changes.get("identifier", self.identifier)
+            authenticator = changes.get("authenticator", self.authenticator)
+            if isinstance(identifier, int) and 0 <= identifier <= 255 and isinstance(authenticator, bytes) \
+                    and len(authenticator) == 16:
+                attributes = changes.get("attributes", self.attributes)
+                return _copy(self.code, identifier, authenticator, attributes)  # type: ignore[arg-type]
         return replace(self, **changes)  # type: ignore[arg-type]
+
+
+def _copy(code: int, identifier: int, authenticator: bytes, attributes: tuple[tuple[int, bytes], ...]) -> Packet:
+    """A new packet from fields already known valid: the hot path of every modifier (dataclasses.replace
+    re-runs __init__ and validation, several microseconds a call, and a proxy makes many copies)."""
+    packet = object.__new__(Packet)
+    setattr_ = object.__setattr__
+    setattr_(packet, "code", code)
+    setattr_(packet, "identifier", identifier)
+    setattr_(packet, "authenticator", authenticator)
+    setattr_(packet, "attributes", attributes)
+    setattr_(packet, "_wire", None)
+    return packet
 
 
 def with_wire(packet: Packet, wire: bytes) -> Packet:
