@@ -16,22 +16,9 @@ from typing import Any
 from tsunagaru.anp.clients import Client
 from tsunagaru.anp.decorate import Decoration
 from tsunagaru.anp.routing import PeerAddress, RealmPattern, StaticRoute
+from tsunagaru.tomlconf import ConfigError, Listen, TomlReader, hostport
 
-WBAID = re.compile(r"^([A-Z0-9-]+\.)?[A-Z0-9-]+:[A-Z]{2}$")
-
-
-class ConfigError(ValueError):
-    def __init__(self, key: str, problem: str) -> None:
-        super().__init__(f"{key}: {problem}")
-        self.key = key
-        self.problem = problem
-
-
-@dataclass(frozen=True, slots=True)
-class Listen:
-    host: str
-    port: int
-
+__all__ = ["AnpConfig", "ConfigError", "DiscoveryConfig", "Listen", "TlsConfig", "load", "parse"]
 
 @dataclass(frozen=True, slots=True)
 class TlsConfig:
@@ -53,10 +40,14 @@ class DiscoveryConfig:
     timeout: float = 0.8
 
 
+DEFAULT_AUTH = Listen("127.0.0.1", 1812)
+DEFAULT_ACCT = Listen("127.0.0.1", 1813)
+
+
 @dataclass(frozen=True, slots=True)
 class AnpConfig:
-    auth: Listen = Listen("127.0.0.1", 1812)
-    acct: Listen = Listen("127.0.0.1", 1813)
+    auth: Listen = DEFAULT_AUTH
+    acct: Listen = DEFAULT_ACCT
     radsec: Listen | None = None  # RadSec from APs that can do it
     metrics: Listen | None = None
     request_timeout: float = 4.0
@@ -112,10 +103,10 @@ def parse(text: str, base: Path = Path(".")) -> AnpConfig:
     return cfg
 
 
-class _Reader:
+class _Reader(TomlReader):
     def __init__(self, doc: dict[str, Any], base: Path) -> None:
+        super().__init__(base)
         self.doc = doc
-        self.base = base
 
     @staticmethod
     def table(parent: dict[str, Any], key: str) -> dict[str, Any]:
@@ -131,42 +122,6 @@ class _Reader:
             raise ConfigError(key, f"must be an array of tables ([[{key}]])")
         return value
 
-    @staticmethod
-    def items(parent: dict[str, Any], key: str) -> list[Any]:
-        value = parent.get(key.rsplit(".", 1)[-1], [])
-        if not isinstance(value, list):
-            raise ConfigError(key, "must be a list")
-        return value
-
-    @staticmethod
-    def string(parent: dict[str, Any], key: str, default: str | None = None) -> str | None:
-        value = parent.get(key.rsplit(".", 1)[-1], default)
-        if value is not None and not isinstance(value, str):
-            raise ConfigError(key, f"must be a string, not {type(value).__name__}")
-        return value
-
-    def required(self, parent: dict[str, Any], key: str) -> str:
-        value = self.string(parent, key)
-        if not value:
-            raise ConfigError(key, "is required")
-        return value
-
-    @staticmethod
-    def number(parent: dict[str, Any], key: str, default: float, *, lo: float, hi: float) -> float:
-        value = parent.get(key.rsplit(".", 1)[-1], default)
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            raise ConfigError(key, "must be a number")
-        if not lo <= value <= hi:
-            raise ConfigError(key, f"must be between {lo} and {hi}, got {value}")
-        return float(value)
-
-    @staticmethod
-    def boolean(parent: dict[str, Any], key: str, default: bool) -> bool:
-        value = parent.get(key.rsplit(".", 1)[-1], default)
-        if not isinstance(value, bool):
-            raise ConfigError(key, "must be true or false")
-        return value
-
     def path(self, parent: dict[str, Any], key: str, default: str) -> Path:
         return self.resolve(self.string(parent, key, default) or default)
 
@@ -178,7 +133,7 @@ class _Reader:
         value = self.string(parent, key, default)
         if value is None:
             return None
-        return _hostport(value, key, default_port=0)
+        return hostport(value, key, default_port=0)
 
     def client(self, c: dict[str, Any], key: str, warnings: list[str]) -> Client:
         name = self.required(c, f"{key}.name")
@@ -214,8 +169,8 @@ class _Reader:
         for i, item in enumerate(self.items(c, key)):
             if not isinstance(item, str):
                 raise ConfigError(f"{key}[{i}]", "must be a string host:port[/name]")
-            hostport, _, name = item.partition("/")
-            hp = _hostport(hostport, f"{key}[{i}]", default_port=2083)
+            address, _, name = item.partition("/")
+            hp = hostport(address, f"{key}[{i}]", default_port=2083)
             out.append(PeerAddress(hp.host, hp.port, name or None))
         return tuple(out)
 
@@ -229,9 +184,7 @@ class _Reader:
             raise ConfigError(key, str(exc)) from None
 
     def decoration(self, anp: dict[str, Any]) -> Decoration:
-        wbaid = self.string(anp, "anp.wbaid")
-        if wbaid is not None and not WBAID.match(wbaid):
-            raise ConfigError("anp.wbaid", f"{wbaid!r} is not a WBAID like OPERATOR:JP (upper case)")
+        wbaid = self.wbaid(anp, "anp.wbaid")
         return Decoration(wbaid, self.string(anp, "anp.offered_service"), self.boolean(anp, "anp.request_cui", True))
 
     def tls(self, t: dict[str, Any]) -> TlsConfig:
@@ -240,12 +193,8 @@ class _Reader:
                          tuple(self.resolve(str(x)) for x in self.items(t, "tls.crls")),
                          tuple(self.resolve(str(x)) for x in self.items(t, "tls.ap_roots")))
 
-    def resolve(self, value: str) -> Path:
-        p = Path(value)
-        return p if p.is_absolute() else self.base / p
-
     def discovery(self, d: dict[str, Any]) -> DiscoveryConfig:
-        servers = tuple(_hostport(str(x), f"discovery.nameservers[{i}]", 53)
+        servers = tuple(hostport(str(x), f"discovery.nameservers[{i}]", 53)
                         for i, x in enumerate(self.items(d, "discovery.nameservers")))
         return DiscoveryConfig(
             self.boolean(d, "discovery.enabled", True), servers, self.opt_path(d, "discovery.zone_file"),
@@ -254,19 +203,3 @@ class _Reader:
             self.number(d, "discovery.negative_ttl", 300, lo=0, hi=86400),
             self.number(d, "discovery.timeout", 0.8, lo=0.05, hi=30),
         )
-
-
-def _hostport(text: str, key: str, default_port: int) -> Listen:
-    host, sep, port_text = text.rpartition(":")
-    if not sep or (host.count(":") and not host.startswith("[")):
-        host, port_text = text, str(default_port)
-    host = host.strip("[]")
-    try:
-        port = int(port_text)
-    except ValueError:
-        raise ConfigError(key, f"{text!r}: port is not a number") from None
-    if not 0 < port < 65536:
-        raise ConfigError(key, f"{text!r}: port must be 1..65535")
-    if not host:
-        raise ConfigError(key, f"{text!r}: host is empty")
-    return Listen(host, port)

@@ -35,20 +35,18 @@ and what is wrong, as the ANP's configuration does. Relative paths are relative 
 from __future__ import annotations
 
 import ipaddress
-import re
 import tomllib
 from dataclasses import dataclass, replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from tsunagaru.anp.config import ConfigError, _hostport
 from tsunagaru.eap import EapType
 from tsunagaru.idp.server import RadSecListen, UdpListen
 from tsunagaru.idp.service import DEFAULT_METHODS, IdpSettings
 from tsunagaru.idp.store import DEFAULT_CACHE_TTL, MAX_CACHE_TTL
+from tsunagaru.tomlconf import ConfigError, TomlReader, hostport
 
-WBAID = re.compile(r"^([A-Z0-9-]+\.)?[A-Z0-9-]+:[A-Z]{2}$")
 METHODS = {"tls": EapType.TLS, "ttls": EapType.TTLS, "peap": EapType.PEAP, "mschapv2": EapType.MSCHAPV2}
 _IDP_KEYS = {"realms", "db", "eap_certificate", "eap_key", "user_ca", "cui_key_file", "wbaid", "session_timeout",
              "methods", "fragment_size", "tls13_tunnels", "eap_tls13", "cache_ttl", "max_sessions"}
@@ -100,9 +98,7 @@ def parse(text: str, base: Path = Path(".")) -> IdpConfig:
     idp = r.table(doc, "idp", _IDP_KEYS, required=True)
     radsec_t = r.table(doc, "radsec", _RADSEC_KEYS)
     udp_t = r.table(doc, "udp", _UDP_KEYS)
-    wbaid = r.string(idp, "idp.wbaid")
-    if wbaid is not None and not WBAID.match(wbaid):
-        raise ConfigError("idp.wbaid", f"{wbaid!r} is not a WBAID like OPERATOR:JP (upper case)")
+    wbaid = r.wbaid(idp, "idp.wbaid")
     ttl = r.number(idp, "idp.cache_ttl", DEFAULT_CACHE_TTL.total_seconds(), lo=0,
                    hi=MAX_CACHE_TTL.total_seconds())
     settings = IdpSettings(
@@ -134,10 +130,7 @@ def parse(text: str, base: Path = Path(".")) -> IdpConfig:
     return cfg
 
 
-class _Reader:
-    def __init__(self, base: Path) -> None:
-        self.base = base
-
+class _Reader(TomlReader):
     @staticmethod
     def table(doc: dict[str, Any], key: str, known: set[str], *, required: bool = False) -> dict[str, Any]:
         if key not in doc and required:
@@ -150,50 +143,8 @@ class _Reader:
             raise ConfigError(f"{key}.{extra[0]}", f"unknown key (known: {', '.join(sorted(known))})")
         return value
 
-    @staticmethod
-    def string(parent: dict[str, Any], key: str) -> str | None:
-        value = parent.get(key.rsplit(".", 1)[-1])
-        if value is not None and not isinstance(value, str):
-            raise ConfigError(key, f"must be a string, not {type(value).__name__}")
-        return value
-
-    def required(self, parent: dict[str, Any], key: str) -> str:
-        value = self.string(parent, key)
-        if not value:
-            raise ConfigError(key, "is required")
-        return value
-
-    @staticmethod
-    def number(parent: dict[str, Any], key: str, default: float, *, lo: float, hi: float) -> float:
-        value = parent.get(key.rsplit(".", 1)[-1], default)
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            raise ConfigError(key, "must be a number")
-        if not lo <= value <= hi:
-            raise ConfigError(key, f"must be between {lo:g} and {hi:g}, got {value}")
-        return float(value)
-
-    @staticmethod
-    def boolean(parent: dict[str, Any], key: str, default: bool) -> bool:
-        value = parent.get(key.rsplit(".", 1)[-1], default)
-        if not isinstance(value, bool):
-            raise ConfigError(key, "must be true or false")
-        return value
-
-    def strings(self, parent: dict[str, Any], key: str) -> list[str]:
-        value = parent.get(key.rsplit(".", 1)[-1], [])
-        if not isinstance(value, list):
-            raise ConfigError(key, "must be a list of strings")
-        for i, item in enumerate(value):
-            if not isinstance(item, str) or not item:
-                raise ConfigError(f"{key}[{i}]", "must be a non-empty string")
-        return value
-
     def path(self, parent: dict[str, Any], key: str) -> Path:
         return self.resolve(self.required(parent, key))
-
-    def resolve(self, value: str) -> Path:
-        p = Path(value)
-        return p if p.is_absolute() else self.base / p
 
     def realms(self, idp: dict[str, Any]) -> tuple[str, ...]:
         realms = self.strings(idp, "idp.realms")
@@ -221,7 +172,7 @@ class _Reader:
         return tuple(out)
 
     def radsec(self, t: dict[str, Any]) -> RadSecListen:
-        where = _hostport(self.required(t, "radsec.listen"), "radsec.listen", default_port=2083)
+        where = hostport(self.required(t, "radsec.listen"), "radsec.listen", default_port=2083)
         roots = tuple(self.resolve(x) for x in self.strings(t, "radsec.roots"))
         if not roots:
             raise ConfigError("radsec.roots", "name the federation root(s) that client certificates must chain to")
@@ -230,7 +181,7 @@ class _Reader:
                             roots, crls)
 
     def udp(self, t: dict[str, Any]) -> UdpListen:
-        where = _hostport(self.required(t, "udp.listen"), "udp.listen", default_port=1812)
+        where = hostport(self.required(t, "udp.listen"), "udp.listen", default_port=1812)
         secret = self.required(t, "udp.secret")
         allowed = self.string(t, "udp.allowed") or "127.0.0.0/8"
         try:

@@ -1,0 +1,109 @@
+"""Typed reading of TOML configuration tables, shared by the ANP's and the IdP's files.
+
+Every accessor takes the full key path (``clients[2].network``) so that an error names exactly what an
+operator must fix; the value is looked up by the last part of that path.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+#: ``[SUBID.]OPERATOR:CC`` in upper case, as the WBA issues them.
+WBAID = re.compile(r"^([A-Z0-9-]+\.)?[A-Z0-9-]+:[A-Z]{2}$")
+
+
+class ConfigError(ValueError):
+    def __init__(self, key: str, problem: str) -> None:
+        super().__init__(f"{key}: {problem}")
+        self.key = key
+        self.problem = problem
+
+
+@dataclass(frozen=True, slots=True)
+class Listen:
+    host: str
+    port: int
+
+
+def _last(key: str) -> str:
+    return key.rsplit(".", 1)[-1]
+
+
+class TomlReader:
+    """Accessors that check types and ranges; relative paths are resolved against ``base``."""
+
+    def __init__(self, base: Path) -> None:
+        self.base = base
+
+    @staticmethod
+    def string(parent: dict[str, Any], key: str, default: str | None = None) -> str | None:
+        value = parent.get(_last(key), default)
+        if value is not None and not isinstance(value, str):
+            raise ConfigError(key, f"must be a string, not {type(value).__name__}")
+        return value
+
+    def required(self, parent: dict[str, Any], key: str) -> str:
+        value = self.string(parent, key)
+        if not value:
+            raise ConfigError(key, "is required")
+        return value
+
+    @staticmethod
+    def number(parent: dict[str, Any], key: str, default: float, *, lo: float, hi: float) -> float:
+        value = parent.get(_last(key), default)
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ConfigError(key, "must be a number")
+        if not lo <= value <= hi:
+            raise ConfigError(key, f"must be between {lo:g} and {hi:g}, got {value}")
+        return float(value)
+
+    @staticmethod
+    def boolean(parent: dict[str, Any], key: str, default: bool) -> bool:
+        value = parent.get(_last(key), default)
+        if not isinstance(value, bool):
+            raise ConfigError(key, "must be true or false")
+        return value
+
+    @staticmethod
+    def items(parent: dict[str, Any], key: str) -> list[Any]:
+        value = parent.get(_last(key), [])
+        if not isinstance(value, list):
+            raise ConfigError(key, "must be a list")
+        return value
+
+    def strings(self, parent: dict[str, Any], key: str) -> list[str]:
+        value = self.items(parent, key)
+        for i, item in enumerate(value):
+            if not isinstance(item, str) or not item:
+                raise ConfigError(f"{key}[{i}]", "must be a non-empty string")
+        return value
+
+    def resolve(self, value: str) -> Path:
+        p = Path(value)
+        return p if p.is_absolute() else self.base / p
+
+    def wbaid(self, parent: dict[str, Any], key: str) -> str | None:
+        value = self.string(parent, key)
+        if value is not None and not WBAID.match(value):
+            raise ConfigError(key, f"{value!r} is not a WBAID like OPERATOR:JP (upper case)")
+        return value
+
+
+def hostport(text: str, key: str, default_port: int) -> Listen:
+    """``host:port``, ``[v6]:port`` or a bare host (then ``default_port``)."""
+    host, sep, port_text = text.rpartition(":")
+    if not sep or (host.count(":") and not host.startswith("[")):
+        host, port_text = text, str(default_port)
+    host = host.strip("[]")
+    try:
+        port = int(port_text)
+    except ValueError:
+        raise ConfigError(key, f"{text!r}: port is not a number") from None
+    if not 0 < port < 65536:
+        raise ConfigError(key, f"{text!r}: port must be 1..65535")
+    if not host:
+        raise ConfigError(key, f"{text!r}: host is empty")
+    return Listen(host, port)
