@@ -14,7 +14,7 @@ from tsunagaru.anp.config import AnpConfig
 from tsunagaru.anp.config import load as load_anp
 from tsunagaru.anp.server import AnpServer
 from tsunagaru.anp.wiring import build_ap_context, build_server
-from tsunagaru.demo_state import NAS_SECRET, DemoPorts, DemoState
+from tsunagaru.demo_state import NAS_SECRET, REALM, DemoPorts, DemoState
 from tsunagaru.idp.server import IdpServer, RadSecListen, UdpListen
 from tsunagaru.idp.service import IdpCore, IdpSettings, build_eap_handler
 from tsunagaru.idp.store import SqlCredentialStore
@@ -36,7 +36,8 @@ class Stack:
 
 def idp_settings(state: DemoState) -> IdpSettings:
     return IdpSettings(eap_certificate=state.path("eap-server.pem"), eap_key=state.path("eap-server.key"),
-                       user_ca=state.path("user-ca.pem"), cui_key=state.cui_key, wbaid="TSUNAGARUIDP:JP")
+                       user_ca=state.path("user-ca.pem"), cui_key=state.cui_key, wbaid="TSUNAGARUIDP:JP",
+                       realms=(REALM,))
 
 
 async def start_stack(state: DemoState, ports: DemoPorts) -> Stack:

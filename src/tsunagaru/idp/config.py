@@ -5,7 +5,7 @@ Parsing is pure (text in, objects out; files are only named, not read, except th
 and what is wrong, as the ANP's configuration does. Relative paths are relative to the file.
 
     [idp]
-    realms = ["idp.example"]            # realms this IdP answers for (logged, checked non-empty)
+    realms = ["idp.example"]            # realms this IdP answers for; others get Reject-Reason 11
     db = "sqlite:///idp.sqlite"         # SQLAlchemy URL of the user store
     eap_certificate = "eap-server.pem"  # chain, leaf first
     eap_key = "eap-server.key"
@@ -116,9 +116,11 @@ def parse(text: str, base: Path = Path(".")) -> IdpConfig:
     )
     if EapType.TLS in settings.methods and settings.user_ca is None:
         raise ConfigError("idp.user_ca", "is required when methods include \"tls\" (EAP-TLS)")
+    realms = r.realms(idp)
+    settings = replace(settings, realms=realms)
     cfg = IdpConfig(
         settings=settings,
-        realms=r.realms(idp),
+        realms=realms,
         db_url=r.required(idp, "idp.db"),
         cui_key_file=r.path(idp, "idp.cui_key_file"),
         cache_ttl=timedelta(seconds=ttl),

@@ -31,7 +31,16 @@ from tsunagaru.idp.eap_front import EapRadiusHandler, FrontConfig
 from tsunagaru.idp.reply_policy import AcceptPolicy, accept_attributes
 from tsunagaru.idp.users import split_identity
 from tsunagaru.logs import redact
-from tsunagaru.radius import AuthenticatorMismatch, Code, MalformedPacket, Packet, sign_reply, verify_request
+from tsunagaru.radius import (
+    AuthenticatorMismatch,
+    Code,
+    MalformedPacket,
+    Packet,
+    eap_message,
+    sign_reply,
+    split_value,
+    verify_request,
+)
 from tsunagaru.radius.accounting import record_key
 from tsunagaru.radius.hiding import reveal_user_password
 from tsunagaru.radius.packet import EAP_MESSAGE, OPERATOR_NAME, REPLY_MESSAGE, USER_NAME, USER_PASSWORD
@@ -54,6 +63,7 @@ class IdpSettings:
     fragment_size: int = 1024
     tls13_tunnels: bool = False
     max_sessions: int = 10000
+    realms: tuple[str, ...] = ()  # lower case; empty: any realm (a lab IdP)
     eap_tls13: bool = True  # EAP-TLS may use TLS 1.3 (RFC 9190); off caps every method at TLS 1.2
 
 
@@ -105,6 +115,13 @@ class IdpCore:
 
     def handle(self, request: Packet, secret: bytes, now: float) -> Packet | None:
         if request.code == Code.ACCESS_REQUEST:
+            foreign = self._foreign_realm(request)
+            if foreign is not None:
+                if not self._verified(request, secret, True):
+                    return None
+                logs.event(log, "realm not served", realm=foreign[:64])
+                return self._reject(request, secret, RejectReason.INVALID_IDENTITY,
+                                    f"realm {foreign[:64]} is not served by this identity provider")
             if request.has(EAP_MESSAGE):
                 return self.eap.handle(request, now, secret=secret)
             return self._pap(request, secret)
@@ -115,6 +132,14 @@ class IdpCore:
         if request.code == Code.ACCOUNTING_REQUEST:
             return self._accounting(request, secret)
         return None
+
+    def _foreign_realm(self, request: Packet) -> str | None:
+        """The outer identity's realm when this IdP does not serve it (names without a realm are local)."""
+        name = request.get(USER_NAME)
+        if not self.settings.realms or name is None or b"@" not in name:
+            return None
+        realm = name.rsplit(b"@", 1)[1].decode("utf-8", "replace").lower().rstrip(".")
+        return None if realm in self.settings.realms else realm
 
     def _verified(self, request: Packet, secret: bytes, require_ma: bool) -> bool:
         try:
@@ -144,7 +169,10 @@ class IdpCore:
         return sign_reply(accept, request.authenticator, secret)
 
     def _reject(self, request: Packet, secret: bytes, reason: RejectReason, text: str) -> Packet:
-        attrs = ((REPLY_MESSAGE, reply_message(reason, text)),)
+        attrs: tuple[tuple[int, bytes], ...] = ((REPLY_MESSAGE, reply_message(reason, text)),)
+        eap = eap_message(request)
+        if eap is not None and len(eap) >= 2:  # RFC 3579 2.6.3: an EAP conversation ends with EAP-Failure
+            attrs += tuple(split_value(EAP_MESSAGE, bytes((4, eap[1], 0, 4))))
         reject = Packet(Code.ACCESS_REJECT, request.identifier, attributes=attrs)
         return sign_reply(reject, request.authenticator, secret)
 
