@@ -20,6 +20,7 @@ COMMAND_MODULES = (
     "tsunagaru.doctor.cli",
     "tsunagaru.anp.cli",
     "tsunagaru.idp.cli",
+    "tsunagaru.serve",
     "tsunagaru.demo",
 )
 

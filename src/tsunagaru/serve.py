@@ -1,0 +1,69 @@
+"""`tsunagaru serve`: the production entry point, running the ANP proxy, the IdP, or both in one process.
+
+Each part keeps its own configuration file (`anp.toml`, `idp.toml`, documented in
+:mod:`tsunagaru.anp.config` and :mod:`tsunagaru.idp.config`); one SIGTERM or SIGINT stops both, SIGHUP
+reloads the ANP's clients and routes. A city that runs the IdP elsewhere starts only ``--anp``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from pathlib import Path
+from typing import Any
+
+from tsunagaru import logs
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser("serve", help="run the ANP proxy and/or the IdP from their configuration files")
+    p.add_argument("--anp", type=Path, metavar="ANP.toml", help="run the ANP proxy with this configuration")
+    p.add_argument("--idp", type=Path, metavar="IDP.toml", help="run the IdP with this configuration")
+    p.add_argument("--log-level", default="info")
+    p.set_defaults(func=cmd_serve)
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from tsunagaru.anp import config as anp_config
+    from tsunagaru.idp import config as idp_config
+
+    if args.anp is None and args.idp is None:
+        print("serve: name --anp FILE, --idp FILE, or both", file=sys.stderr)
+        return 2
+    logs.setup(args.log_level)
+    try:
+        anp = anp_config.load(args.anp) if args.anp else None
+        idp = idp_config.load(args.idp) if args.idp else None
+    except (anp_config.ConfigError, idp_config.ConfigError) as exc:
+        print(f"serve: {exc}", file=sys.stderr)
+        return 2
+    try:
+        return asyncio.run(_serve(anp, idp, args.anp))
+    except OSError as exc:
+        print(f"serve: {exc}", file=sys.stderr)
+        return 1
+
+
+async def _serve(anp: Any, idp: Any, anp_path: Path | None) -> int:
+    from tsunagaru.anp.cli import run as run_anp
+    from tsunagaru.idp.serve import run as run_idp
+
+    stop = asyncio.Event()
+    parts = []
+    if idp is not None:  # the IdP first: an ANP on the same box may route to it at once
+        ready = asyncio.Event()
+        parts.append(asyncio.create_task(run_idp(idp, ready=ready, stop=stop)))
+        await _first(ready, parts[-1])
+    if anp is not None:
+        parts.append(asyncio.create_task(run_anp(anp, anp_path, stop=stop)))
+    codes = await asyncio.gather(*parts)
+    return max(codes)
+
+
+async def _first(ready: asyncio.Event, task: asyncio.Task[int]) -> None:
+    waiter = asyncio.create_task(ready.wait())
+    await asyncio.wait({waiter, task}, return_when=asyncio.FIRST_COMPLETED)
+    waiter.cancel()
+    if task.done():
+        task.result()  # raise what stopped it (a port in use, a bad certificate)
