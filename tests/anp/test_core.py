@@ -151,3 +151,12 @@ def test_nas_identifier_pattern_is_enforced() -> None:
     bad = access_request("a@nowhere.example", extra=(*encode(D, "NAS-Identifier", "rogue"),))
     assert isinstance(core.on_datagram(good, "127.0.0.1", 1, 0.0), Reply)
     assert isinstance(core.on_datagram(bad, "127.0.0.1", 2, 0.0), Ignore)
+
+
+def test_cui_from_the_idp_is_carried_for_the_log() -> None:
+    core = make_core()
+    fwd = core.on_datagram(access_request("a@idp.example"), "127.0.0.1", 5001, 0.0)
+    assert isinstance(fwd, Forward)
+    auth = fwd.upstream.authenticator
+    reply = sign_reply(Packet(Code.ACCESS_ACCEPT, 1, auth, ((89, b"cui-abc"),)), auth, b"radsec")
+    assert core.on_upstream_reply(fwd, reply, auth, 5001, 0.1).cui == b"cui-abc"

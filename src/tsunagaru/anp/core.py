@@ -7,7 +7,7 @@ the reply for the AP. It holds no sockets and reads no clock; ``now`` comes with
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from tsunagaru.anp.admit import Admitted, Admitter, Drop, Refuse, Resend
 from tsunagaru.anp.clients import Client, ClientRegistry
@@ -16,6 +16,7 @@ from tsunagaru.anp.reasons import RejectReason, access_reject
 from tsunagaru.anp.routing import Deny, Router, UseDiscovery, UseStatic
 from tsunagaru.anp.translate import translate_reply
 from tsunagaru.radius import Code, MalformedPacket, Packet, sign_reply
+from tsunagaru.radius.packet import CHARGEABLE_USER_IDENTITY
 
 RADSEC_SECRET = b"radsec"
 OUTCOMES: dict[int, str] = {Code.ACCESS_ACCEPT: "accept", Code.ACCESS_REJECT: "reject",
@@ -29,6 +30,7 @@ class Reply:
     data: bytes
     outcome: str  # for metrics: accept/reject/challenge/status/accounting/resend
     reason: RejectReason | None = None
+    cui: bytes | None = None  # the IdP's Chargeable-User-Identity, for logs (as a hash) and billing
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,7 +112,9 @@ class AnpCore:
                           now: float) -> Reply:
         out = translate_reply(reply, self.upstream_secret, sent_authenticator, fwd.request, fwd.client.secret)
         outcome = OUTCOMES.get(out.code, "other")
-        return self._answer(fwd.request, fwd.client, port, out, outcome, now)
+        answer = self._answer(fwd.request, fwd.client, port, out, outcome, now)
+        cui = out.get(CHARGEABLE_USER_IDENTITY)
+        return replace(answer, cui=cui) if cui else answer
 
     def on_upstream_failure(self, fwd: Forward, reason: RejectReason, text: str, port: int, now: float) -> Reply:
         return self._reject(fwd.request, fwd.client, port, reason, text, now)

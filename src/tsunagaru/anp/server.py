@@ -26,7 +26,7 @@ from tsunagaru.anp.spool import AccountingSpool, SpooledRecord
 from tsunagaru.anp.upstream import PeerFinder, Transport, UpstreamError, deliver
 from tsunagaru.logs import redact
 from tsunagaru.radius import Code, Packet, code_name
-from tsunagaru.radius.packet import MESSAGE_AUTHENTICATOR, OPERATOR_NAME, PROXY_STATE, USER_NAME
+from tsunagaru.radius.packet import MESSAGE_AUTHENTICATOR, OPERATOR_NAME, PROXY_STATE
 from tsunagaru.radsec import RADSEC_SECRET, PeerInfo, RadSecServer
 
 log = logging.getLogger("tsunagaru.anp")
@@ -186,7 +186,8 @@ class AnpServer:
         reply = await self._complete(fwd, addr[1], started)
         self._send(sock, reply, addr, fwd.realm, started)
         self.metrics.client_latency.labels(fwd.client.name).observe(time.monotonic() - started)
-        self.access_log.write(user=redact(fwd.request.get(USER_NAME)), realm=fwd.realm, client=fwd.client.name,
+        # Realm and a CUI hash only (never the user part): an operator can follow one subscriber's sessions.
+        self.access_log.write(realm=fwd.realm, cui=redact(reply.cui) if reply.cui else None, client=fwd.client.name,
                               outcome=reply.outcome, reason=int(reply.reason) if reply.reason else None,
                               ms=round((time.monotonic() - started) * 1000, 1))
 
