@@ -69,3 +69,12 @@ def test_bad_files_name_the_key(mutation: tuple[str, str], key: str) -> None:
 def test_no_clients_is_an_error() -> None:
     with pytest.raises(ConfigError, match="clients"):
         parse("[anp]\n")
+
+
+def test_the_documented_example_parses() -> None:
+    import tsunagaru.anp.config as module
+
+    example = "\n".join(line[4:] for line in (module.__doc__ or "").splitlines() if line.startswith("    "))
+    cfg = parse(example)
+    assert cfg.decoration.wbaid == "CITY:JP" and cfg.radsec is not None and cfg.metrics is not None
+    assert cfg.clients[0].nas_identifier is not None and cfg.deny[0].matches("x.invalid")

@@ -1,7 +1,54 @@
-"""The ANP's configuration: one TOML file, parsed into frozen dataclasses.
+r"""The ANP's configuration: one TOML file, parsed into frozen dataclasses.
 
 Parsing is pure (text in, objects out); every problem raises :class:`ConfigError` naming the key path
 (``clients[2].network``) and what is wrong, so an operator can fix the file without reading code.
+Relative paths are relative to the file. SIGHUP reloads clients, routes, realm lists and decoration;
+listeners, TLS and discovery need a restart.
+
+    [anp]
+    wbaid = "CITY:JP"                       # our WBAID: Operator-Name 4CITY:JP on every request
+    offered_service = "OpenRoaming Bronze"  # WBA-Offered-Service (optional)
+    request_cui = true                      # ask IdPs for a CUI when the AP did not
+    listen_auth = "0.0.0.0:1812"            # RADIUS/UDP from access points
+    listen_acct = "0.0.0.0:1813"
+    listen_radsec = "0.0.0.0:2083"          # RadSec from access points (optional)
+    metrics = "127.0.0.1:9812"              # Prometheus /metrics (optional)
+    request_timeout = 4.0                   # per request, across failover; then Reject-Reason 22
+    spool = "/var/lib/tsunagaru/anp-spool.sqlite"   # durable accounting queue
+
+    [tls]                                   # our federation identity towards IdPs
+    certificate = "anp.pem"                 # member certificate + chain (clientAuth)
+    key = "anp.key"
+    roots = ["federation-roots.pem"]        # every federation root trusted, side by side
+    crls = ["federation.crl"]
+    ap_roots = ["city-ap-ca.pem"]           # CAs of RadSec access points (default: roots)
+
+    [discovery]                             # RFC 7585; turn off to use static routes only
+    enabled = true
+    nameservers = ["127.0.0.1:53"]          # default: the system resolver
+    zone_file = "realms.zone"               # offline source instead of DNS (labs, the demo)
+    ttl_floor = 60
+    ttl_ceiling = 86400
+    negative_ttl = 300
+    timeout = 0.8                           # an undiscoverable realm is rejected within 1 s
+
+    [[clients]]                             # access points and controllers; most specific network wins
+    name = "shinjuku-aps"
+    network = "10.20.0.0/16"
+    secret = "..."
+    require_message_authenticator = true    # BlastRADIUS; false only for old APs (logged as a warning)
+    nas_identifier = 'ap-[0-9]+\.shinjuku'  # optional full-match pattern
+    rate = 200                              # requests per second (token bucket), burst below
+    burst = 400
+
+    [[routes]]                              # static routes win over discovery: exact, *.suffix, ~regex
+    realm = "*.partner.example"
+    peers = ["radsec.partner.example:2083/radsec.partner.example"]   # host:port/certificate name
+    accounting_peers = []
+
+    [realms]
+    allow = []                              # empty: every realm
+    deny = ['~.*\.invalid']
 """
 
 from __future__ import annotations
