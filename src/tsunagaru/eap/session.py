@@ -181,6 +181,10 @@ class EapSession:
         self._sent_at = now
         return Step(self._last_request, self.state)
 
+    def may_block(self) -> bool:
+        """Whether processing the next response may wait on a slow credential check."""
+        return self.method is not None and self.method.may_block()
+
     def expired(self, now: float) -> bool:
         return now - self.created > self.config.lifetime
 

@@ -61,6 +61,10 @@ class EapRadiusHandler:
         self.sessions: dict[bytes, EapSession] = {}
         self._replies: OrderedDict[tuple[int, bytes], Packet] = OrderedDict()
         self.outcomes: list[SessionOutcome] = []  # the last few, for tests and logs
+        # Sessions whose step is running now. The IdP may run a step that checks a password hash in a
+        # worker thread; a retransmission for the same session meanwhile is dropped (the NAS sends it
+        # again and then gets the cached reply) instead of entering the session twice.
+        self._busy: set[bytes] = set()
         self._dict = default_dictionary()
 
     def handle(self, request: Packet, now: float, *, secret: bytes | None = None) -> Packet | None:
@@ -86,6 +90,12 @@ class EapRadiusHandler:
                 self._replies.popitem(last=False)
         return reply
 
+    def may_block(self, request: Packet) -> bool:
+        """Whether answering ``request`` may wait on a slow credential check (phase 2 of TTLS)."""
+        state = request.get(STATE)
+        session = self.sessions.get(state) if state is not None else None
+        return session is not None and session.may_block()
+
     def expire(self, now: float) -> int:
         """Forget sessions past their lifetime; returns how many went."""
         old = [k for k, s in self.sessions.items() if s.expired(now)]
@@ -104,12 +114,19 @@ class EapRadiusHandler:
         if session is None:
             reason = "unknown or expired State" if state else "too many EAP sessions"
             return self._reject(request, None, reason, REJECT_TIMEOUT if state else REJECT_BACKEND)
+        if state is not None and state in self._busy:
+            return None
+        if state is not None:
+            self._busy.add(state)
         try:
             step = session.start_step(now) if not eap and state is None else session.receive(eap, now)
         except Exception:  # the user store (a database) failed: one boundary, one answer
             log.exception("EAP session failed")
             self.sessions.pop(state or b"", None)
             return self._reject(request, None, "backend failure", REJECT_BACKEND)
+        finally:
+            if state is not None:
+                self._busy.discard(state)
         if step.reply is None:
             return None
         state = state or os.urandom(16)

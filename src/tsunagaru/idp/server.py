@@ -55,12 +55,13 @@ class IdpServer:
         self._expiry = asyncio.create_task(self._expire_sessions())
 
     async def _radsec_request(self, packet: Packet, peer: PeerInfo) -> Packet | None:
-        return self.core.handle(packet, RADSEC_SECRET, time.monotonic())
+        return await self.core.answer(packet, RADSEC_SECRET)
 
     async def _expire_sessions(self) -> None:
         while True:
             await asyncio.sleep(10)
-            self.core.eap.expire(time.monotonic())
+            with self.core.lock:
+                self.core.eap.expire(time.monotonic())
 
     async def close(self) -> None:
         if self._expiry is not None:
@@ -71,3 +72,4 @@ class IdpServer:
             self.udp.close()
         if self.radsec is not None:
             await self.radsec.close()
+        await asyncio.get_running_loop().run_in_executor(None, self.core.close)

@@ -13,7 +13,10 @@ import contextlib
 import functools
 import ipaddress
 import logging
+import threading
 import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -29,6 +32,7 @@ from tsunagaru.eap import EapType, MethodConfig, SessionConfig, SessionOutcome, 
 from tsunagaru.eap.credentials import CredentialStore
 from tsunagaru.idp.eap_front import EapRadiusHandler, FrontConfig
 from tsunagaru.idp.reply_policy import AcceptPolicy, accept_attributes
+from tsunagaru.idp.store import SqlCredentialStore
 from tsunagaru.idp.users import split_identity
 from tsunagaru.logs import redact
 from tsunagaru.radius import (
@@ -112,6 +116,54 @@ class IdpCore:
 
     def __post_init__(self) -> None:
         self.policy = AcceptPolicy(self.settings.cui_key, self.settings.wbaid, self.settings.session_timeout)
+        self.lock = threading.Lock()
+        self._holder = threading.local()  # whether this thread holds ``lock`` (Lock has no owner)
+        self.pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="idp-slow")
+        if isinstance(self.credentials, SqlCredentialStore):
+            self.credentials.slow_section = self.unlocked
+
+    async def answer(self, request: Packet, secret: bytes) -> Packet | None:
+        """The adapters' entry: steps that may hash a password run in a worker thread, the rest here."""
+        now = time.monotonic()
+        if self.may_block(request):
+            return await asyncio.get_running_loop().run_in_executor(
+                self.pool, self.handle_locked, request, secret, now)
+        return self.handle_locked(request, secret, now)
+
+    def close(self) -> None:
+        self.pool.shutdown(wait=True, cancel_futures=True)
+
+    # -- threads: the core is single-threaded; only a password hash runs with the lock released --------
+
+    def may_block(self, request: Packet) -> bool:
+        """Whether ``request`` may wait on a password hash (plain PAP, TTLS phase 2): run it off the loop."""
+        if request.code != Code.ACCESS_REQUEST:
+            return False
+        if not request.has(EAP_MESSAGE):
+            return request.has(USER_PASSWORD)
+        return self.eap.may_block(request)
+
+    def handle_locked(self, request: Packet, secret: bytes, now: float) -> Packet | None:
+        with self.lock:
+            self._holder.held = True
+            try:
+                return self.handle(request, secret, now)
+            finally:
+                self._holder.held = False
+
+    @contextlib.contextmanager
+    def unlocked(self) -> Iterator[None]:
+        """Release the core's lock for the duration (only when this thread holds it)."""
+        if not getattr(self._holder, "held", False):
+            yield
+            return
+        self._holder.held = False
+        self.lock.release()
+        try:
+            yield
+        finally:
+            self.lock.acquire()
+            self._holder.held = True
 
     def handle(self, request: Packet, secret: bytes, now: float) -> Packet | None:
         if request.code == Code.ACCESS_REQUEST:
@@ -201,6 +253,7 @@ class _UdpIdp(asyncio.DatagramProtocol):
         self.core, self.secret, self.allowed = core, secret, allowed
         self.transport: asyncio.DatagramTransport | None = None
         self._verdicts: dict[str, bool] = {}  # source address -> allowed (parsing it per datagram is costly)
+        self._tasks: set[asyncio.Future[None]] = set()
 
     def _allowed(self, host: str) -> bool:
         verdict = self._verdicts.get(host)
@@ -220,8 +273,18 @@ class _UdpIdp(asyncio.DatagramProtocol):
             request = Packet.from_bytes(data)
         except (ValueError, MalformedPacket):
             return
-        reply = self.core.handle(request, self.secret, time.monotonic())
-        if reply is not None and self.transport is not None:
+        if self.core.may_block(request):
+            task = asyncio.ensure_future(self._answer_later(request, addr))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+            return
+        self._send(self.core.handle_locked(request, self.secret, time.monotonic()), addr)
+
+    async def _answer_later(self, request: Packet, addr: tuple[str, int]) -> None:
+        self._send(await self.core.answer(request, self.secret), addr)
+
+    def _send(self, reply: Packet | None, addr: tuple[str, int]) -> None:
+        if reply is not None and self.transport is not None and not self.transport.is_closing():
             self.transport.sendto(reply.to_bytes(), addr)
 
 

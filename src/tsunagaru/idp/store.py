@@ -9,11 +9,13 @@ revoked serial refuses every certificate that carries it.
 
 from __future__ import annotations
 
+import contextlib
 import hmac
 import logging
 import os
 from collections import OrderedDict
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Generic, TypeVar
@@ -119,6 +121,9 @@ class SqlCredentialStore:
         # changed password, a changed hash or a disabled user is seen as before (the user view is fresh).
         self._verified: TtlCache[tuple[str, str, bytes], bool] = TtlCache(cache_ttl, max_cache_entries)
         self._verify_key = os.urandom(32)
+        # Set by the IdP when it runs steps in worker threads: the password hash (hashlib.scrypt releases
+        # the GIL) is computed with the IdP's lock released, so other requests go on meanwhile.
+        self.slow_section: Callable[[], AbstractContextManager[object]] = contextlib.nullcontext
 
     def invalidate(self) -> None:
         """Forget every cached lookup (after a change made in this process)."""
@@ -135,7 +140,8 @@ class SqlCredentialStore:
         key = (username, user.password_hash, hmac.digest(self._verify_key, password, "sha256"))
         if self._verified.get(key, now) is None:
             try:
-                matches = verify_password(password, user.password_hash)
+                with self.slow_section():
+                    matches = verify_password(password, user.password_hash)
             except PasswordHashError:
                 log.error("unreadable password hash stored for a user; refusing")
                 return Verdict.BAD_CREDENTIALS

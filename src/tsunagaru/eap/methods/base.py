@@ -73,6 +73,11 @@ class EapMethod(ABC):
     def is_done(self) -> bool:
         return self._state.done
 
+    def may_block(self) -> bool:
+        """Whether the next response may need a slow credential check (a password hash): the IdP runs
+        such steps off its event loop. Most steps only do crypto already in memory."""
+        return False
+
     def outcome(self) -> MethodOutcome:
         if self._state.outcome is None:
             raise RuntimeError("method outcome asked before the method finished")

@@ -41,6 +41,9 @@ class EapTtls(TlsMethod):
         self._inner_identity: str | None = None
         self._inner: object = None  # an EapSession once inner EAP starts (imported lazily: no cycle)
 
+    def may_block(self) -> bool:
+        return self.tunnel.established  # phase 2: inner PAP checks a slow password hash
+
     def allows_tls13(self, tls: TlsServerConfig) -> bool:
         return tls.tls13_tunnels
 
