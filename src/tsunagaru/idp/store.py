@@ -13,6 +13,7 @@ import contextlib
 import hmac
 import logging
 import os
+import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from contextlib import AbstractContextManager
@@ -124,6 +125,7 @@ class SqlCredentialStore:
         # Set by the IdP when it runs steps in worker threads: the password hash (hashlib.scrypt releases
         # the GIL) is computed with the IdP's lock released, so other requests go on meanwhile.
         self.slow_section: Callable[[], AbstractContextManager[object]] = contextlib.nullcontext
+        self._inflight: dict[tuple[str, str, bytes], threading.Event] = {}
 
     def invalidate(self) -> None:
         """Forget every cached lookup (after a change made in this process)."""
@@ -134,21 +136,40 @@ class SqlCredentialStore:
     def check_password(self, username: str, password: bytes) -> Verdict:
         user = self._user(username)
         if user is None or user.password_hash is None:
-            burn_time(password)
+            with self.slow_section():
+                burn_time(password)
             return Verdict.UNKNOWN_USER if user is None else Verdict.BAD_CREDENTIALS
-        now = self._clock()
         key = (username, user.password_hash, hmac.digest(self._verify_key, password, "sha256"))
-        if self._verified.get(key, now) is None:
+        if self._verified.get(key, self._clock()) is None:
             try:
-                with self.slow_section():
-                    matches = verify_password(password, user.password_hash)
+                matches = self._verify_once(key, password, user.password_hash)
             except PasswordHashError:
                 log.error("unreadable password hash stored for a user; refusing")
                 return Verdict.BAD_CREDENTIALS
             if not matches:
                 return Verdict.BAD_CREDENTIALS
-            self._verified.put(key, True, now)
         return Verdict.OK if user.enabled else Verdict.DISABLED
+
+    def _verify_once(self, key: tuple[str, str, bytes], password: bytes, stored: str) -> bool:
+        """One hash computation per (user, stored hash, password) at a time: concurrent logins of the same
+        user wait for the one in progress (a burst would otherwise hash the same password many times)."""
+        waiter = self._inflight.get(key)
+        if waiter is not None:
+            with self.slow_section():
+                waiter.wait(60)
+            if self._verified.get(key, self._clock()) is not None:
+                return True
+        done = self._inflight[key] = threading.Event()
+        try:
+            with self.slow_section():
+                matches = verify_password(password, stored)
+            if matches:
+                self._verified.put(key, True, self._clock())
+            return matches
+        finally:
+            if self._inflight.get(key) is done:
+                del self._inflight[key]
+            done.set()
 
     def nt_hash(self, username: str) -> NtHashResult:
         user = self._user(username)
