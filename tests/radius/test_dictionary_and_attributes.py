@@ -106,3 +106,17 @@ def test_fuzz_target_short_run(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr[-3000:]
     assert "Done 20000" in result.stderr
+
+
+def test_find_vsa_and_vsa_agree_with_the_dictionary() -> None:
+    from tsunagaru.radius import Code, Packet, decode_packet, default_dictionary, encode
+    from tsunagaru.radius.attributes import find_vsa, vsa
+
+    d = default_dictionary()
+    packet = Packet(Code.ACCESS_REQUEST, 1, attributes=(
+        (26, b"\x00\x00\x37\x2a\x01"),  # a malformed VSA of the same vendor is skipped
+        *encode(d, "WBA-Offered-Service", "OpenRoaming Bronze"), vsa(14122, 16, b"4IDP:JP")))
+    assert find_vsa(packet, 14122, 12) == b"OpenRoaming Bronze"
+    assert find_vsa(packet, 14122, 99) is None and find_vsa(packet, 311, 12) is None
+    names = {a.name: a.value for a in decode_packet(packet, d)}
+    assert names["WBA-Identity-Provider"] == "4IDP:JP"

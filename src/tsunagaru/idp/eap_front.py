@@ -24,18 +24,19 @@ from tsunagaru.radius import (
     MalformedPacket,
     Packet,
     RadiusError,
-    Secrets,
     default_dictionary,
     eap_message,
-    encode,
     sign_reply,
     verify_request,
     with_eap_message,
 )
+from tsunagaru.radius.attributes import vsa
+from tsunagaru.radius.hiding import salt_encrypt
 from tsunagaru.radius.packet import REPLY_MESSAGE, STATE, USER_NAME
 
 log = logging.getLogger(__name__)
 REJECT_BACKEND = 21
+MICROSOFT, MS_MPPE_SEND_KEY, MS_MPPE_RECV_KEY = 311, 16, 17  # dictionary.microsoft
 REJECT_TIMEOUT = 22
 REJECT_BAD_REQUEST = 30
 
@@ -155,10 +156,11 @@ class EapRadiusHandler:
         return EapSession(self.config.session, now)
 
     def _accept(self, request: Packet, eap: bytes, outcome: SessionOutcome, secret: bytes) -> Packet:
-        secrets = Secrets(secret, request.authenticator)
-        attrs = encode(self._dict, "MS-MPPE-Recv-Key", outcome.msk[:32], secrets=secrets)
+        # RFC 2548 2.4.2/2.4.3: MPPE-Recv-Key = MSK[0:32], MPPE-Send-Key = MSK[32:64], salt-encrypted
+        attrs = [vsa(MICROSOFT, MS_MPPE_RECV_KEY, salt_encrypt(outcome.msk[:32], secret, request.authenticator))]
         if outcome.msk[32:64]:
-            attrs += encode(self._dict, "MS-MPPE-Send-Key", outcome.msk[32:64], secrets=secrets)
+            attrs.append(vsa(MICROSOFT, MS_MPPE_SEND_KEY, salt_encrypt(outcome.msk[32:64], secret,
+                                                                       request.authenticator)))
         name = request.get(USER_NAME)
         if name is not None:
             attrs.append((USER_NAME, name))

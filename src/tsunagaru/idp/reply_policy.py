@@ -10,10 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from tsunagaru.idp.cui import chargeable_user_identity
-from tsunagaru.radius import Packet, default_dictionary, encode, get_value
+from tsunagaru.radius import Packet
+from tsunagaru.radius.attributes import find_vsa, vsa
 from tsunagaru.radius.packet import CHARGEABLE_USER_IDENTITY, OPERATOR_NAME
 
 SESSION_TIMEOUT = 27
+WBA, WBA_OFFERED_SERVICE, WBA_IDENTITY_PROVIDER = 14122, 12, 16  # dictionary.wba
 FILTER_ID = 11
 
 
@@ -26,17 +28,16 @@ class AcceptPolicy:
 
 
 def accept_attributes(policy: AcceptPolicy, request: Packet, user_id: str) -> list[tuple[int, bytes]]:
-    d = default_dictionary()
     out: list[tuple[int, bytes]] = []
     if request.get(CHARGEABLE_USER_IDENTITY) is not None:
         cui = chargeable_user_identity(policy.cui_key, user_id, request.get(OPERATOR_NAME))
         out.append((CHARGEABLE_USER_IDENTITY, cui))
     if policy.wbaid:
-        out.extend(encode(d, "WBA-Identity-Provider", "4" + policy.wbaid))
+        out.append(vsa(WBA, WBA_IDENTITY_PROVIDER, b"4" + policy.wbaid.encode("ascii")))
     if policy.session_timeout:
         out.append((SESSION_TIMEOUT, policy.session_timeout.to_bytes(4, "big")))
     if policy.echo_offered_service:
-        offered = get_value(request, d, "WBA-Offered-Service")
-        if isinstance(offered, str) and offered:
-            out.append((FILTER_ID, offered.encode("utf-8")[:253]))
+        offered = find_vsa(request, WBA, WBA_OFFERED_SERVICE)
+        if offered:
+            out.append((FILTER_ID, offered[:253]))
     return out
