@@ -221,6 +221,8 @@ def main() -> int:
     p.add_argument("--rsa", action="store_true")
     p.add_argument("--scrypt-n", type=int, default=DEFAULT_N, help=f"alice's scrypt cost (default {DEFAULT_N})")
     p.add_argument("--profile", action="store_true", help="run our IdP under cProfile and print the top")
+    p.add_argument("--rounds", type=int, default=1,
+                   help="alternate FreeRADIUS and ours this many times; report per-round figures and means")
     args = p.parse_args()
     args.methods = [m for m in args.methods.split(",") if m]
     args.n = args.n or 15 * args.procs
@@ -231,13 +233,32 @@ def main() -> int:
     pki_args = ["--out", str(work / "pki"), *(["--rsa"] if args.rsa else ["--ec"])]
     subprocess.run([str(args.bench / "pki.sh"), *pki_args], env=env, check=True, capture_output=True)
     print(f"work folder: {work}", flush=True)
-    fr = run_freeradius(args.bench, env, work, args) if args.only in ("both", "freeradius") else {}
-    ours = run_ours(args.bench, env, work, args) if args.only in ("both", "ours") else {}
-    text = report(args, fr, ours)
+    rounds: list[tuple[dict[str, object], dict[str, object]]] = []
+    for _ in range(max(1, args.rounds)):  # alternated: the shared machine's drift hits both alike
+        fr = run_freeradius(args.bench, env, work, args) if args.only in ("both", "freeradius") else {}
+        ours = run_ours(args.bench, env, work, args) if args.only in ("both", "ours") else {}
+        rounds.append((fr, ours))
+    text = "\n\n".join(report(args, fr, ours) for fr, ours in rounds)
+    if len(rounds) > 1:
+        text += "\n\n" + means(args, rounds)
     print("\n" + text)
     (work / "summary.txt").write_text(text + "\n")
-    (work / "summary.json").write_text(json.dumps({"freeradius": fr, "tsunagaru": ours}, indent=1, default=str))
+    (work / "summary.json").write_text(json.dumps(
+        [{"freeradius": fr, "tsunagaru": ours} for fr, ours in rounds], indent=1, default=str))
     return 0
+
+
+def means(args: argparse.Namespace, rounds: list[tuple[dict[str, object], dict[str, object]]]) -> str:
+    """Mean CPU per handshake over the rounds, and the ratio of the means."""
+    lines = [f"Means over {len(rounds)} alternated rounds (ms CPU per handshake):"]
+    for method in args.methods:
+        f = [per_handshake(fr.get(method), "freeradius")[0] for fr, _ in rounds]
+        o = [per_handshake(ours.get(method), "tsunagaru")[0] for _, ours in rounds]
+        fv, ov = [x for x in f if x], [x for x in o if x]
+        if fv and ov:
+            fm, om = sum(fv) / len(fv), sum(ov) / len(ov)
+            lines.append(f"{method:16} FreeRADIUS {fm:.3f} {fv}  ours {om:.3f} {ov}  ratio {om / fm:.2f}x")
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":
