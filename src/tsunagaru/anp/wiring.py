@@ -22,7 +22,6 @@ from tsunagaru.anp.server import AnpServer
 from tsunagaru.anp.spool import AccountingSpool
 from tsunagaru.discovery import CachedSource, CachePolicy, DnsSource, RouteCache, ZoneFileSource
 from tsunagaru.discovery.source import DiscoverySource
-from tsunagaru.pki import Trust
 from tsunagaru.radius import Packet
 from tsunagaru.radsec import (
     Peer,
@@ -34,7 +33,7 @@ from tsunagaru.radsec import (
     refuse_own_certificate,
     server_context,
 )
-from tsunagaru.radsec.federation import federation_check
+from tsunagaru.radsec.federation import TrustFiles, federation_check
 
 
 class RadSecTransport:
@@ -70,7 +69,7 @@ def build_pool(config: AnpConfig) -> PeerPool:
     for extra in tls.roots[1:]:
         ctx.load_verify_locations(cafile=str(extra))
     ctx.verify_mode = ssl.CERT_REQUIRED
-    trust = Trust.from_files(list(tls.roots), crls=list(tls.crls), own_certificates=[tls.certificate])
+    trust = TrustFiles(tls.roots, tls.crls, (tls.certificate,))
     hook = all_of(refuse_own_certificate(tls.certificate), federation_check(trust, "server"))
     return PeerPool(ctx, verify_peer=hook, request_timeout=config.request_timeout)
 

@@ -11,10 +11,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tsunagaru.idp.service import IdpCore, serve_udp
-from tsunagaru.pki import Trust
 from tsunagaru.radius import Packet
 from tsunagaru.radsec import RADSEC_SECRET, PeerInfo, RadSecServer, server_context
-from tsunagaru.radsec.federation import federation_check
+from tsunagaru.radsec.federation import TrustFiles, federation_check
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,7 +46,7 @@ class IdpServer:
             ctx = server_context(certfile=radsec.certificate, keyfile=radsec.key, cafile=radsec.roots[0])
             for extra in radsec.roots[1:]:
                 ctx.load_verify_locations(cafile=str(extra))
-            trust = Trust.from_files(list(radsec.roots), crls=list(radsec.crls))
+            trust = TrustFiles(radsec.roots, radsec.crls)
             self.radsec = RadSecServer(self._radsec_request, ctx, verify_peer=federation_check(trust, "client"))
             await self.radsec.start(radsec.host, radsec.port)
         if udp is not None:
