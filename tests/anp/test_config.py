@@ -78,3 +78,9 @@ def test_the_documented_example_parses() -> None:
     cfg = parse(example)
     assert cfg.decoration.wbaid == "CITY:JP" and cfg.radsec is not None and cfg.metrics is not None
     assert cfg.clients[0].nas_identifier is not None and cfg.deny[0].matches("x.invalid")
+
+
+def test_bad_location_names_the_key() -> None:
+    with pytest.raises(ConfigError) as info:
+        parse(GOOD.replace('secret = "testing123"', 'secret = "testing123"\nlocation_information = "zz"', 1))
+    assert info.value.key == "clients[0].location_information"

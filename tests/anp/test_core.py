@@ -160,3 +160,13 @@ def test_cui_from_the_idp_is_carried_for_the_log() -> None:
     auth = fwd.upstream.authenticator
     reply = sign_reply(Packet(Code.ACCESS_ACCEPT, 1, auth, ((89, b"cui-abc"),)), auth, b"radsec")
     assert core.on_upstream_reply(fwd, reply, auth, 5001, 0.1).cui == b"cui-abc"
+
+
+def test_site_location_is_added_per_client() -> None:
+    info, data = bytes(21), bytes.fromhex("00004a500105546f6b796f")
+    clients = ClientRegistry.of([Client("ap", ipaddress.ip_network("127.0.0.0/8"), AP_SECRET, location=(info, data))])
+    core = AnpCore(clients, Router(routes=[StaticRoute(RealmPattern.parse("idp.example"),
+                                                       (PeerAddress("127.0.0.1", 2083),))]))
+    fwd = core.on_datagram(access_request("a@idp.example"), "127.0.0.1", 5002, 0.0)
+    assert isinstance(fwd, Forward)
+    assert fwd.upstream.get(127) == info and fwd.upstream.get(128) == data

@@ -24,6 +24,8 @@ class Client:
     rate_per_second: float = 200.0
     burst: int = 400
     site: str | None = None  # the site registry key (location, venue) once sites exist
+    # RFC 5580 location of the site these APs serve, pre-encoded (4.2 Location-Information, 4.3 Location-Data)
+    location: tuple[bytes, bytes | None] | None = None
 
 
 CACHE_SIZE = 4096

@@ -40,6 +40,8 @@ listeners, TLS and discovery need a restart.
     nas_identifier = 'ap-[0-9]+\.shinjuku'  # optional full-match pattern
     rate = 200                              # requests per second (token bucket), burst below
     burst = 400
+    location_information = "0000000000000000000000000000000000000000000000"   # RFC 5580 4.2, hex (optional)
+    location_data = "00004a500105546f6b796f"  # RFC 5580 4.3, hex: index 0, civic JP, A1 "Tokyo" (optional)
 
     [[routes]]                              # static routes win over discovery: exact, *.suffix, ~regex
     realm = "*.partner.example"
@@ -201,7 +203,27 @@ class _Reader(TomlReader):
             raise ConfigError(f"{key}.nas_identifier", f"bad regular expression: {exc}") from None
         return Client(name, network, secret.encode(), require_ma, nas_re,
                       self.number(c, f"{key}.rate", 200.0, lo=1, hi=1e6),
-                      int(self.number(c, f"{key}.burst", 400, lo=1, hi=1e7)), self.string(c, f"{key}.site"))
+                      int(self.number(c, f"{key}.burst", 400, lo=1, hi=1e7)), self.string(c, f"{key}.site"),
+                      self.location(c, key))
+
+    def location(self, c: dict[str, Any], key: str) -> tuple[bytes, bytes | None] | None:
+        info = self.hex(c, f"{key}.location_information")
+        data = self.hex(c, f"{key}.location_data")
+        if data is not None and info is None:
+            raise ConfigError(f"{key}.location_data", "needs location_information (RFC 5580 4.3 refers to it)")
+        return None if info is None else (info, data)
+
+    def hex(self, c: dict[str, Any], key: str) -> bytes | None:
+        text = self.string(c, key)
+        if text is None:
+            return None
+        try:
+            value = bytes.fromhex(text)
+        except ValueError:
+            raise ConfigError(key, "must be hexadecimal octets (the RFC 5580 encoding)") from None
+        if not 0 < len(value) <= 253:
+            raise ConfigError(key, "must be 1 to 253 octets")
+        return value
 
     def route(self, c: dict[str, Any], key: str) -> StaticRoute:
         pattern = self.pattern(self.required(c, f"{key}.realm"), f"{key}.realm")

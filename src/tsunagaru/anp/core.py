@@ -103,7 +103,7 @@ class AnpCore:
         decision = self.router.decide(realm)
         if isinstance(decision, Deny):
             return self._reject(request, client, port, decision.reason, decision.text, now)
-        upstream = decorate(request, client.secret, self.upstream_secret, self.decoration)
+        upstream = decorate(request, client.secret, self.upstream_secret, self.decoration, location=client.location)
         return Forward(request, client, realm, decision, upstream)
 
     # -- completions from the adapter -------------------------------------------------------------

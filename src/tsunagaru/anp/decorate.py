@@ -36,7 +36,8 @@ class Decoration:
 
 
 def decorate(
-    request: Packet, ap_secret: bytes, upstream_secret: bytes, deco: Decoration, authenticator: bytes | None = None
+    request: Packet, ap_secret: bytes, upstream_secret: bytes, deco: Decoration, authenticator: bytes | None = None,
+    location: tuple[bytes, bytes | None] | None = None,
 ) -> Packet:
     """The upstream request (identifier 0; the transport assigns one and signs it)."""
     new_auth = authenticator or os.urandom(16)
@@ -53,10 +54,11 @@ def decorate(
     attrs.extend(_operator_attributes(deco))
     if deco.request_cui and not any(t == CHARGEABLE_USER_IDENTITY for t, _ in attrs):
         attrs.append((CHARGEABLE_USER_IDENTITY, b"\x00"))
-    if deco.location_information and not any(t == LOCATION_INFORMATION for t, _ in attrs):
-        attrs.append((LOCATION_INFORMATION, deco.location_information))
-        if deco.location_data:
-            attrs.append((LOCATION_DATA, deco.location_data))
+    info, data = location or (deco.location_information, deco.location_data)  # the site's, else the default
+    if info and not any(t == LOCATION_INFORMATION for t, _ in attrs):
+        attrs.append((LOCATION_INFORMATION, info))
+        if data:
+            attrs.append((LOCATION_DATA, data))
     attrs.extend(_service_attributes(deco))
     return Packet(request.code, 0, new_auth, tuple(attrs))
 
