@@ -32,8 +32,11 @@ install_debs() {
     # shellcheck disable=SC2086
     apt-get install -y -q --no-install-recommends $need >/dev/null
     # FreeRADIUS and dnsmasq packages may start system services; the tests run private instances.
+    # (without systemd, e.g. in a container, the packages' init scripts may have started them: stop those too,
+    # or the system FreeRADIUS would hold the demo's 127.0.0.1:1812)
     for svc in freeradius dnsmasq radsecproxy hostapd postgresql; do
         systemctl disable --now "$svc" >/dev/null 2>&1 || true
+        service "$svc" stop >/dev/null 2>&1 || true
     done
 }
 
