@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tests.support.procs import free_port, need, running, wait_log, wait_tcp
-from tests.support.radsec_peers import FREERADIUS_SRC, UDP_SECRET, _radiusd_conf
+from tests.support.radsec_peers import FREERADIUS_SRC, UDP_SECRET, _radiusd_conf, tls_listeners
 from tsunagaru.demo_state import PASSWORD, REALM, USER, DemoState
 
 MODULES = ("always", "attr_filter", "eap", "expr", "files", "mschap", "pap", "preprocess")
@@ -75,103 +75,60 @@ def _eap_module(tls_max: str) -> str:
 
 
 def _site(radsec: int, auth: int) -> str:
-    return f"""clients radsec {{
-    client anp {{
-        ipaddr = 127.0.0.1
-        proto = tls
-        secret = radsec
-        limit {{
-            max_connections = 64
-            lifetime = 0
-            idle_timeout = 0
-        }}
-    }}
-}}
-server default {{
-    listen {{
-        type = auth
-        ipaddr = 127.0.0.1
-        port = {auth}
-    }}
-    listen {{
-        type = auth+acct
-        ipaddr = 127.0.0.1
-        port = {radsec}
-        proto = tcp
-        clients = radsec
-        limit {{
-            max_connections = 64
-            lifetime = 0
-            idle_timeout = 0
-        }}
-        tls {{
-            private_key_file = ${{certdir}}/radsec.key
-            certificate_file = ${{certdir}}/radsec.pem
-            ca_file = ${{certdir}}/federation-roots.pem
-            cipher_list = "DEFAULT"
-            tls_min_version = "1.2"
-            tls_max_version = "1.3"
-            require_client_cert = yes
-            cache {{
-                enable = no
-            }}
-            verify {{
-            }}
-        }}
-    }}
-    authorize {{
-        eap {{
+    return tls_listeners(radsec, auth, key="radsec.key", cert="radsec.pem", ca="federation-roots.pem",
+                         tls_max="1.3") + """    authorize {
+        eap {
             ok = return
-        }}
+        }
         files
         pap
-    }}
-    authenticate {{
-        Auth-Type PAP {{
+    }
+    authenticate {
+        Auth-Type PAP {
             pap
-        }}
-        Auth-Type MS-CHAP {{
+        }
+        Auth-Type MS-CHAP {
             mschap
-        }}
+        }
         eap
-    }}
-    preacct {{
-    }}
-    accounting {{
+    }
+    preacct {
+    }
+    accounting {
         ok
-    }}
-    post-auth {{
-        Post-Auth-Type REJECT {{
+    }
+    post-auth {
+        Post-Auth-Type REJECT {
             attr_filter.access_reject
             eap
             remove_reply_message_if_eap
-        }}
-    }}
-}}
-server inner-tunnel {{
-    authorize {{
-        eap {{
+        }
+    }
+}
+server inner-tunnel {
+    authorize {
+        eap {
             ok = return
-        }}
+        }
         files
         mschap
         pap
-    }}
-    authenticate {{
-        Auth-Type PAP {{
+    }
+    authenticate {
+        Auth-Type PAP {
             pap
-        }}
-        Auth-Type MS-CHAP {{
+        }
+        Auth-Type MS-CHAP {
             mschap
-        }}
+        }
         eap
-    }}
-    post-auth {{
-        Post-Auth-Type REJECT {{
+    }
+    post-auth {
+        Post-Auth-Type REJECT {
             attr_filter.access_reject
-        }}
-    }}
-}}
+        }
+    }
+}
 """
 
 

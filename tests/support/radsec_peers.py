@@ -91,7 +91,11 @@ $INCLUDE sites-enabled/
 """
 
 
-def _site(radsec_port: int, auth_port: int, tls_max: str) -> str:
+def tls_listeners(radsec_port: int, auth_port: int, *, key: str, cert: str, ca: str, tls_max: str,
+                  fragment_size: int | None = None) -> str:
+    """The ``clients radsec`` block and the opening of ``server default`` with a UDP auth listener and a
+    RadSec (TLS) listener: shared by every private FreeRADIUS the tests run; callers append the sections."""
+    fragment = f"\n            fragment_size = {fragment_size}" if fragment_size else ""
     return f"""
 clients radsec {{
     client radsec_v4 {{
@@ -123,10 +127,9 @@ server default {{
             idle_timeout = 0
         }}
         tls {{
-            private_key_file = ${{certdir}}/server.key
-            certificate_file = ${{certdir}}/server.pem
-            ca_file = ${{certdir}}/ca.pem
-            fragment_size = 8192
+            private_key_file = ${{certdir}}/{key}
+            certificate_file = ${{certdir}}/{cert}
+            ca_file = ${{certdir}}/{ca}{fragment}
             cipher_list = "DEFAULT"
             tls_min_version = "1.2"
             tls_max_version = "{tls_max}"
@@ -138,23 +141,28 @@ server default {{
             }}
         }}
     }}
-    authorize {{
+"""
+
+
+def _site(radsec_port: int, auth_port: int, tls_max: str) -> str:
+    return tls_listeners(radsec_port, auth_port, key="server.key", cert="server.pem", ca="ca.pem",
+                         tls_max=tls_max, fragment_size=8192) + """    authorize {
         files
         pap
-    }}
-    authenticate {{
-        Auth-Type PAP {{
+    }
+    authenticate {
+        Auth-Type PAP {
             pap
-        }}
-    }}
-    preacct {{
-    }}
-    accounting {{
+        }
+    }
+    preacct {
+    }
+    accounting {
         ok
-    }}
-    post-auth {{
-    }}
-}}
+    }
+    post-auth {
+    }
+}
 """
 
 
