@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from tests.support.procs import need, running, wait_log
+from tests.support.radsec_peers import _radiusd_conf
 
 SYSTEM_RADDB = Path("/etc/freeradius/3.0")
 FREERADIUS = "freeradius"
@@ -34,7 +35,7 @@ def make_raddb(
     for sub in ("log", "run", "var"):
         (base / sub).mkdir(parents=True, exist_ok=True)
     shutil.copytree(SYSTEM_RADDB, raddb, symlinks=True)
-    (raddb / "radiusd.conf").write_text(_radiusd_conf(base, raddb))
+    (raddb / "radiusd.conf").write_text(_radiusd_conf(raddb, base / "run"))
     (raddb / "clients.conf").write_text(
         f"client local {{\n\tipaddr = 127.0.0.1\n\tsecret = {secret}\n"
         "\trequire_message_authenticator = no\n}\n")
@@ -68,56 +69,6 @@ def radclient(
     argv = ["radclient", "-x", "-t", str(timeout), "-r", str(retries), server, command, secret]
     return subprocess.run(argv, input=pairs, capture_output=True, text=True,
                           timeout=timeout * (retries + 1) + 10)
-
-
-def _radiusd_conf(base: Path, raddb: Path) -> str:
-    return f"""prefix = /usr
-exec_prefix = /usr
-sysconfdir = /etc
-localstatedir = {base}/var
-sbindir = ${{exec_prefix}}/sbin
-logdir = {base}/log
-raddbdir = {raddb}
-radacctdir = ${{logdir}}/radacct
-name = freeradius
-confdir = ${{raddbdir}}
-modconfdir = ${{confdir}}/mods-config
-certdir = ${{confdir}}/certs
-cadir = ${{confdir}}/certs
-run_dir = {base}/run
-db_dir = ${{raddbdir}}
-libdir = /usr/lib/freeradius
-pidfile = ${{run_dir}}/${{name}}.pid
-max_request_time = 30
-cleanup_delay = 5
-max_requests = 1024
-hostname_lookups = no
-log {{
-	destination = files
-	file = ${{logdir}}/radius.log
-}}
-security {{
-	allow_core_dumps = no
-	max_attributes = 200
-	reject_delay = 0
-	status_server = yes
-}}
-proxy_requests = no
-$INCLUDE clients.conf
-thread pool {{
-	start_servers = 1
-	max_servers = 4
-	min_spare_servers = 1
-	max_spare_servers = 4
-}}
-modules {{
-	$INCLUDE mods-enabled/
-}}
-policy {{
-	$INCLUDE policy.d/
-}}
-$INCLUDE sites-enabled/
-"""
 
 
 def _site(auth_port: int, acct_port: int) -> str:
