@@ -30,17 +30,29 @@ def ports() -> DemoPorts:
                      anp_radsec=free_port())
 
 
-def test_access_point_over_radsec_reaches_the_idp(tmp_path: Path) -> None:
+@pytest.mark.parametrize("own_ap_certificate", [False, True])
+def test_access_point_over_radsec_reaches_the_idp(tmp_path: Path, own_ap_certificate: bool) -> None:
     p = ports()
     state = prepare(tmp_path / "state", datetime.now(UTC), p)
+    if own_ap_certificate:  # a serverAuth certificate for the AP side, apart from the federation one
+        from tsunagaru.pki import FederationPKI
+
+        FederationPKI.load(state.path("federation")).issue_member(
+            "ap-gw.tsunagaru.test", "TSUNAGARU:JP", "idp", now=datetime.now(UTC), out_prefix=state.path("ap-gw"))
+        toml = state.path("anp.toml")
+        toml.write_text(toml.read_text().replace(
+            "[tls]\n", f'[tls]\nap_certificate = "{state.path("ap-gw.pem")}"\nap_key = "{state.path("ap-gw.key")}"\n'))
+        assert "ap_certificate" in toml.read_text()
 
     async def main() -> tuple[int, int]:
         stack = await start_stack(state, p)
         try:
             # An AP with a certificate under the federation roots (the demo ANP's own, as a stand-in).
+            # The AP checks the name in the certificate the ANP presents: which certificate it is.
             ctx = client_context(certfile=state.path("anp.pem"), keyfile=state.path("anp.key"),
-                                 cafile=state.path("federation-roots.pem"), check_hostname=False)
-            client = await RadSecClient.connect("127.0.0.1", p.anp_radsec, ctx, watchdog=None)
+                                 cafile=state.path("federation-roots.pem"), check_hostname=True)
+            name = "ap-gw.tsunagaru.test" if own_ap_certificate else "anp.tsunagaru.test"
+            client = await RadSecClient.connect("127.0.0.1", p.anp_radsec, ctx, server_name=name, watchdog=None)
             try:
                 auth = os.urandom(16)
                 attrs = (*encode(D, "User-Name", "alice@idp.tsunagaru.test"),

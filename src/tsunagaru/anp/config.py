@@ -22,6 +22,8 @@ listeners, TLS and discovery need a restart.
     roots = ["federation-roots.pem"]        # every federation root trusted, side by side
     crls = ["federation.crl"]
     ap_roots = ["city-ap-ca.pem"]           # CAs of RadSec access points (default: roots)
+    ap_certificate = "anp-ap.pem"           # presented to RadSec access points (serverAuth; default: certificate)
+    ap_key = "anp-ap.key"
 
     [discovery]                             # RFC 7585; turn off to use static routes only
     enabled = true
@@ -76,6 +78,8 @@ class TlsConfig:
     roots: tuple[Path, ...] = ()
     crls: tuple[Path, ...] = ()
     ap_roots: tuple[Path, ...] = ()  # CAs of access points that speak RadSec to us (default: roots)
+    ap_certificate: Path | None = None  # what we present to RadSec access points (default: certificate)
+    ap_key: Path | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -260,7 +264,8 @@ class _Reader(TomlReader):
         return TlsConfig(self.opt_path(t, "tls.certificate"), self.opt_path(t, "tls.key"),
                          tuple(self.resolve(str(x)) for x in self.items(t, "tls.roots")),
                          tuple(self.resolve(str(x)) for x in self.items(t, "tls.crls")),
-                         tuple(self.resolve(str(x)) for x in self.items(t, "tls.ap_roots")))
+                         tuple(self.resolve(str(x)) for x in self.items(t, "tls.ap_roots")),
+                         self.opt_path(t, "tls.ap_certificate"), self.opt_path(t, "tls.ap_key"))
 
     def discovery(self, d: dict[str, Any]) -> DiscoveryConfig:
         servers = tuple(hostport(str(x), f"discovery.nameservers[{i}]", 53)

@@ -75,12 +75,14 @@ def build_pool(config: AnpConfig) -> PeerPool:
 
 
 def build_ap_context(config: AnpConfig) -> ssl.SSLContext:
-    """TLS for access points that connect with RadSec: our certificate, their CA (or the federation's)."""
+    """TLS for access points that connect with RadSec: our AP-side certificate (serverAuth; by default the
+    federation one, which then needs the hub role) and the APs' CA (by default the federation roots)."""
     tls = config.tls
     roots = tls.ap_roots or tls.roots
-    if tls.certificate is None or not roots:
-        raise ValueError("anp.listen_radsec needs tls.certificate, tls.key and tls.ap_roots (or tls.roots)")
-    ctx = server_context(certfile=tls.certificate, keyfile=tls.key, cafile=roots[0])
+    certificate, key = (tls.ap_certificate, tls.ap_key) if tls.ap_certificate else (tls.certificate, tls.key)
+    if certificate is None or not roots:
+        raise ValueError("anp.listen_radsec needs tls.ap_certificate or tls.certificate, and tls.ap_roots or tls.roots")
+    ctx = server_context(certfile=certificate, keyfile=key, cafile=roots[0])
     for extra in roots[1:]:
         ctx.load_verify_locations(cafile=str(extra))
     return ctx
