@@ -7,9 +7,13 @@ operator must fix; the value is looked up by the last part of that path.
 from __future__ import annotations
 
 import re
+import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
+
+T = TypeVar("T")
 
 #: ``[SUBID.]OPERATOR:CC`` in upper case, as the WBA issues them.
 WBAID = re.compile(r"^([A-Z0-9-]+\.)?[A-Z0-9-]+:[A-Z]{2}$")
@@ -107,3 +111,12 @@ def hostport(text: str, key: str, default_port: int) -> Listen:
     if not host:
         raise ConfigError(key, f"{text!r}: host is empty")
     return Listen(host, port)
+
+
+def load_or_report(loader: Callable[[Path], T], path: Path) -> T | None:
+    """``loader(path)``, or None after printing ``path: key: problem`` on stderr (the CLIs then exit 2)."""
+    try:
+        return loader(path)
+    except ConfigError as exc:
+        print(f"{path}: {exc}", file=sys.stderr)
+        return None

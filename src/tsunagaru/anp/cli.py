@@ -7,12 +7,12 @@ import asyncio
 import contextlib
 import logging
 import signal
-import sys
 from pathlib import Path
 from typing import Any
 
 from tsunagaru import logs
 from tsunagaru.anp.config import AnpConfig, ConfigError, load
+from tsunagaru.tomlconf import load_or_report
 
 log = logging.getLogger("tsunagaru.anp")
 
@@ -31,10 +31,8 @@ def register(sub: Any) -> None:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    try:
-        cfg = load(args.config)
-    except ConfigError as exc:
-        print(f"{args.config}: {exc}", file=sys.stderr)
+    cfg = load_or_report(load, args.config)
+    if cfg is None:
         return 2
     for warning in cfg.warnings:
         print(f"warning: {warning}")
@@ -46,10 +44,8 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 def cmd_run(args: argparse.Namespace) -> int:
     logs.setup(args.log_level)
-    try:
-        cfg = load(args.config)
-    except ConfigError as exc:
-        print(f"{args.config}: {exc}", file=sys.stderr)
+    cfg = load_or_report(load, args.config)
+    if cfg is None:
         return 2
     return asyncio.run(run(cfg, args.config))
 

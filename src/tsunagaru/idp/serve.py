@@ -16,7 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from tsunagaru import logs
-from tsunagaru.idp.config import ConfigError, IdpConfig, load
+from tsunagaru.idp.config import IdpConfig, load
+from tsunagaru.tomlconf import load_or_report
 
 log = logging.getLogger("tsunagaru.idp")
 
@@ -33,10 +34,8 @@ def register(idp_subparsers: Any) -> None:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    try:
-        cfg = load(args.config)
-    except ConfigError as exc:
-        print(f"{args.config}: {exc}", file=sys.stderr)
+    cfg = load_or_report(load, args.config)
+    if cfg is None:
         return 2
     listeners = [f"radsec {cfg.radsec.host}:{cfg.radsec.port}"] if cfg.radsec else []
     listeners += [f"udp {cfg.udp.host}:{cfg.udp.port}"] if cfg.udp else []
@@ -46,10 +45,8 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     logs.setup(args.log_level)
-    try:
-        cfg = load(args.config)
-    except ConfigError as exc:
-        print(f"{args.config}: {exc}", file=sys.stderr)
+    cfg = load_or_report(load, args.config)
+    if cfg is None:
         return 2
     try:
         return asyncio.run(run(cfg))
