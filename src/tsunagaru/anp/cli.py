@@ -10,7 +10,7 @@ import signal
 from pathlib import Path
 from typing import Any
 
-from tsunagaru import logs
+from tsunagaru import heap, logs
 from tsunagaru.anp.config import AnpConfig, ConfigError, load
 from tsunagaru.tomlconf import load_or_report
 
@@ -85,6 +85,7 @@ async def run(cfg: AnpConfig, path: Path | None = None, ready: asyncio.Event | N
 
         loop.add_signal_handler(signal.SIGHUP, reload)
     logs.event(log, "anp listening", auth=f"{cfg.auth.host}:{cfg.auth.port}", acct=f"{cfg.acct.host}:{cfg.acct.port}")
+    heap.settle()
     if ready is not None:
         ready.set()
     await stop.wait()

@@ -155,7 +155,8 @@ def _context(config: TlsServerConfig, verify_client: bool, tls13: bool) -> SSL.C
 
 
 def _keep_openssl_verdict(conn: SSL.Connection, cert: crypto.X509, errno: int, depth: int, ok: int) -> bool:
-    """OpenSSL decides; the client certificate's own error is kept so the refusal can name it (expired)."""
+    """OpenSSL decides; the client certificate's own error is kept so the refusal can name it (expired).
+    (OpenSSL does not keep a peer certificate that failed verification, so this is the only place.)"""
     ref = conn.get_app_data()
     tunnel = ref() if isinstance(ref, weakref.ref) else None
     if not ok and depth == 0 and isinstance(tunnel, TlsTunnel):
@@ -172,6 +173,7 @@ class TlsTunnel:
         self._conn.set_app_data(weakref.ref(self))  # no cycle: freed by refcount
         self.established = False
         self.peer_verify_error = 0  # X509_V_ERR_* of the client certificate (depth 0), 0 when none
+        self._tls13: bool | None = None  # known once the handshake completed
 
     def feed(self, data: bytes) -> None:
         if data:
@@ -226,7 +228,12 @@ class TlsTunnel:
 
     @property
     def is_tls13(self) -> bool:
-        return self._conn.get_protocol_version_name() == "TLSv1.3"
+        if self._tls13 is not None:
+            return self._tls13
+        tls13 = self._conn.get_protocol_version_name() == "TLSv1.3"
+        if self.established:  # fixed from now on: asked on every fragment, so remember it
+            self._tls13 = tls13
+        return tls13
 
     @property
     def version(self) -> str:
@@ -237,5 +244,18 @@ class TlsTunnel:
         return bytes(self._conn.export_keying_material(label, length, context))
 
     def peer_certificate(self) -> x509.Certificate | None:
+        der = self.peer_certificate_der()
+        return None if der is None else parse_certificate(der)
+
+    def peer_certificate_der(self) -> bytes | None:
+        """The client's certificate (DER) once the handshake verified it."""
         cert = self._conn.get_peer_certificate()
-        return None if cert is None else cert.to_cryptography()
+        return None if cert is None else crypto.dump_certificate(crypto.FILETYPE_ASN1, cert)
+
+
+@lru_cache(maxsize=4096)
+def parse_certificate(der: bytes) -> x509.Certificate:
+    """A client certificate parsed once: the same users come back all day (re-association, roaming
+    between access points), and parsing, fingerprinting and naming the same DER again costs more than
+    the lookup. Bounded; keyed by the exact octets."""
+    return x509.load_der_x509_certificate(der)

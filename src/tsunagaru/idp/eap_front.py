@@ -32,7 +32,7 @@ from tsunagaru.radius import (
 )
 from tsunagaru.radius.attributes import vsa
 from tsunagaru.radius.hiding import salt_encrypt
-from tsunagaru.radius.packet import REPLY_MESSAGE, STATE, USER_NAME
+from tsunagaru.radius.packet import EAP_MESSAGE, REPLY_MESSAGE, STATE, USER_NAME, split_value
 
 log = logging.getLogger(__name__)
 REJECT_BACKEND = 21
@@ -133,8 +133,8 @@ class EapRadiusHandler:
         state = state or os.urandom(16)
         if step.outcome is None:
             self.sessions[state] = session
-            challenge = Packet(Code.ACCESS_CHALLENGE, request.identifier, attributes=((STATE, state),))
-            return with_eap_message(challenge, step.reply)
+            return Packet(Code.ACCESS_CHALLENGE, request.identifier,
+                          attributes=((STATE, state), *split_value(EAP_MESSAGE, step.reply)))
         self.sessions.pop(state, None)
         self._remember(step.outcome)
         if step.outcome.success:

@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from tsunagaru import logs
+from tsunagaru import heap, logs
 from tsunagaru.idp.config import IdpConfig, load
 from tsunagaru.tomlconf import load_or_report
 
@@ -81,6 +81,7 @@ async def run(cfg: IdpConfig, ready: asyncio.Event | None = None, stop: asyncio.
         logs.event(log, "idp listening", realms=",".join(cfg.realms),
                    radsec=f"{cfg.radsec.host}:{cfg.radsec.port}" if cfg.radsec else None,
                    udp=f"{cfg.udp.host}:{cfg.udp.port}" if cfg.udp else None)
+        heap.settle()
         if ready is not None:
             ready.set()
         await stop.wait()

@@ -96,6 +96,13 @@ def user_key(outcome: SessionOutcome) -> str:
 
 
 @functools.lru_cache(maxsize=4096)
+def _foreign(name: bytes, realms: tuple[str, ...]) -> str | None:
+    """The realm of ``name`` unless it is one of ``realms`` (cached: asked on every round of a conversation)."""
+    realm = name.rsplit(b"@", 1)[1].decode("utf-8", "replace").lower().rstrip(".")
+    return None if realm in realms else realm
+
+
+@functools.lru_cache(maxsize=4096)
 def _common_name(subject: str) -> str:
     """The CN of an RFC 4514 subject (cached: parsing costs more than the rest of the Accept)."""
     with contextlib.suppress(ValueError):
@@ -190,8 +197,7 @@ class IdpCore:
         name = request.get(USER_NAME)
         if not self.settings.realms or name is None or b"@" not in name:
             return None
-        realm = name.rsplit(b"@", 1)[1].decode("utf-8", "replace").lower().rstrip(".")
-        return None if realm in self.settings.realms else realm
+        return _foreign(name, self.settings.realms)
 
     def _verified(self, request: Packet, secret: bytes, require_ma: bool) -> bool:
         try:

@@ -8,6 +8,7 @@ got wrong. Passwords are hashed here and never logged; the NT hash exists only f
 
 from __future__ import annotations
 
+import functools
 import logging
 from dataclasses import dataclass
 from datetime import datetime
@@ -111,7 +112,9 @@ def certificate_serial(certificate: x509.Certificate) -> str:
     return format(certificate.serial_number, "x")
 
 
+@functools.lru_cache(maxsize=4096)
 def certificate_fingerprint(certificate: x509.Certificate) -> str:
+    """SHA-256 of the DER, hex: the store's key. Cached (bounded): every EAP-TLS login asks for it."""
     return certificate.fingerprint(hashes.SHA256()).hex()
 
 

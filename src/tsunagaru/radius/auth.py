@@ -13,9 +13,20 @@ import struct
 
 from tsunagaru.radius.codes import HASHED_AUTHENTICATOR_REQUESTS, Code
 from tsunagaru.radius.errors import AuthenticatorMismatch, MalformedPacket
-from tsunagaru.radius.packet import HEADER, HEADER_LEN, MESSAGE_AUTHENTICATOR, Packet, with_wire
+from tsunagaru.radius.packet import (
+    HEADER,
+    HEADER_LEN,
+    MAX_PACKET_LEN,
+    MESSAGE_AUTHENTICATOR,
+    Packet,
+    _copy,
+    encode_attributes,
+    with_wire,
+)
 
 ZERO16 = b"\x00" * 16
+_MA_HEAD = bytes((MESSAGE_AUTHENTICATOR, 18))
+_MA_ZERO = _MA_HEAD + ZERO16
 
 
 def _md5(*parts: bytes) -> bytes:
@@ -23,16 +34,6 @@ def _md5(*parts: bytes) -> bytes:
     for p in parts:
         h.update(p)
     return h.digest()
-
-
-def _with_ma_first(packet: Packet, value: bytes) -> Packet:
-    rest = tuple(a for a in packet.attributes if a[0] != MESSAGE_AUTHENTICATOR)
-    return packet.with_attributes(((MESSAGE_AUTHENTICATOR, value), *rest))
-
-
-def _set_first(packet: Packet, ma: bytes) -> Packet:
-    """Fill in the Message-Authenticator that ``_with_ma_first`` put first."""
-    return packet.with_attributes(((MESSAGE_AUTHENTICATOR, ma), *packet.attributes[1:]))
 
 
 def _hmac(secret: bytes, wire: bytes) -> bytes:
@@ -46,13 +47,16 @@ def _wire_with_auth(packet: Packet, authenticator: bytes) -> bytes:
 
 def message_authenticator(packet: Packet, secret: bytes, authenticator: bytes) -> bytes:
     """HMAC-MD5 over the packet with Message-Authenticator zeroed and ``authenticator`` in the header."""
-    wire = bytearray(_wire_with_auth(packet, authenticator))
-    pos = HEADER_LEN
-    for t, v in packet.attributes:  # zero every Message-Authenticator value in place
+    wire = packet.to_bytes()
+    parts = [wire[:4], authenticator]
+    pos = start = HEADER_LEN
+    for t, v in packet.attributes:  # copy the octets between Message-Authenticator values, zero those
         if t == MESSAGE_AUTHENTICATOR:
-            wire[pos + 2 : pos + 2 + len(v)] = bytes(len(v))
+            parts += (wire[start : pos + 2], bytes(len(v)))
+            start = pos + 2 + len(v)
         pos += 2 + len(v)
-    return _hmac(secret, bytes(wire))
+    parts.append(wire[start:])
+    return _hmac(secret, b"".join(parts))
 
 
 def packet_authenticator(packet: Packet, secret: bytes, vector: bytes) -> bytes:
@@ -67,12 +71,17 @@ def packet_authenticator(packet: Packet, secret: bytes, vector: bytes) -> bytes:
 # -- requests ------------------------------------------------------------------------------------------
 
 
-def _ma_first_wire(packet: Packet, secret: bytes, vector: bytes) -> tuple[Packet, bytes]:
-    """``packet`` with one Message-Authenticator, first and filled in, and its wire form (built once)."""
-    packet = _with_ma_first(packet, ZERO16)
-    wire = packet.to_bytes()
-    mac = _hmac(secret, wire[:4] + vector + wire[20:])
-    return _set_first(packet, mac), wire[:22] + mac + wire[38:]  # value at 22..38: it is first
+def _ma_first_wire(packet: Packet, secret: bytes, vector: bytes) -> tuple[tuple[tuple[int, bytes], ...], bytes]:
+    """The attributes with one Message-Authenticator, first and filled in, and their wire form: encoded
+    once, no intermediate packets (this runs for every packet an IdP or proxy sends)."""
+    rest = tuple([a for a in packet.attributes if a[0] != MESSAGE_AUTHENTICATOR])
+    body = encode_attributes(rest)
+    length = HEADER_LEN + 18 + len(body)
+    if length > MAX_PACKET_LEN:
+        raise MalformedPacket(f"encoded packet would be {length} octets, over {MAX_PACKET_LEN}")
+    head = HEADER.pack(packet.code, packet.identifier, length, vector)
+    mac = _hmac(secret, b"".join((head, _MA_ZERO, body)))
+    return ((MESSAGE_AUTHENTICATOR, mac), *rest), b"".join((head, _MA_HEAD, mac, body))
 
 
 def sign_request(packet: Packet, secret: bytes, *, add_message_authenticator: bool = True) -> Packet:
@@ -85,7 +94,9 @@ def sign_request(packet: Packet, secret: bytes, *, add_message_authenticator: bo
     if packet.code in (Code.ACCESS_REQUEST, Code.STATUS_SERVER) and packet.authenticator == ZERO16:
         packet = packet.replace(authenticator=os.urandom(16))
     if add_message_authenticator or packet.has(MESSAGE_AUTHENTICATOR):
-        packet, wire = _ma_first_wire(packet, secret, ZERO16 if hashed else packet.authenticator)
+        attrs, wire = _ma_first_wire(packet, secret, ZERO16 if hashed else packet.authenticator)
+        wire = wire[:4] + packet.authenticator + wire[20:]
+        packet = packet.with_attributes(attrs)
     else:
         wire = packet.to_bytes()
     if hashed:
@@ -129,11 +140,12 @@ def sign_reply(
 ) -> Packet:
     """Fill Message-Authenticator (first) and the Response Authenticator of a reply."""
     if add_message_authenticator or reply.has(MESSAGE_AUTHENTICATOR):
-        reply, wire = _ma_first_wire(reply, secret, request_authenticator)
+        attrs, wire = _ma_first_wire(reply, secret, request_authenticator)  # the request's is in the header
     else:
-        wire = reply.to_bytes()
-    auth = _md5(wire[:4], request_authenticator, wire[20:], secret)
-    return with_wire(reply.replace(authenticator=auth), wire[:4] + auth + wire[20:])
+        attrs, wire = reply.attributes, reply.to_bytes()
+        wire = wire[:4] + request_authenticator + wire[20:]
+    auth = _md5(wire, secret)
+    return with_wire(_copy(reply.code, reply.identifier, auth, attrs), wire[:4] + auth + wire[20:])
 
 
 def verify_reply(

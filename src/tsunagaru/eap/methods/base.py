@@ -117,6 +117,12 @@ def registered() -> frozenset[int]:
     return frozenset(_REGISTRY)
 
 
+_loaded = False
+
+
 def _load_builtin() -> None:
-    # Imported lazily: the method modules import this one to register themselves.
-    from tsunagaru.eap.methods import mschapv2, peap, tls, ttls  # noqa: F401
+    # Imported lazily (once): the method modules import this one to register themselves.
+    global _loaded
+    if not _loaded:
+        from tsunagaru.eap.methods import mschapv2, peap, tls, ttls  # noqa: F401
+        _loaded = True

@@ -7,6 +7,10 @@ octet of application data, 0x00, after the handshake: the protected success indi
 
 from __future__ import annotations
 
+from functools import lru_cache
+
+from cryptography import x509
+
 from tsunagaru.eap.credentials import Verdict
 from tsunagaru.eap.methods.base import MethodConfig, MethodOutcome, register
 from tsunagaru.eap.methods.tls_common import TlsMethod
@@ -32,7 +36,7 @@ class EapTls(TlsMethod):
         if cert is None:
             self.fail_with_alert(Verdict.UNKNOWN_USER, "no client certificate")
             return
-        self._subject = cert.subject.rfc4514_string()
+        self._subject = _subject(cert)
         self._verdict = self.config.store.check_certificate(cert, True)
         if self._verdict is not Verdict.OK:
             self.fail_with_alert(self._verdict, f"client certificate refused: {self._verdict.value}")
@@ -46,3 +50,9 @@ class EapTls(TlsMethod):
         else:
             msk, emsk = self.keys(LABEL_TLS12)
         self.finish(MethodOutcome(True, Verdict.OK, msk, emsk, inner_identity=self._subject))
+
+
+@lru_cache(maxsize=4096)
+def _subject(cert: x509.Certificate) -> str:
+    """The RFC 4514 subject, once per certificate (the TLS engine hands out one parsed object per DER)."""
+    return cert.subject.rfc4514_string()
