@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tsunagaru.idp.service import IdpCore, serve_udp
+from tsunagaru.net.datagram import DatagramSocket
 from tsunagaru.radius import Packet
 from tsunagaru.radsec import RADSEC_SECRET, PeerInfo, RadSecServer, server_context
 from tsunagaru.radsec.federation import TrustFiles, federation_check
@@ -38,7 +39,7 @@ class UdpListen:
 class IdpServer:
     core: IdpCore
     radsec: RadSecServer | None = None
-    udp: asyncio.DatagramTransport | None = None
+    udp: DatagramSocket | None = None
     _expiry: asyncio.Task[None] | None = field(default=None, repr=False)
 
     async def start(self, radsec: RadSecListen | None, udp: UdpListen | None) -> None:

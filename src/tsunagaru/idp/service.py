@@ -20,7 +20,6 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import cast
 
 from cryptography import x509
 from cryptography.x509.oid import NameOID
@@ -35,6 +34,7 @@ from tsunagaru.idp.reply_policy import AcceptPolicy, accept_attributes
 from tsunagaru.idp.store import SqlCredentialStore
 from tsunagaru.idp.users import split_identity
 from tsunagaru.logs import redact
+from tsunagaru.net.datagram import DatagramSocket
 from tsunagaru.radius import (
     AuthenticatorMismatch,
     Code,
@@ -254,10 +254,12 @@ class IdpCore:
         return sign_reply(reply, request.authenticator, secret, add_message_authenticator=False)
 
 
-class _UdpIdp(asyncio.DatagramProtocol):
+class _UdpIdp:
+    """RADIUS/UDP in, replies out: steps that may hash a password go to a worker, the rest run inline."""
+
     def __init__(self, core: IdpCore, secret: bytes, allowed: ipaddress.IPv4Network | ipaddress.IPv6Network):
         self.core, self.secret, self.allowed = core, secret, allowed
-        self.transport: asyncio.DatagramTransport | None = None
+        self.socket: DatagramSocket | None = None
         self._verdicts: dict[str, bool] = {}  # source address -> allowed (parsing it per datagram is costly)
         self._tasks: set[asyncio.Future[None]] = set()
 
@@ -268,9 +270,6 @@ class _UdpIdp(asyncio.DatagramProtocol):
                 self._verdicts.clear()
             verdict = self._verdicts[host] = ipaddress.ip_address(host) in self.allowed
         return verdict
-
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.transport = cast(asyncio.DatagramTransport, transport)
 
     def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
         try:
@@ -290,14 +289,13 @@ class _UdpIdp(asyncio.DatagramProtocol):
         self._send(await self.core.answer(request, self.secret), addr)
 
     def _send(self, reply: Packet | None, addr: tuple[str, int]) -> None:
-        if reply is not None and self.transport is not None and not self.transport.is_closing():
-            self.transport.sendto(reply.to_bytes(), addr)
+        if reply is not None and self.socket is not None:
+            self.socket.sendto(reply.to_bytes(), addr)
 
 
 async def serve_udp(core: IdpCore, host: str, port: int, secret: bytes,
-                    allowed: str = "127.0.0.0/8") -> asyncio.DatagramTransport:
-    """RADIUS/UDP for local NASes and tests (federation peers use RadSec)."""
-    loop = asyncio.get_running_loop()
-    net = ipaddress.ip_network(allowed, strict=False)
-    transport, _ = await loop.create_datagram_endpoint(lambda: _UdpIdp(core, secret, net), local_addr=(host, port))
-    return transport
+                    allowed: str = "127.0.0.0/8") -> DatagramSocket:
+    """RADIUS/UDP for local NASes and tests (federation peers use RadSec); close the socket to stop."""
+    front = _UdpIdp(core, secret, ipaddress.ip_network(allowed, strict=False))
+    front.socket = await DatagramSocket.bind(host, port, front.datagram_received)
+    return front.socket
