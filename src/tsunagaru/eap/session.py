@@ -72,6 +72,11 @@ TRANSITIONS: dict[tuple[State, Event], State] = {
 }
 
 FINAL = frozenset({State.SUCCESS, State.FAILURE})
+# Plain ints for the per-packet checks: reading an Enum member off its class costs ~0.1 us in CPython
+# 3.11, and _dispatch made a dozen such reads per round.
+_RESPONSE, _IDENTITY, _NAK, _EXPANDED = int(EapCode.RESPONSE), int(EapType.IDENTITY), int(EapType.NAK), \
+    int(EapType.EXPANDED)
+_S_IDENTITY, _S_PROPOSED = State.IDENTITY, State.PROPOSED
 TLS_METHODS = frozenset({EapType.TLS, EapType.TTLS, EapType.PEAP})
 
 
@@ -197,7 +202,7 @@ class EapSession:
         self.state = nxt
 
     def _dispatch(self, pkt: EapPacket, now: float) -> Step:
-        if pkt.code != EapCode.RESPONSE:
+        if pkt.code != _RESPONSE:
             raise ProtocolError("only EAP-Responses go to a server")
         if self._last_id is not None and pkt.identifier != self._last_id:
             raise ProtocolError("identifier does not match the outstanding request")
@@ -205,17 +210,18 @@ class EapSession:
         if self._rounds > self.config.max_rounds:
             return self._end(False, Verdict.BAD_CREDENTIALS, "too many rounds", now, REJECT_MALFORMED)
         self._last_id = pkt.identifier
-        if pkt.type == EapType.IDENTITY and self.state is State.IDENTITY:
+        state = self.state
+        if pkt.type == _IDENTITY and state is _S_IDENTITY:
             return self._on_identity(pkt, now)
-        if self.state is State.PROPOSED and pkt.type == EapType.NAK:
+        if state is _S_PROPOSED and pkt.type == _NAK:
             return self._on_nak(nak_types(pkt.data), now)
-        if self.state is State.PROPOSED and pkt.type == EapType.EXPANDED:
+        if state is _S_PROPOSED and pkt.type == _EXPANDED:
             vendor, vendor_type, rest = expanded(pkt.data)
-            if (vendor, vendor_type) == (0, EapType.NAK):
+            if (vendor, vendor_type) == (0, _NAK):
                 return self._on_nak(expanded_nak_types(rest), now)
         if self.method is None or pkt.type != self.method.eap_type:
             raise ProtocolError(f"unexpected response type {pkt.type}")
-        if self.state is State.PROPOSED:
+        if state is _S_PROPOSED:
             self._event(Event.RESPONSE)
         self.method.process_response(pkt.data)
         return self._after_method(now)

@@ -21,7 +21,7 @@ from functools import lru_cache
 from cryptography import x509
 from OpenSSL import SSL, crypto
 
-from tsunagaru.eap.packet import MalformedEap, Reader
+from tsunagaru.eap.packet import MalformedEap
 from tsunagaru.eap.tls_config import TlsServerConfig
 
 FLAG_L = 0x80
@@ -29,6 +29,7 @@ FLAG_M = 0x40
 FLAG_S = 0x20
 VERSION_MASK = 0x07
 _READ_CHUNK = 16384
+_U32 = struct.Struct("!I")
 
 
 class TlsFailure(Exception):
@@ -43,16 +44,17 @@ class TlsFrame:
 
     @classmethod
     def from_bytes(cls, type_data: bytes) -> TlsFrame:
-        r = Reader(type_data)
-        flags = r.u8("EAP-TLS flags")
-        length = r.u32("TLS Message Length") if flags & FLAG_L else None
-        return cls(flags, r.rest(), length)
+        if not type_data:
+            raise MalformedEap("EAP-TLS flags needs 1 octets, 0 remain")
+        flags = type_data[0]
+        if not flags & FLAG_L:
+            return cls(flags, type_data[1:])
+        if len(type_data) < 5:
+            raise MalformedEap(f"TLS Message Length needs 4 octets, {len(type_data) - 1} remain")
+        return cls(flags, type_data[5:], _U32.unpack_from(type_data, 1)[0])
 
     def to_bytes(self) -> bytes:
-        head = bytes((self.flags,))
-        if self.flags & FLAG_L:
-            head += struct.pack("!I", self.length if self.length is not None else len(self.data))
-        return head + self.data
+        return frame_bytes(self.flags, self.data, self.length)
 
     @property
     def version(self) -> int:
@@ -61,6 +63,13 @@ class TlsFrame:
     def is_ack(self) -> bool:
         """An empty frame: the peer acknowledges a fragment (or our final flight)."""
         return not self.data and not self.flags & (FLAG_M | FLAG_S)
+
+
+def frame_bytes(flags: int, data: bytes, length: int | None = None) -> bytes:
+    """Type-Data of one EAP-TLS frame: flags, the TLS Message Length when FLAG_L is set, the data."""
+    if flags & FLAG_L:
+        return bytes((flags,)) + _U32.pack(len(data) if length is None else length) + data
+    return bytes((flags,)) + data
 
 
 class Reassembler:
@@ -127,7 +136,7 @@ class Fragmenter:
         if self._rest:
             flags |= FLAG_M
         self._first = False
-        return TlsFrame(flags, chunk, self._total).to_bytes()
+        return frame_bytes(flags, chunk, self._total)
 
 
 @lru_cache(maxsize=32)

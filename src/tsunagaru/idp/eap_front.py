@@ -39,6 +39,7 @@ REJECT_BACKEND = 21
 MICROSOFT, MS_MPPE_SEND_KEY, MS_MPPE_RECV_KEY = 311, 16, 17  # dictionary.microsoft
 REJECT_TIMEOUT = 22
 REJECT_BAD_REQUEST = 30
+_ACCESS_REQUEST, _ACCESS_CHALLENGE = int(Code.ACCESS_REQUEST), int(Code.ACCESS_CHALLENGE)  # per packet: plain ints
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,7 +72,7 @@ class EapRadiusHandler:
     def handle(self, request: Packet, now: float, *, secret: bytes | None = None) -> Packet | None:
         """The signed reply to ``request``, or None when it must be dropped (bad authenticator, ...)."""
         secret = self.config.secret if secret is None else secret
-        if request.code != Code.ACCESS_REQUEST:
+        if request.code != _ACCESS_REQUEST:
             return None
         try:
             verify_request(
@@ -133,7 +134,7 @@ class EapRadiusHandler:
         state = state or os.urandom(16)
         if step.outcome is None:
             self.sessions[state] = session
-            return Packet(Code.ACCESS_CHALLENGE, request.identifier,
+            return Packet(_ACCESS_CHALLENGE, request.identifier,
                           attributes=((STATE, state), *split_value(EAP_MESSAGE, step.reply)))
         self.sessions.pop(state, None)
         self._remember(step.outcome)

@@ -75,9 +75,10 @@ class Packet:
             raise MalformedPacket(f"length field {length} outside 20..{MAX_PACKET_LEN}")
         if length > size:
             raise MalformedPacket(f"length field {length} exceeds the {size} octets received")
-        # RFC 2865 3: octets past Length are padding and are ignored.
-        packet = cls(code, identifier, authenticator, parse_attributes(data, HEADER_LEN, length))
-        object.__setattr__(packet, "_wire", data[:length])
+        # RFC 2865 3: octets past Length are padding and are ignored. The header fields came from
+        # struct (one octet each, 16-octet authenticator): no need to validate them again.
+        packet = _copy(code, identifier, authenticator, parse_attributes(data, HEADER_LEN, length))
+        object.__setattr__(packet, "_wire", data[:length] if length < size else data)
         return packet
 
     def to_bytes(self) -> bytes:
@@ -102,7 +103,10 @@ class Packet:
         return [v for t, v in self.attributes if t == attr_type]
 
     def has(self, attr_type: int) -> bool:
-        return any(t == attr_type for t, _ in self.attributes)
+        for t, _ in self.attributes:
+            if t == attr_type:
+                return True
+        return False
 
     def with_attributes(self, attributes: Iterable[tuple[int, bytes]]) -> Packet:
         return _copy(self.code, self.identifier, self.authenticator, tuple(attributes))
