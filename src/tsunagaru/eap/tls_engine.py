@@ -29,6 +29,7 @@ FLAG_M = 0x40
 FLAG_S = 0x20
 VERSION_MASK = 0x07
 _READ_CHUNK = 16384
+_OUTPUT_CHUNK = 65536
 _U32 = struct.Struct("!I")
 
 
@@ -225,14 +226,14 @@ class TlsTunnel:
     def output(self) -> bytes:
         """Everything TLS wants to send to the peer (records, alerts)."""
         parts: list[bytes] = []
-        while True:
+        while True:  # one read normally takes all (a flight is far below the buffer): no WantRead raised
             try:
-                chunk = self._conn.bio_read(_READ_CHUNK)
+                chunk = self._conn.bio_read(_OUTPUT_CHUNK)
             except SSL.WantReadError:
                 break
-            if not chunk:
-                break
             parts.append(chunk)
+            if len(chunk) < _OUTPUT_CHUNK:
+                break
         return b"".join(parts)
 
     @property

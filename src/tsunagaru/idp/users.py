@@ -108,6 +108,7 @@ def _parse_user(identity: str, realm: str | None) -> tuple[str, str]:
     return _validate(local, "username"), _validate(chosen, "realm")
 
 
+@functools.lru_cache(maxsize=4096)
 def certificate_serial(certificate: x509.Certificate) -> str:
     return format(certificate.serial_number, "x")
 
