@@ -382,3 +382,55 @@ def test_accounting_over_ipv6(radsec_pki: PkiPaths) -> None:
             await client.aclose()
 
     run(main())
+
+
+def _stranger(tmp: Any) -> tuple[str, str]:
+    """A self-signed client certificate the server's CA never saw."""
+    import datetime as dt
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "stranger")])
+    now = dt.datetime.now(dt.UTC)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now - dt.timedelta(hours=1))
+            .not_valid_after(now + dt.timedelta(days=1)).sign(key, hashes.SHA256()))
+    cert_path, key_path = tmp / "stranger.pem", tmp / "stranger.key"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    return str(cert_path), str(key_path)
+
+
+def test_failed_handshake_is_logged_with_peer_and_reason(radsec_pki: PkiPaths, tmp_path: Any,
+                                                         caplog: pytest.LogCaptureFixture) -> None:
+    _, srv_ctx = _contexts(radsec_pki)
+    stranger = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    stranger.load_verify_locations(radsec_pki.ca)
+    stranger.load_cert_chain(*_stranger(tmp_path))
+
+    async def main() -> None:
+        async with RadSecServer(_accept(), srv_ctx) as server:
+            port = await server.start()
+            with pytest.raises((ssl.SSLError, ConnectionClosed, ConnectionError, RequestTimeout)):
+                client = await RadSecClient.connect("127.0.0.1", port, stranger, server_name=SERVER_NAME)
+                await client.request(_request(), timeout=5)
+            for _ in range(200):
+                if server.handshakes_failed:
+                    break
+                await asyncio.sleep(0.01)
+            assert server.handshakes_failed == 1 and server.connections == 0
+            # a good client is still served afterwards
+            good, _ = _contexts(radsec_pki)
+            client = await RadSecClient.connect("127.0.0.1", port, good, server_name=SERVER_NAME)
+            assert (await client.request(_request())).code == Code.ACCESS_ACCEPT
+            await client.aclose()
+
+    with caplog.at_level("WARNING", logger="tsunagaru.radsec.server"):
+        run(main())
+    lines = [r.getMessage() for r in caplog.records if "TLS handshake from 127.0.0.1" in r.getMessage()]
+    assert len(lines) == 1 and "certificate verify failed" in lines[0], lines

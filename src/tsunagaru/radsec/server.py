@@ -23,6 +23,7 @@ from tsunagaru.radsec.tls import PeerInfo, VerifyPeer, check_peer, peer_info
 from tsunagaru.radsec.writes import CoalescingWriter
 
 log = logging.getLogger(__name__)
+HANDSHAKE_TIMEOUT = 10.0
 
 #: ``handler(request, peer) -> reply`` (identifier and authenticators are filled in) or None to drop.
 Handler = Callable[[Packet, PeerInfo], Awaitable[Packet | None]]
@@ -49,19 +50,42 @@ class RadSecServer:
         self.verify_peer = verify_peer
         self._server: asyncio.Server | None = None
         self._connections: set[_ServerConnection] = set()
+        self._handshakes: set[asyncio.Task[None]] = set()
+        self.handshakes_failed = 0
 
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> int:
         """Listen on ``host``:``port`` (0 = any free port); returns the bound port."""
         loop = asyncio.get_running_loop()
-        self._server = await loop.create_server(
-            lambda: _ServerConnection(self),
-            host,
-            port,
-            ssl=self.ssl_context,
-            ssl_handshake_timeout=10.0,
-            ssl_shutdown_timeout=SHUTDOWN_TIMEOUT,
-        )
+        # Plain TCP first, TLS with start_tls per connection: a handshake that fails (an unknown CA, an
+        # expired or missing client certificate, a timeout) then reaches us and is logged with its peer
+        # and reason. create_server(ssl=...) would swallow it (asyncio logs it only in debug mode), and
+        # "why does the federation peer not connect" is the first question an operator asks.
+        self._server = await loop.create_server(lambda: _Accept(self), host, port)
         return self.port
+
+    def _accepted(self, transport: asyncio.Transport) -> None:
+        task = asyncio.get_running_loop().create_task(self._handshake(transport))
+        self._handshakes.add(task)
+        task.add_done_callback(self._handshakes.discard)
+
+    async def _handshake(self, transport: asyncio.Transport) -> None:
+        peer = transport.get_extra_info("peername") or ("?", 0)
+        conn = _ServerConnection(self)
+        try:
+            tls = await asyncio.get_running_loop().start_tls(
+                transport, conn, self.ssl_context, server_side=True,
+                ssl_handshake_timeout=HANDSHAKE_TIMEOUT, ssl_shutdown_timeout=SHUTDOWN_TIMEOUT)
+        except asyncio.CancelledError:
+            transport.abort()
+            raise
+        except Exception as exc:  # ssl.SSLError, a reset, the handshake timeout: one line, no traceback
+            self.handshakes_failed += 1
+            transport.abort()
+            log.warning("radsec: TLS handshake from %s:%s failed: %s", peer[0], peer[1], _why(exc))
+            return
+        if tls is None:  # the peer went away at the last moment
+            return
+        conn.connection_made(tls)
 
     @property
     def port(self) -> int:
@@ -77,6 +101,8 @@ class RadSecServer:
         """Stop listening, close every connection, wait (up to ``timeout``) for the TLS shutdowns."""
         if self._server is not None:
             self._server.close()
+        for task in list(self._handshakes):
+            task.cancel()
         conns = list(self._connections)
         for conn in conns:
             conn.close("server shutting down")
@@ -97,6 +123,27 @@ class RadSecServer:
         await self.close()
 
 
+def _why(exc: BaseException) -> str:
+    """The reason of a failed handshake in a few words (OpenSSL's verify message when there is one)."""
+    if isinstance(exc, ssl.SSLCertVerificationError) and exc.verify_message:
+        return f"certificate verify failed: {exc.verify_message}"
+    if isinstance(exc, ssl.SSLError) and exc.reason:
+        return str(exc.reason).lower().replace("_", " ")
+    return str(exc) or type(exc).__name__
+
+
+class _Accept(asyncio.Protocol):
+    """The plain TCP side of a new connection: hold its bytes until TLS takes over."""
+
+    def __init__(self, server: RadSecServer) -> None:
+        self.server = server
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        transport.pause_reading()  # the ClientHello must wait for start_tls
+        self.server._accepted(transport)
+
+
 class _ServerConnection(asyncio.Protocol):
     def __init__(self, server: RadSecServer) -> None:
         self.server = server
@@ -111,6 +158,7 @@ class _ServerConnection(asyncio.Protocol):
         self.timer: asyncio.TimerHandle | None = None
         self.close_reason: str | None = None
         self.gone: asyncio.Future[None] = self.loop.create_future()
+        self._early: list[bytes] = []
 
     def connection_made(self, transport: Any) -> None:
         self.transport = transport
@@ -124,8 +172,14 @@ class _ServerConnection(asyncio.Protocol):
             self.close(f"peer refused: {refused}")
             return
         self._arm()
+        early, self._early = self._early, []
+        for data in early:
+            self.data_received(data)
 
     def data_received(self, data: bytes) -> None:
+        if self.transport is None:  # TLS delivered records before start_tls handed us the connection
+            self._early.append(data)
+            return
         try:
             events = self.session.receive_data(data, now=self.loop.time())
         except ProtocolViolation as exc:
