@@ -99,3 +99,22 @@ def test_idle_timer() -> None:
     idle.touch(5.0)
     assert idle.deadline() == 15.0
     assert IdleTimer(None, now=0.0).deadline() is None
+
+
+def test_tracker_deadline_is_a_lower_bound_made_exact_by_expire() -> None:
+    tracker: RequestTracker[str] = RequestTracker(quarantine=10.0)
+    first = tracker.allocate("a", now=0.0, timeout=5.0)
+    tracker.allocate("b", now=1.0, timeout=9.0)
+    tracker.allocate_status("probe", now=2.0, timeout=20.0)
+    assert tracker.in_flight == 2  # the Status-Server probe is not counted
+    tracker.complete(first)
+    bound = tracker.next_deadline()
+    assert bound is not None and bound <= 10.0  # early is allowed, late never
+    assert tracker.expire(bound) == []  # an early wake-up finds nothing ...
+    assert tracker.next_deadline() == 10.0  # ... and leaves the exact time behind
+    assert [p.value for p in tracker.expire(10.0)] == ["b"]
+    assert tracker.next_deadline() == 20.0  # the probe; b's identifier is quarantined until 20.0 too
+    tracker.complete(0)
+    assert tracker.next_deadline() == 20.0  # the quarantine end
+    tracker.expire(20.0)
+    assert tracker.next_deadline() is None and tracker.in_flight == 0
