@@ -32,7 +32,7 @@ class JsonFormatter(logging.Formatter):
             doc.update(fields)
         if record.exc_info:
             doc["exc"] = self.formatException(record.exc_info)
-        return json.dumps(doc, ensure_ascii=False, default=str)
+        return _ENCODER.encode(doc)
 
 
 def setup(level: str = "info", stream: Any = None) -> None:
@@ -45,8 +45,14 @@ def setup(level: str = "info", stream: Any = None) -> None:
 
 
 @functools.lru_cache(maxsize=256)
+@functools.lru_cache(maxsize=1024)
 def _allowed(name: str) -> bool:
+    """Field names are code, not input: the answer per name is cached (asked for every field of every line)."""
     return not any(bad in name.lower() for bad in FORBIDDEN)
+
+
+# One encoder for every line: json.dumps with options builds a new JSONEncoder per call.
+_ENCODER = json.JSONEncoder(ensure_ascii=False, default=str)
 
 
 def event(logger: logging.Logger, msg: str, level: int = logging.INFO, **fields: Any) -> None:
@@ -90,7 +96,7 @@ class AccessLog:
             return
         doc = {"ts": round(time.time(), 3), "level": "info", "logger": self.logger.name, "msg": self.msg}
         doc.update((k, v) for k, v in fields.items() if _allowed(k))
-        self._lines.append(json.dumps(doc, ensure_ascii=False, default=str))
+        self._lines.append(_ENCODER.encode(doc))
         if not self._scheduled:
             self._scheduled = True
             try:
