@@ -62,7 +62,8 @@ async def deliver(transport: Transport, peers: Sequence[PeerAddress], packet: Pa
     """
     if not peers:
         raise UpstreamError(RejectReason.BACKEND_FAILURE, "no peer for this realm")
-    ordered = sorted(peers, key=lambda p: 0 if transport.is_up(p) else 1)
+    # One peer (a static route, most realms): nothing to order, and no state to ask per request.
+    ordered = peers if len(peers) == 1 else sorted(peers, key=lambda p: 0 if transport.is_up(p) else 1)
     deadline = time.monotonic() + budget
     last = "no peer answered"
     for n, peer in enumerate(ordered):
