@@ -434,3 +434,23 @@ def test_failed_handshake_is_logged_with_peer_and_reason(radsec_pki: PkiPaths, t
         run(main())
     lines = [r.getMessage() for r in caplog.records if "TLS handshake from 127.0.0.1" in r.getMessage()]
     assert len(lines) == 1 and "certificate verify failed" in lines[0], lines
+
+
+def test_bare_tcp_connect_is_info_not_warning(radsec_pki: PkiPaths, caplog: pytest.LogCaptureFixture) -> None:
+    _, srv_ctx = _contexts(radsec_pki)
+
+    async def main() -> None:
+        async with RadSecServer(_accept(), srv_ctx) as server:
+            port = await server.start()
+            _, writer = await asyncio.open_connection("127.0.0.1", port)  # a health check: connect, close
+            writer.close()
+            for _ in range(200):
+                if server.handshakes_failed:
+                    break
+                await asyncio.sleep(0.01)
+            assert server.handshakes_failed == 1
+
+    with caplog.at_level("INFO", logger="tsunagaru.radsec.server"):
+        run(main())
+    mine = [r for r in caplog.records if r.name == "tsunagaru.radsec.server"]
+    assert [r.levelname for r in mine] == ["INFO"] and "closed the connection" in mine[0].getMessage()

@@ -81,7 +81,11 @@ class RadSecServer:
         except Exception as exc:  # ssl.SSLError, a reset, the handshake timeout: one line, no traceback
             self.handshakes_failed += 1
             transport.abort()
-            log.warning("radsec: TLS handshake from %s:%s failed: %s", peer[0], peer[1], _why(exc))
+            if isinstance(exc, (ConnectionResetError, BrokenPipeError, ssl.SSLEOFError)):
+                # a TCP health check or a port scan: connect, close. Visible at info, not a warning each time.
+                log.info("radsec: %s:%s closed the connection during the TLS handshake", peer[0], peer[1])
+            else:
+                log.warning("radsec: TLS handshake from %s:%s failed: %s", peer[0], peer[1], _why(exc))
             return
         if tls is None:  # the peer went away at the last moment
             return
