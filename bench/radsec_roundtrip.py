@@ -23,7 +23,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -72,14 +71,26 @@ def pap_request() -> Packet:
 # -- our server, run as a child process: ``radsec_roundtrip.py --serve CERTDIR`` ----------------------
 
 
-async def serve(pki: PkiPaths) -> None:
-    async def handler(request: Packet, peer: PeerInfo) -> Packet | None:
-        hidden = request.get(USER_PASSWORD) or b""
-        ok = (
-            request.get(USER_NAME) == b"alice"
-            and reveal_user_password(hidden, b"radsec", request.authenticator) == b"password"
-        )
-        return Packet(Code.ACCESS_ACCEPT if ok else Code.ACCESS_REJECT, 0)
+def check(request: Packet) -> Packet:
+    hidden = request.get(USER_PASSWORD) or b""
+    ok = (
+        request.get(USER_NAME) == b"alice"
+        and reveal_user_password(hidden, b"radsec", request.authenticator) == b"password"
+    )
+    return Packet(Code.ACCESS_ACCEPT if ok else Code.ACCESS_REJECT, 0)
+
+
+async def serve(pki: PkiPaths, style: str) -> None:
+    """``sync``: the handler answers at once (as the IdP does for every step that needs no password
+    hash); ``async``: a coroutine per request (a task each), as a handler that must wait does."""
+
+    async def later(request: Packet, peer: PeerInfo) -> Packet | None:
+        return check(request)
+
+    def now(request: Packet, peer: PeerInfo) -> Packet | None:
+        return check(request)
+
+    handler = now if style == "sync" else later
 
     ctx = server_context(certfile=pki.server_cert, keyfile=pki.server_key, cafile=pki.ca)
     stop = asyncio.Event()
@@ -157,13 +168,14 @@ def measure(name: str, pid: int, port: int, ctx: ssl.SSLContext, args: argparse.
     return result
 
 
-def run_ours(pki: PkiPaths, folder: Path, ctx: ssl.SSLContext, args: argparse.Namespace) -> dict[str, Any]:
-    cmd = [sys.executable, __file__, "--serve", str(folder)]
+def run_ours(pki: PkiPaths, folder: Path, ctx: ssl.SSLContext, args: argparse.Namespace,
+             style: str = "sync") -> dict[str, Any]:
+    cmd = [sys.executable, __file__, "--serve", str(folder), "--handler", style]
     with subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True) as proc:
         try:
             assert proc.stdout is not None
             port = int(proc.stdout.readline())
-            return measure("tsunagaru RadSecServer", proc.pid, port, ctx, args)
+            return measure(f"tsunagaru RadSecServer ({style})", proc.pid, port, ctx, args)
         finally:
             proc.send_signal(signal.SIGTERM)
             proc.wait(10)
@@ -205,19 +217,22 @@ def main() -> int:
         "--tail", type=float, default=6.0, help="seconds of server CPU counted after the load"
     )
     parser.add_argument("--freeradius-tls-max", default="1.3")
+    parser.add_argument("--handler", choices=("sync", "async", "both"), default="both",
+                        help="our server's handler: answers at once, a coroutine per request, or both")
     parser.add_argument("--serve", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
-        asyncio.run(serve(pki_from(args.serve)))
+        asyncio.run(serve(pki_from(args.serve), args.handler))
         return 0
     results: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory(prefix="radsec-bench-") as tmp:
         folder = Path(tmp)
         pki = make_pki(folder / "pki")
         ctx = client_context(certfile=pki.client_cert, keyfile=pki.client_key, cafile=pki.ca)
-        runners: list[Callable[..., dict[str, Any]]] = [run_ours, run_freeradius]
-        for runner in runners:
-            results.append(runner(pki, folder if runner is run_freeradius else folder / "pki", ctx, args))
+        styles = ("sync", "async") if args.handler == "both" else (args.handler,)
+        for style in styles:
+            results.append(run_ours(pki, folder / "pki", ctx, args, style))
+        results.append(run_freeradius(pki, folder, ctx, args))
     print(table(results))
     out = ROOT / "bench" / "results" / f"radsec_roundtrip-{time.strftime('%Y%m%dT%H%M%S')}.json"
     out.parent.mkdir(parents=True, exist_ok=True)

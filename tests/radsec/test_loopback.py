@@ -454,3 +454,39 @@ def test_bare_tcp_connect_is_info_not_warning(radsec_pki: PkiPaths, caplog: pyte
         run(main())
     mine = [r for r in caplog.records if r.name == "tsunagaru.radsec.server"]
     assert [r.levelname for r in mine] == ["INFO"] and "closed the connection" in mine[0].getMessage()
+
+
+def test_handler_may_answer_at_once_or_later(radsec_pki: PkiPaths, caplog: pytest.LogCaptureFixture) -> None:
+    """A plain function's reply is written at once; an awaitable one later; a raising handler is logged
+    and the connection keeps serving."""
+    cli_ctx, srv_ctx = _contexts(radsec_pki)
+    later = _accept(delay=0.05)
+
+    def handler(request: Packet, peer: PeerInfo) -> Awaitable[Packet | None] | Packet | None:
+        name = request.get(USER_NAME) or b""
+        if name == b"boom":
+            raise RuntimeError("a handler bug")
+        if name == b"drop":
+            return None
+        if name == b"later":
+            return later(request, peer)
+        return Packet(Code.ACCESS_ACCEPT, 0, attributes=((REPLY_MESSAGE, b"now " + name),))
+
+    async def main() -> None:
+        async with RadSecServer(handler, srv_ctx) as server:
+            port = await server.start()
+            client = await RadSecClient.connect("127.0.0.1", port, cli_ctx, server_name=SERVER_NAME)
+            slow = asyncio.ensure_future(client.request(_request(b"later")))
+            fast = await client.request(_request(b"alice"))
+            assert fast.get(REPLY_MESSAGE) == b"now alice" and not slow.done()  # answered before the slow one
+            assert (await slow).get(REPLY_MESSAGE) == b"hello later"
+            with pytest.raises(RequestTimeout):
+                await client.request(_request(b"boom"), timeout=0.3)
+            with pytest.raises(RequestTimeout):
+                await client.request(_request(b"drop"), timeout=0.3)
+            assert (await client.request(_request(b"bob"))).get(REPLY_MESSAGE) == b"now bob"
+            await client.aclose()
+
+    with caplog.at_level("ERROR", logger="tsunagaru.radsec.server"):
+        run(main())
+    assert any("handler failed" in r.getMessage() for r in caplog.records)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+from collections.abc import Awaitable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -54,8 +55,11 @@ class IdpServer:
             self.udp = await serve_udp(self.core, udp.host, udp.port, udp.secret, udp.allowed)
         self._expiry = asyncio.create_task(self._expire_sessions())
 
-    async def _radsec_request(self, packet: Packet, peer: PeerInfo) -> Packet | None:
-        return await self.core.answer(packet, RADSEC_SECRET)
+    def _radsec_request(self, packet: Packet, peer: PeerInfo) -> Awaitable[Packet | None] | Packet | None:
+        """Answer at once unless the step may wait on a password hash (then in a worker, later)."""
+        if self.core.may_block(packet):
+            return self.core.answer(packet, RADSEC_SECRET)
+        return self.core.handle_locked(packet, RADSEC_SECRET, time.monotonic())
 
     async def _expire_sessions(self) -> None:
         while True:

@@ -26,7 +26,9 @@ log = logging.getLogger(__name__)
 HANDSHAKE_TIMEOUT = 10.0
 
 #: ``handler(request, peer) -> reply`` (identifier and authenticators are filled in) or None to drop.
-Handler = Callable[[Packet, PeerInfo], Awaitable[Packet | None]]
+#: The handler may answer at once (return the reply or None) or later (return an awaitable, e.g. be a
+#: coroutine function): a reply known at once is written without creating a task for it.
+Handler = Callable[[Packet, PeerInfo], Awaitable[Packet | None] | Packet | None]
 
 
 class RadSecServer:
@@ -194,18 +196,32 @@ class _ServerConnection(asyncio.Protocol):
             if isinstance(ev, Send):
                 self._write(ev.data)
             elif isinstance(ev, Received):
-                task = self.loop.create_task(self._handle(ev.packet))
-                self.tasks.add(task)
-                task.add_done_callback(self.tasks.discard)
+                self._dispatch(ev.packet)
 
-    async def _handle(self, request: Packet) -> None:
+    def _dispatch(self, request: Packet) -> None:
         assert self.peer is not None
         try:
-            reply = await self.server.handler(request, self.peer)
+            result = self.server.handler(request, self.peer)
         except Exception:
             log.exception("radsec: handler failed on request %d from %s", request.identifier, self.peer)
             return
-        if reply is not None:
+        if result is None or isinstance(result, Packet):
+            self._answer(request, result)
+            return
+        task = self.loop.create_task(self._handle(request, result))
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+
+    async def _handle(self, request: Packet, later: Awaitable[Packet | None]) -> None:
+        try:
+            reply = await later
+        except Exception:
+            log.exception("radsec: handler failed on request %d from %s", request.identifier, self.peer)
+            return
+        self._answer(request, reply)
+
+    def _answer(self, request: Packet, reply: Packet | None) -> None:
+        if reply is not None and self.close_reason is None:
             self.session.idle.touch(self.loop.time())
             self._write(self.session.reply(request, reply))
 
