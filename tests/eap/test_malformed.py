@@ -142,6 +142,18 @@ def test_ttls_pap_in_memory(pki: Pki, store: MemStore) -> None:
     assert outcome.msk == peer.tls.export_keying_material(b"ttls keying material", 128)[:64]
 
 
+def test_ttls_only_the_first_inner_message_may_block(pki: Pki, store: MemStore) -> None:
+    """Only the first phase-2 message can be PAP (a password hash, run off the event loop); an inner EAP
+    conversation after it stays on the loop."""
+    peer = Peer(session(pki, store, (EapType.TTLS,)), pki, EapType.TTLS)
+    assert not peer.session.may_block()  # before and during the handshake: in-memory crypto only
+    peer.handshake()
+    assert peer.session.may_block()
+    identity = EapPacket(EapCode.RESPONSE, 0, EapType.IDENTITY, ALICE.encode()).to_bytes()
+    peer.app(d.Avp(d.EAP_MESSAGE, identity).to_bytes())
+    assert peer.session.state is State.METHOD and not peer.session.may_block()
+
+
 def peap_open(pki: Pki, store: MemStore) -> Peer:
     peer = Peer(session(pki, store, (EapType.PEAP,)), pki, EapType.PEAP)
     peer.handshake()

@@ -42,7 +42,9 @@ class EapTtls(TlsMethod):
         self._inner: object = None  # an EapSession once inner EAP starts (imported lazily: no cycle)
 
     def may_block(self) -> bool:
-        return self.tunnel.established  # phase 2: inner PAP checks a slow password hash
+        # Only the first phase-2 message may be PAP (a slow password hash); once an inner EAP
+        # conversation or MSCHAPv2 runs, every step is in memory (as in PEAP) and stays on the loop.
+        return self.tunnel.established and self.phase is Phase.WAIT_AVPS
 
     def allows_tls13(self, tls: TlsServerConfig) -> bool:
         return tls.tls13_tunnels
