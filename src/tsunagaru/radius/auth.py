@@ -6,6 +6,7 @@ verification reports whether it was present so that policy (require it or not) s
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import os
@@ -36,8 +37,18 @@ def _md5(*parts: bytes) -> bytes:
     return h.digest()
 
 
+@functools.lru_cache(maxsize=1024)
+def _hmac_base(secret: bytes) -> hmac.HMAC:
+    """HMAC-MD5 keyed with ``secret``, ready to copy. One-shot ``hmac.digest`` makes OpenSSL 3 look up
+    the HMAC and MD5 implementations on every call (name maps, locks): under load that was ~8 % of the
+    IdP's time per EAP round trip; a copy of a keyed context skips the lookups and the key schedule."""
+    return hmac.new(secret, digestmod=hashlib.md5)
+
+
 def _hmac(secret: bytes, wire: bytes) -> bytes:
-    return hmac.digest(secret, wire, "md5")
+    h = _hmac_base(secret).copy()
+    h.update(wire)
+    return h.digest()
 
 
 def _wire_with_auth(packet: Packet, authenticator: bytes) -> bytes:
