@@ -9,6 +9,8 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 MAX_CACHED_CHILDREN = 20_000  # per metric; a realm label comes from requests, so the cache is bounded
+MAX_REALM_LABELS = 1000  # distinct realms labelled by name; later ones are counted as "other"
+OTHER_REALM = "other"
 
 M = TypeVar("M", Counter, Gauge, Histogram)
 
@@ -38,7 +40,19 @@ class Labelled(Generic[M]):
 class AnpMetrics:
     registry: CollectorRegistry = field(default_factory=CollectorRegistry)
 
+    def realm(self, realm: str) -> str:
+        """The label for ``realm``: its name for the first MAX_REALM_LABELS realms seen, then "other".
+        Realms come from users' identities: without a bound, random names would make a new time
+        series each (memory in the proxy and in Prometheus)."""
+        if realm in self._realms:
+            return realm
+        if len(self._realms) >= MAX_REALM_LABELS:
+            return OTHER_REALM
+        self._realms.add(realm)
+        return realm
+
     def __post_init__(self) -> None:
+        self._realms: set[str] = set()
         r = self.registry
         self.requests = Labelled(Counter("tsunagaru_anp_requests", "Requests received from RADIUS clients",
                                          ["client", "code"], registry=r))

@@ -162,7 +162,7 @@ class AnpServer:
               started: float) -> None:
         if not sock.is_closing():
             sock.sendto(reply.data, addr)
-        self.metrics.results.labels(realm, reply.outcome).inc()
+        self.metrics.results.labels(self.metrics.realm(realm), reply.outcome).inc()
         if reply.reason is not None:
             self.metrics.rejects.labels(str(int(reply.reason))).inc()
 
@@ -174,8 +174,8 @@ class AnpServer:
             peers = await self._peers(fwd)
             budget = self.request_timeout - (time.monotonic() - started)
             delivery = await deliver(self.transport, peers, fwd.upstream, budget)
-            self.metrics.latency.labels(fwd.realm, f"{delivery.peer.host}:{delivery.peer.port}").observe(
-                time.monotonic() - started)
+            peer_label = f"{delivery.peer.host}:{delivery.peer.port}"
+            self.metrics.latency.labels(self.metrics.realm(fwd.realm), peer_label).observe(time.monotonic() - started)
             return self.core.on_upstream_reply(fwd, delivery.reply, delivery.sent.authenticator, port,
                                                time.monotonic())
         except UpstreamError as exc:
