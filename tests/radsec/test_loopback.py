@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from tests.eap.certs import make_pki as make_eap_pki
 from tests.support.radsec_certs import SERVER_NAME, PkiPaths
 from tsunagaru.radius import Code, Packet, sign_request
 from tsunagaru.radius.packet import MESSAGE_AUTHENTICATOR, REPLY_MESSAGE, USER_NAME
@@ -384,34 +385,13 @@ def test_accounting_over_ipv6(radsec_pki: PkiPaths) -> None:
     run(main())
 
 
-def _stranger(tmp: Any) -> tuple[str, str]:
-    """A self-signed client certificate the server's CA never saw."""
-    import datetime as dt
-
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "stranger")])
-    now = dt.datetime.now(dt.UTC)
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-            .serial_number(x509.random_serial_number()).not_valid_before(now - dt.timedelta(hours=1))
-            .not_valid_after(now + dt.timedelta(days=1)).sign(key, hashes.SHA256()))
-    cert_path, key_path = tmp / "stranger.pem", tmp / "stranger.key"
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                           serialization.NoEncryption()))
-    return str(cert_path), str(key_path)
-
-
 def test_failed_handshake_is_logged_with_peer_and_reason(radsec_pki: PkiPaths, tmp_path: Any,
                                                          caplog: pytest.LogCaptureFixture) -> None:
     _, srv_ctx = _contexts(radsec_pki)
     stranger = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     stranger.load_verify_locations(radsec_pki.ca)
-    stranger.load_cert_chain(*_stranger(tmp_path))
+    other = make_eap_pki(tmp_path / "other")  # its client certificates chain to a CA this server never saw
+    stranger.load_cert_chain(other.client_cert, other.client_key)
 
     async def main() -> None:
         async with RadSecServer(_accept(), srv_ctx) as server:
@@ -460,7 +440,11 @@ def test_handler_may_answer_at_once_or_later(radsec_pki: PkiPaths, caplog: pytes
     """A plain function's reply is written at once; an awaitable one later; a raising handler is logged
     and the connection keeps serving."""
     cli_ctx, srv_ctx = _contexts(radsec_pki)
-    later = _accept(delay=0.05)
+    release = asyncio.Event()  # made inside the test's loop (asyncio.run below)
+
+    async def later(request: Packet, peer: PeerInfo) -> Packet | None:
+        await release.wait()  # answered only when the test says so: no race with the quick reply
+        return await _accept()(request, peer)
 
     def handler(request: Packet, peer: PeerInfo) -> Awaitable[Packet | None] | Packet | None:
         name = request.get(USER_NAME) or b""
@@ -479,6 +463,7 @@ def test_handler_may_answer_at_once_or_later(radsec_pki: PkiPaths, caplog: pytes
             slow = asyncio.ensure_future(client.request(_request(b"later")))
             fast = await client.request(_request(b"alice"))
             assert fast.get(REPLY_MESSAGE) == b"now alice" and not slow.done()  # answered before the slow one
+            release.set()
             assert (await slow).get(REPLY_MESSAGE) == b"hello later"
             with pytest.raises(RequestTimeout):
                 await client.request(_request(b"boom"), timeout=0.3)

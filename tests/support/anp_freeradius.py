@@ -11,15 +11,13 @@ The raddb layout follows /work/shared/bench-peers/freeradius/gen-config.sh; radi
 from __future__ import annotations
 
 import contextlib
-import shutil
 import socket
-import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from tests.support.procs import free_port, need, running, wait_log, wait_tcp
-from tests.support.radsec_peers import FREERADIUS_SRC, UDP_SECRET, _radiusd_conf, tls_listeners
+from tests.support.radsec_peers import UDP_SECRET, assemble_raddb, tls_listeners
 from tsunagaru.demo_state import PASSWORD, REALM, USER, DemoState
 
 MODULES = ("always", "attr_filter", "eap", "expr", "files", "mschap", "pap", "preprocess")
@@ -133,34 +131,19 @@ server inner-tunnel {
 
 
 def write_raddb(folder: Path, state: DemoState, *, radsec: int, auth: int, tls_max: str = "1.2") -> Path:
-    raddb, run = folder / "raddb", folder / "run"
-    shutil.rmtree(raddb, ignore_errors=True)
-    run.mkdir(parents=True, exist_ok=True)
-    shutil.copytree(FREERADIUS_SRC, raddb, symlinks=True, ignore=shutil.ignore_patterns("certs"))
-    certs = raddb / "certs"
-    certs.mkdir()
-    for src, name in (("idp-radsec.pem", "radsec.pem"), ("idp-radsec.key", "radsec.key"),
-                      ("federation-roots.pem", "federation-roots.pem"), ("eap-server.pem", "eap.pem"),
-                      ("eap-server.key", "eap.key"), ("user-ca.pem", "user-ca.pem")):
-        shutil.copy(state.path(src), certs / name)
-    (raddb / "radiusd.conf").write_text(_radiusd_conf(raddb, run))
-    (raddb / "clients.conf").write_text(
-        f"client local {{\n    ipaddr = 127.0.0.1\n    proto = udp\n    secret = {UDP_SECRET}\n}}\n")
-    for link in (raddb / "mods-enabled").iterdir():
-        link.unlink()
-    for module in MODULES:
-        if module != "eap":
-            (raddb / "mods-enabled" / module).symlink_to(f"../mods-available/{module}")
-    (raddb / "mods-enabled" / "eap").write_text(_eap_module(tls_max))
-    for link in (raddb / "sites-enabled").iterdir():
-        link.unlink()
-    (raddb / "sites-enabled" / "default").write_text(_site(radsec, auth))
     users = "".join(f'"{u}"\tCleartext-Password := "{PASSWORD}"\n\n' for u in (USER, f"{USER}@{REALM}"))
-    (raddb / "mods-config" / "files" / "authorize").write_text(users)
-    check = subprocess.run(["freeradius", "-C", "-d", str(raddb)], capture_output=True, text=True, check=False)
-    if check.returncode != 0:
-        raise RuntimeError(f"freeradius -C rejected {raddb}:\n{check.stdout[-3000:]}{check.stderr[-2000:]}")
-    return raddb
+    return assemble_raddb(
+        folder,
+        certs=[(state.path(src), name) for src, name in (
+            ("idp-radsec.pem", "radsec.pem"), ("idp-radsec.key", "radsec.key"),
+            ("federation-roots.pem", "federation-roots.pem"), ("eap-server.pem", "eap.pem"),
+            ("eap-server.key", "eap.key"), ("user-ca.pem", "user-ca.pem"))],
+        clients=f"client local {{\n    ipaddr = 127.0.0.1\n    proto = udp\n    secret = {UDP_SECRET}\n}}\n",
+        modules=MODULES,
+        module_files={"eap": _eap_module(tls_max)},
+        site=_site(radsec, auth),
+        users=users,
+    )
 
 
 @contextlib.contextmanager

@@ -8,13 +8,12 @@ by pid. ``radclient`` runs the FreeRADIUS client against any server.
 from __future__ import annotations
 
 import contextlib
-import shutil
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
 from tests.support.procs import need, running, wait_log
-from tests.support.radsec_peers import _radiusd_conf
+from tests.support.radsec_peers import assemble_raddb
 
 SYSTEM_RADDB = Path("/etc/freeradius/3.0")
 FREERADIUS = "freeradius"
@@ -31,26 +30,15 @@ def make_raddb(
         import pytest
 
         pytest.skip(f"{SYSTEM_RADDB} is not a FreeRADIUS raddb")
-    raddb = base / "raddb"
-    for sub in ("log", "run", "var"):
-        (base / sub).mkdir(parents=True, exist_ok=True)
-    shutil.copytree(SYSTEM_RADDB, raddb, symlinks=True)
-    (raddb / "radiusd.conf").write_text(_radiusd_conf(raddb, base / "run"))
-    (raddb / "clients.conf").write_text(
-        f"client local {{\n\tipaddr = 127.0.0.1\n\tsecret = {secret}\n"
-        "\trequire_message_authenticator = no\n}\n")
-    for link in (raddb / "mods-enabled").iterdir():
-        link.unlink()
-    for mod in ("always", "files", "pap", "expr"):
-        (raddb / "mods-enabled" / mod).symlink_to(f"../mods-available/{mod}")
-    (raddb / "mods-config" / "files" / "authorize").write_text(users)
-    for site in (raddb / "sites-enabled").iterdir():
-        site.unlink()
-    (raddb / "sites-enabled" / "default").write_text(_site(auth_port, acct_port))
-    check = subprocess.run([FREERADIUS, "-C", "-d", str(raddb)], capture_output=True, text=True, timeout=60)
-    if check.returncode != 0:
-        raise RuntimeError(f"freeradius -C failed:\n{check.stdout[-3000:]}{check.stderr[-2000:]}")
-    return raddb
+    return assemble_raddb(
+        base,
+        certs=(),
+        clients=(f"client local {{\n\tipaddr = 127.0.0.1\n\tsecret = {secret}\n"
+                 "\trequire_message_authenticator = no\n}\n"),
+        modules=("always", "files", "pap", "expr"),
+        site=_site(auth_port, acct_port),
+        users=users,
+    )
 
 
 @contextlib.contextmanager

@@ -18,7 +18,7 @@ import re
 import shutil
 import socket
 import subprocess
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -166,8 +166,49 @@ def _site(radsec_port: int, auth_port: int, tls_max: str) -> str:
 """
 
 
-def write_freeradius_raddb(
+def assemble_raddb(
     folder: Path,
+    *,
+    certs: Iterable[tuple[Path, str]],
+    clients: str,
+    modules: Iterable[str],
+    site: str,
+    users: str,
+    module_files: Mapping[str, str] | None = None,
+) -> Path:
+    """A private raddb under ``folder`` (``run``, ``log``, ``var`` beside it) from the system's FreeRADIUS
+    tree: its certificates replaced by ``certs`` (source, name under ``certs/``), our radiusd.conf, the
+    given clients.conf, only ``modules`` enabled (``module_files`` written in place of their link), one
+    site, a users file. Checked with ``freeradius -C``. Every FreeRADIUS the tests run differs only here."""
+    raddb, run = folder / "raddb", folder / "run"
+    shutil.rmtree(raddb, ignore_errors=True)
+    for sub in ("run", "log", "var"):
+        (folder / sub).mkdir(parents=True, exist_ok=True)
+    shutil.copytree(FREERADIUS_SRC, raddb, symlinks=True, ignore=shutil.ignore_patterns("certs"))
+    (raddb / "certs").mkdir()
+    for src, name in certs:
+        shutil.copy(src, raddb / "certs" / name)
+    (raddb / "radiusd.conf").write_text(_radiusd_conf(raddb, run))
+    (raddb / "clients.conf").write_text(clients)
+    written = module_files or {}
+    for link in (raddb / "mods-enabled").iterdir():
+        link.unlink()
+    for module in modules:
+        if module in written:
+            (raddb / "mods-enabled" / module).write_text(written[module])
+        else:
+            (raddb / "mods-enabled" / module).symlink_to(f"../mods-available/{module}")
+    for link in (raddb / "sites-enabled").iterdir():
+        link.unlink()
+    (raddb / "sites-enabled" / "default").write_text(site)
+    (raddb / "mods-config" / "files" / "authorize").write_text(users)
+    check = subprocess.run(["freeradius", "-C", "-d", str(raddb)], capture_output=True, text=True, check=False)
+    if check.returncode != 0:
+        raise RuntimeError(f"freeradius -C rejected {raddb}:\n{check.stdout[-3000:]}{check.stderr[-2000:]}")
+    return raddb
+
+
+def write_freeradius_raddb(    folder: Path,
     pki: PkiPaths,
     *,
     radsec_port: int,
@@ -176,35 +217,15 @@ def write_freeradius_raddb(
     tls_max: str = "1.3",
 ) -> Path:
     """Write a private raddb under ``folder``; returns its path (checked with ``freeradius -C``)."""
-    raddb, run = folder / "raddb", folder / "run"
-    shutil.rmtree(raddb, ignore_errors=True)
-    run.mkdir(parents=True, exist_ok=True)
-    shutil.copytree(FREERADIUS_SRC, raddb, symlinks=True, ignore=shutil.ignore_patterns("certs"))
-    certs = raddb / "certs"
-    certs.mkdir()
-    for src, name in ((pki.server_cert, "server.pem"), (pki.server_key, "server.key"), (pki.ca, "ca.pem")):
-        shutil.copy(src, certs / name)
-    (raddb / "radiusd.conf").write_text(_radiusd_conf(raddb, run))
-    (raddb / "clients.conf").write_text(
-        f"client local {{\n    ipaddr = 127.0.0.1\n    proto = udp\n    secret = {UDP_SECRET}\n}}\n"
+    return assemble_raddb(
+        folder,
+        certs=((pki.server_cert, "server.pem"), (pki.server_key, "server.key"), (pki.ca, "ca.pem")),
+        clients=f"client local {{\n    ipaddr = 127.0.0.1\n    proto = udp\n    secret = {UDP_SECRET}\n}}\n",
+        modules=("always", "expr", "files", "pap"),
+        site=_site(radsec_port, auth_port, tls_max),
+        users="".join(f'"{u}"\tCleartext-Password := "{p}"\n\tReply-Message := "Hello {u}"\n\n'
+                      for u, p in users.items()),
     )
-    for link in (raddb / "mods-enabled").iterdir():
-        link.unlink()
-    for module in ("always", "expr", "files", "pap"):
-        (raddb / "mods-enabled" / module).symlink_to(f"../mods-available/{module}")
-    for link in (raddb / "sites-enabled").iterdir():
-        link.unlink()
-    (raddb / "sites-enabled" / "default").write_text(_site(radsec_port, auth_port, tls_max))
-    entries = "".join(
-        f'"{u}"\tCleartext-Password := "{p}"\n\tReply-Message := "Hello {u}"\n\n' for u, p in users.items()
-    )
-    (raddb / "mods-config" / "files" / "authorize").write_text(entries)
-    check = subprocess.run(
-        ["freeradius", "-C", "-d", str(raddb)], capture_output=True, text=True, check=False
-    )
-    if check.returncode != 0:
-        raise RuntimeError(f"freeradius -C rejected {raddb}:\n{check.stdout[-3000:]}{check.stderr[-2000:]}")
-    return raddb
 
 
 @contextlib.contextmanager

@@ -10,11 +10,9 @@ import asyncio
 import contextlib
 import functools
 import logging
-import socket
 import ssl
 import time
 from dataclasses import dataclass, field, replace
-from typing import cast
 
 from tsunagaru import logs
 from tsunagaru.anp.core import AnpCore, Forward, Ignore, Reply, SpoolAccounting
@@ -25,43 +23,14 @@ from tsunagaru.anp.routing import PeerAddress, UseStatic
 from tsunagaru.anp.spool import AccountingSpool, SpooledRecord
 from tsunagaru.anp.upstream import PeerFinder, Transport, UpstreamError, deliver
 from tsunagaru.logs import redact
+from tsunagaru.net.datagram import DatagramSocket
 from tsunagaru.radius import Code, Packet, code_name
 from tsunagaru.radius.packet import MESSAGE_AUTHENTICATOR, OPERATOR_NAME, PROXY_STATE
 from tsunagaru.radsec import RADSEC_SECRET, PeerInfo, RadSecServer
 
 log = logging.getLogger("tsunagaru.anp")
 ACCT_DELAY_TIME = 41
-RADIUS_MAX = 4096
-
-
-DRAIN = 64  # datagrams read per wake-up at most
 GAUGE_INTERVAL = 1.0  # seconds between peer_up refreshes of one peer while requests succeed
-
-
-class _Udp(asyncio.DatagramProtocol):
-    """asyncio reads one datagram per loop iteration; under load this protocol reads the ones already
-    queued too (up to ``DRAIN``), so their upstream requests leave in one RadSec write (one TLS send
-    instead of one per request: the largest single cost measured under load) and the loop turns less."""
-
-    def __init__(self, server: AnpServer, sock: socket.socket) -> None:
-        self.server = server
-        self.sock = sock  # the non-blocking socket the transport owns; read here only to drain
-        self.transport: asyncio.DatagramTransport | None = None
-
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.transport = cast(asyncio.DatagramTransport, transport)
-
-    def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
-        assert self.transport is not None
-        self.server.on_datagram(self.transport, data, addr)
-        for _ in range(DRAIN):
-            if self.transport.is_closing():
-                return
-            try:
-                data, addr = self.sock.recvfrom(RADIUS_MAX)
-            except OSError:  # BlockingIOError: nothing more queued; others: the transport's reader sees them
-                return
-            self.server.on_datagram(self.transport, data, addr)
 
 
 @dataclass
@@ -74,7 +43,9 @@ class AnpServer:
     metrics: AnpMetrics = field(default_factory=AnpMetrics)
     access_log: logs.AccessLog = field(default_factory=lambda: logs.AccessLog(log))
     _tasks: set[asyncio.Task[None]] = field(default_factory=set)
-    _sockets: list[asyncio.DatagramTransport] = field(default_factory=list)
+    # Each listener drains the datagrams already queued on a wake-up (tsunagaru.net.datagram), so their
+    # upstream requests leave in one RadSec write: one TLS send instead of one per request.
+    _sockets: list[DatagramSocket] = field(default_factory=list)
     _acct_wakeup: asyncio.Event = field(default_factory=asyncio.Event)
     _forwarder: asyncio.Task[None] | None = None
     _radsec: RadSecServer | None = None
@@ -82,17 +53,9 @@ class AnpServer:
     _gauged: dict[PeerAddress, float] = field(default_factory=dict)  # peer -> when peer_up was last set
 
     async def listen(self, host: str, auth_port: int, acct_port: int) -> None:
-        loop = asyncio.get_running_loop()
         for port in (auth_port, acct_port):
-            family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_DGRAM)[0]
-            raw = socket.socket(family, kind, proto)
-            try:
-                raw.bind(address)
-                raw.setblocking(False)
-                sock, _ = await loop.create_datagram_endpoint(functools.partial(_Udp, self, raw), sock=raw)
-            except BaseException:
-                raw.close()
-                raise
+            sock = await DatagramSocket.bind(host, port, lambda data, addr: None)
+            sock.on_datagram = functools.partial(self.on_datagram, sock)  # set before the loop reads anything
             self._sockets.append(sock)
         self._forwarder = asyncio.create_task(self._accounting_forwarder())
 
@@ -142,7 +105,7 @@ class AnpServer:
 
     # -- requests ----------------------------------------------------------------------------------
 
-    def on_datagram(self, sock: asyncio.DatagramTransport, data: bytes, addr: tuple[str, int]) -> None:
+    def on_datagram(self, sock: DatagramSocket, data: bytes, addr: tuple[str, int]) -> None:
         now = time.monotonic()
         action = self.core.on_datagram(data, addr[0], addr[1], now)
         if isinstance(action, Ignore):
@@ -158,7 +121,7 @@ class AnpServer:
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
 
-    def _send(self, sock: asyncio.DatagramTransport, reply: Reply, addr: tuple[str, int], realm: str,
+    def _send(self, sock: DatagramSocket, reply: Reply, addr: tuple[str, int], realm: str,
               started: float) -> None:
         if not sock.is_closing():
             sock.sendto(reply.data, addr)
@@ -196,7 +159,7 @@ class AnpServer:
             self._gauged[peer] = now
             self.metrics.peer_up.labels(f"{peer.host}:{peer.port}").set(1 if self.transport.is_up(peer) else 0)
 
-    async def _forward(self, sock: asyncio.DatagramTransport, fwd: Forward, addr: tuple[str, int],
+    async def _forward(self, sock: DatagramSocket, fwd: Forward, addr: tuple[str, int],
                        started: float) -> None:
         reply = await self._complete(fwd, addr[1], started)
         self._send(sock, reply, addr, fwd.realm, started)
@@ -213,7 +176,7 @@ class AnpServer:
 
     # -- accounting ---------------------------------------------------------------------------------
 
-    def _spool(self, sock: asyncio.DatagramTransport, acct: SpoolAccounting, addr: tuple[str, int],
+    def _spool(self, sock: DatagramSocket, acct: SpoolAccounting, addr: tuple[str, int],
                now: float) -> None:
         self.metrics.requests.labels(acct.client.name, "Accounting-Request").inc()
         try:
