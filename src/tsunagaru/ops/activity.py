@@ -143,8 +143,9 @@ class _Session:
 
 
 def _bump(counts: dict[str, int] | dict[int, int], key: object, cap: int, other: object) -> None:
+    """Count ``key``; past ``cap - 1`` distinct keys new ones count as ``other`` (so at most ``cap`` keys)."""
     table: dict[object, int] = counts  # type: ignore[assignment]
-    if key not in table and len(table) >= cap:
+    if key not in table and len(table) >= cap - 1:
         key = other
     table[key] = table.get(key, 0) + 1
 

@@ -107,8 +107,11 @@ def parse_geometry(obj: object) -> Shape:
     if not isinstance(obj, Mapping):
         raise InvalidGeoJSON("a GeoJSON object must be a JSON object")
     kind = obj.get("type")
-    if kind == "Feature":
-        return parse_geometry(obj.get("geometry"))
+    if kind == "Feature":  # one level: a Feature's geometry is a geometry, never another Feature
+        obj = obj.get("geometry")
+        if not isinstance(obj, Mapping) or obj.get("type") == "Feature":
+            raise InvalidGeoJSON("a Feature's geometry must be a Polygon or MultiPolygon object", "geometry")
+        kind = obj.get("type")
     coords = obj.get("coordinates")
     budget = [MAX_VERTICES]
     polygons: tuple[Polygon, ...]
