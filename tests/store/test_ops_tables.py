@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
-from tsunagaru.ops.activity import Accumulator, AcctStatus, Event, Kind
+from tsunagaru.ops.activity import AcctStatus, Accumulator, Event, Kind
 from tsunagaru.ops.usage import Placement
 from tsunagaru.store import Store
 from tsunagaru.store.ops_tables import (
