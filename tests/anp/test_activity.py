@@ -7,6 +7,8 @@ import ipaddress
 import threading
 from pathlib import Path
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlalchemy import select
 
 from tsunagaru.anp.activity import ActivityRecorder, default_ap_key
@@ -122,3 +124,19 @@ def test_run_ticks_and_writes_to_sqlite(tmp_path: Path) -> None:
         session = db.scalars(select(AccountingSessionRow)).one()
         assert session.session_key.startswith("s") and session.user_id and "alice" not in session.user_id
     store.dispose()
+
+
+attr_st = st.lists(st.tuples(st.sampled_from([1, 31, 32, 40, 42, 43, 44, 46, 52, 53, 89]),
+                             st.binary(max_size=40)), max_size=12)
+
+
+@settings(max_examples=300)
+@given(attr_st, st.sampled_from(["accept", "reject", "challenge", "status", "resend", "accounting"]))
+def test_any_attributes_make_an_event_or_nothing(attrs: list[tuple[int, bytes]], outcome: str) -> None:
+    rec = ActivityRecorder(Collect(), HASHER, interval_s=60, clock=Clock())
+    packet = Packet(Code.ACCOUNTING_REQUEST, 1, attributes=tuple(attrs))
+    rec.observe_accounting(SpoolAccounting(packet, CLIENT, None, b""))
+    rec.observe_reply(packet, CLIENT, Reply(b"", outcome), None)
+    (batch,) = rec.accumulator.take(T0 + 120)
+    assert all(len(r.ap_key) <= 6 + 64 + 8 for r in batch.records)
+    rec._executor.shutdown()

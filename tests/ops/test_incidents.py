@@ -165,3 +165,13 @@ def test_incident_is_frozen(ctx: Context) -> None:
     inc: Incident = declare("i1", draft(), ADMIN, NOW, ctx)
     with pytest.raises(AttributeError):
         inc.reason = "x"  # type: ignore[misc]
+
+
+def test_json_view_and_affected_aps_of_an_incident(ctx: Context) -> None:
+    from tsunagaru.ops.areas import affected_aps
+
+    inc = declare("i1", draft(), ADMIN, NOW, ctx)
+    doc = inc.to_json(NOW)
+    assert doc["affected_aps"] == ["ap-1", "ap-2", "ap-3"] and doc["phase"] == "active"
+    assert doc["area"] == {"municipalities": ["131041"]} and doc["ends_at"] == "2026-12-02T12:00:00+00:00"
+    assert affected_aps(inc, SITES) == inc.affected

@@ -86,3 +86,16 @@ def test_aggregates_add_up(sessions: list[SessionRecord]) -> None:
             parts = [by.get((Dimension.AP, ap, hour)) for ap in ("ap1", "ap2")]
             assert r.users <= sum(p.users for p in parts if p)
             assert r.sessions == sum(p.sessions for p in parts if p)
+
+
+def test_connected_now() -> None:
+    from tsunagaru.ops.usage import connected
+
+    now = H0 + 3600
+    def live(ap: str, user: str | None, ago: float) -> SessionRecord:
+        return SessionRecord(f"{ap}{ago}", ap, user, "r", now - 3000, now - ago, True, False, 0, 0, 0)
+
+    current = [live("ap1", "u1", 600), live("ap2", "u1", 300), live("ap3", None, 60)]
+    old = SessionRecord("old", "ap1", "u9", "r", now - 7200, now - 3600, True, False, 0, 0, 0)
+    done = SessionRecord("done", "ap1", "u8", "r", now - 100, now - 50, True, True, 0, 0, 0)
+    assert connected([*current, old, done], PLACES, now) == {"s1": 1, "s2": 1}  # u1 on two APs of s1 is one person

@@ -16,7 +16,14 @@ from tsunagaru.store.ops_tables import (
     ActivityRow,
     UsageHourRow,
 )
-from tsunagaru.store.ops_writer import SqlActivityWriter, purge, recent_activity, refresh_hours, sessions_started
+from tsunagaru.store.ops_writer import (
+    SqlActivityWriter,
+    open_sessions,
+    purge,
+    recent_activity,
+    refresh_hours,
+    sessions_started,
+)
 
 T0 = 1_764_590_400.0
 START = datetime.fromtimestamp(T0, UTC)
@@ -63,6 +70,7 @@ def test_sessions_keep_totals_and_hashes_only(store: Store) -> None:
         assert s.first_at == START and s.user_id == "u" + "0" * 32
         got = sessions_started(db, START, START + timedelta(hours=1))
         assert [g.session_key for g in got] == ["s1"]
+        assert open_sessions(db, START + timedelta(minutes=11)) == []  # stopped
 
 
 def _later_stop():  # type: ignore[no-untyped-def]
@@ -75,6 +83,9 @@ def _later_stop():  # type: ignore[no-untyped-def]
 def test_hours_purge_and_recent_activity(store: Store) -> None:
     writer = SqlActivityWriter(store)
     writer.write(batch_of(acct(T0, AcctStatus.START, 0, 0), Event("ap1", T0 + 1, Kind.ACCEPT)))
+    with store.session() as db:
+        assert [s.session_key for s in open_sessions(db, START + timedelta(minutes=20))] == ["s1"]
+        assert open_sessions(db, START + timedelta(minutes=26)) == []  # silent too long
     written = refresh_hours(store, [START + timedelta(minutes=5)], {"ap1": Placement("site1", "131041", "city")})
     assert written == 5  # ap, realm, site, municipality, tenant
     assert refresh_hours(store, [START], {"ap1": Placement("site1", "131041", "city")}) == 5  # recomputed, not added

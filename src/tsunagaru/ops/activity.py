@@ -142,6 +142,11 @@ class _Session:
     session_time: int = 0
 
 
+_ACCOUNTING, _ACCEPT, _REJECT, _CHALLENGE = Kind.ACCOUNTING, Kind.ACCEPT, Kind.REJECT, Kind.CHALLENGE
+_START, _STOP, _INTERIM = int(AcctStatus.START), int(AcctStatus.STOP), int(AcctStatus.INTERIM)
+_SESSION_STATUSES = frozenset((_START, _STOP, _INTERIM))
+
+
 def _bump(counts: dict[str, int] | dict[int, int], key: object, cap: int, other: object) -> None:
     """Count ``key``; past ``cap - 1`` distinct keys new ones count as ``other`` (so at most ``cap`` keys)."""
     table: dict[object, int] = counts  # type: ignore[assignment]
@@ -188,55 +193,62 @@ class Accumulator:
         elif ev.at > c.last:
             c.last = ev.at
         kind = ev.kind
-        if kind is Kind.ACCOUNTING:
+        if kind is _ACCOUNTING:
             self._accounting(c, ev)
-        elif kind is Kind.ACCEPT:
+        elif kind is _ACCEPT:
             c.accepts += 1
-        elif kind is Kind.REJECT:
+        elif kind is _REJECT:
             _bump(c.rejects, ev.reject_reason if ev.reject_reason is not None else OTHER_REASON,
                   MAX_REASONS_PER_AP, OTHER_REASON)
-        elif kind is Kind.CHALLENGE:
+        elif kind is _CHALLENGE:
             c.challenges += 1
         else:
             c.status += 1
-        if ev.realm is not None and kind is not Kind.CHALLENGE:
+        if ev.realm is not None and kind is not _CHALLENGE:
             _bump(c.realms, ev.realm, MAX_REALMS_PER_AP, OTHER_REALM)
 
     def _accounting(self, c: _Counters, ev: Event) -> None:
         status = ev.acct_status
-        if status == AcctStatus.INTERIM:
+        if status == _INTERIM:
             c.interims += 1
-        elif status == AcctStatus.START:
+        elif status == _START:
             c.starts += 1
-        elif status == AcctStatus.STOP:
+        elif status == _STOP:
             c.stops += 1
         key = ev.session_key
-        if key is None or status not in (AcctStatus.START, AcctStatus.INTERIM, AcctStatus.STOP):
+        if key is None or status not in _SESSION_STATUSES:
             return
         before = self._baseline.pop(key, (0, 0))
         # cumulative counters: this interval's bytes are the growth (a counter that went down was reset)
         c.octets_in += ev.octets_in - before[0] if ev.octets_in >= before[0] else ev.octets_in
         c.octets_out += ev.octets_out - before[1] if ev.octets_out >= before[1] else ev.octets_out
-        if status != AcctStatus.STOP:
+        if status != _STOP:
             if len(self._baseline) >= self.max_baselines:
                 del self._baseline[next(iter(self._baseline))]
             self._baseline[key] = (ev.octets_in, ev.octets_out)
         self._session(key, ev, status)
 
-    def _session(self, key: str, ev: Event, status: int) -> None:
+    def _session(self, key: str, ev: Event, status: int | None) -> None:
         s = self._sessions.get(key)
         if s is None:
             if len(self._sessions) >= self.max_sessions:
                 self._overflow_sessions += 1
                 return
-            s = self._sessions[key] = _Session(ev.ap_key, ev.user_id, ev.realm, ev.at, ev.at)
-        s.last = max(s.last, ev.at)
-        s.first = min(s.first, ev.at)
-        s.started |= status == AcctStatus.START
-        s.stopped |= status == AcctStatus.STOP
-        s.octets_in = max(s.octets_in, ev.octets_in)
-        s.octets_out = max(s.octets_out, ev.octets_out)
-        s.session_time = max(s.session_time, ev.session_time_s)
+            self._sessions[key] = _Session(ev.ap_key, ev.user_id, ev.realm, ev.at, ev.at, status == _START,
+                                           status == _STOP, ev.octets_in, ev.octets_out, ev.session_time_s)
+            return
+        if ev.at > s.last:
+            s.last = ev.at
+        elif ev.at < s.first:
+            s.first = ev.at
+        s.started |= status == _START
+        s.stopped |= status == _STOP
+        if ev.octets_in > s.octets_in:
+            s.octets_in = ev.octets_in
+        if ev.octets_out > s.octets_out:
+            s.octets_out = ev.octets_out
+        if ev.session_time_s > s.session_time:
+            s.session_time = ev.session_time_s
         if s.user_id is None:
             s.user_id = ev.user_id
 

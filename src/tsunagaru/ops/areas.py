@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 from tsunagaru.ops.geo import Bbox, InvalidGeoJSON, Shape, circle_bbox, haversine_m, parse_geometry
 
@@ -138,9 +139,15 @@ def affected_sites(area: Area, sites: Iterable[SiteAps]) -> list[SiteAps]:
     return order_sites(s for s in sites if site_in_area(s, area))
 
 
-def affected_aps(area: Area, sites: Iterable[SiteAps]) -> frozenset[str]:
-    """The ids of every AP of every site in the area."""
-    return frozenset(ap for site in sites if site_in_area(site, area) for ap in site.ap_ids)
+class HasArea(Protocol):
+    @property
+    def area(self) -> Area: ...
+
+
+def affected_aps(area: Area | HasArea, sites: Iterable[SiteAps]) -> frozenset[str]:
+    """The ids of every AP of every site in the area (of an incident, or an area itself)."""
+    shape = area if isinstance(area, MunicipalityArea | PolygonArea | CircleArea) else area.area
+    return frozenset(ap for site in sites if site_in_area(site, shape) for ap in site.ap_ids)
 
 
 def order_sites(sites: Iterable[SiteAps]) -> list[SiteAps]:

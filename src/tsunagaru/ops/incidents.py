@@ -184,6 +184,16 @@ class Incident:
     def is_live(self, now: datetime) -> bool:
         return self.phase(now) in (Phase.REQUESTED, Phase.SCHEDULED, Phase.ACTIVE)
 
+    def to_json(self, now: datetime) -> dict[str, object]:
+        """The API's view (``GET /api/v1/incidents/{id}``); ``affected_aps`` sorted."""
+        def iso(t: datetime | None) -> str | None:
+            return t.isoformat() if t else None
+        return {"id": self.id, "area": self.area.to_json(), "starts_at": iso(self.starts_at),
+                "ends_at": iso(self.ends_at), "reason": self.reason, "status": self.status.value,
+                "phase": self.phase(now).value, "declared_by": self.declared_by, "declared_at": iso(self.declared_at),
+                "approved_by": self.approved_by, "approved_at": iso(self.approved_at), "ended_by": self.ended_by,
+                "ended_at": iso(self.ended_at), "affected_aps": sorted(self.affected)}
+
 
 @dataclass(frozen=True, slots=True)
 class Context:

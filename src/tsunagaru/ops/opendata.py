@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from tsunagaru.ops.activity import SessionRecord
-from tsunagaru.ops.usage import PUBLIC, SMALL, show_count
+from tsunagaru.ops.usage import PUBLIC, SMALL, safe_cell, show_count
 
 FORMAT_VERSION = "1"
 COLUMNS = ("month", "site_id", "name", "name_en", "municipality_code", "category", "lat", "lon", "sessions",
@@ -90,9 +90,7 @@ def to_csv(rows: Iterable[Mapping[str, str | int | float]]) -> str:
 
 
 def _cell(value: str | int | float) -> str | int | float:
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@") and value != "<5":
-        return "'" + value
-    return value
+    return safe_cell(value) if isinstance(value, str) else value
 
 
 def metadata(year: int, month: int, publisher: Publisher, generated_at: datetime, rows: int) -> str:

@@ -113,6 +113,19 @@ def _row(dim: Dimension, key: str, start: float, b: _Bucket) -> UsageRow:
                     b.octets_out, sum(b.durations), int(statistics.median(b.durations)) if b.durations else 0)
 
 
+def connected(sessions: Iterable[SessionRecord], placements: Mapping[str, Placement], now: float,
+              stale_after_s: float = 25 * 60) -> dict[str, int]:
+    """People connected now per site: sessions not stopped whose last record is recent (interims come every
+    10 min, so 25 min is two missed interims), counted by distinct user id (a session without one counts)."""
+    users: dict[str, set[str]] = {}
+    for s in sessions:
+        place = placements.get(s.ap_key)
+        if place is None or s.stopped or now - s.last_at > stale_after_s:
+            continue
+        users.setdefault(place.site_id, set()).add(s.user_id or s.session_key)
+    return {site: len(ids) for site, ids in users.items()}
+
+
 # -- rendering: exact for city admins, small counts hidden for everyone else ------------------------------
 
 

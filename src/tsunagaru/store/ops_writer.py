@@ -115,12 +115,23 @@ def _session_row(s: SessionRecord) -> dict[str, Any]:
 # -- reading back ---------------------------------------------------------------------------------------
 
 
+def _record(r: AccountingSessionRow) -> SessionRecord:
+    return SessionRecord(r.session_key, r.ap_key, r.user_id, r.realm, r.first_at.timestamp(), r.last_at.timestamp(),
+                         r.started, r.stopped, r.octets_in, r.octets_out, r.session_time_s)
+
+
 def sessions_started(db: Session, start: datetime, end: datetime) -> list[SessionRecord]:
     """Sessions that started in [start, end), as the pure usage code takes them."""
     rows = db.scalars(select(AccountingSessionRow).where(AccountingSessionRow.first_at >= start,
                                                          AccountingSessionRow.first_at < end))
-    return [SessionRecord(r.session_key, r.ap_key, r.user_id, r.realm, r.first_at.timestamp(), r.last_at.timestamp(),
-                          r.started, r.stopped, r.octets_in, r.octets_out, r.session_time_s) for r in rows]
+    return [_record(r) for r in rows]
+
+
+def open_sessions(db: Session, now: datetime, stale_after: timedelta = timedelta(minutes=25)) -> list[SessionRecord]:
+    """Sessions not stopped and heard from recently: for ``tsunagaru.ops.usage.connected``."""
+    rows = db.scalars(select(AccountingSessionRow).where(AccountingSessionRow.last_at >= now - stale_after,
+                                                         AccountingSessionRow.stopped.is_(False)))
+    return [_record(r) for r in rows]
 
 
 @dataclass(frozen=True, slots=True)
