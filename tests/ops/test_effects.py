@@ -61,3 +61,15 @@ def test_disaster_credential_by_nas_identifier(incident: Incident) -> None:
     assert decide(None, [incident], NOW, "shinjuku-shelter-bss0", directory).accepted
     assert decide(None, [incident], NOW, "tokyo-booth-bss0", directory).verdict is Verdict.OUTSIDE_AREA
     assert decide(None, [incident], NOW, "stranger", directory).verdict is Verdict.UNKNOWN_AP
+
+
+def test_the_anp_decides_by_the_disaster_realm(incident: Incident) -> None:
+    from tsunagaru.ops.disaster_credential import decide_request
+
+    realms = frozenset({"disaster.idp.tsunagaru.test"})
+    assert decide_request("idp.tsunagaru.test", realms, "ap-4", [incident], NOW) is None  # ordinary login
+    assert decide_request(None, realms, "ap-4", [incident], NOW) is None
+    inside = decide_request("Disaster.IdP.tsunagaru.test", realms, "ap-1", [incident], NOW)
+    assert inside is not None and inside.accepted
+    outside = decide_request("disaster.idp.tsunagaru.test", realms, "ap-4", [incident], NOW)
+    assert outside is not None and outside.verdict is Verdict.OUTSIDE_AREA

@@ -116,3 +116,10 @@ def test_alerts_start_and_end_with_transitions() -> None:
     assert "ap:2" in c.open
     c = track_alerts(c.open, {"ap:2": ("up", "")}, t3)
     assert c.ended[0].ended_at == t3 and c.open == {}
+
+
+def test_idp_states_by_realm() -> None:
+    from tsunagaru.ops.health import idp_states
+
+    assert idp_states({"a.example": [PeerState.UP], "b.example": [PeerState.DOWN], "c.example": []}) == {
+        "a.example": IdpState.UP, "b.example": IdpState.DOWN, "c.example": IdpState.UNKNOWN}

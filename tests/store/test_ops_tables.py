@@ -17,6 +17,7 @@ from tsunagaru.store.ops_tables import (
     UsageHourRow,
 )
 from tsunagaru.store.ops_writer import (
+    Purged,
     SqlActivityWriter,
     open_sessions,
     purge,
@@ -93,9 +94,10 @@ def test_hours_purge_and_recent_activity(store: Store) -> None:
         assert db.scalars(select(UsageHourRow.sessions)).all() == [1] * 5
         recent = recent_activity(db, START - timedelta(minutes=1))
         assert recent["ap1"].accepts == 1 and recent["ap1"].last_request == START + timedelta(seconds=1)
+    assert purge(store, START + timedelta(days=6)) == Purged(0, 0)
+    assert purge(store, START + timedelta(days=8)) == Purged(0, 1)  # activity after 7 days
     assert purge(store, START + timedelta(days=89)).sessions == 0
-    gone = purge(store, START + timedelta(days=91))
-    assert (gone.sessions, gone.activity) == (1, 1)
+    assert purge(store, START + timedelta(days=91)) == Purged(1, 0)  # sessions after 90
     with store.session() as db:
         assert db.scalars(select(AccountingSessionRow)).all() == []
         assert len(db.scalars(select(UsageHourRow)).all()) == 5  # aggregates stay

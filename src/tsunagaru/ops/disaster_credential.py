@@ -5,6 +5,11 @@ code at a shelter). Unlike ``00000JAPAN`` the air stays encrypted and the phone 
 certificate. Since everyone holds it, the only thing that makes it safe to publish is where and when it
 works: this decision, pure over the AP the request came from, the incidents and ``now``.
 
+Where it is decided: the disaster credential lives in a realm of its own (``disaster_realms``, e.g.
+``disaster.idp.tsunagaru.test``), so the ANP, which sees only the outer identity's realm, decides before
+anything is forwarded (:func:`decide_request`) and refuses with Reject-Reason 42 (roaming not allowed
+here); the IdP may check again with the NAS-Identifier and Operator-Name the ANP forwards.
+
 The ANP knows the AP as its registry id (from the RADIUS client entry) and, for a controller or RadSec
 connection that serves many APs, by the NAS-Identifier each BSS sends (``nas_identifier`` in the plan);
 :class:`ApDirectory` maps a NAS-Identifier to its AP id.
@@ -19,6 +24,9 @@ from enum import StrEnum
 
 from tsunagaru.ops.effects import active_incidents
 from tsunagaru.ops.incidents import Incident
+
+
+REJECT_REASON = 42  # WBA Reject-Reason "roaming not allowed here" (tsunagaru.anp.reasons.RejectReason)
 
 
 class Verdict(StrEnum):
@@ -61,3 +69,12 @@ def decide(ap_id: str | None, incidents: Iterable[Incident], now: datetime,
         if resolved in incident.affected:
             return Decision(Verdict.ACCEPT, incident.id)
     return Decision(Verdict.OUTSIDE_AREA if active else Verdict.NO_INCIDENT)
+
+
+def decide_request(realm: str | None, disaster_realms: frozenset[str], ap_id: str | None,
+                   incidents: Iterable[Incident], now: datetime, nas_identifier: str | None = None,
+                   directory: ApDirectory | None = None) -> Decision | None:
+    """None for an ordinary request (not the disaster credential's realm), else :func:`decide`."""
+    if realm is None or realm.lower() not in disaster_realms:
+        return None
+    return decide(ap_id, incidents, now, nas_identifier, directory)

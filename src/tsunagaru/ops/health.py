@@ -182,6 +182,11 @@ def idp_health(peers: Iterable[PeerState]) -> IdpState:
     return IdpState.DOWN
 
 
+def idp_states(peers_by_realm: Mapping[str, Iterable[PeerState]]) -> dict[str, IdpState]:
+    """Realm -> IdP state, from the RadSec pool's peer states of each realm's peers."""
+    return {realm: idp_health(states) for realm, states in peers_by_realm.items()}
+
+
 # -- alerts -----------------------------------------------------------------------------------------------
 
 BAD: frozenset[str] = frozenset({ApState.DEGRADED, ApState.DOWN, SiteState.PROBLEM, SiteState.CRITICAL,

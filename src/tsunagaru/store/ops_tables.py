@@ -42,7 +42,7 @@ class ActivityRejectRow(Base):
     __tablename__ = "ops_activity_reject"
 
     ap_key: Mapped[str] = mapped_column(String(AP_KEY), primary_key=True)
-    interval_start: Mapped[datetime] = mapped_column(primary_key=True)
+    interval_start: Mapped[datetime] = mapped_column(primary_key=True, index=True)  # index: the purge
     reason: Mapped[int] = mapped_column(Integer, primary_key=True)
     count: Mapped[int] = mapped_column(Integer)
 
@@ -53,7 +53,7 @@ class ActivityRealmRow(Base):
     __tablename__ = "ops_activity_realm"
 
     ap_key: Mapped[str] = mapped_column(String(AP_KEY), primary_key=True)
-    interval_start: Mapped[datetime] = mapped_column(primary_key=True)
+    interval_start: Mapped[datetime] = mapped_column(primary_key=True, index=True)
     realm: Mapped[str] = mapped_column(String(253), primary_key=True)
     count: Mapped[int] = mapped_column(Integer)
 

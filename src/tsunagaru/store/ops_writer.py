@@ -28,7 +28,8 @@ from tsunagaru.store.ops_tables import (
     UsageHourRow,
 )
 
-RETENTION = timedelta(days=90)
+RETENTION = timedelta(days=90)  # accounting sessions (hashed ids), then only the hourly aggregates
+ACTIVITY_RETENTION = timedelta(days=7)  # per-interval activity: health and "recent activity" look back hours
 
 
 def _ts(epoch: float) -> datetime:
@@ -179,11 +180,13 @@ class Purged:
     activity: int
 
 
-def purge(store: Store, now: datetime, retention: timedelta = RETENTION) -> Purged:
-    """Delete sessions and per-interval activity older than the retention; hourly aggregates stay."""
-    cutoff = now - retention
+def purge(store: Store, now: datetime, retention: timedelta = RETENTION,
+          activity_retention: timedelta = ACTIVITY_RETENTION) -> Purged:
+    """Delete sessions and per-interval activity older than their retentions; hourly aggregates stay."""
     with store.session() as db:
-        sessions = _count(db.execute(delete(AccountingSessionRow).where(AccountingSessionRow.last_at < cutoff)))
+        old = now - retention
+        sessions = _count(db.execute(delete(AccountingSessionRow).where(AccountingSessionRow.last_at < old)))
+        cutoff = now - activity_retention
         activity = _count(db.execute(delete(ActivityRow).where(ActivityRow.interval_start < cutoff)))
         db.execute(delete(ActivityRejectRow).where(ActivityRejectRow.interval_start < cutoff))
         db.execute(delete(ActivityRealmRow).where(ActivityRealmRow.interval_start < cutoff))
