@@ -50,8 +50,11 @@ def test_up_and_down_by_silence() -> None:
     assert state(seen(15)) is ApState.UP  # exactly the threshold: not yet
     assert state(seen(15.01)) is ApState.DOWN
     assert state(seen(20), t=Thresholds(down_after=30 * M)) is ApState.UP
-    config_only = ApInputs("ap", None, config=ConfigReport(ConfigState.CURRENT, NOW - M))
-    assert state(config_only) is ApState.DOWN  # the agent reports, but no RADIUS at all
+    config_only = ApInputs("ap", None, config=ConfigReport(ConfigState.CURRENT, NOW - 60 * M))
+    assert state(config_only) is ApState.DOWN  # a config report once, then nothing
+    quiet_night = ApInputs("ap", NOW - 300 * M, last_poll=NOW - 2 * M)
+    assert state(quiet_night) is ApState.UP  # no users, no RADIUS, but the agent polls
+    assert state(ApInputs("ap", None, last_poll=NOW - 16 * M)) is ApState.DOWN
 
 
 def test_auth_failure_ratio() -> None:

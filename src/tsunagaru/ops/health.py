@@ -3,8 +3,9 @@
 The checks of an AP are data (:data:`AP_CHECKS`, one screen): each has a name, whether it is critical,
 and a predicate over an :class:`ApInputs` and the thresholds. An AP is
 
-- ``unknown`` when it was never seen (no request, no config report);
-- ``down`` when a critical check fails (silent longer than ``down_after``, or a critical probe failed);
+- ``unknown`` when it was never seen (no RADIUS request, no agent poll, no config report);
+- ``down`` when a critical check fails (neither a RADIUS request nor an agent poll for longer than
+  ``down_after``, or a critical probe failed);
 - ``degraded`` when another check fails (auth failure ratio over the threshold, config failed, config
   pending or silent too long, a non-critical probe failed);
 - ``up`` otherwise.
@@ -73,11 +74,19 @@ class ApInputs:
     """What is known of one AP: activity over the recent window, its config report, probes."""
 
     ap_id: str
-    last_request: datetime | None = None
+    last_request: datetime | None = None  # the last RADIUS request from the AP (ANP activity)
     accepts: int = 0
     rejects: int = 0
     config: ConfigReport | None = None
     probes: tuple[Probe, ...] = ()
+    # the agent's last config poll or status report: an AP with no users sends no RADIUS at night, so
+    # the agent's polls (every 2 min) are the liveness signal that does not depend on people
+    last_poll: datetime | None = None
+
+    @property
+    def last_seen(self) -> datetime | None:
+        seen = [t for t in (self.last_request, self.last_poll) if t is not None]
+        return max(seen) if seen else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,7 +97,8 @@ class Check:
 
 
 def _silent(ap: ApInputs, t: Thresholds, now: datetime) -> bool:
-    return ap.last_request is None or now - ap.last_request > t.down_after
+    seen = ap.last_seen
+    return seen is None or now - seen > t.down_after
 
 
 def _auth_ratio(ap: ApInputs, t: Thresholds, now: datetime) -> bool:
@@ -124,7 +134,7 @@ class ApHealth:
 
 
 def ap_health(ap: ApInputs, now: datetime, t: Thresholds = Thresholds()) -> ApHealth:
-    if ap.last_request is None and ap.config is None:
+    if ap.last_seen is None and ap.config is None:
         return ApHealth(ap.ap_id, ApState.UNKNOWN, (), 0, 0)
     results = [(c.name, c.critical, c.failing(ap, t, now)) for c in AP_CHECKS]
     results += [(f"probe:{p.name}", p.critical, not p.ok) for p in ap.probes if now - p.at <= t.probe_max_age]

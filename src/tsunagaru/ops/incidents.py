@@ -260,7 +260,8 @@ def _overlaps(aps: frozenset[str], starts_at: datetime, ends_at: datetime, now: 
             continue
         if starts_at < other.effective_end() and other.starts_at < ends_at and aps & other.affected:
             shared = len(aps & other.affected)
-            errors.append(Overlap(f"{shared} access points are already in incident {other.id}: extend it instead"))
+            what = "approve" if other.status is Status.REQUESTED else "extend"
+            errors.append(Overlap(f"{shared} access points are already in incident {other.id}: {what} it instead"))
     return errors
 
 
