@@ -174,7 +174,9 @@ class Accumulator:
         self._overflow = 0
         self._overflow_sessions = 0
         # session -> (octets in, octets out) last seen, so an interim's cumulative counters become this
-        # interval's bytes; insertion-ordered, so the oldest go first when full
+        # interval's bytes; insertion-ordered, so the oldest go first when full. A session without a
+        # baseline (first seen since a restart, or evicted) counts its whole total once: the activity
+        # bytes are then high for one interval, while usage (from the sessions' totals) stays exact.
         self._baseline: dict[str, tuple[int, int]] = {}
         self._ready: deque[Batch] = deque()
         self.dropped_batches = 0
