@@ -126,3 +126,15 @@ def test_idp_states_by_realm() -> None:
 
     assert idp_states({"a.example": [PeerState.UP], "b.example": [PeerState.DOWN], "c.example": []}) == {
         "a.example": IdpState.UP, "b.example": IdpState.DOWN, "c.example": IdpState.UNKNOWN}
+
+
+def test_fleet_and_its_alerts() -> None:
+    from tsunagaru.ops.health import evaluate
+
+    inputs = [ApInputs("a", NOW - M), ApInputs("b", NOW - 60 * M), ApInputs("c", NOW - M)]
+    fleet = evaluate(inputs, {"a": "s1", "b": "s1", "c": "s2", "d": "s3"}, NOW)
+    assert {k: v.state for k, v in fleet.sites.items()} == {
+        "s1": SiteState.PROBLEM, "s2": SiteState.OK, "s3": SiteState.UNKNOWN}  # d: never seen
+    changes = track_alerts({}, fleet.alert_states(), NOW)
+    assert sorted(a.subject for a in changes.started) == ["ap:b", "site:s1"]
+    assert changes.open["ap:b"].detail == "reachable"

@@ -171,6 +171,28 @@ def site_health(site_id: str, aps: Sequence[ApHealth]) -> SiteHealth:
     return SiteHealth(site_id, state, counts)
 
 
+@dataclass(frozen=True, slots=True)
+class FleetHealth:
+    aps: dict[str, ApHealth]
+    sites: dict[str, SiteHealth]
+
+    def alert_states(self) -> dict[str, tuple[str, str]]:
+        """Subject -> (state, detail) for :func:`track_alerts`."""
+        states = {f"ap:{a.ap_id}": (a.state.value, ",".join(a.failing)) for a in self.aps.values()}
+        states.update({f"site:{s.site_id}": (s.state.value, "") for s in self.sites.values()})
+        return states
+
+
+def evaluate(aps: Iterable[ApInputs], site_of: Mapping[str, str], now: datetime,
+             t: Thresholds = Thresholds()) -> FleetHealth:
+    """Every AP's health and every site's aggregate (sites from ``site_of``: AP id -> site id)."""
+    healths = {ap.ap_id: ap_health(ap, now, t) for ap in aps}
+    per_site: dict[str, list[ApHealth]] = {}
+    for ap_id, site_id in site_of.items():
+        per_site.setdefault(site_id, []).append(healths.get(ap_id) or ap_health(ApInputs(ap_id), now, t))
+    return FleetHealth(healths, {site: site_health(site, hs) for site, hs in per_site.items()})
+
+
 # -- IdPs, from the ANP's RadSec watchdogs -------------------------------------------------------------
 
 
