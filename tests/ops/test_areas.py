@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -49,6 +51,7 @@ def test_shelters_first() -> None:
     ({"municipalities": ["131041"], "circle": {}}, InvalidArea),
     ({"polygon": {"type": "Polygon", "coordinates": [[[0, 0]]]}}, NotGeoJSON),
     ({"polygon": "nonsense"}, NotGeoJSON),
+    ({"polygon": '{"type": "Polygon", "coordinates": [[[0, 0], [1, 0], [1, 1], [0, 0]]]}'}, NotGeoJSON),
     ({"circle": {"lat": 35.6, "lon": 139.7}}, InvalidArea),
     ({"circle": {"lat": 35.6, "lon": 139.7, "radius_m": 0}}, InvalidArea),
     ({"circle": {"lat": 35.6, "lon": 139.7, "radius_m": 1e9}}, InvalidArea),
@@ -72,3 +75,14 @@ def test_circle_is_exactly_the_sites_within_radius(sites: list[SiteAps], lat: fl
     got = affected_aps(CircleArea(lat, lon, r), sites)
     assert got == {s.ap_ids[0] for s in sites if haversine_m(lat, lon, s.lat or 0, s.lon or 0) <= r}
     assert got <= affected_aps(CircleArea(lat, lon, r * 2), sites)  # monotone in the radius
+
+
+json_st = st.recursive(st.none() | st.booleans() | st.floats() | st.integers() | st.text(max_size=6),
+                       lambda c: st.lists(c, max_size=5) | st.dictionaries(st.text(max_size=8), c, max_size=4),
+                       max_leaves=30)
+
+
+@given(st.sampled_from(["municipalities", "polygon", "circle", "x"]), json_st)
+def test_any_json_area_is_an_area_or_a_typed_error(kind: str, value: object) -> None:
+    with contextlib.suppress(InvalidArea, NotGeoJSON):
+        parse_area({kind: value})

@@ -85,12 +85,12 @@ def parse_area(obj: object) -> Area:
     if kind == "municipalities":
         return _municipalities(value)
     if kind == "polygon":
+        if not isinstance(value, Mapping):
+            raise NotGeoJSON("polygon must be a GeoJSON object (Polygon, MultiPolygon or a Feature of one)")
         try:
-            shape = parse_geometry(value)
+            return PolygonArea(parse_geometry(value), value)
         except InvalidGeoJSON as exc:
             raise NotGeoJSON(str(exc)) from None
-        assert isinstance(value, Mapping)
-        return PolygonArea(shape, value)
     if kind == "circle":
         return _circle(value)
     raise InvalidArea(f"unknown area kind {str(kind)[:40]!r}")
