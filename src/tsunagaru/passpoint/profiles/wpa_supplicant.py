@@ -86,17 +86,23 @@ def cred_block(
     ca_cert: PurePath,
     client_cert: PurePath | None = None,
     private_key: PurePath | None = None,
+    home_ois: bool = False,
 ) -> str:
     """A ``cred={...}`` block for Hotspot 2.0 network selection (needs ``interworking=1`` and ``hs20=1``).
 
     ``ca_cert`` is where the device keeps :func:`ca_bundle` (every trusted CA); for EAP-TLS,
     ``private_key`` names the key (PEM) or the PKCS#12 file (then ``client_cert`` is left out).
+    The RCOIs go into ``roaming_consortiums`` (consortium membership, wpa_supplicant 2.7 and later);
+    ``home_ois`` adds them as ``home_ois`` too, a field only wpa_supplicant 2.11 and later knows:
+    an older one (Debian 12 has 2.10) drops the whole cred block for an unknown field.
     """
     check_credential(settings, credential)
     ois = ",".join(settings.rcois).lower()
     lines = [("realm", quote(settings.realm)), ("username", quote(credential.username)),
-             ("domain", quote(settings.home_fqdn)), ("home_ois", quote(ois)), ("roaming_consortiums", quote(ois)),
+             ("domain", quote(settings.home_fqdn)), ("roaming_consortiums", quote(ois)),
              ("provisioning_sp", quote(settings.home_fqdn))]
+    if home_ois:
+        lines.insert(3, ("home_ois", quote(ois)))
     eap = _eap_lines(settings, credential, ca_cert, client_cert, private_key)
     lines[2:2] = [eap[0]]
     lines += eap[1:]
@@ -142,12 +148,12 @@ def network_block(
 
 def config_file(settings: ProfileSettings, credential: DeviceCredential, *, ca_cert: PurePath,
                 client_cert: PurePath | None = None, private_key: PurePath | None = None,
-                ctrl_interface: str = "DIR=/run/wpa_supplicant GROUP=netdev") -> str:
+                ctrl_interface: str = "DIR=/run/wpa_supplicant GROUP=netdev", home_ois: bool = False) -> str:
     """A whole ``wpa_supplicant.conf`` that selects Passpoint networks by itself with the credential."""
     head = (f"ctrl_interface={ctrl_interface}\nupdate_config=0\ninterworking=1\nhs20=1\nauto_interworking=1\n"
             "pmf=1\n\n")
     return head + cred_block(settings, credential, ca_cert=ca_cert, client_cert=client_cert,
-                             private_key=private_key)
+                             private_key=private_key, home_ois=home_ois)
 
 
 def ca_bundle(settings: ProfileSettings) -> bytes:
