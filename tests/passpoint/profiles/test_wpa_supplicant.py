@@ -18,7 +18,8 @@ from tsunagaru.passpoint.profiles.model import (
     ProfileSettings,
 )
 
-CA, CERT, KEY = PurePath("/etc/tsunagaru/ca.pem"), PurePath("/etc/tsunagaru/dev.pem"), PurePath("/etc/tsunagaru/dev.key")
+ETC = PurePath("/etc/tsunagaru")
+CA, CERT, KEY = ETC / "ca.pem", ETC / "dev.pem", ETC / "dev.key"
 
 
 def test_ttls_cred_block_is_what_wpa_supplicant_reads(tmp_path: Path, settings: ProfileSettings,
@@ -69,9 +70,9 @@ def test_network_block_for_password_methods(tmp_path: Path, settings: ProfileSet
 def test_the_loader_fails_loudly_on_a_bad_block(tmp_path: Path, settings: ProfileSettings,
                                                 ttls: PasswordCredential) -> None:
     good = wpas.cred_block(settings, ttls, ca_cert=CA)
-    with pytest.raises(ConfigRefused, match="failed to parse cred block"):
-        with loaded(tmp_path, good.replace(f'realm="{REALM}"', f"realm={REALM}")):
-            pass
+    bad = good.replace(f'realm="{REALM}"', f"realm={REALM}")
+    with pytest.raises(ConfigRefused, match="failed to parse cred block"), loaded(tmp_path, bad):
+        pass
 
 
 def test_home_ois_is_refused_by_wpa_supplicant_2_10(tmp_path: Path, settings: ProfileSettings,
@@ -79,9 +80,9 @@ def test_home_ois_is_refused_by_wpa_supplicant_2_10(tmp_path: Path, settings: Pr
     """Why ``home_ois`` is opt-in: Debian 12's wpa_supplicant 2.10 drops a cred block that has it."""
     block = wpas.cred_block(settings, ttls, ca_cert=CA, home_ois=True)
     assert 'home_ois="5a03ba0000,004096"' in block
-    with pytest.raises(ConfigRefused, match="unknown cred field 'home_ois'"):
-        with loaded(tmp_path, "interworking=1\nhs20=1\n" + block):
-            pass
+    with pytest.raises(ConfigRefused, match="unknown cred field 'home_ois'"), \
+            loaded(tmp_path, "interworking=1\nhs20=1\n" + block):
+        pass
 
 
 def test_long_cred_lines_are_refused_not_cut(settings: ProfileSettings, ttls: PasswordCredential) -> None:
