@@ -32,8 +32,8 @@ def _q(text: str) -> str:
 
 
 def _phase1(tls_min: str, tls_max: str) -> str:
-    flags = ["tls_disable_tlsv1_0=1", "tls_disable_tlsv1_1=1",
-             f"tls_disable_tlsv1_2={1 if tls_min == '1.3' else 0}", f"tls_disable_tlsv1_3={1 if tls_max == '1.2' else 0}"]
+    flags = ["tls_disable_tlsv1_0=1", "tls_disable_tlsv1_1=1", f"tls_disable_tlsv1_2={int(tls_min == '1.3')}",
+             f"tls_disable_tlsv1_3={int(tls_max == '1.2')}"]
     return " ".join(flags)
 
 
@@ -49,7 +49,8 @@ def from_apple(body: bytes, folder: Path) -> str:
     payloads = {p["PayloadUUID"]: p for p in profile["PayloadContent"]}
     (wifi,) = [p for p in payloads.values() if p["PayloadType"] == "com.apple.wifi.managed"]
     eap = wifi["EAPClientConfiguration"]
-    anchors = [x509.load_der_x509_certificate(payloads[u]["PayloadContent"]) for u in eap["PayloadCertificateAnchorUUID"]]
+    anchors = [x509.load_der_x509_certificate(payloads[uuid]["PayloadContent"])
+               for uuid in eap["PayloadCertificateAnchorUUID"]]
     (method,) = eap["AcceptEAPTypes"]
     lines = ["key_mgmt=IEEE8021X", "eapol_flags=0", f"eap={EAP_NAMES[method]}", f"identity={_q(eap['UserName'])}",
              f"ca_cert={_q(str(_write_pem(folder, 'apple-anchors.pem', anchors)))}",
@@ -75,7 +76,8 @@ def from_android(body: bytes, folder: Path) -> str:
     pps = parsed["pps"]
     cred = pps["Credential"]
     names = pps["Extension"]["Android"]["AAAServerTrustedNames"]
-    lines = ["key_mgmt=IEEE8021X", "eapol_flags=0", f"ca_cert={_q(str(_write_pem(folder, 'android-ca.pem', [parsed['ca']])))}",
+    ca = _write_pem(folder, "android-ca.pem", [parsed["ca"]])
+    lines = ["key_mgmt=IEEE8021X", "eapol_flags=0", f"ca_cert={_q(str(ca))}",
              f"domain_suffix_match={_q(';'.join(names))}"]
     if "UsernamePassword" in cred:
         user = cred["UsernamePassword"]
