@@ -82,6 +82,7 @@ def make_device(state: DemoState, kind: str) -> DeviceCredential:
 
 def device_files(folder: Path, settings: ProfileSettings, credential: DeviceCredential) -> dict[str, Path]:
     """What a Linux device keeps next to its wpa_supplicant.conf: the CA bundle and, for TLS, cert and key."""
+    folder.mkdir(parents=True, exist_ok=True)
     files = {"ca_cert": folder / "ca.pem"}
     files["ca_cert"].write_bytes(wpas.ca_bundle(settings))
     if credential.method is EapMethod.TLS:
