@@ -7,7 +7,9 @@ import plistlib
 from datetime import datetime
 
 import pytest
-from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
 from lxml import etree
 
 from tests.passpoint.profiles import aosp
