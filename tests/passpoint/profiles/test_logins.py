@@ -9,6 +9,7 @@ PKI) to our IdP, with per-device credentials made in the IdP's store the way the
 
 from __future__ import annotations
 
+import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -22,7 +23,7 @@ from tests.passpoint.profiles.conftest import make_signer, required
 from tests.support.anp_stack import AnpProcess, anp_ports, anp_toml, make_state, run_anp, run_idp
 from tests.support.procs import wait_log
 from tests.support.wired import hostapd, supplicant, veth_pair
-from tsunagaru.demo_state import REALM, DemoState
+from tsunagaru.demo_state import NAS_SECRET, REALM, DemoState
 from tsunagaru.idp.user_ca import UserCA
 from tsunagaru.passpoint.profiles import android, apple, devices, windows
 from tsunagaru.passpoint.profiles import wpa_supplicant as wpas
@@ -141,3 +142,14 @@ def test_wired_login_with_the_network_block(kind: str, stack: Stack, tmp_path: P
                                  f"hostapd: {hlog.read_text()[-2000:]}") from None
         assert "CTRL-EVENT-EAP-FAILURE" not in wlog.read_text()
         wait_log(hlog, "authenticated", timeout=10)
+
+
+@pytest.mark.parametrize("kind", ["ttls-mschapv2", "tls"])
+def test_single_file_download_logs_in(kind: str, stack: Stack, tmp_path: Path) -> None:
+    """The self-contained wpa_supplicant.conf (CA, certificate and key as blobs) used by eapol_test as is."""
+    credential = make_device(stack.state, kind)
+    conf = tmp_path / "openroaming.conf"
+    conf.write_bytes(wpas.bundle(stack.settings, credential, wired=True, ctrl_interface=str(tmp_path / "c")).data)
+    done = subprocess.run([required("eapol_test"), "-c", str(conf), "-a", "127.0.0.1", "-p", str(stack.anp.auth),
+                           "-s", NAS_SECRET, "-t", "8"], capture_output=True, text=True, timeout=30, check=False)
+    assert done.returncode == 0 and "SUCCESS" in done.stdout, done.stdout[-3000:]
