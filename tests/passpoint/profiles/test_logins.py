@@ -10,6 +10,7 @@ PKI) to our IdP, with per-device credentials made in the IdP's store the way the
 from __future__ import annotations
 
 import subprocess
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -153,3 +154,29 @@ def test_single_file_download_logs_in(kind: str, stack: Stack, tmp_path: Path) -
     done = subprocess.run([required("eapol_test"), "-c", str(conf), "-a", "127.0.0.1", "-p", str(stack.anp.auth),
                            "-s", NAS_SECRET, "-t", "8"], capture_output=True, text=True, timeout=30, check=False)
     assert done.returncode == 0 and "SUCCESS" in done.stdout, done.stdout[-3000:]
+
+
+@pytest.mark.parametrize("kind", ["ttls-mschapv2", "tls"])
+def test_revoked_device_is_refused(kind: str, stack: Stack, tmp_path: Path) -> None:
+    """revoke_device in the store: the same profile is refused once the IdP's lookup cache expires
+    (30 s by default, 60 s at most); the time it took is printed (run with -s to see it)."""
+    credential = make_device(stack.state, kind)
+    network = wired_block(tmp_path, stack.settings, credential)
+    assert eapol_test(tmp_path, stack.anp.auth, network, name="before").success
+    store = Store.open(stack.state.db_url)
+    try:
+        with store.session() as session:
+            revoked = devices.revoke_device(session, credential.username, now=datetime.now(UTC))
+    finally:
+        store.dispose()
+    assert revoked == (1 if kind == "tls" else 0)
+    started = time.monotonic()
+    for attempt in range(40):  # bounded: 40 tries, about 70 s at most
+        run = eapol_test(tmp_path, stack.anp.auth, network, name=f"after-{attempt}")
+        if not run.success:
+            break
+        time.sleep(1)
+    else:
+        raise AssertionError("the revoked device still logs in after 40 tries")
+    print(f"revoked {kind} device refused after {time.monotonic() - started:.1f} s")
+    assert time.monotonic() - started < 61
