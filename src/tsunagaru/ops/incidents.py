@@ -22,7 +22,7 @@ end of an incident     at its end time by itself, or declared earlier; the APs' 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -30,6 +30,7 @@ from typing import ClassVar, Protocol
 
 from tsunagaru.ops.areas import (
     Area,
+    AreaError,
     CircleArea,
     MunicipalityArea,
     PolygonArea,
@@ -37,6 +38,7 @@ from tsunagaru.ops.areas import (
     affected_aps,
     area_bbox,
     codes_in,
+    parse_area,
 )
 from tsunagaru.ops.geo import Boundaries
 
@@ -113,6 +115,18 @@ class WrongState(IncidentError):
     code = "wrong-state"
 
 
+class BadArea(IncidentError):
+    code = "invalid-area"
+
+
+class BadGeoJSON(IncidentError):
+    code = "invalid-geojson"
+
+
+class BadTime(IncidentError):
+    code = "bad-time"
+
+
 class IncidentInvalid(Exception):
     """Every problem found at once, so a form can show them all."""
 
@@ -151,6 +165,42 @@ class Draft:
     ends_at: datetime
     reason: str
     starts_at: datetime | None = None  # None: now
+
+
+def draft_from_json(body: object) -> Draft:
+    """A Draft from ``POST /api/v1/incidents``'s JSON: ``{"area", "ends_at", "reason", "starts_at"?}``
+    (times ISO-8601 with an offset); raises IncidentInvalid with every problem of the shape."""
+    if not isinstance(body, Mapping):
+        raise IncidentInvalid([BadArea("the body must be a JSON object")])
+    errors: list[IncidentError] = []
+    area: Area | None = None
+    try:
+        area = parse_area(body.get("area"))
+    except AreaError as exc:
+        errors.append(BadGeoJSON(str(exc)) if exc.code == "invalid-geojson" else BadArea(str(exc)))
+    ends_at, starts_at = _time(body.get("ends_at"), "ends_at", errors), None
+    if body.get("starts_at") is not None:
+        starts_at = _time(body.get("starts_at"), "starts_at", errors)
+    reason = body.get("reason")
+    if not isinstance(reason, str):
+        errors.append(BadReason("reason must be text"))
+    _raise(errors)
+    assert area is not None and ends_at is not None and isinstance(reason, str)
+    return Draft(area, ends_at, reason, starts_at)
+
+
+def _time(value: object, name: str, errors: list[IncidentError]) -> datetime | None:
+    try:
+        if not isinstance(value, str):
+            raise ValueError
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        errors.append(BadTime(f"{name} must be an ISO-8601 time, e.g. 2026-12-02T09:00:00+09:00"))
+        return None
+    if parsed.tzinfo is None:
+        errors.append(BadTime(f"{name} needs a UTC offset (Z or +09:00)"))
+        return None
+    return parsed
 
 
 @dataclass(frozen=True, slots=True)
