@@ -22,6 +22,7 @@ from typing import Any
 
 from tsunagaru import heap, logs
 from tsunagaru.demo_state import NAS_SECRET, PASSWORD, REALM, USER, DemoPorts, DemoState, prepare
+from tsunagaru.secretfile import write_private
 
 
 def register(subparsers: Any) -> None:
@@ -81,7 +82,7 @@ def eapol_conf(state: DemoState, method: str = "TTLS") -> str:
 
 def banner(state: DemoState, ports: DemoPorts) -> str:
     for method in ("TTLS", "PEAP", "TLS"):
-        state.path(f"eapol-{method.lower()}.conf").write_text(eapol_conf(state, method))
+        write_private(state.path(f"eapol-{method.lower()}.conf"), eapol_conf(state, method).encode())  # a password
     h = ports.host
     return "\n".join([
         "Tsunagaru demo",

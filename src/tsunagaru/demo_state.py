@@ -10,20 +10,24 @@ Layout (the demo contract in DESIGN.md names the first five):
   idp-radsec.pem/.key    IdP member certificate (serverAuth, NAIRealm idp.tsunagaru.test)
   eap-server.pem/.key    the IdP's EAP server certificate; user-ca.pem signs user certificates
   idp.sqlite             users, certificates, accounting;  cui.key  the IdP's CUI key
+  log.key                the installation's key for redacted identities in logs and stored user hashes
   demo.zone              RFC 7585 records for idp.tsunagaru.test;  anp.toml  the proxy's configuration
+
+Everything secret (keys, PKCS#12, the database, the spool, the ANP's file with the NAS secret) is 0600
+from its first byte and every folder is 0700 (:mod:`tsunagaru.secretfile`).
 """
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
 from tsunagaru.discovery import demo_zone_text
 from tsunagaru.idp import users
-from tsunagaru.idp.user_ca import UserCA, write_private
+from tsunagaru.idp.user_ca import UserCA
 from tsunagaru.pki import FederationPKI, issue_server_certificate, make_eap_ca, write_cert_and_key, write_pem_bundle
+from tsunagaru.secretfile import private_dir, read_or_create_key, write_private, write_public
 from tsunagaru.store import Store
 
 REALM = "idp.tsunagaru.test"
@@ -32,6 +36,7 @@ PASSWORD = "alice-password"
 ANP_WBAID = "TSUNAGARU:JP"
 IDP_WBAID = "TSUNAGARUIDP:JP"
 NAS_SECRET = "testing123"
+LOG_KEY = "log.key"
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,15 +66,16 @@ class DemoState:
 
 
 def prepare(root: Path, now: datetime, ports: DemoPorts) -> DemoState:
-    root.mkdir(parents=True, exist_ok=True)
-    state = DemoState(root.resolve())
+    state = DemoState(private_dir(root).resolve())
     _federation(state, now)
     _eap(state, now)
     _users(state, now)
-    if not state.path("cui.key").exists():
-        write_private(state.path("cui.key"), os.urandom(32))
-    state.path("demo.zone").write_text(demo_zone_text(REALM, ports.host, ports.idp_radsec))
-    state.path("anp.toml").write_text(anp_config(state, ports))
+    read_or_create_key(state.path("cui.key"))
+    read_or_create_key(state.path(LOG_KEY))
+    write_public(state.path("demo.zone"), demo_zone_text(REALM, ports.host, ports.idp_radsec).encode())
+    write_private(state.path("anp.toml"), anp_config(state, ports).encode())  # holds the NAS secret
+    for folder in (state.root, *(p for p in state.root.rglob("*") if p.is_dir())):
+        private_dir(folder)
     return state
 
 
@@ -111,7 +117,7 @@ def _users(state: DemoState, now: datetime) -> None:
     with store.session() as s:
         cert, key = users.issue_certificate(s, ca, USER, days=365, now=now)
     store.dispose()
-    state.path("alice.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    write_public(state.path("alice.pem"), cert.public_bytes(serialization.Encoding.PEM))
     write_private(state.path("alice.key"), key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
     write_private(state.path("alice.p12"), ca.to_pkcs12(cert, key, f"{USER}@{REALM}"))
