@@ -12,6 +12,7 @@ Layout (the demo contract in DESIGN.md names the first five):
   idp.sqlite             users, certificates, accounting;  cui.key  the IdP's CUI key
   log.key                the installation's key for redacted identities in logs and stored user hashes
   demo.zone              RFC 7585 records for idp.tsunagaru.test;  anp.toml  the proxy's configuration
+  idp.toml               the IdP's configuration (what `tsunagaru idp serve` would run)
 
 Everything secret (keys, PKCS#12, the database, the spool, the ANP's file with the NAS secret) is 0600
 from its first byte and every folder is 0700 (:mod:`tsunagaru.secretfile`).
@@ -47,6 +48,8 @@ class DemoPorts:
     idp_radsec: int = 2083
     idp_udp: int = 11812
     anp_radsec: int = 12083
+    anp_metrics: int = 9812
+    idp_metrics: int = 9813
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +77,7 @@ def prepare(root: Path, now: datetime, ports: DemoPorts) -> DemoState:
     read_or_create_key(state.path(LOG_KEY))
     write_public(state.path("demo.zone"), demo_zone_text(REALM, ports.host, ports.idp_radsec).encode())
     write_private(state.path("anp.toml"), anp_config(state, ports).encode())  # holds the NAS secret
+    write_private(state.path("idp.toml"), idp_config(state, ports).encode())
     for folder in (state.root, *(p for p in state.root.rglob("*") if p.is_dir())):
         private_dir(folder)
     return state
@@ -132,6 +136,7 @@ listen_auth = "{ports.host}:{ports.auth}"
 listen_acct = "{ports.host}:{ports.acct}"
 listen_radsec = "{ports.host}:{ports.anp_radsec}"
 request_timeout = 4.0
+metrics = "{ports.host}:{ports.anp_metrics}"
 spool = "{state.path('anp-spool.sqlite')}"
 
 [tls]
@@ -147,4 +152,31 @@ zone_file = "{state.path('demo.zone')}"
 name = "loopback-aps"
 network = "127.0.0.0/8"
 secret = "{NAS_SECRET}"
+"""
+
+
+def idp_config(state: DemoState, ports: DemoPorts) -> str:
+    return f"""# The demo IdP (written by `tsunagaru demo`; the same file runs with `tsunagaru idp serve -c idp.toml`)
+[idp]
+realms = ["{REALM}"]
+db = "{state.db_url}"
+eap_certificate = "{state.path('eap-server.pem')}"
+eap_key = "{state.path('eap-server.key')}"
+user_ca = "{state.path('user-ca.pem')}"
+cui_key_file = "{state.path('cui.key')}"
+log_key_file = "{state.path(LOG_KEY)}"
+wbaid = "{IDP_WBAID}"
+metrics = "{ports.host}:{ports.idp_metrics}"
+
+[radsec]
+listen = "{ports.host}:{ports.idp_radsec}"
+certificate = "{state.path('idp-radsec.pem')}"
+key = "{state.path('idp-radsec.key')}"
+roots = ["{state.path('federation-roots.pem')}"]
+crls = ["{state.path('federation/crl.pem')}", "{state.path('federation-2/crl.pem')}"]
+
+[udp]
+listen = "{ports.host}:{ports.idp_udp}"
+secret = "{NAS_SECRET}"
+allowed = "127.0.0.0/8"
 """

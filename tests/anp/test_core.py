@@ -9,7 +9,7 @@ import pytest
 from tsunagaru.anp.clients import Client, ClientRegistry
 from tsunagaru.anp.core import AnpCore, Forward, Ignore, Reply, SpoolAccounting
 from tsunagaru.anp.decorate import Decoration
-from tsunagaru.anp.reasons import RejectReason, parse_reject_reason
+from tsunagaru.radius.reasons import RejectReason, parse_reject_reason
 from tsunagaru.anp.routing import PeerAddress, RealmPattern, Router, StaticRoute, UseDiscovery, UseStatic
 from tsunagaru.radius import (
     Code,

@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from tsunagaru.anp.reasons import RejectReason
+from tsunagaru.radius.reasons import RejectReason
 from tsunagaru.anp.routing import PeerAddress
 from tsunagaru.anp.upstream import UpstreamError, deliver
 from tsunagaru.radius import Code, Packet

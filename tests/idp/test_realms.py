@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
-from tsunagaru.anp.reasons import parse_reject_reason
+from tsunagaru.radius.reasons import parse_reject_reason
 from tsunagaru.demo_state import DemoPorts, prepare
 from tsunagaru.idp.service import IdpCore, build_eap_handler
 from tsunagaru.idp.store import SqlCredentialStore

@@ -84,10 +84,22 @@ def test_invalid_names_are_refused(store: Store, name: str, realm: str | None) -
         _add(store, name, realm=realm)
 
 
-def test_duplicates_are_refused(store: Store) -> None:
+def test_duplicates_are_refused_within_a_realm(store: Store) -> None:
     _add(store)
     with pytest.raises(users.UserExists):
-        _add(store, "alice@elsewhere.test")
+        _add(store, f"alice@{REALM}")
+
+
+def test_the_same_name_in_two_realms_is_two_users(store: Store) -> None:
+    """Review 59: usernames were unique across realms, so a city could not have alice in two realms."""
+    _add(store)
+    _add(store, "alice@elsewhere.test")
+    with store.session() as session:
+        assert users.find_user(session, f"alice@{REALM}") is not None
+        assert users.find_user(session, "alice@elsewhere.test") is not None
+        assert users.find_user(session, "alice") is None  # ambiguous without its realm
+        users.disable_user(session, "alice@elsewhere.test", now=NOW)
+        assert [u.enabled for u in users.list_users(session)] == [False, True]
 
 
 def test_disable_enable_and_unknown(store: Store) -> None:

@@ -7,14 +7,14 @@ A failure here either drops the datagram (forged or duplicate-in-progress) or re
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from dataclasses import dataclass, field
 
 from tsunagaru.anp.clients import Client
 from tsunagaru.anp.nai import Nai, NaiError, parse_nai
-from tsunagaru.anp.reasons import RejectReason
+from tsunagaru.net.replay import ReplyCache
 from tsunagaru.radius import AuthenticatorMismatch, Code, MalformedPacket, Packet, verify_request
 from tsunagaru.radius.packet import PROXY_STATE, USER_NAME
+from tsunagaru.radius.reasons import RejectReason
 
 NAS_IDENTIFIER = 32
 MAX_PROXY_STATE = 4  # more than a handful of Proxy-State attributes is abuse (BlastRADIUS limits)
@@ -49,37 +49,7 @@ Admission = Drop | Resend | Refuse | Admitted
 DupKey = tuple[str, int, int, bytes]
 
 
-@dataclass(slots=True)
-class DuplicateCache:
-    """Requests seen recently: None while in progress, the reply bytes once answered."""
-
-    lifetime: float = 30.0
-    max_entries: int = 65536
-    _entries: OrderedDict[DupKey, tuple[float, bytes | None]] = field(default_factory=OrderedDict)
-
-    def check(self, key: DupKey, now: float) -> Drop | Resend | None:
-        self._expire(now)
-        hit = self._entries.get(key)
-        if hit is None:
-            self._entries[key] = (now, None)
-            if len(self._entries) > self.max_entries:
-                self._entries.popitem(last=False)
-            return None
-        return Resend(hit[1]) if hit[1] is not None else Drop("duplicate of a request in progress")
-
-    def answered(self, key: DupKey, reply: bytes, now: float) -> None:
-        if key in self._entries:
-            self._entries[key] = (now, reply)
-
-    def forget(self, key: DupKey) -> None:
-        self._entries.pop(key, None)
-
-    def _expire(self, now: float) -> None:
-        while self._entries:
-            key, (seen, _) = next(iter(self._entries.items()))
-            if now - seen < self.lifetime:
-                break
-            del self._entries[key]
+DuplicateCache = ReplyCache[DupKey, bytes]
 
 
 @dataclass(slots=True)
@@ -118,9 +88,9 @@ class Admitter:
             verify_request(packet, client.secret, require_message_authenticator=self._needs_ma(packet, client))
         except (AuthenticatorMismatch, MalformedPacket) as exc:
             return Drop(f"authentication of the request failed: {exc}")
-        dup = self.duplicates.check((client.name, port, packet.identifier, packet.authenticator), now)
-        if dup is not None:
-            return dup
+        seen = self.duplicates.begin((client.name, port, packet.identifier, packet.authenticator), now)
+        if seen is not None:
+            return Resend(seen.reply) if seen.reply is not None else Drop("duplicate of a request in progress")
         if client.nas_identifier is not None and not _nas_id_ok(packet, client):
             return Drop(f"NAS-Identifier does not match the pattern configured for {client.name}")
         bucket = self.buckets.setdefault(client.name, TokenBucket(client.rate_per_second, client.burst))

@@ -12,11 +12,11 @@ from dataclasses import dataclass, field, replace
 from tsunagaru.anp.admit import Admitted, Admitter, Drop, Refuse, Resend
 from tsunagaru.anp.clients import Client, ClientRegistry
 from tsunagaru.anp.decorate import Decoration, decorate
-from tsunagaru.anp.reasons import RejectReason, access_reject
 from tsunagaru.anp.routing import Deny, Router, UseDiscovery, UseStatic
 from tsunagaru.anp.translate import translate_reply
 from tsunagaru.radius import Code, MalformedPacket, Packet, sign_reply
 from tsunagaru.radius.packet import CHARGEABLE_USER_IDENTITY
+from tsunagaru.radius.reasons import RejectReason, access_reject
 
 RADSEC_SECRET = b"radsec"
 OUTCOMES: dict[int, str] = {Code.ACCESS_ACCEPT: "accept", Code.ACCESS_REJECT: "reject",

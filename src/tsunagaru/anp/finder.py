@@ -11,10 +11,10 @@ import time
 from collections.abc import Sequence
 
 from tsunagaru.anp.metrics import AnpMetrics
-from tsunagaru.anp.reasons import RejectReason
 from tsunagaru.anp.routing import PeerAddress
 from tsunagaru.anp.upstream import UpstreamError
 from tsunagaru.discovery import CachedSource, DiscoveryError, InvalidRealm, RealmNotFound, Service
+from tsunagaru.radius.reasons import RejectReason
 
 
 class DiscoveryFinder:

@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass, field
 from enum import Enum
 
-from tsunagaru.anp.reasons import RejectReason
+from tsunagaru.radius.reasons import RejectReason
 
 
 class MatchKind(Enum):

@@ -18,7 +18,6 @@ from tsunagaru import logs
 from tsunagaru.anp.core import AnpCore, Forward, Ignore, Reply, SpoolAccounting
 from tsunagaru.anp.decorate import Decoration
 from tsunagaru.anp.metrics import AnpMetrics
-from tsunagaru.anp.reasons import RejectReason
 from tsunagaru.anp.routing import PeerAddress, UseStatic
 from tsunagaru.anp.spool import AccountingSpool, SpooledRecord
 from tsunagaru.anp.upstream import PeerFinder, Transport, UpstreamError, deliver
@@ -26,6 +25,7 @@ from tsunagaru.logs import redact
 from tsunagaru.net.datagram import DatagramSocket
 from tsunagaru.radius import Code, Packet, code_name
 from tsunagaru.radius.packet import MESSAGE_AUTHENTICATOR, OPERATOR_NAME, PROXY_STATE
+from tsunagaru.radius.reasons import RejectReason
 from tsunagaru.radsec import RADSEC_SECRET, PeerInfo, RadSecServer
 
 log = logging.getLogger("tsunagaru.anp")

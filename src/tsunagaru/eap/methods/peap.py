@@ -88,7 +88,8 @@ class EapPeap(TlsMethod):
         if self.phase is not Phase.HANDSHAKE:
             raise MalformedEap("empty PEAP response with nothing outstanding")
         self.phase = Phase.INNER
-        self._send_inner(self.inner.start(0.0))
+        self.inner.created = self.now  # the inner conversation starts now (real time, not 0)
+        self._send_inner(self.inner.start(self.now))
 
     def on_application_data(self, data: bytes) -> None:
         if self.phase is Phase.INNER:
@@ -104,7 +105,7 @@ class EapPeap(TlsMethod):
 
     def _inner_response(self, data: bytes) -> None:
         full = struct.pack("!BBH", EapCode.RESPONSE, self._inner_id, 4 + len(data)) + data
-        step = self.inner.receive(full, 0.0)
+        step = self.inner.receive(full, self.now)
         if step.outcome is not None:
             self._inner_outcome = step.outcome
             self.phase = Phase.RESULT_SENT

@@ -38,6 +38,11 @@ class TlsMethod(EapMethod):
         """EAP-TLS always may use TLS 1.3; the tunnel methods only when configured (RFC 9427)."""
         return True
 
+    def may_block(self) -> bool:
+        """The tunnels' phase 2 reads the user store (a password hash, an NT hash); EAP-TLS looks the client
+        certificate up when its handshake ends, which may be any response after the first."""
+        return self.tunnel.established or (self.verify_client and not self._start_pending)
+
     # -- EapMethod ------------------------------------------------------------------------------------
 
     def build_request(self) -> bytes:
