@@ -9,7 +9,6 @@ import pytest
 from tsunagaru.anp.clients import Client, ClientRegistry
 from tsunagaru.anp.core import AnpCore, Forward, Ignore, Reply, SpoolAccounting
 from tsunagaru.anp.decorate import Decoration
-from tsunagaru.radius.reasons import RejectReason, parse_reject_reason
 from tsunagaru.anp.routing import PeerAddress, RealmPattern, Router, StaticRoute, UseDiscovery, UseStatic
 from tsunagaru.radius import (
     Code,
@@ -23,6 +22,7 @@ from tsunagaru.radius import (
     verify_reply,
 )
 from tsunagaru.radius.hiding import salt_decrypt, salt_encrypt
+from tsunagaru.radius.reasons import RejectReason, parse_reject_reason
 
 AP_SECRET = b"testing123"
 D = default_dictionary()

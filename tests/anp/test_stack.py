@@ -27,7 +27,7 @@ D = default_dictionary()
 
 def ports() -> DemoPorts:
     return DemoPorts(auth=free_port(), acct=free_port(), idp_radsec=free_port(), idp_udp=free_port(),
-                     anp_radsec=free_port())
+                     anp_radsec=free_port(), anp_metrics=free_port(), idp_metrics=free_port())
 
 
 @pytest.mark.parametrize("own_ap_certificate", [False, True])
@@ -45,7 +45,7 @@ def test_access_point_over_radsec_reaches_the_idp(tmp_path: Path, own_ap_certifi
         assert "ap_certificate" in toml.read_text()
 
     async def main() -> tuple[int, int]:
-        stack = await start_stack(state, p)
+        stack = await start_stack(state)
         try:
             # An AP with a certificate under the federation roots (the demo ANP's own, as a stand-in).
             # The AP checks the name in the certificate the ANP presents: which certificate it is.
@@ -76,9 +76,9 @@ def test_sighup_reloads_clients_and_metrics_are_served(tmp_path: Path) -> None:
     need("radclient")
     p = ports()
     state = prepare(tmp_path / "state", datetime.now(UTC), p)
-    metrics = free_port()
+    metrics = p.anp_metrics  # the demo's anp.toml serves metrics on the port DemoPorts names
     config = state.path("anp.toml")
-    text = config.read_text().replace("[tls]", f'metrics = "127.0.0.1:{metrics}"\n\n[tls]')
+    text = config.read_text()
     config.write_text(text)
     log = tmp_path / "anp.log"
     with open(log, "wb") as out:

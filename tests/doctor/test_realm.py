@@ -16,7 +16,8 @@ from tsunagaru.stack import start_stack
 
 
 def run_doctor(tmp_path: Path, realm: str, *, start_idp: bool = True) -> Report:
-    ports = DemoPorts(auth=free_port(), acct=free_port(), idp_radsec=free_port(), idp_udp=free_port())
+    ports = DemoPorts(auth=free_port(), acct=free_port(), idp_radsec=free_port(), idp_udp=free_port(),
+                      anp_metrics=free_port(), idp_metrics=free_port())
     state = prepare(tmp_path / "state", datetime.now(UTC), ports)
     cfg = load(state.path("anp.toml"))
     setup = DoctorSetup(build_source(cfg), state.path("anp.pem"), state.path("anp.key"), cfg.tls.roots, cfg.tls.crls)
@@ -24,7 +25,7 @@ def run_doctor(tmp_path: Path, realm: str, *, start_idp: bool = True) -> Report:
     async def main() -> Report:
         if not start_idp:
             return await diagnose(realm, setup)
-        stack = await start_stack(state, ports)
+        stack = await start_stack(state)
         try:
             return await diagnose(realm, setup)
         finally:

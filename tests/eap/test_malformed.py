@@ -142,16 +142,31 @@ def test_ttls_pap_in_memory(pki: Pki, store: MemStore) -> None:
     assert outcome.msk == peer.tls.export_keying_material(b"ttls keying material", 128)[:64]
 
 
-def test_ttls_only_the_first_inner_message_may_block(pki: Pki, store: MemStore) -> None:
-    """Only the first phase-2 message can be PAP (a password hash, run off the event loop); an inner EAP
-    conversation after it stays on the loop."""
+def test_ttls_every_phase2_message_may_block(pki: Pki, store: MemStore) -> None:
+    """Review 28: an inner EAP conversation (MSCHAPv2: an NT hash from the store) read the database on the
+    event loop. Every phase-2 step may read the store, so every one runs off the loop; the handshake does not."""
     peer = Peer(session(pki, store, (EapType.TTLS,)), pki, EapType.TTLS)
     assert not peer.session.may_block()  # before and during the handshake: in-memory crypto only
     peer.handshake()
     assert peer.session.may_block()
     identity = EapPacket(EapCode.RESPONSE, 0, EapType.IDENTITY, ALICE.encode()).to_bytes()
     peer.app(d.Avp(d.EAP_MESSAGE, identity).to_bytes())
-    assert peer.session.state is State.METHOD and not peer.session.may_block()
+    assert peer.session.state is State.METHOD and peer.session.may_block()
+
+
+def test_ttls_inner_session_runs_on_real_time(pki: Pki, store: MemStore) -> None:
+    """Review 47: the inner EapSession ran with now=0.0."""
+    from tsunagaru.eap.methods.ttls import EapTtls
+
+    peer = Peer(session(pki, store, (EapType.TTLS,)), pki, EapType.TTLS)
+    peer.handshake()
+    peer.now = 1000.0
+    identity = EapPacket(EapCode.RESPONSE, 0, EapType.IDENTITY, ALICE.encode()).to_bytes()
+    peer.app(d.Avp(d.EAP_MESSAGE, identity).to_bytes())
+    method = peer.session.method
+    assert isinstance(method, EapTtls)
+    inner = method._inner
+    assert inner is not None and getattr(inner, "created", 0.0) == method.now == 1000.0
 
 
 def peap_open(pki: Pki, store: MemStore) -> Peer:
