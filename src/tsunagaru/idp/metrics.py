@@ -28,7 +28,7 @@ METHODS: dict[int, str] = {EapType.TLS: "tls", EapType.TTLS: "ttls", EapType.PEA
 REPLY_CODES: dict[int, str] = {Code.ACCESS_ACCEPT: "Access-Accept", Code.ACCESS_REJECT: "Access-Reject",
                                Code.ACCESS_CHALLENGE: "Access-Challenge",
                                Code.ACCOUNTING_RESPONSE: "Accounting-Response"}
-REASONS = frozenset(str(int(r)) for r in RejectReason)
+REASONS = frozenset({"0", *(str(int(r)) for r in RejectReason)})  # 0: accepted
 DROPS = ("unknown_client", "malformed", "busy", "error", "unverified", "overload")
 
 
