@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 FUZZ_RUNS ?= 1000000
 
-.PHONY: demo test deps deps-test lint typecheck pytest fuzz fuzz-eap bench clean
+.PHONY: demo test deps deps-test lint typecheck pytest fuzz fuzz-eap fuzz-ttls fuzz-peap bench clean
 
 demo: deps
 	$(BIN)/tsunagaru demo
@@ -32,6 +32,12 @@ fuzz: deps-test
 
 fuzz-eap: deps-test
 	$(BIN)/python fuzz/fuzz_eap.py -atheris_runs=$(FUZZ_RUNS)
+
+fuzz-ttls: deps-test
+	$(BIN)/python fuzz/fuzz_ttls_avp.py -atheris_runs=$(FUZZ_RUNS)
+
+fuzz-peap: deps-test
+	$(BIN)/python fuzz/fuzz_peap_tlv.py -atheris_runs=$(FUZZ_RUNS)
 
 bench: deps-test
 	$(BIN)/python bench/radius_codec.py

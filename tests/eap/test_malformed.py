@@ -17,7 +17,7 @@ from tests.eap.helpers import mschapv2_response, session
 from tests.eap.memstore import MemStore
 from tests.eap.peer import Peer
 from tsunagaru.eap import diameter as d
-from tsunagaru.eap.packet import EapCode, EapPacket, EapType
+from tsunagaru.eap.packet import EapCode, EapPacket, EapType, MalformedEap
 from tsunagaru.eap.session import EapSession, State
 from tsunagaru.eap.tls_engine import FLAG_L, FLAG_M
 
@@ -265,6 +265,28 @@ def test_eap_fuzz_target_short_run(tmp_path: Path) -> None:
     pytest.importorskip("atheris")
     root = Path(__file__).resolve().parents[2]
     result = subprocess.run([sys.executable, str(root / "fuzz" / "fuzz_eap.py"), "-atheris_runs=20000"],
+                            cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "Done 20000" in result.stderr
+
+
+def test_peap_result_tlv_status_must_be_success_or_failure() -> None:
+    """Found by fuzz/fuzz_peap_tlv.py: a Result TLV with status 0x26 was read as a status (the caller then
+    failed closed); it is malformed."""
+    from tsunagaru.eap.methods.peap import parse_result
+
+    with pytest.raises(MalformedEap, match="neither success nor failure"):
+        parse_result(bytes.fromhex("f200000000030002" "0026"))
+    assert parse_result(bytes.fromhex("800300020001")) == 1
+
+
+@pytest.mark.parametrize("target", ["fuzz_ttls_avp.py", "fuzz_peap_tlv.py"])
+def test_tunnel_fuzz_targets_short_run(tmp_path: Path, target: str) -> None:
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[2]
+    result = subprocess.run([sys.executable, str(root / "fuzz" / target), "-atheris_runs=20000"],
                             cwd=tmp_path, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr[-3000:]
     assert "Done 20000" in result.stderr

@@ -55,6 +55,8 @@ def parse_result(data: bytes) -> int:
             if len(value) != 2:
                 raise MalformedEap("Result TLV is not 2 octets")
             status = int.from_bytes(value, "big")
+            if status not in (1, 2):  # MS-PEAP 2.2.8.1: 1 success, 2 failure; anything else is malformed
+                raise MalformedEap(f"Result TLV status {status} is neither success nor failure")
     else:
         if r.remaining():
             raise MalformedEap(f"more than {MAX_TLVS} TLVs")
