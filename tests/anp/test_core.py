@@ -21,7 +21,6 @@ from tsunagaru.radius import (
     sign_request,
     verify_reply,
 )
-from tsunagaru.radius.hiding import salt_decrypt, salt_encrypt
 from tsunagaru.radius.reasons import RejectReason, parse_reject_reason
 
 AP_SECRET = b"testing123"
@@ -134,11 +133,6 @@ def test_accounting_is_spooled_before_the_response() -> None:
     assert Packet.from_bytes(reply.data).code == Code.ACCOUNTING_RESPONSE
     again = core.on_datagram(data, "127.0.0.1", 5000, 1.0)
     assert isinstance(again, Reply) and again.outcome == "resend"
-
-
-def test_salt_roundtrip_helper_is_consistent() -> None:
-    auth = bytes(16)
-    assert salt_decrypt(salt_encrypt(b"k" * 32, b"s", auth), b"s", auth) == b"k" * 32
 
 
 def test_nas_identifier_pattern_is_enforced() -> None:

@@ -166,3 +166,17 @@ def test_passwords_never_reach_the_logs(store: Store, caplog: pytest.LogCaptureF
     assert caplog.records  # the operations were logged...
     assert "s3cret-Pa55" not in caplog.text and "an0ther-Pa55" not in caplog.text  # ...without passwords
     assert nt_hash("s3cret-Pa55").hex() not in caplog.text.lower()
+
+
+def test_user_management_logs_name_the_realm(store: Store, caplog: pytest.LogCaptureFixture) -> None:
+    """Review 57: enable/disable/set-password/certificate lines logged ``#hash`` without ``@realm``."""
+    import logging
+
+    caplog.set_level(logging.INFO, logger="tsunagaru")
+    _add(store)
+    with store.session() as session:
+        users.disable_user(session, f"alice@{REALM}", now=NOW)
+        users.set_password(session, f"alice@{REALM}", "new-pw", now=NOW)
+    lines = [r.getMessage() for r in caplog.records if r.name.startswith("tsunagaru.idp")]
+    assert len(lines) >= 3 and all(f"@{REALM}#" in line for line in lines), lines
+    assert not any("alice" in line for line in lines)
