@@ -142,9 +142,10 @@ def test_ttls_pap_in_memory(pki: Pki, store: MemStore) -> None:
     assert outcome.msk == peer.tls.export_keying_material(b"ttls keying material", 128)[:64]
 
 
-def test_ttls_every_phase2_message_may_block(pki: Pki, store: MemStore) -> None:
+def test_ttls_inner_credential_steps_may_block(pki: Pki, store: MemStore) -> None:
     """Review 28: an inner EAP conversation (MSCHAPv2: an NT hash from the store) read the database on the
-    event loop. Every phase-2 step may read the store, so every one runs off the loop; the handshake does not."""
+    event loop. The first phase-2 message and an inner step whose method checks a credential run off the
+    loop; the handshake does not (tests/eap/test_store_off_loop.py checks every method end to end)."""
     peer = Peer(session(pki, store, (EapType.TTLS,)), pki, EapType.TTLS)
     assert not peer.session.may_block()  # before and during the handshake: in-memory crypto only
     peer.handshake()

@@ -93,6 +93,10 @@ class EapPeap(TlsMethod):
         self.inner.created = self.now  # the inner conversation starts now (real time, not 0)
         self._send_inner(self.inner.start(self.now))
 
+    def phase2_may_block(self) -> bool:
+        # Only an inner step whose method checks a credential (the MSCHAPv2 response: an NT hash).
+        return self.phase is Phase.INNER and self.inner.may_block()
+
     def on_application_data(self, data: bytes) -> None:
         if self.phase is Phase.INNER:
             self._inner_response(data)

@@ -39,9 +39,18 @@ class TlsMethod(EapMethod):
         return True
 
     def may_block(self) -> bool:
-        """The tunnels' phase 2 reads the user store (a password hash, an NT hash); EAP-TLS looks the client
-        certificate up when its handshake ends, which may be any response after the first."""
-        return self.tunnel.established or (self.verify_client and not self._start_pending)
+        """Whether the next response may read the user store (the IdP then runs it off its event loop).
+
+        EAP-TLS looks the client certificate up when the handshake completes: any response after the
+        first that is not an ACK of our fragments. The tunnels ask :meth:`phase2_may_block` once the tunnel
+        stands. Everything else is crypto in memory and stays on the loop."""
+        if self.verify_client:
+            return not self._start_pending and not self.tunnel.established and not self._out.has_output()
+        return self.tunnel.established and not self._out.has_output() and self.phase2_may_block()
+
+    def phase2_may_block(self) -> bool:
+        """Whether the tunnel's next message may need the store (TTLS and PEAP say exactly when)."""
+        return True
 
     # -- EapMethod ------------------------------------------------------------------------------------
 

@@ -44,6 +44,14 @@ class EapTtls(TlsMethod):
     def allows_tls13(self, tls: TlsServerConfig) -> bool:
         return tls.tls13_tunnels
 
+    def phase2_may_block(self) -> bool:
+        # The first phase-2 message (PAP: a password hash; MSCHAPv2: an NT hash) and, in an inner EAP
+        # conversation, the steps whose inner method needs the store.
+        if self.phase is Phase.WAIT_AVPS:
+            return True
+        inner = self._inner
+        return self.phase is Phase.INNER_EAP and bool(getattr(inner, "may_block", lambda: True)())
+
     def success(self, inner_identity: str | None) -> None:
         if self.tunnel.is_tls13:
             msk, emsk = self.keys(LABEL_TLS13, bytes((EapType.TTLS,)))
