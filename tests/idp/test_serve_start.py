@@ -181,3 +181,52 @@ def test_a_running_idp_serves_bounded_metrics(state: DemoState, tmp_path: Path) 
     assert not any("realm-" in k or "u0-" in k for k in second)
     assert second['tsunagaru_idp_dropped_total{why="malformed"}'] >= 300
     assert second['tsunagaru_idp_replies_total{code="Access-Reject",reason="11"}'] >= 300
+
+
+def test_sigterm_answers_radsec_requests_in_flight(state: DemoState, tmp_path: Path) -> None:
+    """Deliver 3 over RadSec: password checks in flight on a federation peer's connection at SIGTERM are
+    answered on that connection before it closes (review 6: they were cancelled at once)."""
+    import ssl
+
+    from tsunagaru.radsec import RADSEC_SECRET
+
+    radsec = free_port(socket.SOCK_STREAM)
+    config = write_config(state, tmp_path / "idp.toml", udp_port=free_port(), radsec_port=radsec)
+    log = tmp_path / "idp.log"
+    with open(log, "wb") as out:
+        proc = subprocess.Popen([*SERVE, str(config)], stdout=out, stderr=subprocess.STDOUT)
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.load_verify_locations(str(state.path("federation-roots.pem")))
+    ctx.load_cert_chain(str(state.path("anp.pem")), str(state.path("anp.key")))
+    count = 16
+    got: dict[int, Packet] = {}
+    try:
+        wait_log(log, "idp listening", timeout=30, proc=proc)
+        with socket.create_connection(("127.0.0.1", radsec), timeout=10) as raw, \
+                ctx.wrap_socket(raw, server_hostname="idp.tsunagaru.test") as tls:
+            for ident in range(count):
+                auth = os.urandom(16)
+                p = Packet(Code.ACCESS_REQUEST, ident, auth, (
+                    *encode(D, "User-Name", f"{USER}@{REALM}"),
+                    (2, hide_user_password(f"wrong-{ident}".encode(), RADSEC_SECRET, auth))))
+                tls.sendall(sign_request(p, RADSEC_SECRET).to_bytes())
+            time.sleep(0.05)
+            os.kill(proc.pid, signal.SIGTERM)
+            data = b""
+            while len(got) < count:
+                chunk = tls.recv(65536)
+                if not chunk:
+                    break
+                data += chunk
+                while len(data) >= 4 and len(data) >= int.from_bytes(data[2:4], "big"):
+                    size = int.from_bytes(data[2:4], "big")
+                    reply = Packet.from_bytes(data[:size])
+                    got[reply.identifier] = reply
+                    data = data[size:]
+        assert proc.wait(15) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert sorted(got) == list(range(count)), (sorted(got), log.read_text()[-2000:])
+    assert {parse_reject_reason(r.get(18) or b"") for r in got.values()} == {10}

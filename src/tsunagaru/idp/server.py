@@ -63,6 +63,8 @@ class IdpServer:
     radsec: RadSecServer | None = None
     udp: UdpFront | None = None
     _expiry: asyncio.Task[None] | None = field(default=None, repr=False)
+    _radsec_pending: set[asyncio.Future[Packet | None]] = field(default_factory=set, repr=False)
+    _stopping: bool = field(default=False, repr=False)
 
     def __post_init__(self) -> None:
         self.metrics.watch(lambda: self.core.eap.in_progress,
@@ -114,7 +116,16 @@ class IdpServer:
         return self._after(step, started)
 
     def _radsec_request(self, packet: Packet, peer: PeerInfo) -> Awaitable[Packet | None] | Packet | None:
-        return self.answer(packet, RADSEC_SECRET)
+        if self._stopping:  # stopping: take nothing new (the peer's watchdog fails over), finish the rest
+            self._dropped("busy")
+            return None
+        result = self.answer(packet, RADSEC_SECRET)
+        if not inspect.isawaitable(result):
+            return result
+        task = asyncio.ensure_future(result)
+        self._radsec_pending.add(task)
+        task.add_done_callback(self._radsec_pending.discard)
+        return task
 
     def _overflow(self, packet: Packet, secret: bytes, started: float) -> Packet:
         self.metrics.overflow.labels("checks").inc()
@@ -170,29 +181,34 @@ class IdpServer:
 
     # -- stop -----------------------------------------------------------------------------------------
 
+    async def _drain_radsec(self, server: RadSecServer, deadline: float) -> None:
+        """Requests in flight on RadSec connections get their replies (written while the connections
+        are still open) until ``deadline``; then the server closes."""
+        loop = asyncio.get_running_loop()
+        if self._radsec_pending:
+            await asyncio.wait(set(self._radsec_pending), timeout=max(0.0, deadline - loop.time()))
+            for _ in range(3):  # let each connection's handler task write the reply it was waiting for
+                await asyncio.sleep(0)
+        await server.close()
+
     async def close(self, drain: float = DRAIN_SECONDS) -> None:
         """Stop accepting, give requests in flight up to ``drain`` seconds (replies are sent), then close."""
+        self._stopping = True
         if self._expiry is not None:
             self._expiry.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._expiry
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + drain
         parts: list[Awaitable[object]] = []
         if self.udp is not None:
             parts.append(self.udp.drain(drain))
         if self.radsec is not None:
-            parts.append(_close_radsec(self.radsec, drain))
+            parts.append(self._drain_radsec(self.radsec, deadline))
         await asyncio.gather(*parts)
         if self.udp is not None:
             self.udp.close()
-        loop = asyncio.get_running_loop()
         await loop.run_in_executor(None, self.checks.close)
         await loop.run_in_executor(None, self.writes.close)
 
 
-async def _close_radsec(server: RadSecServer, drain: float) -> None:
-    # RadSecServer.close(drain=...) stops reading and waits for the requests in flight (radsec/server.py);
-    # older versions closed at once.
-    if "drain" in inspect.signature(server.close).parameters:
-        await server.close(drain=drain)  # type: ignore[call-arg,unused-ignore]
-    else:
-        await server.close()
