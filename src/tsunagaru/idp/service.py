@@ -70,11 +70,19 @@ def build_eap_handler(settings: IdpSettings, credentials: CredentialStore, secre
 def user_key(outcome: SessionOutcome) -> str:
     """The user a CUI names, however the method carried it: EAP-TLS gives the certificate's subject
     (``CN=alice@realm``), the tunnels the inner NAI; the CUI must be the same for both, so it is the
-    user's local name (the store's key; realms are checked by the store)."""
+    store's key, ``local@realm`` (usernames are unique per realm, so the local part alone is not)."""
     identity = outcome.inner_identity or outcome.identity
     if outcome.method == EapType.TLS and outcome.inner_identity:
         identity = _common_name(identity)
-    return split_identity(identity)[0]
+    return cui_user(identity, outcome.identity)
+
+
+def cui_user(identity: str, outer: str | None = None) -> str:
+    """``local@realm`` for ``identity``; an inner name without a realm takes the outer identity's."""
+    local, realm = split_identity(identity)
+    if realm is None and outer:
+        realm = split_identity(outer)[1]
+    return f"{local}@{realm}" if realm else local
 
 
 @functools.lru_cache(maxsize=4096)
@@ -170,7 +178,7 @@ class IdpCore:
         if verdict is not Verdict.OK:
             return self._reject(request, secret, RejectReason(verdict.reject_reason), "authentication failed")
         accept = Packet(Code.ACCESS_ACCEPT, request.identifier,
-                        attributes=tuple(accept_attributes(self.policy, request, split_identity(user)[0])))
+                        attributes=tuple(accept_attributes(self.policy, request, cui_user(user))))
         return sign_reply(accept, request.authenticator, secret)
 
     def overloaded(self, request: Packet, secret: bytes) -> Packet:
