@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
@@ -45,26 +46,49 @@ def reason_label(reason: int) -> str:
     return text if text in REASONS else "other"
 
 
+class Children:
+    """The children of one metric, remembered: prometheus_client checks, converts and locks on every
+    ``labels(...)`` (microseconds, several per request). Bounded because every label value is."""
+
+    def __init__(self, metric: Any) -> None:
+        self.metric = metric
+        self._children: dict[tuple[str, ...], Any] = {}
+
+    def labels(self, *values: str) -> Any:
+        child = self._children.get(values)
+        if child is None:
+            child = self._children[values] = self.metric.labels(*values)
+        return child
+
+
 @dataclass
 class IdpMetrics:
     registry: CollectorRegistry = field(default_factory=CollectorRegistry)
 
     def __post_init__(self) -> None:
         r = self.registry
-        self.requests = Counter("tsunagaru_idp_requests", "Requests received, by RADIUS code", ["code"], registry=r)
-        self.replies = Counter("tsunagaru_idp_replies", "Replies sent, by code and WBA Reject-Reason (0: none)",
-                               ["code", "reason"], registry=r)
-        self.outcomes = Counter("tsunagaru_idp_outcomes", "Authentications ended, by method, outcome and "
-                                "Reject-Reason", ["method", "outcome", "reason"], registry=r)
-        self.rounds = Histogram("tsunagaru_idp_eap_round_trips", "RADIUS round trips per EAP conversation",
-                                ["method"], buckets=ROUND_BUCKETS, registry=r)
-        self.duration = Histogram("tsunagaru_idp_eap_seconds", "EAP conversation time, first request to end",
-                                  ["method"], buckets=(*LATENCY_BUCKETS, 30.0, 60.0), registry=r)
-        self.latency = Histogram("tsunagaru_idp_request_seconds", "Time from request to reply, by where it ran",
-                                 ["path"], buckets=LATENCY_BUCKETS, registry=r)
-        self.dropped = Counter("tsunagaru_idp_dropped", "Requests dropped without a reply", ["why"], registry=r)
-        self.overflow = Counter("tsunagaru_idp_check_overflow", "Requests refused because a worker queue was full",
-                                ["queue"], registry=r)
+        self.requests = Children(Counter(
+            "tsunagaru_idp_requests", "Requests received, by RADIUS code", ["code"], registry=r))
+        self.replies = Children(Counter(
+            "tsunagaru_idp_replies", "Replies sent, by code and WBA Reject-Reason (0: none)", ["code", "reason"],
+            registry=r))
+        self.outcomes = Children(Counter(
+            "tsunagaru_idp_outcomes", "Authentications ended, by method, outcome and Reject-Reason",
+            ["method", "outcome", "reason"], registry=r))
+        self.rounds = Children(Histogram(
+            "tsunagaru_idp_eap_round_trips", "RADIUS round trips per EAP conversation", ["method"],
+            buckets=ROUND_BUCKETS, registry=r))
+        self.duration = Children(Histogram(
+            "tsunagaru_idp_eap_seconds", "EAP conversation time, first request to end", ["method"],
+            buckets=(*LATENCY_BUCKETS, 30.0, 60.0), registry=r))
+        self.latency = Children(Histogram(
+            "tsunagaru_idp_request_seconds", "Time from request to reply, by where it ran", ["path"],
+            buckets=LATENCY_BUCKETS, registry=r))
+        self.dropped = Children(Counter(
+            "tsunagaru_idp_dropped", "Requests dropped without a reply", ["why"], registry=r))
+        self.overflow = Children(Counter(
+            "tsunagaru_idp_check_overflow", "Requests refused because a worker queue was full", ["queue"],
+            registry=r))
         self.sessions = Gauge("tsunagaru_idp_eap_sessions", "EAP conversations in progress", registry=r)
         self.queue_depth = Gauge("tsunagaru_idp_check_queue_depth", "Jobs waiting for a worker", ["queue"],
                                  registry=r)
