@@ -34,6 +34,8 @@ class WiredLink:
     ap: str
     bridge: str
     sockets: Path
+    sta: str = ""
+    namespace: str = ""  # set when the station end was moved into its own namespace
 
 
 def _ip(*args: str) -> None:
@@ -49,20 +51,31 @@ def hostapd_binary() -> str:
 
 
 @contextlib.contextmanager
-def wired_link() -> Iterator[WiredLink]:
+def wired_link(station_namespace: bool = False) -> Iterator[WiredLink]:
+    """A bridge with one veth end in it; the other end optionally in a fresh namespace (for a supplicant)."""
     tag = os.urandom(3).hex()
-    link = WiredLink(f"tpa{tag}", f"tpbr{tag}", Path(tempfile.mkdtemp(prefix="tpp-", dir="/tmp")))
+    link = WiredLink(f"tpa{tag}", f"tpbr{tag}", Path(tempfile.mkdtemp(prefix="tpp-", dir="/tmp")), f"tpb{tag}",
+                     f"tpns-{tag}" if station_namespace else "")
     try:
         _ip("link", "add", link.bridge, "type", "bridge")
-        _ip("link", "add", link.ap, "type", "veth", "peer", "name", f"tpb{tag}")
+        _ip("link", "add", link.ap, "type", "veth", "peer", "name", link.sta)
         _ip("link", "set", link.ap, "master", link.bridge)
-        for dev in (link.bridge, link.ap, f"tpb{tag}"):
+        if link.namespace:
+            _ip("netns", "add", link.namespace)
+            _ip("link", "set", link.sta, "netns", link.namespace)
+            _ip("-n", link.namespace, "link", "set", link.sta, "up")
+        else:
+            _ip("link", "set", link.sta, "up")
+        for dev in (link.bridge, link.ap):
             _ip("link", "set", dev, "up")
         yield link
     finally:
         for dev in (link.ap, link.bridge):
             with contextlib.suppress(RuntimeError):
                 _ip("link", "del", dev)
+        if link.namespace:
+            with contextlib.suppress(RuntimeError):
+                _ip("netns", "del", link.namespace)
         shutil.rmtree(link.sockets, ignore_errors=True)
 
 
