@@ -47,8 +47,8 @@ def test_supplicant_hostapd_anp_idp_with_rendered_radius(tmp_path: Path) -> None
             hconf = tmp_path / "hostapd.conf"
             hconf.write_text(text, encoding="utf-8")
             hlog = tmp_path / "hostapd.log"
-            network = (f'key_mgmt=IEEE8021X\neap=TTLS\nidentity="{USER}@{REALM}"\nanonymous_identity="anonymous@{REALM}"\n'
-                       f'password="{PASSWORD}"\nphase2="auth=MSCHAPV2"\nca_cert="{state.path("ca.pem")}"\neapol_flags=0')
+            network = (f'key_mgmt=IEEE8021X\neap=TTLS\nidentity="{USER}@{REALM}"\n'
+                       f'anonymous_identity="anonymous@{REALM}"\npassword="{PASSWORD}"\nphase2="auth=MSCHAPV2"\nca_cert="{state.path("ca.pem")}"\neapol_flags=0')
             wconf = tmp_path / "wpas.conf"
             wconf.write_text(f"ctrl_interface={link.sockets / 'wpas'}\nap_scan=0\nnetwork={{\n{network}\n}}\n")
             wlog = tmp_path / "wpas.log"

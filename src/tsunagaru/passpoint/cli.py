@@ -56,7 +56,7 @@ def register(sub: Any) -> None:
     enc.add_argument("--short-lived", action="store_true")
     enc.add_argument("--case", choices=("upper", "lower"), default="upper")
     enc.set_defaults(func=cmd_encode)
-    for parser, command in ((p, "passpoint"), (rc, "rcoi")):
+    for parser, _command in ((p, "passpoint"), (rc, "rcoi")):
         parser.set_defaults(func=lambda a, parser=parser: (parser.print_help(), 2)[1])
 
 

@@ -114,6 +114,16 @@ def check_switches(bss: Bss, report: Report) -> None:
                    "Passpoint data is set but hs20 is not 1: phones never select this BSS by profile", bss.name)
 
 
+def check_hs20_security(bss: Bss, report: Report) -> None:
+    if bss.value("hs20") != "1" or bss.value("osen") == "1":
+        return
+    wpa = bss.value("wpa", "0")
+    eap = any(m.startswith("WPA-EAP") for m in bss.value("wpa_key_mgmt").split())
+    ccmp = "CCMP" in bss.value("rsn_pairwise", bss.value("wpa_pairwise", "")).split()
+    if not (bss.value("ieee8021x") == "1" and wpa.isdigit() and int(wpa) & 2 and eap and ccmp):
+        report.add(RULES["PP015"], bss.line_of("hs20"), "Hotspot 2.0 needs WPA2-Enterprise with CCMP", bss.name)
+
+
 def check_rcois(bss: Bss, report: Report) -> None:
     ois = bss.all("roaming_consortium")
     parsed = []
@@ -293,6 +303,7 @@ def check_nas_identifiers(bsses: list[Bss], report: Report) -> None:
 
 
 BSS_CHECKS: tuple[Callable[[Bss, Report], None], ...] = (
-    check_switches, check_rcois, check_realms, check_venue, check_values, check_radius, check_pmf, check_disaster,
+    check_switches, check_hs20_security, check_rcois, check_realms, check_venue, check_values, check_radius,
+    check_pmf, check_disaster,
 )
 FILE_CHECKS: tuple[Callable[[list[Bss], Report], None], ...] = (check_hessids, check_nas_identifiers)

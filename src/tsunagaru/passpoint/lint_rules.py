@@ -25,6 +25,8 @@ RULES = {r.code: r for r in (
          "roaming_consortium lines: only those reach beacons and probe responses", HOSTAPD_CONF),
     Rule("PP014", "no-openroaming-rcoi", W, "a Passpoint BSS without an OpenRoaming RCOI "
          "(5A03BA..., BAA2D0..., 004096)", WBA),
+    Rule("PP015", "hs20-without-wpa2-enterprise", E, "hs20=1 without WPA2-Enterprise/CCMP (ieee8021x=1, wpa=2, "
+         "WPA-EAP key management, CCMP): hostapd refuses to start", HOSTAPD_SRC),
     Rule("PP020", "nai-realm-missing", E, "a Passpoint BSS with no nai_realm carrying EAP methods: phones that "
          "match on realm never associate", HS20),
     Rule("PP021", "nai-realm-malformed", E, "nai_realm not in hostapd's <encoding>,<realms>[,<EAP>[id:val]...] "

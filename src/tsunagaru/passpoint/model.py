@@ -176,7 +176,8 @@ class Site:
             url = getattr(self, name)
             if url is not None and not re.fullmatch(r"https://[^\s/]+(/\S*)?", url):
                 raise ModelError(f"site.{name}", "venue URLs must be https:// URLs")
-        if (self.lat is not None and not -90 <= self.lat <= 90) or (self.lon is not None and not -180 <= self.lon <= 180):
+        lat_bad = self.lat is not None and not -90 <= self.lat <= 90
+        if lat_bad or (self.lon is not None and not -180 <= self.lon <= 180):
             raise ModelError("site.lat", "coordinates out of range")
         try:
             _ = self.venue
