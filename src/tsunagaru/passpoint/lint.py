@@ -34,10 +34,13 @@ class Bss:
     index: int
     name: str
     line: int
-    entries: list[tuple[int, str, str]] = field(default_factory=list)
+    by_key: dict[str, list[tuple[int, str]]] = field(default_factory=dict)
+
+    def add(self, number: int, key: str, value: str) -> None:
+        self.by_key.setdefault(key, []).append((number, value))
 
     def all(self, key: str) -> list[tuple[int, str]]:
-        return [(n, v) for n, k, v in self.entries if k == key]
+        return self.by_key.get(key, [])
 
     def get(self, key: str) -> tuple[int, str] | None:
         found = self.all(key)
@@ -72,7 +75,7 @@ def parse_bsses(text: str, report: Report) -> list[Bss]:
             bsses.append(Bss(len(bsses), value, number))
         elif not bsses:
             bsses.append(Bss(0, "", number))
-        bsses[-1].entries.append((number, key, value))
+        bsses[-1].add(number, key, value)
     return bsses
 
 
