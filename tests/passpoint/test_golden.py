@@ -22,3 +22,17 @@ def test_matches_golden(case: str, disaster: bool) -> None:
 @pytest.mark.parametrize(("case", "disaster"), all_cases())
 def test_same_input_same_bytes(case: str, disaster: bool) -> None:
     assert rendered(case, disaster) == rendered(case, disaster)
+
+
+def test_json_documents_follow_the_schema_shape() -> None:
+    import json
+    from pathlib import Path
+
+    schema = json.loads((Path(__file__).parents[2] / "src/tsunagaru/passpoint/ap-config.schema.json").read_text())
+    for path in sorted(GOLDEN.glob("*.json")):
+        doc = json.loads(path.read_text(encoding="utf-8"))
+        assert set(schema["required"]) <= set(doc) and doc["$schema"] == schema["$id"]
+        for radio in doc["radios"]:
+            assert set(schema["$defs"]["radio"]["required"]) <= set(radio)
+            for bss in radio["bsses"]:
+                assert set(schema["$defs"]["bss"]["required"]) <= set(bss)
