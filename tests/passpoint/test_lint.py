@@ -6,6 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from tests.passpoint.goldens import GOLDEN
 from tsunagaru.passpoint.lint import lint_hostapd
@@ -126,3 +128,20 @@ def test_every_rule_is_documented_with_a_source() -> None:
     doc = (Path(__file__).parents[2] / "docs" / "passpoint.md").read_text(encoding="utf-8")
     for code, rule in RULES.items():
         assert rule.source and code in doc and rule.name in doc
+
+
+def test_lines_are_read_as_hostapd_reads_them() -> None:
+    """hostapd 2.10 calls a line of spaces and an indented comment invalid lines (checked by hand)."""
+    report = lint_hostapd("interface=wlan0\n  \n  # indented\n#fine\n\nssid=x\n")
+    assert report.flat() == [(2, "PP002"), (3, "PP002")]
+
+
+@given(st.text(alphabet=st.sampled_from("ab=#\n :,[]0123456789hs2_ssidroamingconsortiumnai_realm"), max_size=300))
+def test_linter_never_raises(text: str) -> None:
+    report = lint_hostapd(text)
+    assert all(f.line >= 0 and f.message for f in report.findings)
+
+
+def test_findings_are_bounded() -> None:
+    report = lint_hostapd("interface=wlan0\n" + "x\n" * 5000)
+    assert len(report.findings) == 1000 and report.partial

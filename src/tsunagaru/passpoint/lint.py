@@ -1,13 +1,15 @@
 """A linter for any hostapd.conf (ours or anyone's): the Passpoint mistakes that fail silently (the SSID
 is visible, phones never join) and the ones that stop hostapd. Rules and their sources: :mod:`.lint_rules`.
 
-Parsing follows hostapd's: ``#`` starts a comment line, ``key=value`` with nothing trimmed but the line
-end, ``interface=`` opens the first BSS and ``bss=`` each further one. Bounded: at most
-:data:`MAX_LINES` lines are read (the report is marked partial beyond).
+Parsing follows hostapd 2.10's: ``#`` in the first column starts a comment, an empty line is skipped, any
+other line (even one of spaces) must be ``key=value`` with nothing trimmed but the ``\n``; the first key
+opens the first BSS and ``bss=`` each further one. Bounded: at most :data:`MAX_LINES` lines are read (the
+report is marked partial beyond). Values a fleet repeats (RCOIs, NAI realms) are parsed once and remembered.
 """
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -18,7 +20,7 @@ from tsunagaru.passpoint.hostapd_keys import KNOWN_KEYS
 from tsunagaru.passpoint.lint_rules import RULES
 from tsunagaru.passpoint.model import DISASTER_SSID, MIN_SECRET_LENGTH
 from tsunagaru.passpoint.nai_realm import NaiRealmError, method_problems, parse_nai_realm
-from tsunagaru.passpoint.rcoi import OpenRoamingRcoi, RcoiError, is_openroaming, parse_rcoi
+from tsunagaru.passpoint.rcoi import OpenRoamingRcoi, Rcoi, RcoiError, is_openroaming, parse_rcoi
 from tsunagaru.passpoint.venues import venue_known
 
 MAX_LINES = 20_000
@@ -29,6 +31,9 @@ _CAPAB = re.compile(r"^\d{1,3}:\d{1,5}:[012]$")
 _CELL = re.compile(r"^\d{3},\d{2,3}(;\d{3},\d{2,3})*$")
 
 
+_NONE: list[tuple[int, str]] = []
+
+
 @dataclass(slots=True)
 class Bss:
     index: int
@@ -36,11 +41,8 @@ class Bss:
     line: int
     by_key: dict[str, list[tuple[int, str]]] = field(default_factory=dict)
 
-    def add(self, number: int, key: str, value: str) -> None:
-        self.by_key.setdefault(key, []).append((number, value))
-
     def all(self, key: str) -> list[tuple[int, str]]:
-        return self.by_key.get(key, [])
+        return self.by_key.get(key, _NONE)
 
     def get(self, key: str) -> tuple[int, str] | None:
         found = self.all(key)
@@ -56,13 +58,16 @@ class Bss:
 
 
 def parse_bsses(text: str, report: Report) -> list[Bss]:
-    bsses: list[Bss] = []
-    lines = text.splitlines()
+    """The BSSes of a hostapd.conf, read as hostapd reads it: a line is a comment only when ``#`` is its
+    first character, an empty line is skipped, anything else needs ``=`` (even a line of spaces)."""
+    lines = text.split("\n")  # hostapd reads with fgets: only \n ends a line
     if len(lines) > MAX_LINES:
         report.partial = True
-    for number, raw in enumerate(lines[:MAX_LINES], start=1):
-        line = raw.rstrip("\r")
-        if not line.strip() or line.lstrip().startswith("#"):
+        del lines[MAX_LINES:]
+    bsses: list[Bss] = []
+    by_key: dict[str, list[tuple[int, str]]] = {}
+    for number, line in enumerate(lines, 1):
+        if not line or line[0] == "#":
             continue
         key, sep, value = line.partition("=")
         if not sep:
@@ -71,12 +76,34 @@ def parse_bsses(text: str, report: Report) -> list[Bss]:
         if key not in KNOWN_KEYS:
             report.add(RULES["PP001"], number, f"unknown key {key[:40]!r}: hostapd 2.10 refuses the file")
             continue
-        if key in ("interface", "bss") and (key == "bss" or not bsses):
-            bsses.append(Bss(len(bsses), value, number))
-        elif not bsses:
-            bsses.append(Bss(0, "", number))
-        bsses[-1].add(number, key, value)
+        if key == "bss" or not bsses:
+            bsses.append(Bss(len(bsses), value if key in ("bss", "interface") else "", number))
+            by_key = bsses[-1].by_key
+        found = by_key.get(key)
+        if found is None:
+            by_key[key] = [(number, value)]
+        else:
+            found.append((number, value))
     return bsses
+
+
+@functools.lru_cache(maxsize=4096)
+def _rcoi(value: str) -> Rcoi | str:
+    """parse_rcoi, remembered: a fleet's files repeat the operator's values (an error comes back as text)."""
+    try:
+        return parse_rcoi(value)
+    except RcoiError as exc:
+        return exc.problem
+
+
+@functools.lru_cache(maxsize=4096)
+def _realm(value: str) -> tuple[tuple[str, ...], bool] | str:
+    """(problems of its EAP methods, has methods) of one nai_realm value, or the syntax error as text."""
+    try:
+        entry = parse_nai_realm(value)
+    except NaiRealmError as exc:
+        return str(exc)
+    return tuple(p for offer in entry.methods for p in method_problems(offer)), bool(entry.methods)
 
 
 def lint_hostapd(text: str) -> Report:
@@ -131,10 +158,11 @@ def check_rcois(bss: Bss, report: Report) -> None:
     ois = bss.all("roaming_consortium")
     parsed = []
     for number, value in ois:
-        try:
-            parsed.append((number, parse_rcoi(value)))
-        except RcoiError as exc:
-            report.add(RULES["PP012"], number, exc.problem, bss.name)
+        oi = _rcoi(value)
+        if isinstance(oi, str):
+            report.add(RULES["PP012"], number, oi, bss.name)
+        else:
+            parsed.append((number, oi))
     openroaming = [(i, n) for i, (n, oi) in enumerate(parsed) if is_openroaming(oi)]
     if openroaming and all(i >= 3 for i, _ in openroaming):
         report.add(RULES["PP013"], openroaming[0][1], "the OpenRoaming RCOI is the "
@@ -154,15 +182,14 @@ def check_realms(bss: Bss, report: Report) -> None:
     realms = bss.all("nai_realm")
     with_methods = 0
     for number, value in realms:
-        try:
-            entry = parse_nai_realm(value)
-        except NaiRealmError as exc:
-            report.add(RULES["PP021"], number, str(exc), bss.name)
+        checked = _realm(value)
+        if isinstance(checked, str):
+            report.add(RULES["PP021"], number, checked, bss.name)
             continue
-        with_methods += bool(entry.methods)
-        for offer in entry.methods:
-            for problem in method_problems(offer):
-                report.add(RULES["PP022"], number, problem, bss.name)
+        problems, has_methods = checked
+        with_methods += has_methods
+        for problem in problems:
+            report.add(RULES["PP022"], number, problem, bss.name)
     if not with_methods:
         report.add(RULES["PP020"], realms[0][0] if realms else bss.line,
                    "no nai_realm lists its EAP methods: realm-matching phones never associate", bss.name)
