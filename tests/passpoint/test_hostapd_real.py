@@ -9,6 +9,7 @@ import pytest
 from tests.passpoint.goldens import GOLDEN, all_cases, rendered
 from tests.passpoint.hostapd_run import ports, run_hostapd, split_bsses, wired, wired_link
 from tsunagaru.passpoint.hostapd_keys import KNOWN_KEYS
+from tsunagaru.passpoint.lint import lint_hostapd
 
 pytestmark = pytest.mark.timeout(180)
 CONFS = sorted(name for case, disaster in all_cases() for name in rendered(case, disaster) if name.endswith(".conf"))
@@ -38,6 +39,7 @@ def test_a_rejected_key_fails_with_hostapds_line(tmp_path: Path) -> None:
     line = conf.splitlines().index("hs20_bogus_option=1") + 1
     assert f"Line {line}: unknown configuration item 'hs20_bogus_option'" in outcome.parse_errors[0]
     assert not outcome.enabled
+    assert (line, "PP001") in lint_hostapd(conf).flat()  # the linter names the line hostapd names
 
 
 def test_every_key_in_the_linter_table_is_known_to_hostapd(tmp_path: Path) -> None:

@@ -197,10 +197,11 @@ class Radio:
     interface: str  # first BSS's interface (``wlan0``)
     bssids: tuple[str, ...] = ()  # per BSS in plan order; empty = the driver assigns them
     disaster_interface: str = ""  # the secondary BSS's interface; default ``<interface>-1``
+    owe_interface: str = ""  # the OWE twin's interface (OWE transition); default ``<interface>-2``
     bridge: str = "br-lan"  # proxy_arp (HS2.0) needs the BSSes in a bridge
 
     def __post_init__(self) -> None:
-        for name in ("interface", "disaster_interface", "bridge"):
+        for name in ("interface", "disaster_interface", "owe_interface", "bridge"):
             value = getattr(self, name)
             if (value or name == "interface") and not _IFNAME.match(value):
                 raise ModelError(f"radio.{name}", "must be a Linux interface name (1-15 of A-Za-z0-9_.-)")
@@ -217,6 +218,10 @@ class Radio:
     @property
     def secondary_interface(self) -> str:
         return self.disaster_interface or f"{self.interface[:13]}-1"
+
+    @property
+    def owe_twin_interface(self) -> str:
+        return self.owe_interface or f"{self.interface[:13]}-2"
 
 
 @dataclass(frozen=True, slots=True)

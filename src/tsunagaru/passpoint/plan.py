@@ -191,7 +191,7 @@ def _disaster(radio: Radio, owe: bool) -> tuple[BssPlan, ...]:
     if not owe:
         return (BssPlan(BssRole.DISASTER, open_if, _bssid(radio, 1), DISASTER_SSID, radio.bridge, None,
                         ap_isolate=True),)
-    owe_if = f"{radio.interface[:13]}-2"
+    owe_if = radio.owe_twin_interface
     return (
         BssPlan(BssRole.DISASTER, open_if, _bssid(radio, 1), DISASTER_SSID, radio.bridge, None,
                 ap_isolate=True, owe_transition_ifname=owe_if),
