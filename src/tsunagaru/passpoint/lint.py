@@ -45,12 +45,12 @@ class Bss:
         return self.by_key.get(key, _NONE)
 
     def get(self, key: str) -> tuple[int, str] | None:
-        found = self.all(key)
+        found = self.by_key.get(key)
         return found[-1] if found else None  # hostapd: the last assignment wins
 
     def value(self, key: str, default: str = "") -> str:
-        found = self.get(key)
-        return found[1] if found else default
+        found = self.by_key.get(key)
+        return found[-1][1] if found else default
 
     def line_of(self, key: str) -> int:
         found = self.get(key)
@@ -120,7 +120,7 @@ def lint_hostapd(text: str) -> Report:
 
 
 def _is_passpoint(bss: Bss) -> bool:
-    return bss.value("hs20") == "1" or any(bss.get(k) for k in PASSPOINT_KEYS)
+    return bss.value("hs20") == "1" or any(k in bss.by_key for k in PASSPOINT_KEYS)
 
 
 def _rsn(bss: Bss) -> bool:
@@ -132,10 +132,10 @@ def _radius(bss: Bss) -> bool:
 
 
 def check_switches(bss: Bss, report: Report) -> None:
-    data = [bss.get(k) for k in PASSPOINT_KEYS if bss.get(k)]
+    data = [bss.by_key[k][0][0] for k in PASSPOINT_KEYS if k in bss.by_key]
     if not data:
         return
-    first = min(n for n, _ in (d for d in data if d))
+    first = min(data)
     if bss.value("interworking") != "1":
         report.add(RULES["PP010"], bss.line_of("interworking") if bss.get("interworking") else first,
                    "Passpoint data is set but interworking is not 1, so no Interworking element is sent", bss.name)
