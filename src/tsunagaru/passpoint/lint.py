@@ -106,6 +106,17 @@ def _realm(value: str) -> tuple[tuple[str, ...], bool] | str:
     return tuple(p for offer in entry.methods for p in method_problems(offer)), bool(entry.methods)
 
 
+@functools.lru_cache(maxsize=4096)
+def _lang_problem(value: str) -> str:
+    """Why a ``LANG:text`` value (plain or ``P"..."``) is not one, or "" when it is."""
+    text = value[2:-1] if value.startswith('P"') and value.endswith('"') else value
+    try:
+        parse_lang_text(text)
+    except AnqpError as exc:
+        return str(exc)
+    return ""
+
+
 def lint_hostapd(text: str) -> Report:
     """Every finding in one hostapd.conf, in line order."""
     report = Report()
@@ -207,11 +218,9 @@ def check_venue(bss: Bss, report: Report) -> None:
     names = bss.all("venue_name")
     for key in ("venue_name", "hs20_oper_friendly_name"):
         for number, value in bss.all(key):
-            text = value[2:-1] if value.startswith('P"') and value.endswith('"') else value
-            try:
-                parse_lang_text(text)
-            except AnqpError as exc:
-                report.add(RULES["PP032"], number, f"{key}: {exc}", bss.name)
+            problem = _lang_problem(value)
+            if problem:
+                report.add(RULES["PP032"], number, f"{key}: {problem}", bss.name)
     if names and not (group and kind):
         report.add(RULES["PP035"], names[0][0], "venue_name without venue_group/venue_type", bss.name)
     for number, value in bss.all("venue_url"):
