@@ -109,6 +109,13 @@ def test_cli_bad_description_exits_2_naming_the_field(tmp_path: Path) -> None:
     assert r.returncode == 2 and "ap.radios[1].channel" in r.stderr and "Traceback" not in r.stderr
 
 
+def test_cli_render_refuses_binary_and_missing_files(tmp_path: Path) -> None:
+    (tmp_path / "bin.toml").write_bytes(b"\xff\xfe\x00garbage")
+    for path in (tmp_path / "bin.toml", tmp_path / "missing.toml"):
+        r = run("passpoint", "render", str(path))
+        assert r.returncode == 2 and "Traceback" not in r.stderr and r.stderr.startswith("passpoint: ")
+
+
 def test_cli_rcoi() -> None:
     assert run("passpoint", "rcoi", "encode", "--tier", "silver", "--id-type", "government",
                "--users-identified").stdout.strip() == "5A03BA3400"
