@@ -108,6 +108,10 @@ class Router:
             return UseDiscovery(realm)
         return Deny(RejectReason.INVALID_IDENTITY, f"realm {realm} not found (no route, discovery off)")
 
+    def default_route(self) -> StaticRoute | None:
+        """The route with realm ``*``: where records without a realm (User-Name no NAI) go."""
+        return next((r for r in self.routes if r.pattern.text == "*"), None)
+
     def _ordered(self) -> list[StaticRoute]:
         """Exact routes first, then regex and suffix routes in the order they were configured."""
         return sorted(self.routes, key=lambda r: 0 if r.pattern.kind is MatchKind.EXACT else 1)
