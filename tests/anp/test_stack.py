@@ -47,9 +47,9 @@ def test_access_point_over_radsec_reaches_the_idp(tmp_path: Path, own_ap_certifi
     async def main() -> tuple[int, int]:
         stack = await start_stack(state, p)
         try:
-            # An AP with a certificate under the federation roots (the demo ANP's own, as a stand-in).
+            # An AP with its certificate under the city's AP CA (not the federation: review 38).
             # The AP checks the name in the certificate the ANP presents: which certificate it is.
-            ctx = client_context(certfile=state.path("anp.pem"), keyfile=state.path("anp.key"),
+            ctx = client_context(certfile=state.path("ap.pem"), keyfile=state.path("ap.key"),
                                  cafile=state.path("federation-roots.pem"), check_hostname=True)
             name = "ap-gw.tsunagaru.test" if own_ap_certificate else "anp.tsunagaru.test"
             client = await RadSecClient.connect("127.0.0.1", p.anp_radsec, ctx, server_name=name, watchdog=None)

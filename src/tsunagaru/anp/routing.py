@@ -55,6 +55,7 @@ class PeerAddress:
     host: str
     port: int = 2083
     name: str | None = None
+    realm: str | None = None  # discovered peers: the realm that led to it (its certificate should name it)
 
     @property
     def key(self) -> tuple[str, int, str | None]:

@@ -142,10 +142,13 @@ class AnpServer:
 
     async def _radsec_request(self, packet: Packet, peer: PeerInfo) -> Packet | None:
         started = time.monotonic()
-        client = self.core.clients.find(peer.host)
         name = self.ap_client(peer) if self.ap_client is not None else None
         if name is not None:  # the AP is who its certificate says, wherever it connects from
-            client = next((c for c in self.core.clients.clients if c.name == name), client)
+            client = next((c for c in self.core.clients.clients if c.name == name), None)
+        else:  # by address, unless that client is one that must be named by the certificate
+            client = self.core.clients.find(peer.host)
+            if client is not None and client.certificate_name is not None:
+                client = None
         if client is None:
             self.metrics.drop("unknown_client")
             return None
