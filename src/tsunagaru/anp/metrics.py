@@ -24,7 +24,7 @@ OTHER_REALM = OTHER
 
 #: Why a datagram was dropped without a reply: the closed set of ``tsunagaru_anp_dropped_total{why}``.
 DROP_KINDS = ("unknown_client", "malformed", "bad_code", "bad_authenticator", "duplicate", "nas_identifier",
-              "rate_limit", "not_access_request", "wrong_port", "not_stored", "internal_error")
+              "rate_limit", "not_access_request", "wrong_port", "not_stored", "overloaded", "internal_error")
 
 M = TypeVar("M", Counter, Gauge, Histogram)
 

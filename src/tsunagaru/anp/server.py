@@ -43,6 +43,7 @@ ACCT_DELAY_TIME = 41
 GAUGE_INTERVAL = 1.0  # seconds between peer_up refreshes of one peer while requests succeed
 SPOOL_KEEP_SENT = 3600.0  # seconds a forwarded record stays in the spool (for duplicate detection), then purged
 PURGE_INTERVAL = 60.0
+MAX_PENDING = 20_000  # requests being forwarded or spooled at once; more are dropped (the APs retransmit)
 T = TypeVar("T")
 
 
@@ -128,6 +129,8 @@ class AnpServer:
             elif isinstance(action, Reply):
                 self._sent(action, now)
                 sock.sendto(action.data, addr)
+            elif len(self._tasks) >= MAX_PENDING:
+                self._overloaded(action, addr[1])
             else:
                 self.metrics.requests.labels(action.client.name, _code(action.request)).inc()
                 self._spawn(self._answer_udp(sock, action, addr, now))
@@ -161,6 +164,9 @@ class AnpServer:
         if isinstance(action, Reply):
             self._sent(action, started)
             return Packet.from_bytes(action.data)
+        if len(self._tasks) >= MAX_PENDING:
+            self._overloaded(action, peer.port)
+            return None
         self.metrics.requests.labels(client.name, _code(action.request)).inc()
         reply = await self.handle(action, peer.port, started)
         return None if reply is None else Packet.from_bytes(reply.data)
@@ -198,6 +204,12 @@ class AnpServer:
         self.access_log.write(realm=realm, cui=redact(reply.cui) if reply.cui else None, client=reply.client,
                               outcome=reply.outcome, reason=int(reply.reason) if reply.reason else None,
                               ms=round((time.monotonic() - started) * 1000, 1))
+
+    def _overloaded(self, action: Forward | SpoolAccounting, port: int) -> None:
+        """Too much in flight: drop, and let the retransmission in (the duplicate entry is released)."""
+        self.metrics.drop("overloaded")
+        key = (action.client.name, port, action.request.identifier, action.request.authenticator)
+        self.core.admitter.duplicates.forget(key)
 
     def _ignored(self, action: Ignore) -> None:
         self.metrics.drop(action.kind)

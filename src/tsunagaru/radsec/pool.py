@@ -214,8 +214,9 @@ class PeerPool:
         del self._slots[peer]
         if why == "stayed down":
             self.given_up += 1
-            log.warning("radsec: giving up on %s:%s after %.0f s down (last error: %s); it is tried again "
-                        "when a request needs it", peer.host, peer.port, self.give_up_after, slot.last_error)
+            log.warning("radsec: giving up on %s:%s (%s) after %.0f s down (last error: %s); it is tried again "
+                        "when a request needs it", peer.host, peer.port, peer.server_name, self.give_up_after,
+                        slot.last_error)
         else:
             self.expired += 1
         if slot.reviver is not None and slot.reviver is not asyncio.current_task():
