@@ -138,7 +138,8 @@ def test_a_thousand_black_holed_realms_leave_memory_tasks_and_attempts_bounded(t
     assert figures["answered"] >= 990  # every realm got its Access-Reject (UDP: a few may be lost)
     assert figures["peers_peak"] <= 300 and figures["peers_after"] == 0
     assert figures["attempts"] <= 1000 + 300  # no reconnecting for ever: at most a few per peer kept
-    assert figures["tasks_after"] <= 5 and figures["tasks_peak"] <= 2 * 1000 + 300  # a request task (+ its DNS lookup) each
+    assert figures["tasks_after"] <= 5
+    assert figures["tasks_peak"] <= 2 * 1000 + 300  # a request task (+ its DNS lookup) each
     assert figures["peer_up_series"] <= 300
     assert figures["rss_growth_kib"] < 64 * 1024
 
