@@ -7,8 +7,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import socket
+import ssl
 import time
+from pathlib import Path
 from typing import Any
+
+import pytest
 
 from tests.radsec.test_loopback import _accept, _contexts, _request, run
 from tests.support.radsec_certs import SERVER_NAME, PkiPaths
@@ -179,3 +183,91 @@ def test_a_reviver_survives_an_unexpected_error(radsec_pki: PkiPaths, monkeypatc
 
 
 
+
+
+def test_our_client_disconnects_a_server_that_never_reads(radsec_pki: PkiPaths,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    import tsunagaru.radsec.client as client_module
+
+    monkeypatch.setattr(client_module, "WRITE_STALL", 0.5)
+    cli_ctx, srv_ctx = _contexts(radsec_pki)
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(1)
+    port = int(listener.getsockname()[1])
+    held: list[ssl.SSLSocket] = []
+
+    def accept() -> None:  # a TLS server that completes the handshake and then reads nothing
+        conn, _ = listener.accept()
+        conn.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        tls = srv_ctx.wrap_socket(conn, server_side=True)
+        held.append(tls)
+
+    async def main() -> str:
+        acceptor = asyncio.create_task(asyncio.to_thread(accept))
+        client = await RadSecClient.connect("127.0.0.1", port, cli_ctx, server_name=SERVER_NAME, watchdog=None)
+        await acceptor
+        # small kernel buffers, so the ~1 MiB that 255 identifiers can hold does not all fit in the kernel
+        # (that is the client's own bound: the identifier space; the stall detector is for what remains)
+        sock = client._transport.get_extra_info("socket")  # type: ignore[union-attr]
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
+        big = Packet(Code.ACCESS_REQUEST, 0, attributes=tuple((REPLY_MESSAGE, b"y" * 250) for _ in range(16)))
+        waiters = []
+        for _ in range(40):  # bounded: 40 rounds of up to 200 requests of ~4 KiB
+            if client.closed:
+                break
+            for _ in range(200):
+                if client.can_send:
+                    waiters.append(asyncio.create_task(client.request(big, timeout=30)))
+            await asyncio.sleep(0.05)
+        for _ in range(40):
+            if client.closed:
+                break
+            await asyncio.sleep(0.05)
+        for w in waiters:
+            w.cancel()
+        await asyncio.gather(*waiters, return_exceptions=True)
+        return client.close_reason or "still open"
+
+    try:
+        reason = run(main())
+    finally:
+        for tls in held:
+            tls.close()
+        listener.close()
+    assert reason.startswith("write stall")
+
+
+def test_crls_reach_the_tls_handshake(tmp_path: Path) -> None:
+    """A revoked client certificate fails in the handshake itself once the CRL is loaded (review 58)."""
+    from datetime import UTC, datetime
+
+    from tsunagaru.pki import FederationPKI
+    from tsunagaru.radsec import client_context, server_context
+    from tsunagaru.radsec.federation import load_crls
+
+    now = datetime.now(UTC)
+    pki = FederationPKI.create(tmp_path / "fed", "CRL Federation", now)
+    server = pki.issue_member("idp.example", "EXAMPLE:JP", "idp", now=now, out_prefix=tmp_path / "idp")
+    client = pki.issue_member("anp.example", "EXAMPLE:JP", "anp", now=now, out_prefix=tmp_path / "anp")
+    pki.revoke(client.credential.cert.serial_number, now=now)
+    pki.publish_crl(now)
+    srv_ctx = server_context(certfile=server.cert_path, keyfile=server.key_path, cafile=pki.root_path)
+    load_crls(srv_ctx, [pki.crl_path])
+    cli_ctx = client_context(certfile=client.cert_path, keyfile=client.key_path, cafile=pki.root_path)
+
+    async def main() -> int:
+        async with RadSecServer(_accept(), srv_ctx) as srv:
+            port = await srv.start()
+            with contextlib.suppress(Exception):
+                c = await RadSecClient.connect("127.0.0.1", port, cli_ctx, server_name="idp.example", watchdog=None)
+                with contextlib.suppress(Exception):
+                    await c.request(_request(), timeout=2)
+                await c.aclose()
+            for _ in range(40):
+                if srv.handshakes_failed:
+                    break
+                await asyncio.sleep(0.05)
+            return srv.handshakes_failed
+
+    assert run(main()) == 1

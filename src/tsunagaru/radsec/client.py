@@ -38,6 +38,7 @@ Waiter = asyncio.Future[Packet]
 SHUTDOWN_TIMEOUT = 2.0
 WRITE_STALL = 10.0
 MAX_BUFFERED = 4 * 1024 * 1024
+HIGH_WATER = 64 * 1024  # octets in the transport's buffer at which the peer counts as not reading
 
 
 class RadSecClient:
@@ -167,6 +168,7 @@ class RadSecClient:
 
     def _made(self, transport: asyncio.Transport) -> None:
         self._transport = transport
+        transport.set_write_buffer_limits(high=HIGH_WATER)  # pause_writing well before 255 x 4 KiB piles up
         self._writer = CoalescingWriter(self._loop, transport)
         sslobj = transport.get_extra_info("ssl_object")
         self.peer = peer_info(sslobj, transport.get_extra_info("peername"), self._server_name)

@@ -35,6 +35,7 @@ HANDSHAKE_TIMEOUT = 10.0
 MAX_IN_FLIGHT = 256  # one identifier space; more at once is a peer that does not wait for its replies
 WRITE_STALL = 10.0  # seconds a connection may keep its write buffer full before it is cut off
 MAX_BUFFERED = 4 * 1024 * 1024  # octets of replies a connection may hold unread
+HIGH_WATER = 64 * 1024  # octets buffered at which reading pauses (and the stall clock starts)
 
 #: ``handler(request, peer) -> reply`` (identifier and authenticators are filled in) or None to drop.
 #: The handler may answer at once (return the reply or None) or later (return an awaitable, e.g. be a
@@ -199,6 +200,7 @@ class _ServerConnection(asyncio.Protocol):
 
     def connection_made(self, transport: Any) -> None:
         self.transport = transport
+        transport.set_write_buffer_limits(high=HIGH_WATER)
         self.writer = CoalescingWriter(self.loop, transport)
         self.server._connections.add(self)
         sslobj = transport.get_extra_info("ssl_object")
