@@ -157,10 +157,16 @@ def _slow_upstream(state_root: Path, delay: float, seen: list[int]) -> RadSecSer
 
 
 def test_sigterm_answers_the_requests_in_flight_then_exits_0(tmp_path: Path) -> None:
+    """Five UDP requests and one from a RadSec AP wait at a slow upstream (2 s) when SIGTERM comes: all six
+    are answered, then the ANP exits 0."""
+    from tsunagaru.radius.hiding import hide_user_password
+    from tsunagaru.radsec import RadSecClient, client_context
+
     state = make_state(tmp_path / "state")
     ports = anp_ports()
     seen: list[int] = []
     upstream_port = free_port(socket.SOCK_STREAM)
+    ap_port = free_port(socket.SOCK_STREAM)
     loop = asyncio.new_event_loop()
     upstream = _slow_upstream(state.root, 2.0, seen)
     loop.run_until_complete(upstream.start("127.0.0.1", upstream_port))
@@ -168,6 +174,19 @@ def test_sigterm_answers_the_requests_in_flight_then_exits_0(tmp_path: Path) -> 
     thread.start()
     text = anp_toml(state, ports, spool=tmp_path / "spool.sqlite",
                     routes=[("idp.tsunagaru.test", [f"127.0.0.1:{upstream_port}/idp.tsunagaru.test"])])
+    text = text.replace("[anp]\n", f'[anp]\nlisten_radsec = "127.0.0.1:{ap_port}"\n', 1).replace(
+        "[tls]\n", f'[tls]\nap_roots = ["{state.path("ap-ca/root.pem")}"]\n', 1)
+
+    async def ap_request() -> int:
+        ctx = client_context(certfile=state.path("ap.pem"), keyfile=state.path("ap.key"),
+                             cafile=state.path("federation-roots.pem"), check_hostname=False)
+        client = await RadSecClient.connect("127.0.0.1", ap_port, ctx, watchdog=None)
+        auth = os.urandom(16)
+        attrs = ((1, b"alice@idp.tsunagaru.test"), (2, hide_user_password(b"pw", b"radsec", auth)))
+        reply = await client.request(Packet(Code.ACCESS_REQUEST, 0, auth, attrs), timeout=10)
+        await client.aclose()
+        return reply.code
+
     replies: list[int] = []
     try:
         with run_anp(tmp_path / "anp", text, ports) as anp:
@@ -177,22 +196,24 @@ def test_sigterm_answers_the_requests_in_flight_then_exits_0(tmp_path: Path) -> 
                 s.settimeout(8)
                 s.sendto(pap_request("alice@idp.tsunagaru.test", "pw", i).to_bytes(), ("127.0.0.1", anp.auth))
                 socks.append(s)
+            over_radsec = asyncio.run_coroutine_threadsafe(ap_request(), loop)
             for _ in range(100):
-                if len(seen) >= 5:
+                if len(seen) >= 6:
                     break
                 time.sleep(0.05)
-            assert len(seen) == 5  # all five are at the (slow) upstream
+            assert len(seen) == 6  # all six are at the (slow) upstream
             os.kill(anp.pid, signal.SIGTERM)
             started = time.monotonic()
             for s in socks:
                 replies.append(Packet.from_bytes(s.recv(4096)).code)
                 s.close()
+            replies.append(over_radsec.result(10))
             status = _wait_exit(anp.pid, 10)
             elapsed = time.monotonic() - started
     finally:
         loop.call_soon_threadsafe(loop.stop)
         thread.join(5)
-    assert replies == [Code.ACCESS_ACCEPT] * 5
+    assert replies == [Code.ACCESS_ACCEPT] * 6
     assert status == 0 and elapsed < 7
 
 
@@ -210,3 +231,82 @@ def _wait_exit(pid: int, timeout: float) -> int | None:
 
 
 
+
+
+def _upstream(state_root: Path, cert: str, handler: object) -> tuple[asyncio.AbstractEventLoop, threading.Thread, int]:
+    """Our RadSec server in a thread of its own, presenting ``cert`` (a federation member's)."""
+    ctx = server_context(certfile=state_root / f"{cert}.pem", keyfile=state_root / f"{cert}.key",
+                         cafile=state_root / "federation-roots.pem")
+    port = free_port(socket.SOCK_STREAM)
+    loop = asyncio.new_event_loop()
+    server = RadSecServer(handler, ctx)  # type: ignore[arg-type]
+    loop.run_until_complete(server.start("127.0.0.1", port))
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    return loop, thread, port
+
+
+def _stop(loop: asyncio.AbstractEventLoop, thread: threading.Thread) -> None:
+    loop.call_soon_threadsafe(loop.stop)
+    thread.join(5)
+
+
+def test_another_federation_member_is_not_a_statically_routed_idp(tmp_path: Path) -> None:
+    """Review 2: another member's certificate is a valid federation server certificate, but not the one
+    the route names: the ANP must refuse it (Reject-Reason 21), not accept any member."""
+    from datetime import UTC, datetime
+
+    from tsunagaru.pki import FederationPKI
+
+    state = make_state(tmp_path / "state")
+    FederationPKI.load(state.path("federation")).issue_member(
+        "other.tsunagaru.test", "OTHER:JP", "idp", now=datetime.now(UTC), out_prefix=state.path("other"))
+    answered: list[int] = []
+
+    async def accept(request: Packet, peer: object) -> Packet:
+        answered.append(request.identifier)
+        return Packet(Code.ACCESS_ACCEPT, 0)
+
+    loop, thread, port = _upstream(state.root, "other", accept)
+    ports = anp_ports()
+    text = anp_toml(state, ports, spool=tmp_path / "spool.sqlite",
+                    routes=[("idp.tsunagaru.test", [f"127.0.0.1:{port}/idp.tsunagaru.test"])])
+    try:
+        with run_anp(tmp_path / "anp", text, ports) as anp:
+            from tests.support.anp_stack import exchange
+
+            reply, _ = exchange(anp.auth, pap_request("alice@idp.tsunagaru.test", "pw"))
+            log = anp.log.read_text()
+    finally:
+        _stop(loop, thread)
+    assert reply is not None and reply.code == Code.ACCESS_REJECT and not answered
+    assert b"Reject-Reason=21" in (reply.get(18) or b"")
+    assert "NAME_MISMATCH" in log
+
+
+def test_a_malformed_idp_reply_is_reject_21_with_a_log_line(tmp_path: Path) -> None:
+    state = make_state(tmp_path / "state")
+
+    async def bad_salt(request: Packet, peer: object) -> Packet:
+        vsa = (311).to_bytes(4, "big") + bytes((16, 20)) + b"\x00\x01" + bytes(16)  # MPPE key, salt without MSB
+        return Packet(Code.ACCESS_ACCEPT, 0, attributes=((26, vsa),))
+
+    loop, thread, port = _upstream(state.root, "idp-radsec", bad_salt)
+    ports = anp_ports()
+    text = anp_toml(state, ports, spool=tmp_path / "spool.sqlite",
+                    routes=[("idp.tsunagaru.test", [f"127.0.0.1:{port}/idp.tsunagaru.test"])])
+    try:
+        with run_anp(tmp_path / "anp", text, ports) as anp:
+            from tests.support.anp_stack import exchange
+
+            reply, _ = exchange(anp.auth, pap_request("alice@idp.tsunagaru.test", "pw"))
+            for _ in range(50):
+                log = anp.log.read_text()
+                if "malformed reply" in log:
+                    break
+                time.sleep(0.1)
+    finally:
+        _stop(loop, thread)
+    assert reply is not None and reply.code == Code.ACCESS_REJECT
+    assert b"Reject-Reason=21" in (reply.get(18) or b"") and b"127.0.0.1" not in (reply.get(18) or b"")
+    assert "malformed reply from the identity provider" in log and "Traceback" not in log
