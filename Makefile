@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 FUZZ_RUNS ?= 1000000
 
-.PHONY: demo test deps deps-test lint typecheck pytest fuzz fuzz-eap bench clean
+.PHONY: demo test deps deps-test lint typecheck pytest fuzz fuzz-eap fuzz-toml fuzz-zone bench clean
 
 demo: deps
 	$(BIN)/tsunagaru demo
@@ -32,6 +32,15 @@ fuzz: deps-test
 
 fuzz-eap: deps-test
 	$(BIN)/python fuzz/fuzz_eap.py -atheris_runs=$(FUZZ_RUNS)
+
+# The TOML configuration readers and the zone-file reader (short runs are part of the tests).
+fuzz: fuzz-toml fuzz-zone
+
+fuzz-toml: deps-test
+	$(BIN)/python fuzz/fuzz_toml.py -atheris_runs=$(FUZZ_RUNS)
+
+fuzz-zone: deps-test
+	$(BIN)/python fuzz/fuzz_zonefile.py -atheris_runs=$(FUZZ_RUNS)
 
 bench: deps-test
 	$(BIN)/python bench/radius_codec.py

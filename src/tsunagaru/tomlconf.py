@@ -59,11 +59,17 @@ def check_keys(table: dict[str, Any], key: str, known: Iterable[str]) -> None:
 def read_text(path: Path) -> str:
     """The file's text as UTF-8; unreadable or not UTF-8 is one ConfigError line."""
     try:
-        return path.read_bytes().decode("utf-8")
+        data = path.read_bytes()
     except OSError as exc:
         raise ConfigError(str(path), f"cannot read: {exc.strerror or exc}") from None
+    return decode_text(data, str(path))
+
+
+def decode_text(data: bytes, name: str = "(file)") -> str:
+    try:
+        return data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise ConfigError(str(path), f"not UTF-8 text (invalid octet at position {exc.start}); save it as UTF-8") \
+        raise ConfigError(name, f"not UTF-8 text (invalid octet at position {exc.start}); save it as UTF-8") \
             from None
 
 
