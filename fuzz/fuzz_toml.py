@@ -8,6 +8,7 @@ an unexpected type. Seeds: the documented examples and the test file (``fuzz/cor
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from pathlib import Path
 
@@ -28,14 +29,10 @@ def test_one_input(data: bytes) -> None:
     except ConfigError:
         return
     for parse in (anp_config.parse, idp_config.parse):
-        try:
+        with contextlib.suppress(ConfigError):
             parse(text, base=BASE)
-        except ConfigError:
-            pass
-    try:
+    with contextlib.suppress(ConfigError):
         hostport(text[:80], "fuzz", 2083)
-    except ConfigError:
-        pass
 
 
 def main() -> None:
