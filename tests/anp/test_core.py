@@ -136,11 +136,6 @@ def test_accounting_is_spooled_before_the_response() -> None:
     assert isinstance(again, Reply) and again.outcome == "resend"
 
 
-def test_salt_roundtrip_helper_is_consistent() -> None:
-    auth = bytes(16)
-    assert salt_decrypt(salt_encrypt(b"k" * 32, b"s", auth), b"s", auth) == b"k" * 32
-
-
 def test_nas_identifier_pattern_is_enforced() -> None:
     import re
 
