@@ -22,7 +22,6 @@ from tsunagaru.radius import (
     sign_request,
     verify_reply,
 )
-from tsunagaru.radius.hiding import salt_decrypt, salt_encrypt
 
 AP_SECRET = b"testing123"
 D = default_dictionary()
