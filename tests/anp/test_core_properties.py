@@ -52,7 +52,8 @@ key = st.binary(min_size=16, max_size=64)
 
 def _request(name: str, pw: bytes, states: list[bytes], cui: bool, operator: bool, ident: int) -> Packet:
     auth = os.urandom(16)
-    attrs: list[tuple[int, bytes]] = [(USER_NAME, name.encode()), (USER_PASSWORD, hide_user_password(pw, AP_SECRET, auth))]
+    attrs: list[tuple[int, bytes]] = [(USER_NAME, name.encode()),
+                                      (USER_PASSWORD, hide_user_password(pw, AP_SECRET, auth))]
     attrs += [(PROXY_STATE, s) for s in states]
     if cui:
         attrs.append((CHARGEABLE_USER_IDENTITY, b"\x00"))
