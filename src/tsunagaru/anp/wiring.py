@@ -193,7 +193,8 @@ def build_source(config: AnpConfig) -> CachedSource:
     if d.zone_file is not None:
         source = ZoneFileSource.from_file(d.zone_file)
     elif d.nameservers:
-        source = DnsSource([n.host for n in d.nameservers], port=d.nameservers[0].port, timeout=d.timeout)
+        source = DnsSource([n.host for n in d.nameservers], timeout=d.timeout,
+                           ports={n.host: n.port for n in d.nameservers})  # each its own port
     else:
         source = DnsSource(timeout=d.timeout)
     policy = CachePolicy(floor=int(d.ttl_floor), ceiling=int(d.ttl_ceiling), negative_default=int(d.negative_ttl))
