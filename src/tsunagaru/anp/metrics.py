@@ -148,8 +148,10 @@ class AnpMetrics:
                                       registry=r)
         self.peers_given_up = Counter("tsunagaru_anp_peers_given_up",
                                       "RadSec peers forgotten after staying down or idle", registry=r)
-        self.write_stalls = Counter("tsunagaru_anp_radsec_write_stalls",
-                                    "RadSec connections closed because the peer did not read", registry=r)
+        self.write_stalls = Gauge("tsunagaru_anp_radsec_write_stalls",
+                                  "RadSec AP connections cut off since start because the AP did not read", registry=r)
+        self.pool_errors = Gauge("tsunagaru_anp_pool_errors",
+                                 "Unexpected errors the RadSec pool's revivers survived since start", registry=r)
         self.cert_expiry = Gauge("tsunagaru_anp_certificate_expiry_seconds",
                                  "Unix time at which our RadSec certificate expires", registry=r)
         self.spool_pending = Gauge("tsunagaru_anp_accounting_pending", "Accounting records not yet forwarded",

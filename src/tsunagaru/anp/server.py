@@ -87,8 +87,10 @@ class AnpServer:
                             verify_peer: VerifyPeer | None = None) -> int:
         """RadSec from access points that can do it (RFC 6614): the AP's certificate is checked against
         the AP roots and CRLs (``verify_peer``, by default :attr:`ap_verify`) and names its client."""
-        self._radsec = RadSecServer(self._radsec_request, ssl_context, verify_peer=verify_peer or self.ap_verify)
-        return await self._radsec.start(host, port)
+        server = self._radsec = RadSecServer(self._radsec_request, ssl_context,
+                                             verify_peer=verify_peer or self.ap_verify)
+        self.metrics.write_stalls.set_function(lambda: server.write_stalls)
+        return await server.start(host, port)
 
     async def close(self, drain: float = 5.0) -> None:
         """Stop taking requests, let those in flight finish (up to ``drain`` s) and send their replies,

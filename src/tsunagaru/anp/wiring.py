@@ -211,6 +211,8 @@ def build_server(config: AnpConfig, metrics: AnpMetrics | None = None) -> AnpSer
     discovery source, the spool opened. Raises ValueError, OSError, ssl.SSLError or PkiError."""
     metrics = metrics or AnpMetrics()
     pool = build_pool(config, metrics)
+    metrics.pool_peers.set_function(lambda: pool.peers)
+    metrics.pool_errors.set_function(lambda: pool.errors)
     if config.tls.certificate is not None:
         leaf = x509.load_pem_x509_certificate(config.tls.certificate.read_bytes())
         metrics.cert_expiry.set(leaf.not_valid_after_utc.timestamp())
