@@ -247,3 +247,89 @@ def test_non_utf8_file_exits_2_with_one_line(tmp_path: Path) -> None:
     result = _cli("check-config", str(path))
     assert result.returncode == 2 and "not UTF-8" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_spool_writes_run_off_the_event_loop(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import threading
+
+    threads: list[str] = []
+    real_put = AccountingSpool.put
+
+    def put(self: AccountingSpool, *args: object) -> bool:
+        threads.append(threading.current_thread().name)
+        return real_put(self, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(AccountingSpool, "put", put)
+
+    async def main() -> None:
+        server = _server(tmp_path, FlakyTransport(failures=0))
+        action = server.core.on_datagram(_acct("s3").to_bytes(), "127.0.0.1", 5000, 0.0, "acct")
+        assert isinstance(action, SpoolAccounting)
+        await server.handle(action, 5000, 0.0)
+        await server.close(drain=1)
+
+    asyncio.run(main())
+    assert threads and all(name.startswith("anp-spool") for name in threads)
+
+
+def test_accounting_without_a_realm_goes_to_the_default_route(tmp_path: Path) -> None:
+    sent: list[PeerAddress] = []
+
+    class Recording(FlakyTransport):
+        async def send(self, peer: PeerAddress, packet: Packet, timeout: float) -> tuple[Packet, Packet]:
+            sent.append(peer)
+            return await super().send(peer, packet, timeout)
+
+    async def main() -> int:
+        server = _server(tmp_path, Recording(failures=0))
+        default = StaticRoute(RealmPattern.parse("*"), (PeerAddress("127.0.0.9", 2083, "default.example"),))
+        server.core.router = Router(routes=[ROUTE, default])
+        pkt = Packet(Code.ACCOUNTING_REQUEST, 4, attributes=(*encode(D, "User-Name", "00:11:22:33:44:55"),
+                                                             *encode(D, "Acct-Session-Id", "mac"),
+                                                             *encode(D, "Acct-Status-Type", "Start")))
+        data = sign_request(pkt, SECRET, add_message_authenticator=False).to_bytes()
+        action = server.core.on_datagram(data, "127.0.0.1", 5001, 0.0, "acct")
+        assert isinstance(action, SpoolAccounting) and action.realm is None
+        await server.listen("127.0.0.1", 0, 0)
+        reply = await server.handle(action, 5001, 0.0)
+        assert reply is not None and reply.outcome == "accounting"
+        for _ in range(100):
+            if sent:
+                break
+            await asyncio.sleep(0.05)
+        await server.close(drain=1)
+        return len(sent)
+
+    assert asyncio.run(main()) >= 1 and sent[0].host == "127.0.0.9"
+
+
+def test_radsec_access_points_are_named_by_their_certificate() -> None:
+    from tsunagaru.anp.wiring import ClientLookup
+
+    registry = ClientRegistry.of([
+        Client("booths", ipaddress.ip_network("10.0.0.0/8"), SECRET, certificate_name="*.booths.city.example"),
+        Client("halls", ipaddress.ip_network("10.0.0.0/8"), SECRET, certificate_name="hall-1.city.example"),
+    ])
+    lookup = ClientLookup(registry)
+    assert lookup(PeerInfo("192.0.2.1", 1, None, names=("b-17.booths.city.example",))) == "booths"
+    assert lookup(PeerInfo("10.1.1.1", 1, None, names=("hall-1.city.example",))) == "halls"
+    assert lookup(PeerInfo("10.1.1.1", 1, None, names=("anp.federation.example",))) is None
+
+
+def test_a_port_in_use_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    import socket as socket_module
+
+    from tests.support.anp_stack import anp_ports, anp_toml, make_state
+
+    state = make_state(tmp_path / "state")
+    ports = anp_ports()
+    busy = socket_module.socket(socket_module.AF_INET, socket_module.SOCK_DGRAM)
+    busy.bind(("127.0.0.1", ports.auth))
+    path = tmp_path / "anp.toml"
+    path.write_text(anp_toml(state, ports, spool=tmp_path / "spool.sqlite"))
+    try:
+        result = _cli("run", "--config", str(path))
+    finally:
+        busy.close()
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "in use" in result.stderr and len(result.stderr.strip().splitlines()) == 1

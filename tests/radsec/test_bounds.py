@@ -271,3 +271,26 @@ def test_crls_reach_the_tls_handshake(tmp_path: Path) -> None:
             return srv.handshakes_failed
 
     assert run(main()) == 1
+
+
+def test_requests_in_flight_per_connection_are_bounded(radsec_pki: PkiPaths) -> None:
+    cli_ctx, srv_ctx = _contexts(radsec_pki)
+    running = {"now": 0, "peak": 0}
+
+    async def slow(request: Packet, peer: PeerInfo) -> Packet:
+        running["now"] += 1
+        running["peak"] = max(running["peak"], running["now"])
+        await asyncio.sleep(0.2)
+        running["now"] -= 1
+        return Packet(Code.ACCESS_ACCEPT, 0)
+
+    async def main() -> list[int]:
+        async with RadSecServer(slow, srv_ctx, max_in_flight=4) as server:
+            port = await server.start()
+            client = await RadSecClient.connect("127.0.0.1", port, cli_ctx, server_name=SERVER_NAME, watchdog=None)
+            replies = await asyncio.gather(*(client.request(_request(), timeout=10) for _ in range(20)))
+            await client.aclose()
+            return [r.code for r in replies]
+
+    assert run(main()) == [Code.ACCESS_ACCEPT] * 20  # all answered, in turn
+    assert running["peak"] == 4  # the rest waited, read but not yet handled, with reading paused

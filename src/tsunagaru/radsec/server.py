@@ -16,6 +16,7 @@ answered, writes the replies, then closes.
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import logging
 import ssl
@@ -195,6 +196,7 @@ class _ServerConnection(asyncio.Protocol):
         self.gone: asyncio.Future[None] = self.loop.create_future()
         self._early: list[bytes] = []
         self._reading = True
+        self._backlog: collections.deque[Packet] = collections.deque()  # read while max_in_flight were busy
         self._write_paused = False
         self._stall: asyncio.TimerHandle | None = None
 
@@ -234,7 +236,11 @@ class _ServerConnection(asyncio.Protocol):
             if isinstance(ev, Send):
                 self._write(ev.data)
             elif isinstance(ev, Received):
-                self._dispatch(ev.packet)
+                if len(self.tasks) >= self.server.max_in_flight or self._backlog:
+                    self._backlog.append(ev.packet)  # bounded by one read; reading pauses below
+                else:
+                    self._dispatch(ev.packet)
+        self._flow()
 
     def _dispatch(self, request: Packet) -> None:
         assert self.peer is not None
@@ -253,11 +259,13 @@ class _ServerConnection(asyncio.Protocol):
 
     def _done(self, task: asyncio.Task[None]) -> None:
         self.tasks.discard(task)
+        while self._backlog and len(self.tasks) < self.server.max_in_flight and self.close_reason is None:
+            self._dispatch(self._backlog.popleft())
         self._flow()
 
     def _flow(self) -> None:
         """Read while fewer than max_in_flight requests are handled and the peer reads its replies."""
-        want = (len(self.tasks) < self.server.max_in_flight and not self._write_paused
+        want = (len(self.tasks) < self.server.max_in_flight and not self._backlog and not self._write_paused
                 and not self.server.draining and self.close_reason is None)
         if self.transport is None or want == self._reading:
             return
