@@ -333,3 +333,38 @@ def test_a_port_in_use_is_one_line_and_exit_2(tmp_path: Path) -> None:
         busy.close()
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert "in use" in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_the_udp_listener_survives_an_unexpected_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import socket as socket_module
+
+    async def main() -> tuple[float, bytes]:
+        server = _server(tmp_path, FlakyTransport(failures=0))
+        real = AnpCore.on_datagram
+        calls = {"n": 0}
+
+        def flaky(self: AnpCore, *args: object, **kwargs: object) -> object:
+            calls["n"] += 1
+            if calls["n"] == 1:
+                raise RuntimeError("a bug in the core")
+            return real(self, *args, **kwargs)  # type: ignore[arg-type]
+
+        monkeypatch.setattr(AnpCore, "on_datagram", flaky)
+        await server.listen("127.0.0.1", 0, 0)
+        acct_port = server._sockets[1].sockname[1]
+        loop = asyncio.get_running_loop()
+        sock = socket_module.socket(socket_module.AF_INET, socket_module.SOCK_DGRAM)
+        sock.setblocking(False)
+        sock.connect(("127.0.0.1", acct_port))
+        for session in ("a", "b"):  # the first meets the bug, the second is answered
+            await loop.sock_sendall(sock, _acct(session).to_bytes())
+            await asyncio.sleep(0.1)
+        reply = await asyncio.wait_for(loop.sock_recv(sock, 4096), 5)
+        sock.close()
+        errors = server.metrics.registry.get_sample_value("tsunagaru_anp_internal_errors_total",
+                                                          {"task": "udp listener"}) or 0
+        await server.close(drain=1)
+        return errors, reply
+
+    errors, reply = asyncio.run(main())
+    assert errors == 1 and Packet.from_bytes(reply).code == Code.ACCOUNTING_RESPONSE

@@ -146,6 +146,13 @@ class AnpServer:
             sock.sendto(reply.data, addr)
 
     async def _radsec_request(self, packet: Packet, peer: PeerInfo) -> Packet | None:
+        try:
+            return await self._radsec_request_once(packet, peer)
+        except Exception as exc:  # logged with its context and counted; the connection goes on
+            self._internal_error("radsec listener", exc, client=peer.host)
+            return None
+
+    async def _radsec_request_once(self, packet: Packet, peer: PeerInfo) -> Packet | None:
         started = time.monotonic()
         name = self.ap_client(peer) if self.ap_client is not None else None
         if name is not None:  # the AP is who its certificate says, wherever it connects from
