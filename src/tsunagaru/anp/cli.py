@@ -62,10 +62,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     from tsunagaru.anp.wiring import build_server
 
     async def build() -> None:  # the pool and spool want a loop; nothing is bound
-        server = build_server(cfg)
-        await server.transport.close()
-        server.spool.close()
-        server._spool_io.shutdown()
+        await build_server(cfg).release()
 
     try:
         asyncio.run(build())

@@ -120,6 +120,13 @@ class AnpServer:
         await self._spool_call(self.spool.close)
         self._spool_io.shutdown(wait=True)
 
+    async def release(self) -> None:
+        """Give back what building the server took (pool, spool, its thread) without having listened:
+        what ``anp check-config`` does after building everything."""
+        await self.transport.close()
+        await self._spool_call(self.spool.close)
+        self._spool_io.shutdown(wait=True)
+
     # -- requests ----------------------------------------------------------------------------------
 
     def on_datagram(self, sock: DatagramSocket, service: Service, data: bytes, addr: tuple[str, int]) -> None:
