@@ -368,3 +368,11 @@ def test_the_udp_listener_survives_an_unexpected_error(tmp_path: Path, monkeypat
 
     errors, reply = asyncio.run(main())
     assert errors == 1 and Packet.from_bytes(reply).code == Code.ACCOUNTING_RESPONSE
+
+
+def test_check_config_says_ok_for_a_file_that_starts(tmp_path: Path) -> None:
+    from tests.support.anp_stack import make_state
+
+    state = make_state(tmp_path / "state")
+    result = _cli("check-config", str(state.path("anp.toml")))
+    assert result.returncode == 0 and result.stdout.startswith("ok: 1 clients"), result
