@@ -12,6 +12,8 @@ Layout (the demo contract in DESIGN.md names the first five):
   idp.sqlite             users, certificates, accounting;  cui.key  the IdP's CUI key
   log.key                the installation's key for redacted identities in logs and stored user hashes
   demo.zone              RFC 7585 records for idp.tsunagaru.test;  anp.toml  the proxy's configuration
+  ap-ca/                 the city's own CA for RadSec access points (never the federation's); ap.pem/.key
+                         an access point's certificate under it (clientAuth, ap-1.aps.tsunagaru.test)
   idp.toml               the IdP's configuration (what `tsunagaru idp serve` would run)
 
 Everything secret (keys, PKCS#12, the database, the spool, the ANP's file with the NAS secret) is 0600
@@ -71,6 +73,7 @@ class DemoState:
 def prepare(root: Path, now: datetime, ports: DemoPorts) -> DemoState:
     state = DemoState(private_dir(root).resolve())
     _federation(state, now)
+    _ap_ca(state, now)
     _eap(state, now)
     _users(state, now)
     read_or_create_key(state.path("cui.key"))
@@ -95,6 +98,18 @@ def _federation(state: DemoState, now: datetime) -> None:
     legacy.issue_member("idp.tsunagaru.test", IDP_WBAID, "idp", now=now, realms=[REALM],
                         out_prefix=state.path("idp-radsec"))
     write_pem_bundle(state.path("federation-roots.pem"), [legacy.root.cert, new.root.cert])
+
+
+AP_NAME = "ap-1.aps.tsunagaru.test"
+
+
+def _ap_ca(state: DemoState, now: datetime) -> None:
+    """A separate CA for RadSec access points: the ANP trusts it (and only it) for APs."""
+    if state.path("ap-ca").exists():
+        FederationPKI.load(state.path("ap-ca")).publish_crl(now)
+        return
+    ca = FederationPKI.create(state.path("ap-ca"), "Tsunagaru Demo City AP CA", now)
+    ca.issue_member(AP_NAME, ANP_WBAID, "anp", now=now, out_prefix=state.path("ap"))
 
 
 def _eap(state: DemoState, now: datetime) -> None:
@@ -144,6 +159,8 @@ certificate = "{state.path('anp.pem')}"
 key = "{state.path('anp.key')}"
 roots = ["{state.path('federation-roots.pem')}"]
 crls = ["{state.path('federation/crl.pem')}", "{state.path('federation-2/crl.pem')}"]
+ap_roots = ["{state.path('ap-ca/root.pem')}"]
+ap_crls = ["{state.path('ap-ca/crl.pem')}"]
 
 [discovery]
 zone_file = "{state.path('demo.zone')}"
@@ -152,6 +169,7 @@ zone_file = "{state.path('demo.zone')}"
 name = "loopback-aps"
 network = "127.0.0.0/8"
 secret = "{NAS_SECRET}"
+certificate_name = "*.aps.tsunagaru.test"   # RadSec APs: identified by their certificate
 """
 
 

@@ -56,7 +56,7 @@ class AccountingSpool:
     def __init__(self, path: Path | str) -> None:
         self.path = Path(path)
         create_private(self.path)  # accounting: 0600 from the first byte (SQLite would use the umask)
-        self.db = sqlite3.connect(str(self.path), isolation_level=None)
+        self.db = sqlite3.connect(str(self.path), isolation_level=None, check_same_thread=False)  # one spool thread
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=FULL")
         self.db.executescript(SCHEMA)
