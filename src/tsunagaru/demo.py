@@ -53,6 +53,9 @@ async def _main(root: Path, ports: DemoPorts) -> int:
 
     print("Tsunagaru demo: preparing the state folder (test PKI, demo user, discovery zone)...", flush=True)
     state = prepare(root, datetime.now(UTC), ports)
+    from tsunagaru.sites.demo_seed import seed_demo_store
+
+    registry = seed_demo_store(state.root, state.db_url)  # the Tokyo sample list, tenants, demo APs
     stack = await start_stack(state, ports)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
