@@ -62,6 +62,8 @@ async def _main(root: Path, ports: DemoPorts) -> int:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     print(banner(state, ports), flush=True)
+    print(f"  site registry        {registry.sites_total} sites (Tokyo sample list, CC BY 4.0: 東京都「公衆無線LAN"
+          f"アクセスポイント一覧」), demo APs {', '.join(map(str, registry.ap_ids))} on 127.0.1.1-5", flush=True)
     heap.settle()
     print(f"ready: ANP RADIUS {ports.host}:{ports.auth}/{ports.acct} RadSec :{ports.anp_radsec}, "
           f"IdP RadSec {ports.host}:{ports.idp_radsec}, IdP RADIUS {ports.host}:{ports.idp_udp}", flush=True)

@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from tsunagaru.sites import service
@@ -41,6 +41,7 @@ class DemoRegistry:
     phone_operator_id: int
     ap_ids: tuple[int, ...]
     sites_imported: int
+    sites_total: int
 
 
 def sample_bytes() -> bytes:
@@ -94,17 +95,26 @@ def seed_demo_registry(session: Session, state_dir: Path, *, now: datetime | Non
                 "nas_network": f"127.0.1.{i}/32", "nas_identifier": f"demo-ap-{i}",
                 "secret_ref": f"file:{SECRET_NAME}"}, now=when).id
         ap_ids.append(existing)
+    total = session.scalar(select(func.count()).select_from(Site)) or 0
     return DemoRegistry(tenants["東京都"], {k: v for k, v in tenants.items() if k != "東京都"}, operator_id,
-                        tuple(ap_ids), len(diff.added))
+                        tuple(ap_ids), len(diff.added), total)
 
 
 def seed_demo_store(state_dir: Path, db_url: str) -> DemoRegistry:
-    """Open the demo's store, seed it in one transaction, close it (what ``tsunagaru demo`` calls)."""
+    """Open the demo's store, seed it in one transaction, close it (what ``tsunagaru demo`` calls).
+
+    Also writes ``STATE/registry-clients.toml``, the ANP clients file of the demo APs (an ANP that lists
+    it in ``anp.clients_files`` serves them; the demo's own ANP admits all of 127.0.0.0/8 anyway).
+    """
+    from tsunagaru.sites.anp_export import export
     from tsunagaru.store import Store
 
     store = Store.open(db_url)
     try:
         with store.session() as session:
-            return seed_demo_registry(session, state_dir)
+            seeded = seed_demo_registry(session, state_dir)
+        with store.session() as session:
+            export(session, secrets_dir(state_dir), state_dir / "registry-clients.toml")
+        return seeded
     finally:
         store.dispose()
