@@ -14,10 +14,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from tsunagaru.sites import audit
+from tsunagaru.sites.importers.bulk import insert_rows
 from tsunagaru.sites.importers.report import Report
 from tsunagaru.sites.importers.wifi_list import SITE_COLUMNS, SiteRecord
 from tsunagaru.sites.scope import Principal
@@ -117,9 +118,8 @@ def apply_sites(session: Session, p: Principal, records: Sequence[SiteRecord], r
         batch = diff.added[start:start + BATCH]
         values: list[dict[str, Any]] = [{"source": r.source, "source_id": r.source_id, **r.fields(), "state": "active",
                    "created_at": when, "updated_at": when} for r in batch]
-        # Core executemany without RETURNING, then the new ids by key: psycopg parses one short statement
-        # once (pipeline mode) instead of SQLAlchemy's 1000-row VALUES lists with RETURNING (5x the CPU)
-        session.execute(insert(Site.metadata.tables[Site.__tablename__]), values)
+        # COPY / executemany without RETURNING, then the new ids by key (see bulk.py)
+        insert_rows(session, Site.metadata.tables[Site.__tablename__], values)
         new_ids: dict[tuple[str | None, str | None], int] = {}
         for source in {v["source"] for v in values}:
             wanted = [v["source_id"] for v in values if v["source"] == source]

@@ -7,13 +7,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from tsunagaru.sites import audit
 from tsunagaru.sites.fields import AP_FIELDS
 from tsunagaru.sites.importers.ap_inventory import ApRecord
 from tsunagaru.sites.importers.apply import BATCH, Progress
+from tsunagaru.sites.importers.bulk import insert_rows
 from tsunagaru.sites.importers.report import Report
 from tsunagaru.sites.scope import Principal, write_scope
 from tsunagaru.sites.tenants import effective_principal
@@ -95,7 +96,7 @@ def apply_aps(session: Session, p: Principal, records: Sequence[ApRecord], repor
         batch = diff.added[start:start + BATCH]
         values = [{k: v for k, v in a.items() if not k.startswith("_")} | {"created_at": when, "updated_at": when}
                   for a in batch]
-        session.execute(insert(AccessPoint.metadata.tables[AccessPoint.__tablename__]), values)  # see apply.py
+        insert_rows(session, AccessPoint.metadata.tables[AccessPoint.__tablename__], values)  # see bulk.py
         batch_sites = sorted({a["site_id"] for a in batch})
         by_key: dict[tuple[int, str], int] = {}
         for start2 in range(0, len(batch_sites), 1000):
