@@ -23,6 +23,8 @@ COMMAND_MODULES = (
     "tsunagaru.serve",
     "tsunagaru.demo",
     "tsunagaru.passpoint.cli",
+    "tsunagaru.store.cli",
+    "tsunagaru.sites.cli",
 )
 
 

@@ -18,6 +18,7 @@ listeners, TLS and discovery need a restart.
     max_peers = 10000                       # RadSec peers (from discovery) the pool keeps state for
     peer_idle_timeout = 600                 # a peer no request used for this long is forgotten
     peer_give_up = 900                      # a discovered peer down this long is given up (found again on demand)
+    clients_files = ["registry-clients.toml"]  # more [[clients]] from files others write (optional, see load)
 
     [tls]                                   # our federation identity towards IdPs
     certificate = "anp.pem"                 # member certificate + chain (clientAuth)
@@ -115,7 +116,7 @@ class PoolConfig:
 
 _TOP = ("anp", "tls", "discovery", "clients", "routes", "realms")
 _ANP = ("wbaid", "offered_service", "request_cui", "listen_auth", "listen_acct", "listen_radsec", "metrics",
-        "request_timeout", "spool", "max_peers", "peer_idle_timeout", "peer_give_up")
+        "request_timeout", "spool", "max_peers", "peer_idle_timeout", "peer_give_up", "clients_files")
 _TLS = ("certificate", "key", "roots", "crls", "require_crl", "ap_roots", "ap_crls", "ap_certificate", "ap_key")
 _DISCOVERY = ("enabled", "nameservers", "zone_file", "ttl_floor", "ttl_ceiling", "negative_ttl", "timeout",
               "require_nai_realm")
@@ -149,7 +150,40 @@ class AnpConfig:
 
 def load(path: str | Path) -> AnpConfig:
     p = Path(path)
-    return parse(read_text(p), base=p.parent)
+    text = read_text(p)
+    return parse(text + included_clients(text, p.parent), base=p.parent)
+
+
+def included_clients(text: str, base: Path) -> str:
+    """The ``[[clients]]`` tables of the files named in ``anp.clients_files``, as TOML text to append.
+
+    The site registry exports its access points to such a file (``tsunagaru sites anp-export``) and
+    signals a reload; an included file may hold nothing but ``[[clients]]`` tables, so whoever writes it
+    cannot change routes or TLS. A file that does not exist yet adds no clients.
+    """
+    try:
+        names = tomllib.loads(text).get("anp", {}).get("clients_files", [])
+    except (tomllib.TOMLDecodeError, AttributeError):
+        return ""  # parse() reports the main file's problem
+    if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+        raise ConfigError("anp.clients_files", "must be a list of file names")
+    parts = []
+    for i, name in enumerate(names):
+        path = base / name
+        try:
+            included = path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            continue
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"anp.clients_files[{i}]", f"cannot read {path}: {exc}") from None
+        try:
+            keys = set(tomllib.loads(included))
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"anp.clients_files[{i}]", f"{path} is not valid TOML: {exc}") from None
+        if keys - {"clients"}:
+            raise ConfigError(f"anp.clients_files[{i}]", f"{path} may hold only [[clients]] tables")
+        parts.append("\n" + included)
+    return "".join(parts)
 
 
 def parse(text: str, base: Path = Path(".")) -> AnpConfig:

@@ -9,7 +9,6 @@ SQLite opens it, in a folder made 0700 when it is new (SQLite gives its -wal and
 
 from __future__ import annotations
 
-import importlib
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -32,7 +31,7 @@ ENV_URL = "TSUNAGARU_DB"
 SCHEMA_VERSION = 1
 
 # Modules that define tables; create_schema imports them so that every table is known.
-TABLE_MODULES = ("tsunagaru.store.idp_tables",)
+TABLE_MODULES = ("tsunagaru.store.idp_tables", "tsunagaru.store.registry_tables")
 
 
 class StoreError(Exception):
@@ -87,9 +86,9 @@ def make_engine(url: str | None = None) -> Engine:
 
 def create_schema(engine: Engine, *, now: datetime | None = None) -> int:
     """Create missing tables and record the schema version; refuse a database of another version."""
-    for name in TABLE_MODULES:
-        importlib.import_module(name)
-    Base.metadata.create_all(engine)
+    from tsunagaru.store.migrate import upgrade
+
+    upgrade(engine)  # Alembic migrations (tsunagaru/store/migrations), not create_all
     with Session(engine) as session, session.begin():
         row = session.scalar(select(SchemaVersion).where(SchemaVersion.id == 1))
         if row is None:
