@@ -7,9 +7,9 @@ import os
 
 from tests.anp.test_core import AP_SECRET, D, access_request, make_core
 from tsunagaru.anp.core import Forward, Ignore, Reply, SpoolAccounting
-from tsunagaru.radius.reasons import RejectReason, parse_reject_reason
 from tsunagaru.radius import Code, Packet, encode, sign_reply, sign_request
 from tsunagaru.radius.packet import REPLY_MESSAGE, TUNNEL_PASSWORD, VENDOR_SPECIFIC
+from tsunagaru.radius.reasons import RejectReason, parse_reject_reason
 
 
 def test_five_octet_user_password_is_rejected_30_and_its_retransmission_answered() -> None:

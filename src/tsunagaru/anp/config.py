@@ -71,6 +71,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any

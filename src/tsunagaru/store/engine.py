@@ -22,7 +22,7 @@ from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import Session, sessionmaker
 
 from tsunagaru.secretfile import create_private, private_dir
-from tsunagaru.store.base import Base, SchemaVersion
+from tsunagaru.store.base import SchemaVersion
 
 DEFAULT_URL = "sqlite:///./tsunagaru-idp.sqlite"
 ENV_URL = "TSUNAGARU_DB"
