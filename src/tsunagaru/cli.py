@@ -22,6 +22,9 @@ COMMAND_MODULES = (
     "tsunagaru.idp.cli",
     "tsunagaru.serve",
     "tsunagaru.demo",
+    "tsunagaru.passpoint.cli",
+    "tsunagaru.store.cli",
+    "tsunagaru.sites.cli",
 )
 
 

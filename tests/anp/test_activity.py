@@ -14,7 +14,7 @@ from sqlalchemy import select
 from tsunagaru.anp.activity import ActivityRecorder, default_ap_key
 from tsunagaru.anp.clients import Client
 from tsunagaru.anp.core import Reply, SpoolAccounting
-from tsunagaru.anp.reasons import RejectReason
+from tsunagaru.radius.reasons import RejectReason
 from tsunagaru.ops.activity import Batch, IdentityHasher
 from tsunagaru.radius import Code, Packet
 from tsunagaru.store import Store

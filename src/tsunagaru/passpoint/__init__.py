@@ -1,1 +1,2 @@
-"""Passpoint: pure code for RCOIs, NAI realms, AP plans, their renderers, and the device profiles."""
+"""Passpoint (Hotspot 2.0), pure code: RCOIs, venues, NAI realms, AP plans and their renderers, the hostapd
+linter, and the device profiles (``profiles``)."""
