@@ -14,9 +14,9 @@ from sqlalchemy import select
 from tsunagaru.anp.activity import ActivityRecorder, default_ap_key
 from tsunagaru.anp.clients import Client
 from tsunagaru.anp.core import Reply, SpoolAccounting
-from tsunagaru.radius.reasons import RejectReason
 from tsunagaru.ops.activity import Batch, IdentityHasher
 from tsunagaru.radius import Code, Packet
+from tsunagaru.radius.reasons import RejectReason
 from tsunagaru.store import Store
 from tsunagaru.store.ops_tables import AccountingSessionRow, ActivityRow
 from tsunagaru.store.ops_writer import SqlActivityWriter
