@@ -195,3 +195,10 @@ def test_draft_from_the_api_body() -> None:
         with pytest.raises(IncidentInvalid) as exc:
             draft_from_json(body)
         assert codes(exc) == expected
+
+
+def test_a_reason_is_one_line(ctx: Context) -> None:
+    bad = Draft(parse_area(SHINJUKU), NOW + H, "quake\nctrl_interface=/tmp/x")
+    with pytest.raises(IncidentInvalid) as exc:
+        declare("i1", bad, ADMIN, NOW, ctx)
+    assert codes(exc) == ["bad-reason"]
