@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
+import re
 import threading
 from pathlib import Path
 
@@ -89,6 +90,8 @@ def test_events_from_replies_and_accounting() -> None:
 
 def test_ap_key() -> None:
     assert default_ap_key(CLIENT, access()) == "ap-42"
+    pinned = Client("ap-7", ipaddress.ip_network("10.0.0.0/8"), b"s", nas_identifier=re.compile("bss-0"))
+    assert default_ap_key(pinned, Packet(Code.ACCESS_REQUEST, 2, attributes=((32, b"bss-0"),))) == "ap-7"
     long = Packet(Code.ACCESS_REQUEST, 2, attributes=((32, b"x" * 200),))
     assert default_ap_key(CLIENT, long) == "ap-42/" + "x" * 64
 
