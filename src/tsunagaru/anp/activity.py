@@ -106,6 +106,15 @@ class ActivityRecorder:
         self.add(Event(self.ap_key(client, request), self.clock(), kind, reject_reason=reason,
                        realm=realm if realm and realm != "-" else None))
 
+    def observe_own(self, reply: Reply) -> None:
+        """A reply the ANP made itself (Status-Server, its own rejects): keyed by the client's name."""
+        kind = KINDS.get(reply.outcome)
+        if kind is None or reply.client is None:
+            return
+        reason = int(reply.reason) if reply.reason is not None else None
+        self.add(Event(reply.client, self.clock(), kind, reject_reason=reason,
+                       realm=reply.realm if reply.realm and reply.realm != "-" else None))
+
     def observe_accounting(self, acct: SpoolAccounting) -> None:
         request = acct.request
         key = self.ap_key(acct.client, request)

@@ -15,6 +15,9 @@ listeners, TLS and discovery need a restart.
     metrics = "127.0.0.1:9812"              # Prometheus /metrics (optional)
     request_timeout = 4.0                   # per request, across failover; then Reject-Reason 22
     spool = "/var/lib/tsunagaru/anp-spool.sqlite"   # durable accounting queue
+    activity_db = "postgresql://..."        # optional: per-AP activity for the dashboard (the registry's store)
+    activity_interval = 300                 # seconds per activity record (one upsert per AP per interval)
+    activity_key_file = "activity.key"      # key of the hashed user/session ids (made 0600 on first start)
     max_peers = 10000                       # RadSec peers (from discovery) the pool keeps state for
     peer_idle_timeout = 600                 # a peer no request used for this long is forgotten
     peer_give_up = 900                      # a discovered peer down this long is given up (found again on demand)
@@ -117,7 +120,8 @@ class PoolConfig:
 
 _TOP = ("anp", "tls", "discovery", "clients", "routes", "realms")
 _ANP = ("wbaid", "offered_service", "request_cui", "listen_auth", "listen_acct", "listen_radsec", "metrics",
-        "request_timeout", "spool", "max_peers", "peer_idle_timeout", "peer_give_up", "clients_files")
+        "request_timeout", "spool", "max_peers", "peer_idle_timeout", "peer_give_up", "clients_files",
+        "activity_db", "activity_interval", "activity_key_file")
 _TLS = ("certificate", "key", "roots", "crls", "require_crl", "ap_roots", "ap_crls", "ap_certificate", "ap_key")
 _DISCOVERY = ("enabled", "nameservers", "zone_file", "ttl_floor", "ttl_ceiling", "negative_ttl", "timeout",
               "require_nai_realm")
@@ -138,6 +142,9 @@ class AnpConfig:
     metrics: Listen | None = None
     request_timeout: float = 4.0
     spool: Path = Path("anp-spool.sqlite")
+    activity_db: str | None = None  # where per-AP activity goes (tsunagaru.anp.activity); None: not recorded
+    activity_interval: int = 300
+    activity_key_file: Path = Path("activity.key")
     decoration: Decoration = field(default_factory=Decoration)
     clients: tuple[Client, ...] = ()
     routes: tuple[StaticRoute, ...] = ()
@@ -203,6 +210,9 @@ def parse(text: str, base: Path = Path(".")) -> AnpConfig:
         metrics=r.listen(anp, "anp.metrics", None),
         request_timeout=r.number(anp, "anp.request_timeout", 4.0, lo=0.1, hi=60),
         spool=r.path(anp, "anp.spool", "anp-spool.sqlite"),
+        activity_db=r.string(anp, "anp.activity_db"),
+        activity_interval=int(r.number(anp, "anp.activity_interval", 300, lo=10, hi=3600)),
+        activity_key_file=r.path(anp, "anp.activity_key_file", "activity.key"),
         decoration=r.decoration(anp),
         clients=clients,
         routes=routes,

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
 
 from tsunagaru import logs
+from tsunagaru.anp.activity import ActivityRecorder
 from tsunagaru.anp.core import AnpCore, Forward, Ignore, Reply, Service, SpoolAccounting
 from tsunagaru.anp.decorate import Decoration
 from tsunagaru.anp.metrics import AnpMetrics
@@ -60,12 +61,14 @@ class AnpServer:
     access_log: logs.AccessLog = field(default_factory=lambda: logs.AccessLog(log))
     ap_verify: VerifyPeer | None = None  # the AP-side certificate check (AP roots, CRLs)
     ap_client: Callable[[PeerInfo], str | None] | None = None  # the client name an AP's certificate names
+    activity: ActivityRecorder | None = None  # per-AP activity for operations (batched, off the loop)
     _tasks: set[asyncio.Task[None]] = field(default_factory=set)
     # Each listener drains the datagrams already queued on a wake-up (tsunagaru.net.datagram), so their
     # upstream requests leave in one RadSec write: one TLS send instead of one per request.
     _sockets: list[DatagramSocket] = field(default_factory=list)
     _acct_wakeup: asyncio.Event = field(default_factory=asyncio.Event)
     _forwarder: asyncio.Task[None] | None = None
+    _activity_task: asyncio.Task[None] | None = None
     _radsec: RadSecServer | None = None
     _inflight: set[int] = field(default_factory=set)  # spool ids being forwarded: never sent twice at once
     _gauged: dict[PeerAddress, float] = field(default_factory=dict)  # peer -> when peer_up was last set
@@ -82,6 +85,8 @@ class AnpServer:
             sock.on_datagram = functools.partial(self.on_datagram, sock, service)  # set before the loop reads
             self._sockets.append(sock)
         self._forwarder = asyncio.create_task(self._accounting_forwarder())
+        if self.activity is not None and self._activity_task is None:
+            self._activity_task = asyncio.create_task(self.activity.run())
 
     async def listen_radsec(self, host: str, port: int, ssl_context: ssl.SSLContext,
                             verify_peer: VerifyPeer | None = None) -> int:
@@ -116,9 +121,18 @@ class AnpServer:
         for sock in self._sockets:
             sock.close()
         self.access_log.flush()
+        await self._close_activity()
         await self.transport.close()
         await self._spool_call(self.spool.close)
         self._spool_io.shutdown(wait=True)
+
+    async def _close_activity(self) -> None:
+        if self._activity_task is not None:
+            self._activity_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._activity_task
+        if self.activity is not None:
+            await self.activity.close()
 
     async def release(self) -> None:
         """Give back what building the server took (pool, spool, its thread) without having listened:
@@ -137,6 +151,8 @@ class AnpServer:
                 self._ignored(action)
             elif isinstance(action, Reply):
                 self._sent(action, now)
+                if self.activity is not None:
+                    self.activity.observe_own(action)
                 sock.sendto(action.data, addr)
             elif len(self._tasks) >= MAX_PENDING:
                 self._overloaded(action, addr[1])
@@ -179,6 +195,8 @@ class AnpServer:
             return None
         if isinstance(action, Reply):
             self._sent(action, started)
+            if self.activity is not None:
+                self.activity.observe_own(action)
             return Packet.from_bytes(action.data)
         if len(self._tasks) >= MAX_PENDING:
             self._overloaded(action, peer.port)
@@ -203,6 +221,11 @@ class AnpServer:
                                                   port, time.monotonic())
         if reply is not None:
             self._sent(reply, started)
+            if self.activity is not None:
+                if isinstance(action, Forward):
+                    self.activity.observe_reply(action.request, action.client, reply, reply.realm)
+                else:
+                    self.activity.observe_accounting(action)
         return reply
 
     def _sent(self, reply: Reply, started: float) -> None:

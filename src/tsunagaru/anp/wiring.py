@@ -18,6 +18,7 @@ from pathlib import Path
 
 from cryptography import x509
 
+from tsunagaru.anp.activity import ActivityRecorder
 from tsunagaru.anp.clients import ClientRegistry
 from tsunagaru.anp.config import AnpConfig
 from tsunagaru.anp.core import AnpCore
@@ -225,4 +226,19 @@ def build_server(config: AnpConfig, metrics: AnpMetrics | None = None) -> AnpSer
     core = build_core(config)
     transport = RadSecTransport(pool, metrics, require_nai_realm=config.discovery.require_nai_realm)
     return AnpServer(core, transport, finder, spool, config.request_timeout, metrics, ap_verify=ap_verify,
-                     ap_client=ClientLookup(core.clients))
+                     ap_client=ClientLookup(core.clients), activity=build_activity(config))
+
+
+def build_activity(config: AnpConfig) -> ActivityRecorder | None:
+    """The per-AP activity recorder when ``anp.activity_db`` is set: the store is opened (and migrated)
+    here, so a wrong URL fails ``check-config`` too; the hash key is made 0600 on first start."""
+    if config.activity_db is None:
+        return None
+    from tsunagaru.ops.activity import IdentityHasher
+    from tsunagaru.secretfile import read_or_create_key
+    from tsunagaru.store.engine import Store
+    from tsunagaru.store.ops_writer import SqlActivityWriter
+
+    store = Store.open(config.activity_db)
+    hasher = IdentityHasher(read_or_create_key(config.activity_key_file))
+    return ActivityRecorder(SqlActivityWriter(store), hasher, interval_s=config.activity_interval)
