@@ -23,6 +23,8 @@ COMMAND_MODULES = (
     "tsunagaru.serve",
     "tsunagaru.demo",
     "tsunagaru.store.cli",
+    "tsunagaru.web.cli",
+    "tsunagaru.agent.cli",
 )
 
 

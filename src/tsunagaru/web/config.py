@@ -106,12 +106,17 @@ def read_or_make_key(path: Path) -> bytes:
     return key
 
 
-def load(path: str | Path) -> WebSettings:
+def parse_file(path: str | Path) -> WebSettings:
+    """The settings in ``path`` without reading the secret key (for commands that only need the database)."""
     p = Path(path)
     try:
         text = p.read_text(encoding="utf-8")
     except OSError as exc:
         raise ConfigError(str(p), f"cannot read: {exc.strerror}") from None
-    settings = parse(text, base=p.parent)
+    return parse(text, base=p.parent)
+
+
+def load(path: str | Path) -> WebSettings:
+    settings = parse_file(path)
     assert settings.secret_key_file is not None
     return replace(settings, secret_key=read_or_make_key(settings.secret_key_file))
