@@ -19,7 +19,7 @@ Code = Annotated[str | None, Query(pattern=r"^\d{6}$", description="local govern
 @router.get("", response_model=Page[SiteOut], responses=READ)
 def list_sites(request: Request, principal: Authenticated, db: DB, paging: PagingQ, municipality: Code = None,
                q: Annotated[str | None, Query(max_length=100, description="part of a name")] = None) -> Response:
-    page = service.list_sites(db, principal, municipality=municipality, query=q, limit=paging.limit,
+    page = service.list_sites(db, principal, municipality=municipality, q=q, limit=paging.limit,
                               offset=paging.offset)
     return etag_json(request, Page[SiteOut](items=[SiteOut(**s.to_json()) for s in page.items], total=page.total,
                                             limit=page.limit, offset=page.offset))

@@ -38,3 +38,50 @@ def page_links(request: Request, total: int, limit: int, offset: int) -> dict[st
 
     return {"prev": at(max(0, offset - limit)) if offset > 0 else None,
             "next": at(offset + limit) if offset + limit < total else None}
+
+
+FIELD_LABELS = {"name": _("Name"), "name_en": _("Name (English)"), "category": _("Category"),
+                "lat": _("Latitude"), "lon": _("Longitude"), "address": _("Address"),
+                "municipality_code": _("Municipality code"), "operator_id": _("Operator"), "site_id": _("Site"),
+                "nas_network": _("NAS network"), "nas_identifier": _("NAS identifier"), "secret_ref": _("Secret reference"),
+                "radsec_name": _("RadSec certificate name"), "bssids": _("BSSIDs"), "radios": _("Radios"),
+                "username": _("Username"), "password": _("Password"), "role": _("Role"),
+                "organisation_id": _("Organisation"), "contact_email": _("Contact e-mail"), "state": _("State"),
+                "url": _("Web page"), "platform": _("Platform")}
+
+
+def form_error(t: Translator, db: object, exc: Exception) -> str:
+    """The message a form shows for ``exc``, in the user's language; the transaction is rolled back first."""
+    from sqlalchemy.orm import Session
+
+    from tsunagaru.sites.errors import Conflict, Forbidden, NotFound, RegistryError
+    from tsunagaru.web.errors import WebError
+
+    if isinstance(db, Session):
+        db.rollback()  # nothing half-stored: the page answers normally, so undo here, not by raising
+    if isinstance(exc, RegistryError):
+        label = t.gettext(FIELD_LABELS.get(exc.field or "", exc.field or ""))
+        if isinstance(exc, NotFound):
+            return t.gettext("Not found.")
+        if isinstance(exc, Forbidden):
+            return t.gettext("Your role may not do this here.")
+        if isinstance(exc, Conflict):
+            return t.gettext("The value of %(field)s is already used.", field=label) if exc.field else \
+                t.gettext("This already exists.")
+        return t.gettext("The field %(field)s is not valid.", field=label) if exc.field else \
+            t.gettext("Some fields are not valid.")
+    if isinstance(exc, WebError):
+        return t.gettext(exc.message, **exc.values)
+    raise exc
+
+
+def optional_float(text: str, field: str) -> float | None:
+    text = text.strip()
+    if not text:
+        return None
+    from tsunagaru.sites.errors import Invalid
+
+    try:
+        return float(text)
+    except ValueError:
+        raise Invalid("not a number", field=field) from None
