@@ -100,3 +100,21 @@ def test_register_with_an_enrolment_secret(app_client: tuple[TestClient, Seeded]
     assert r.status_code in (403, 404, 422), r.text  # the registry: "no such site" for this tenant
     r = client.post("/api/v1/aps/register", json={"secret": "tse_wrong-secret", "ap": ap})
     assert r.status_code == 401 and r.json()["error"]["code"] == "bad_secret"
+
+
+def test_a_disaster_config_carries_its_end_time(app_client: tuple[TestClient, Seeded]) -> None:
+    from datetime import timedelta
+
+    from tsunagaru.passpoint.model import DisasterState
+
+    client, seeded = app_client
+    ctx = client.app.state.ctx  # type: ignore[attr-defined]
+    until = ctx.now() + timedelta(hours=72)
+    ctx.extras["disaster"] = lambda ap, site, now: DisasterState(until=until, reason="test") \
+        if site.municipality_code == "131041" else DisasterState()
+    ap = seeded.shinjuku_ap
+    r = client.get(f"/api/v1/aps/{ap}/config", headers=_ap(seeded, ap))
+    assert "ssid=00000JAPAN" in r.text
+    assert r.headers["x-tsunagaru-disaster-until"].startswith(until.strftime("%Y-%m-%dT%H:%M"))
+    other = client.get(f"/api/v1/aps/{seeded.chiyoda_ap}/config", headers=_ap(seeded, seeded.chiyoda_ap))
+    assert "00000JAPAN" not in other.text and "x-tsunagaru-disaster-until" not in other.headers
