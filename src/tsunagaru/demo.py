@@ -53,12 +53,17 @@ async def _main(root: Path, ports: DemoPorts) -> int:
 
     print("Tsunagaru demo: preparing the state folder (test PKI, demo user, discovery zone)...", flush=True)
     state = prepare(root, datetime.now(UTC), ports)
+    from tsunagaru.sites.demo_seed import seed_demo_store
+
+    registry = seed_demo_store(state.root, state.db_url)  # the Tokyo sample list, tenants, demo APs
     stack = await start_stack(state, ports)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     print(banner(state, ports), flush=True)
+    print(f"  site registry        {registry.sites_total} sites (Tokyo sample list, CC BY 4.0: 東京都「公衆無線LAN"
+          f"アクセスポイント一覧」), demo APs {', '.join(map(str, registry.ap_ids))} on 127.0.1.1-5", flush=True)
     heap.settle()
     print(f"ready: ANP RADIUS {ports.host}:{ports.auth}/{ports.acct} RadSec :{ports.anp_radsec}, "
           f"IdP RadSec {ports.host}:{ports.idp_radsec}, IdP RADIUS {ports.host}:{ports.idp_udp}", flush=True)
