@@ -26,6 +26,9 @@ from tsunagaru.web.security import CSRF_COOKIE, CSRF_FIELD, SESSION_COOKIE, csrf
 
 def get_db(request: Request) -> Iterator[Session]:
     ctx = context(request)
+    book = ctx.extras.get("pollbook")
+    if book is not None:
+        book.flush()  # AP poll times buffered by the config endpoint (tsunagaru.web.pollbook) first
     with ctx.store.session() as session:  # commits at the end of the block, rolls back on an exception
         yield session
 
