@@ -41,8 +41,8 @@ sys.path.insert(0, str(ROOT / "src"))
 from sqlalchemy import insert  # noqa: E402
 
 from tests.support.procs import free_port, stop, wait_tcp  # noqa: E402
-from tsunagaru.sites.seed import seed_municipalities  # noqa: E402
 from tsunagaru.sites.scope import Principal, Role  # noqa: E402
+from tsunagaru.sites.seed import seed_municipalities  # noqa: E402
 from tsunagaru.store import Store  # noqa: E402
 from tsunagaru.store.registry_tables import AccessPoint, Site  # noqa: E402
 from tsunagaru.store.web_tables import ApToken  # noqa: E402

@@ -140,7 +140,8 @@ def ap_model(row: ApRow) -> AccessPoint:
 
 def input_digest(ap: ApRow, site: SiteRow, disaster: DisasterState, fmt: str, radio: str | None) -> bytes:
     """A digest of everything the rendered bytes depend on (the operator is fixed per process)."""
-    parts = [fmt, radio, ap.id, ap.site_id, ap.platform, ap.nas_identifier, ap.radios, ap.bssids, ap.secret_ref, site.name,
+    parts = [fmt, radio, ap.id, ap.site_id, ap.platform, ap.nas_identifier, ap.radios, ap.bssids, ap.secret_ref,
+             site.name,
              site.name_en, site.category, site.municipality_code, site.lat, site.lon, site.address, site.url,
              disaster.until.isoformat() if disaster.until else None, disaster.reason, disaster.owe]
     return hashlib.sha256(json.dumps(parts, default=str, ensure_ascii=False).encode()).digest()

@@ -31,6 +31,7 @@ from typing import Any
 
 from tsunagaru.tomlconf import ConfigError, Listen, TomlReader, hostport
 
+DEFAULT_LISTEN = Listen("127.0.0.1", 8080)
 _WEB_KEYS = {"listen", "db", "public_url", "secret_key_file", "max_body", "session_hours", "token_days",
              "ap_poll_write_every", "login_attempts", "login_window", "passpoint", "secrets_dir"}
 
@@ -41,7 +42,7 @@ class WebSettings:
 
     db_url: str
     secret_key: bytes = field(default_factory=lambda: secrets.token_bytes(32), repr=False)
-    listen: Listen = Listen("127.0.0.1", 8080)
+    listen: Listen = DEFAULT_LISTEN
     public_url: str = "http://127.0.0.1:8080"
     max_body: int = 1 << 20
     session_hours: float = 12.0

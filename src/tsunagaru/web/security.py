@@ -9,8 +9,8 @@ the MAC, and a cookie planted by a sibling domain is useless without the key.
 from __future__ import annotations
 
 import hashlib
-import logging
 import hmac
+import logging
 import secrets
 from typing import Any
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi import APIRouter, Path, Request, Response
 from pydantic import BaseModel, Field
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
@@ -27,14 +27,14 @@ from tsunagaru.sites import service
 from tsunagaru.sites.scope import Principal, Role, may_write_site
 from tsunagaru.store.registry_tables import AccessPoint, Organisation, Site
 from tsunagaru.store.web_tables import ApToken, EnrolmentSecret
+from tsunagaru.web.apconfig import DISASTER_HEADER, FORMATS, ConfigRenderer, Unrenderable, disaster_lookup
 from tsunagaru.web.api.common import ERRORS, matches
 from tsunagaru.web.api.models import ApIn, dump
-from tsunagaru.web.apconfig import DISASTER_HEADER, FORMATS, ConfigRenderer, Unrenderable, disaster_lookup
 from tsunagaru.web.auth.secrets import new_token, token_hash
 from tsunagaru.web.context import WebContext
-from tsunagaru.web.pollbook import PollBook
 from tsunagaru.web.deps import DB, Authenticated, Ctx, bearer
 from tsunagaru.web.errors import Invalid, Missing, PermissionDenied, Unauthenticated, WebError, _
+from tsunagaru.web.pollbook import PollBook
 
 router = APIRouter(prefix="/api/v1", tags=["ap-config"])
 ApId = Annotated[int, Path(ge=1, le=2**31 - 1)]

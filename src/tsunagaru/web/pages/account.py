@@ -6,6 +6,7 @@ from typing import Annotated
 
 import pyotp
 from fastapi import APIRouter, Form, Request, Response
+
 from tsunagaru.sites import service
 from tsunagaru.web import users
 from tsunagaru.web.api.auth import client_address
