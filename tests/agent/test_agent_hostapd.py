@@ -51,7 +51,8 @@ def test_agent_applies_a_pulled_config_in_real_hostapd(tmp_path: Path) -> None:
                         "ieee8021x=1\nauth_server_addr=127.0.0.1\nauth_server_port=18120\n"
                         "auth_server_shared_secret=bootstrap-secret\n")
         log = tmp_path / "hostapd.log"
-        with running(["hostapd", "-d", str(conf)], log) as hostapd:
+        # line-buffered: hostapd's stdout is a file here, and the test reads it while hostapd runs
+        with running(["stdbuf", "-oL", "hostapd", "-d", str(conf)], log) as hostapd:
             wait_log(log, "AP-ENABLED", timeout=10, proc=hostapd)
             pid_file = tmp_path / "hostapd.pid"
             pid_file.write_text(str(hostapd.pid))
@@ -61,8 +62,7 @@ def test_agent_applies_a_pulled_config_in_real_hostapd(tmp_path: Path) -> None:
                     *[a for key in UNSET for a in ("--unset", key)], "--once"]
             done = subprocess.run(argv, capture_output=True, text=True, timeout=60, check=False)
             assert done.returncode == 0, done.stderr
-            text = log.read_text()
-            assert "Signal 1 received - reloading configuration" in text, text[-2000:]
+            wait_log(log, "Signal 1 received - reloading configuration", timeout=15, proc=hostapd)
             cli = ["hostapd_cli", "-p", str(ctrl_dir), "-i", link.ap]
             running_conf = subprocess.run([*cli, "get_config"], capture_output=True, text=True, timeout=10).stdout
             assert "ssid=OpenRoaming" in running_conf, running_conf  # hostapd runs the pulled config
