@@ -32,14 +32,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tsunagaru.anp.activity import ActivityRecorder  # noqa: E402
-from tsunagaru.anp.clients import Client  # noqa: E402
-from tsunagaru.anp.core import Reply, SpoolAccounting  # noqa: E402
-from tsunagaru.ops.activity import Accumulator, AcctStatus, Batch, Event, IdentityHasher, Kind  # noqa: E402
-from tsunagaru.ops.usage import Placement, aggregate  # noqa: E402
-from tsunagaru.radius import Code, Packet  # noqa: E402
-from tsunagaru.store import Store  # noqa: E402
-from tsunagaru.store.ops_writer import SqlActivityWriter  # noqa: E402
+from tsunagaru.anp.activity import ActivityRecorder
+from tsunagaru.anp.clients import Client
+from tsunagaru.anp.core import Reply, SpoolAccounting
+from tsunagaru.ops.activity import AcctStatus, Accumulator, Batch, Event, IdentityHasher, Kind
+from tsunagaru.ops.usage import Placement, aggregate
+from tsunagaru.radius import Code, Packet
+from tsunagaru.store import Store
+from tsunagaru.store.ops_writer import SqlActivityWriter
 
 T0 = 1_764_590_400.0
 WINDOW = 600.0

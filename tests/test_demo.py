@@ -26,7 +26,7 @@ def test_demo_serves_the_whole_chain(tmp_path: Path) -> None:
     argv = [sys.executable, "-m", "tsunagaru", "demo", "--state", str(state), "--auth-port", str(auth),
             "--acct-port", str(acct), "--radsec-port", str(radsec), "--idp-udp-port", str(idp_udp),
             "--anp-radsec-port", str(anp_radsec), "--anp-metrics-port", str(anp_metrics),
-            "--idp-metrics-port", str(idp_metrics)]
+            "--idp-metrics-port", str(idp_metrics), "--web-port", str(free_port())]
     with open(out, "wb") as f:
         proc = subprocess.Popen(argv, stdout=f, stderr=subprocess.STDOUT)
     try:

@@ -36,6 +36,7 @@ def register(subparsers: Any) -> None:
     p.add_argument("--anp-radsec-port", type=int, default=12083, help="the ANP's RadSec port for access points")
     p.add_argument("--anp-metrics-port", type=int, default=9812, help="the ANP's Prometheus /metrics port")
     p.add_argument("--idp-metrics-port", type=int, default=9813, help="the IdP's Prometheus /metrics port")
+    p.add_argument("--web-port", type=int, default=8080, help="the web app (dashboard, API, portal)")
     p.add_argument("--log-level", default="info")
     p.set_defaults(func=run)
 
@@ -48,7 +49,7 @@ def run(args: argparse.Namespace) -> int:
     from tsunagaru.tomlconf import ConfigError
 
     try:
-        return asyncio.run(_main(args.state, ports))
+        return asyncio.run(_main(args.state, ports, args.web_port))
     except OSError as exc:
         print(f"error: {exc} (is another demo or RADIUS server using these ports? see --help)", file=sys.stderr)
         return 1
@@ -57,7 +58,7 @@ def run(args: argparse.Namespace) -> int:
         return 2
 
 
-async def _main(root: Path, ports: DemoPorts) -> int:
+async def _main(root: Path, ports: DemoPorts, web_port: int = 8080) -> int:
     from tsunagaru.stack import start_stack
 
     print("Tsunagaru demo: preparing the state folder (test PKI, demo user, discovery zone)...", flush=True)
@@ -66,6 +67,10 @@ async def _main(root: Path, ports: DemoPorts) -> int:
 
     registry = seed_demo_store(state.root, state.db_url)  # the Tokyo sample list, tenants, demo APs
     stack = await start_stack(state)
+    from tsunagaru.web.demo import start_web
+
+    web = await start_web(state.root, state.db_url, registry, host=ports.host, port=web_port, anp_host=ports.host,
+                          anp_auth=ports.auth, anp_acct=ports.acct)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -73,10 +78,13 @@ async def _main(root: Path, ports: DemoPorts) -> int:
     print(banner(state, ports), flush=True)
     print(f"  site registry        {registry.sites_total} sites (Tokyo sample list, CC BY 4.0: 東京都「公衆無線LAN"
           f"アクセスポイント一覧」), demo APs {', '.join(map(str, registry.ap_ids))} on 127.0.1.1-5", flush=True)
+    print(f"  web app              {web.url} (API {web.url}api/v1/, accounts in {state.path('web-users.txt')}, "
+          f"AP tokens in {state.path('ap-tokens.txt')})", flush=True)
     heap.settle()
     print(f"ready: ANP RADIUS {ports.host}:{ports.auth}/{ports.acct} RadSec :{ports.anp_radsec}, "
           f"IdP RadSec {ports.host}:{ports.idp_radsec}, IdP RADIUS {ports.host}:{ports.idp_udp}", flush=True)
     await stop.wait()
+    await web.close()
     await stack.close()
     print("stopped", flush=True)
     return 0

@@ -31,7 +31,8 @@ ENV_URL = "TSUNAGARU_DB"
 SCHEMA_VERSION = 1
 
 # Modules that define tables; create_schema imports them so that every table is known.
-TABLE_MODULES = ("tsunagaru.store.idp_tables", "tsunagaru.store.registry_tables", "tsunagaru.store.ops_tables")
+TABLE_MODULES = ("tsunagaru.store.idp_tables", "tsunagaru.store.registry_tables", "tsunagaru.store.web_tables",
+                 "tsunagaru.store.ops_tables")
 
 
 class StoreError(Exception):

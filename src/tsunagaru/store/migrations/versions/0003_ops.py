@@ -2,10 +2,9 @@
 hashed ids, hourly usage aggregates (``tsunagaru.store.ops_tables``).
 
 Revision ID: 0003_ops
-Revises: 0001_initial
+Revises: 0002_web_auth
 
-Chained after ``0001_initial`` because that was the newest revision when this was written; once
-``0002_web_auth`` lands, ``down_revision`` becomes ``"0002_web_auth"`` (one line) so the chain keeps one head.
+Chained after ``0002_web_auth`` (the chain has one head: 0001 -> 0002 -> 0003_ops -> 0003_enrol -> 0004).
 """
 
 from __future__ import annotations
@@ -14,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0003_ops"
-down_revision = "0001_initial"
+down_revision = "0002_web_auth"
 branch_labels = None
 depends_on = None
 
