@@ -22,6 +22,7 @@ COMMAND_MODULES = (
     "tsunagaru.idp.cli",
     "tsunagaru.serve",
     "tsunagaru.demo",
+    "tsunagaru.store.cli",
 )
 
 
