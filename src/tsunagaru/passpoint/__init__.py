@@ -1,0 +1,1 @@
+"""Passpoint: pure code for RCOIs, NAI realms, AP plans, their renderers, and the device profiles."""
