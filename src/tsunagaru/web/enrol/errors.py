@@ -115,3 +115,8 @@ class Forbidden(EnrolError):
 class CsrfFailed(EnrolError):
     key = "csrf"
     status = 403
+
+
+class ProfileFailed(EnrolError):
+    key = "profile_unavailable"
+    status = 503

@@ -88,7 +88,7 @@ class _OutboxHandler:
         self._lock = threading.Lock()
         self._count = 0
 
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802 - aiosmtpd's name
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         data = envelope.original_content or envelope.content
         if not isinstance(data, bytes) or len(data) > self.max_bytes:
             return "552 message too large"

@@ -47,6 +47,7 @@ ERRORS = {
     "link_expired": "This link has expired. Please add the device again.",
     "link_used": "This link was already used. Each profile can be downloaded once; add the device again.",
     "mail_failed": "We could not send the mail just now. Please try again in a few minutes.",
+    "profile_unavailable": "A profile for this device cannot be made right now. Please choose another device.",
     "forbidden": "You are not allowed to do this.",
     "csrf": "The form was too old or came from another page. Please reload the page and try again.",
     "error": "Something went wrong. Please try again.",

@@ -78,7 +78,7 @@ class EnrolSettings:
     realm: str
     secret: bytes  # keys the code hashes and the client-address hashes
     user_ca_dir: Path | None = None  # user-ca.pem/.key for EAP-TLS; None: TLS is not offered
-    limits: rules.Limits = rules.Limits()
+    limits: rules.Limits = field(default_factory=rules.Limits)
     portal_url: str = "http://127.0.0.1:8080/enrol/"
 
 
@@ -186,7 +186,7 @@ class EnrolService:
                              "If you did not ask for it, ignore this message.") % {"code": code, "minutes": minutes}
             try:
                 self.mailer(email, t.gettext("Your Tsunagaru Wi-Fi sign-up code"), body + "\n")
-            except Exception as exc:  # noqa: BLE001 - any mail failure rolls the code back
+            except Exception as exc:
                 raise errors.MailFailed() from exc
         log.info("sign-up code mailed to %s", redact(email))
 
@@ -316,7 +316,11 @@ class EnrolService:
                              idp_username=local, cert_serial=serial, created_at=now, expires_at=expires)
         s.add(device)
         s.flush()
-        profile = self.make_profile(platform, credential)
+        try:
+            profile = self.make_profile(platform, credential)
+        except ValueError as exc:  # ProfileError: the transaction (IdP user, device) rolls back
+            log.error("profile for %s not built: %s", platform.value, exc)
+            raise errors.ProfileFailed() from exc
         token = rules.new_token()
         s.add(EnrolToken(digest=rules.token_digest(token), kind="profile", account_id=account.id,
                          device_id=device.id, created_at=now, expires_at=now + self.limits.profile_link_ttl,
@@ -431,7 +435,7 @@ class EnrolService:
                     "url": self.settings.portal_url + "devices"}
                 try:
                     self.mailer(device.account.email, t.gettext("Renew your Tsunagaru Wi-Fi credential"), body + "\n")
-                except Exception:  # noqa: BLE001 - try again on the next sweep
+                except Exception:
                     log.warning("reminder for device %d not sent; will retry", device.id)
                     continue
                 device.reminder_sent_at = now
@@ -471,7 +475,8 @@ class EnrolService:
             account = s.get(EnrolAccount, account_id)
             if account is None:
                 raise errors.DeviceNotFound()
-            before = {"enabled": account.enabled, "live_devices": sum(d.revoked_at is None for d in account.devices)}
+            before: dict[str, object] = {"enabled": account.enabled,
+                                         "live_devices": sum(d.revoked_at is None for d in account.devices)}
             account.enabled = False
             account.disabled_at = now
             for device in account.devices:
