@@ -17,6 +17,7 @@ import uvicorn
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from tests.support.procs import free_port, wait_tcp
 from tsunagaru.idp.user_ca import UserCA
 from tsunagaru.pki import issue_server_certificate, make_eap_ca, write_cert_and_key
 from tsunagaru.store import Store
@@ -24,7 +25,6 @@ from tsunagaru.web.enrol.mail import OutboxSink, SmtpSettings
 from tsunagaru.web.enrol.router import Portal, api, install, pages
 from tsunagaru.web.enrol.setup import portal_from_state
 from tsunagaru.web.security import SecurityMiddleware
-from tests.support.procs import free_port, wait_tcp
 
 REALM = "idp.tsunagaru.test"
 SECRET = b"k" * 32

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import base64
 import plistlib
 import subprocess
 
 from fastapi.testclient import TestClient
 
+from tests.web.enrol.conftest import PortalEnv, api_signup
 from tsunagaru.idp import users
 from tsunagaru.store.enrol_tables import EnrolCode
-from tests.web.enrol.conftest import PortalEnv, api_signup
 
 
 def test_start_verify_device_profile_revoke(client: TestClient, penv: PortalEnv) -> None:
@@ -64,6 +65,23 @@ def test_windows_gets_a_settings_link_and_ttls_only(client: TestClient, penv: Po
     auth = {"Authorization": f"Bearer {api_signup(client, penv, 'win@example.org')}"}
     r = client.post("/api/v1/enrol/devices", json={"platform": "windows", "method": "tls"}, headers=auth)
     assert r.status_code == 422 and r.json()["error"]["code"] == "method_not_offered"
+    r = client.post("/api/v1/enrol/devices", json={"platform": "windows", "method": "ttls"}, headers=auth)
+    body = r.json()
+    assert body["windows_link"] == "ms-settings:wifi-provisioning?uri=" + body["profile_url"]
+    xml = client.get(body["profile_url"])  # what Windows' Settings app fetches, without the browser's cookies
+    assert xml.status_code == 200 and b"CarrierProvisioning" in xml.content and b"SignatureValue" in xml.content
+
+
+def test_android_profile_is_base64_mime(client: TestClient, penv: PortalEnv) -> None:
+    auth = {"Authorization": f"Bearer {api_signup(client, penv, 'droid@example.org')}"}
+    for method in ("ttls", "tls"):
+        body = client.post("/api/v1/enrol/devices", json={"platform": "android", "method": method},
+                           headers=auth).json()
+        r = client.get(body["profile_url"])
+        assert r.headers["content-type"].startswith("application/x-wifi-config")
+        mime = base64.b64decode(r.content)
+        assert b"application/x-passpoint-profile" in mime and b"application/x-x509-ca-cert" in mime
+        assert (b"application/x-pkcs12" in mime) == (method == "tls")
 
 
 def test_codes_are_hashed_at_rest(client: TestClient, penv: PortalEnv) -> None:

@@ -14,12 +14,12 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
+from tests.support.procs import free_port, need, stop, wait_log
+from tests.web.enrol.conftest import SECRET, Clock, PortalEnv, api_signup, make_app
 from tsunagaru.demo_state import REALM
 from tsunagaru.store import Store
 from tsunagaru.web.enrol.mail import OutboxSink, SmtpSettings
 from tsunagaru.web.enrol.setup import portal_from_state
-from tests.support.procs import free_port, need, stop, wait_log
-from tests.web.enrol.conftest import SECRET, Clock, PortalEnv, api_signup, make_app
 
 REVOCATION_BOUND = 60.0  # seconds (issue 12)
 

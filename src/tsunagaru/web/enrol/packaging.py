@@ -10,12 +10,10 @@ client certificate and key, as ``blob-base64-`` entries, so nothing else has to 
 from __future__ import annotations
 
 import base64
-import importlib
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path, PurePath
-from typing import Any
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -23,29 +21,22 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 
 from tsunagaru.idp.user_ca import write_private
-from tsunagaru.passpoint.profiles import apple, wpa_supplicant
+from tsunagaru.passpoint.profiles import android, apple, windows, wpa_supplicant
 from tsunagaru.passpoint.profiles.model import (
     CertificateCredential,
     DeviceCredential,
-    EapMethod,
     FriendlyName,
-    InnerMethod,
-    PasswordCredential,
     ProfileError,
     ProfileSettings,
     SigningIdentity,
 )
 from tsunagaru.web.enrol.platforms import KINDS, Platform
-from tsunagaru.web.enrol.service import BuiltProfile, IssuedCredential
+from tsunagaru.web.enrol.service import BuiltProfile
 
 SIGNING_CERT = "profile-signing.pem"
 SIGNING_KEY = "profile-signing.key"
 CA_BLOB = "openroaming-ca"
 _PLACEHOLDER = {"ca": PurePath("/@ca@"), "cert": PurePath("/@cert@"), "key": PurePath("/@key@")}
-
-
-class ProfileUnavailable(ProfileError):
-    """No builder for this platform is installed in this version."""
 
 
 def load_or_make_signer(folder: Path, now: datetime, name: str = "Tsunagaru profile signing") -> SigningIdentity:
@@ -96,8 +87,7 @@ class ProfileFactory:
     signer: SigningIdentity | None
     ssid: str = "Tsunagaru OpenRoaming"
 
-    def __call__(self, platform: Platform, issued: IssuedCredential) -> BuiltProfile:
-        credential = _credential(issued)
+    def __call__(self, platform: Platform, credential: DeviceCredential) -> BuiltProfile:
         kind = KINDS[platform]
         if platform in (Platform.IOS, Platform.MACOS):
             built = apple.build(self.settings, credential, self.signer,
@@ -107,11 +97,12 @@ class ProfileFactory:
         if platform is Platform.WPA_SUPPLICANT:
             return BuiltProfile(kind.content_type, "openroaming-wpa_supplicant.conf",
                                 self.wpa_supplicant(credential).encode("utf-8"))
-        module = _optional_builder("android" if platform is Platform.ANDROID else "windows")
         if platform is Platform.ANDROID:
-            built = module.build(self.settings, credential, now=datetime.now(UTC))
+            built = android.build(self.settings, credential, now=datetime.now(UTC))
         else:
-            built = module.build(self.settings, credential, self.signer)
+            if self.signer is None:
+                raise ProfileError("Windows provisioning files must be signed")
+            built = windows.build(self.settings, credential, self.signer)
         return BuiltProfile(built.content_type, built.filename, built.data)
 
     def wpa_supplicant(self, credential: DeviceCredential, *, wired: bool = False) -> str:
@@ -138,19 +129,3 @@ class ProfileFactory:
 def _b64(data: bytes) -> str:
     encoded = base64.b64encode(data).decode("ascii")
     return "".join(encoded[i:i + 64] + "\n" for i in range(0, len(encoded), 64))
-
-
-def _credential(issued: IssuedCredential) -> DeviceCredential:
-    if issued.password is not None:
-        return PasswordCredential(issued.username, issued.password, EapMethod.TTLS, InnerMethod.MSCHAPV2,
-                                  issued.expires_at)
-    if issued.certificate is None or issued.key is None:
-        raise ProfileError("a device credential has neither a password nor a certificate")
-    return CertificateCredential(issued.username, issued.certificate, issued.key, issued.chain)
-
-
-def _optional_builder(name: str) -> Any:
-    try:
-        return importlib.import_module(f"tsunagaru.passpoint.profiles.{name}")
-    except ImportError as exc:
-        raise ProfileUnavailable(f"no {name} profile builder in this version") from exc

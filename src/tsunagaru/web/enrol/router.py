@@ -16,12 +16,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib import resources
 from typing import Any
-from urllib.parse import quote
 
 import segno
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
+from tsunagaru.passpoint.profiles.model import ProfileError
+from tsunagaru.passpoint.profiles.windows import LINK_PREFIX, provisioning_link
 from tsunagaru.web.enrol import errors
 from tsunagaru.web.enrol.pages import render, request_lang
 from tsunagaru.web.enrol.platforms import KINDS, Method, Platform, detect, offers
@@ -228,8 +229,16 @@ async def add_device_post(request: Request) -> Response:
 def _ready_values(portal: Portal, issued: Issued) -> dict[str, Any]:
     url = profile_url(portal, issued.profile_token)
     return {"issued": issued, "profile_url": url, "kind": KINDS[Platform(issued.device.platform)],
-            "windows_link": "ms-settings:wifi-provisioning?uri=" + quote(url, safe="")
-            if issued.device.platform == Platform.WINDOWS else None}
+            "windows_link": windows_link(url) if issued.device.platform == Platform.WINDOWS else None}
+
+
+def windows_link(url: str) -> str:
+    """Windows' Settings app fetches the tokenised URL itself; it wants https (a plain-http demo gets the
+    same link shape, which Windows will refuse)."""
+    try:
+        return provisioning_link(url)
+    except ProfileError:
+        return LINK_PREFIX + url
 
 
 def profile_url(portal: Portal, token: str) -> str:
@@ -423,7 +432,7 @@ def _issued_json(portal: Portal, issued: Issued) -> dict[str, Any]:
     if issued.password is not None:
         body["password"] = issued.password
     if issued.device.platform == Platform.WINDOWS:
-        body["windows_link"] = "ms-settings:wifi-provisioning?uri=" + quote(body["profile_url"], safe="")
+        body["windows_link"] = windows_link(body["profile_url"])
     return body
 
 

@@ -3,9 +3,10 @@ links, renewal, and what city staff may do. Every method is one transaction (not
 raises) and takes ``now``; mail goes out inside the transaction, so a code that could not be mailed is
 not kept.
 
-A device's IdP user has a random name (``d`` + 16 hex digits) in the IdP realm. TTLS/PEAP devices get a
-random password with MSCHAPv2 enabled (Apple and Windows need it inside TTLS; PEAP carries nothing else);
-EAP-TLS devices get a certificate from the IdP's user CA, recorded in the IdP store. Revoking a device
+A device's IdP user is made by :mod:`tsunagaru.passpoint.profiles.devices` (a random name in the IdP
+realm): TTLS/PEAP devices get a random password with MSCHAPv2 enabled (Apple and Windows need it inside
+TTLS; PEAP carries nothing else); EAP-TLS devices get a certificate from the IdP's user CA, recorded in
+the IdP store. Revoking a device
 disables that user and revokes its certificates: the IdP's credential store sees it within its cache TTL
 (at most 60 s, see :mod:`tsunagaru.idp.store`).
 """
@@ -20,14 +21,14 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol
 
-from cryptography import x509
-from cryptography.hazmat.primitives.asymmetric import ec
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from tsunagaru.idp import users
 from tsunagaru.idp.user_ca import UserCA, UserCAError
 from tsunagaru.logs import redact
+from tsunagaru.passpoint.profiles import devices
+from tsunagaru.passpoint.profiles.model import DeviceCredential
 from tsunagaru.store import Store
 from tsunagaru.store.enrol_tables import EnrolAccount, EnrolCode, EnrolDevice, EnrolToken
 from tsunagaru.store.registry_tables import AuditEntry
@@ -42,25 +43,13 @@ STAFF_ROLES = frozenset({"city-admin"})  # the people who manage residents' and 
 
 
 @dataclass(frozen=True, slots=True)
-class IssuedCredential:
-    """What a device profile is built from: the NAI, and a password or a certificate and key."""
-
-    username: str
-    expires_at: datetime
-    password: str | None = field(default=None, repr=False)
-    certificate: x509.Certificate | None = None
-    key: ec.EllipticCurvePrivateKey | None = field(default=None, repr=False)
-    chain: tuple[x509.Certificate, ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
 class BuiltProfile:
     content_type: str
     filename: str
     data: bytes = field(repr=False)
 
 
-ProfileMaker = Callable[[Platform, IssuedCredential], BuiltProfile]
+ProfileMaker = Callable[[Platform, DeviceCredential], BuiltProfile]
 Mailer = Callable[[str, str, str], None]  # to, subject, body
 
 
@@ -295,22 +284,19 @@ class EnrolService:
         live = sum(1 for d in account.devices if d.revoked_at is None and d.revoke_at is None)
         if live >= self.limits.max_devices:
             raise errors.TooManyDevices()
-        local = "d" + secrets.token_hex(8)
-        nai = f"{local}@{self.settings.realm}"
-        expires = now + timedelta(days=self.limits.device_days)
-        password: str | None = None
         serial: str | None = None
+        credential: DeviceCredential
         if method is Method.TTLS:
-            password = secrets.token_urlsafe(18)
-            users.add_user(s, local, now=now, password=password, realm=self.settings.realm, mschapv2=True)
-            credential = IssuedCredential(nai, expires, password=password)
+            credential = devices.new_password_device(s, realm=self.settings.realm, now=now,
+                                                     days=self.limits.device_days)
+            password: str | None = credential.password
+            expires = credential.expires_at or now + timedelta(days=self.limits.device_days)
         else:
-            ca = self._user_ca()
-            users.add_user(s, local, now=now, realm=self.settings.realm)
-            cert, key = users.issue_certificate(s, ca, local, days=self.limits.device_days, now=now)
-            expires = cert.not_valid_after_utc
-            serial = users.certificate_serial(cert)
-            credential = IssuedCredential(nai, expires, certificate=cert, key=key, chain=(ca.certificate,))
+            credential = devices.new_certificate_device(s, self._user_ca(), realm=self.settings.realm, now=now,
+                                                        days=self.limits.device_days)
+            password, expires = None, credential.expires_at
+            serial = users.certificate_serial(credential.certificate)
+        local = credential.username.rpartition("@")[0]
         label = rules.device_name(name, platform.value)
         device = EnrolDevice(account_id=account.id, name=label, platform=platform.value, method=method.value,
                              idp_username=local, cert_serial=serial, created_at=now, expires_at=expires)
