@@ -23,6 +23,7 @@ COMMAND_MODULES = (
     "tsunagaru.serve",
     "tsunagaru.demo",
     "tsunagaru.store.cli",
+    "tsunagaru.sites.cli",
 )
 
 

@@ -83,6 +83,7 @@ class AccessPoint(Base):
     """An AP at a site: what it is, how the ANP knows it (NAS identity), and where its config stands."""
 
     __tablename__ = "reg_aps"
+    __table_args__ = (UniqueConstraint("site_id", "name", name="uq_reg_aps_site_name"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     site_id: Mapped[int] = mapped_column(ForeignKey("reg_sites.id"), index=True)
@@ -91,13 +92,14 @@ class AccessPoint(Base):
     radios: Mapped[list[dict[str, Any]]] = mapped_column(JSON)  # [{"band": "5g", "channel": 36}, ...]
     bssids: Mapped[list[str]] = mapped_column(JSON)  # lower-case aa:bb:cc:dd:ee:ff
     # NAS identity: RADIUS/UDP APs by source network + secret reference, RadSec APs by certificate name
-    nas_network: Mapped[str | None] = mapped_column(String(64))
+    nas_network: Mapped[str | None] = mapped_column(String(64), index=True)
     nas_identifier: Mapped[str | None] = mapped_column(String(253))
     secret_ref: Mapped[str | None] = mapped_column(String(200))
     radsec_name: Mapped[str | None] = mapped_column(String(253))
     state: Mapped[str] = mapped_column(String(16), index=True)  # active, disabled
     config_version: Mapped[str | None] = mapped_column(String(128))  # ETag of the config last served
-    config_served_at: Mapped[datetime | None]
+    config_served_at: Mapped[datetime | None]  # when config_version was first served
+    polled_at: Mapped[datetime | None]  # the last config request (200 or 304)
     reported_version: Mapped[str | None] = mapped_column(String(128))
     reported_at: Mapped[datetime | None]
     report_result: Mapped[str | None] = mapped_column(String(16))  # applied, error

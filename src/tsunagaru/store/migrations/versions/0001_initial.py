@@ -167,6 +167,7 @@ def _registry() -> None:
         sa.Column("state", sa.String(16), nullable=False),
         sa.Column("config_version", sa.String(128), nullable=True),
         sa.Column("config_served_at", sa.DateTime(), nullable=True),
+        sa.Column("polled_at", sa.DateTime(), nullable=True),
         sa.Column("reported_version", sa.String(128), nullable=True),
         sa.Column("reported_at", sa.DateTime(), nullable=True),
         sa.Column("report_result", sa.String(16), nullable=True),
@@ -174,7 +175,8 @@ def _registry() -> None:
         *_created_updated(),
         sa.ForeignKeyConstraint(["site_id"], ["reg_sites.id"]),
         sa.PrimaryKeyConstraint("id"),
-        indexes=(("site_id",), ("state",)),
+        sa.UniqueConstraint("site_id", "name", name="uq_reg_aps_site_name"),
+        indexes=(("nas_network",), ("site_id",), ("state",)),
     )
     _table(
         "reg_audit",
