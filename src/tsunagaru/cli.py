@@ -24,6 +24,8 @@ COMMAND_MODULES = (
     "tsunagaru.demo",
     "tsunagaru.store.cli",
     "tsunagaru.sites.cli",
+    "tsunagaru.web.cli",
+    "tsunagaru.agent.cli",
 )
 
 

@@ -52,6 +52,9 @@ def create_app(settings: WebSettings, store: Store | None = None) -> FastAPI:
     async def _too_large(request, exc):  # type: ignore[no-untyped-def]
         return errors.error_response(request, 413, "too_large", errors.STATUS_MESSAGES[413])
 
+    from tsunagaru.web.api.apconfig import install_renderer
+
+    install_renderer(app.state.ctx)
     for name in ROUTER_MODULES:
         app.include_router(importlib.import_module(name).router)
     static = resources.files("tsunagaru.web") / "static"

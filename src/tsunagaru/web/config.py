@@ -16,6 +16,8 @@ one with mode 0600 from its first byte when it is missing.
     ap_silent_after = 600              # seconds a served config may stay unreported before "silent"
     login_attempts = 5                 # failed logins per user and per address within login_window
     login_window = 300
+    passpoint = "operator.toml"        # [operator] + [secrets] of a Passpoint description (AP configs)
+    secrets_dir = "secrets"            # files named by APs' secret_ref = "file:NAME"
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ from typing import Any
 from tsunagaru.tomlconf import ConfigError, Listen, TomlReader, hostport
 
 _WEB_KEYS = {"listen", "db", "public_url", "secret_key_file", "max_body", "session_hours", "token_days",
-             "ap_silent_after", "login_attempts", "login_window"}
+             "ap_silent_after", "login_attempts", "login_window", "passpoint", "secrets_dir"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +50,8 @@ class WebSettings:
     login_attempts: int = 5
     login_window: float = 300.0
     secret_key_file: Path | None = None
+    passpoint: Path | None = None
+    secrets_dir: Path | None = None
 
     @property
     def https(self) -> bool:
@@ -86,7 +90,14 @@ def parse(text: str, base: Path = Path(".")) -> WebSettings:
         login_attempts=int(r.number(web, "web.login_attempts", 5, lo=1, hi=1000)),
         login_window=r.number(web, "web.login_window", 300, lo=1, hi=86400),
         secret_key_file=r.resolve(r.string(web, "web.secret_key_file", "web-secret.key") or "web-secret.key"),
+        passpoint=_path(r, web, "web.passpoint"),
+        secrets_dir=_path(r, web, "web.secrets_dir"),
     )
+
+
+def _path(r: TomlReader, table: dict[str, Any], key: str) -> Path | None:
+    value = r.string(table, key)
+    return r.resolve(value) if value else None
 
 
 def read_or_make_key(path: Path) -> bytes:
@@ -106,12 +117,17 @@ def read_or_make_key(path: Path) -> bytes:
     return key
 
 
-def load(path: str | Path) -> WebSettings:
+def parse_file(path: str | Path) -> WebSettings:
+    """The settings in ``path`` without reading the secret key (for commands that only need the database)."""
     p = Path(path)
     try:
         text = p.read_text(encoding="utf-8")
     except OSError as exc:
         raise ConfigError(str(p), f"cannot read: {exc.strerror}") from None
-    settings = parse(text, base=p.parent)
+    return parse(text, base=p.parent)
+
+
+def load(path: str | Path) -> WebSettings:
+    settings = parse_file(path)
     assert settings.secret_key_file is not None
     return replace(settings, secret_key=read_or_make_key(settings.secret_key_file))

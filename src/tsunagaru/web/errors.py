@@ -149,15 +149,26 @@ def install(app: FastAPI) -> None:
         log.exception("unexpected error on %s %s", request.method, request.url.path)
         return error_response(request, 500, "internal", STATUS_MESSAGES[500])
 
-    try:
-        from tsunagaru.sites.errors import Forbidden, NotFound
-    except ImportError:  # pragma: no cover - the registry is part of the product
-        return
+    from tsunagaru.sites import errors as reg
 
-    @app.exception_handler(NotFound)
-    async def _not_found(request: Request, exc: Exception) -> Response:
-        return error_response(request, 404, "not_found", Missing.message)
+    statuses = ((reg.NotFound, 404, Missing.message), (reg.Forbidden, 403, PermissionDenied.message),
+                (reg.Invalid, 422, Invalid.message), (reg.Conflict, 409, Conflict.message))
 
-    @app.exception_handler(Forbidden)
-    async def _forbidden(request: Request, exc: Exception) -> Response:
-        return error_response(request, 403, "forbidden", PermissionDenied.message)
+    @app.exception_handler(reg.RegistryError)
+    async def _registry(request: Request, exc: reg.RegistryError) -> Response:
+        status, message = next(((s, m) for cls, s, m in statuses if isinstance(exc, cls)), (400, STATUS_MESSAGES[400]))
+        log.info("%s %s: %s (%s)", request.method, request.url.path, exc.code, exc.message)
+        values: dict[str, Any] = {}
+        if exc.field and status == 422:
+            message, values = _("The field %(field)s is not valid."), {"field": exc.field}
+        elif exc.field and status == 409:
+            message, values = _("The value of %(field)s is already used."), {"field": exc.field}
+        response = error_response(request, status, exc.code, message, **values)
+        if isinstance(response, JSONResponse) and exc.field:
+            import json
+
+            body = json.loads(bytes(response.body))
+            body["error"]["fields"] = [exc.field]
+            return JSONResponse(body, status_code=status)
+        return response
+

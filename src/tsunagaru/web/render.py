@@ -17,6 +17,7 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 
+from tsunagaru.web import labels
 from tsunagaru.web.errors import translator
 from tsunagaru.web.i18n import LOCALES, Translator
 from tsunagaru.web.security import CSRF_COOKIE, CSRF_FIELD, cookie_options, csrf_token, new_nonce
@@ -51,7 +52,7 @@ def render(request: Request, name: str, status: int = 200, **values: Any) -> HTM
         gettext=t.template_gettext, ngettext=t.template_ngettext, _=t.template_gettext,
         principal=getattr(request.state, "principal", None),
         csrf_field=Markup('<input type="hidden" name="{}" value="{}">').format(CSRF_FIELD, token),
-        here_quoted=quote(here, safe=""), **values)
+        here_quoted=quote(here, safe=""), names=labels.names(t), **values)
     response = HTMLResponse(page, status_code=status)
     response.headers["Content-Language"] = t.locale
     response.headers["Cache-Control"] = "no-store"
