@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, sync_playwright
 
-from tsunagaru.idp import users
 from tests.support.procs import need
 from tests.web.enrol.conftest import PortalEnv, Served
+from tsunagaru.idp import users
 
 CHROMIUM = "/usr/bin/chromium"
 ARTEFACTS = Path(__file__).resolve().parents[3] / "artefacts" / "enrol"

@@ -18,7 +18,7 @@ from importlib import resources
 from typing import Any
 
 import segno
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import APIRouter, FastAPI, HTTPException, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
 from tsunagaru.passpoint.profiles.model import ProfileError
@@ -60,14 +60,16 @@ def install(app: FastAPI, portal: Portal) -> None:
 
 def portal_of(request: Request) -> Portal:
     portal = getattr(request.app.state, "enrol", None)
+    if portal is None and hasattr(request.app.state, "ctx"):
+        portal = request.app.state.ctx.extras.get("enrol")
     if not isinstance(portal, Portal):
-        raise errors.MailFailed("the enrolment portal is not configured")
+        log.error("the enrolment portal is not configured (tsunagaru.web.enrol.router.install)")
+        raise HTTPException(503, "the enrolment portal is not configured")
     return portal
 
 
 pages = APIRouter(prefix="/enrol", include_in_schema=False)
 api = APIRouter(prefix="/api/v1/enrol", tags=["enrolment"])
-routers = (pages, api)
 
 
 # --- input ------------------------------------------------------------------------------------------------
@@ -486,3 +488,16 @@ def api_renew(request: Request, device_id: int) -> Response:
     except errors.EnrolError as exc:
         return _api_error(portal, lang, exc)
     return JSONResponse(_issued_json(portal, issued), status_code=201)
+
+
+def _combined() -> APIRouter:
+    """Everything the portal serves, as the one ``router`` the app factory includes (ROUTER_MODULES)."""
+    from tsunagaru.web.enrol.staff import staff_api, staff_pages
+
+    combined = APIRouter()
+    for part in (staff_pages, pages, staff_api, api):
+        combined.include_router(part)
+    return combined
+
+
+router = _combined()

@@ -19,7 +19,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, Protocol
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
@@ -29,9 +28,10 @@ from tsunagaru.idp.user_ca import UserCA, UserCAError
 from tsunagaru.logs import redact
 from tsunagaru.passpoint.profiles import devices
 from tsunagaru.passpoint.profiles.model import DeviceCredential
+from tsunagaru.sites import audit
+from tsunagaru.sites.scope import Principal, Role
 from tsunagaru.store import Store
 from tsunagaru.store.enrol_tables import EnrolAccount, EnrolCode, EnrolDevice, EnrolToken
-from tsunagaru.store.registry_tables import AuditEntry
 from tsunagaru.web.enrol import errors, rules
 from tsunagaru.web.enrol.messages import Catalogs
 from tsunagaru.web.enrol.platforms import KINDS, Method, Platform, parse_method, parse_platform
@@ -39,7 +39,7 @@ from tsunagaru.web.enrol.sealing import SealError, seal, unseal
 
 log = logging.getLogger(__name__)
 
-STAFF_ROLES = frozenset({"city-admin"})  # the people who manage residents' and visitors' accounts
+STAFF_ROLES = frozenset({Role.CITY_ADMIN})  # the people who manage residents' and visitors' accounts
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,15 +51,6 @@ class BuiltProfile:
 
 ProfileMaker = Callable[[Platform, DeviceCredential], BuiltProfile]
 Mailer = Callable[[str, str, str], None]  # to, subject, body
-
-
-class StaffPrincipal(Protocol):
-    """The registry's Principal (tsunagaru.sites.scope) as far as this module needs it."""
-
-    @property
-    def username(self) -> str: ...
-    @property
-    def role(self) -> Any: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -430,11 +421,11 @@ class EnrolService:
 
     # --- city staff ----------------------------------------------------------------------------------
 
-    def _staff(self, principal: StaffPrincipal) -> None:
-        if str(principal.role) not in STAFF_ROLES:
+    def _staff(self, principal: Principal) -> None:
+        if principal.role not in STAFF_ROLES:
             raise errors.Forbidden()
 
-    def find_account(self, principal: StaffPrincipal, email_text: str) -> AccountView | None:
+    def find_account(self, principal: Principal, email_text: str) -> AccountView | None:
         self._staff(principal)
         try:
             email = rules.normalise_email(email_text)
@@ -444,17 +435,17 @@ class EnrolService:
             account = s.scalar(select(EnrolAccount).where(EnrolAccount.email == email))
             return None if account is None else _account_view(account, self.settings.realm)
 
-    def staff_revoke(self, principal: StaffPrincipal, device_id: int, now: datetime) -> DeviceView:
+    def staff_revoke(self, principal: Principal, device_id: int, now: datetime) -> DeviceView:
         self._staff(principal)
         with self.store.session() as s:
             device = self._own_device(s, None, device_id)
             before = _device_view(device, self.settings.realm).to_json()
             _revoke(s, device, now)
             after = _device_view(device, self.settings.realm).to_json()
-            _audit(s, principal, "enrol.device.revoke", "enrol_device", str(device.id), before, after, now)
+            audit.record(s, principal, "enrol.device.revoke", "enrol_device", device.id, before, after, now=now)
             return _device_view(device, self.settings.realm)
 
-    def disable_account(self, principal: StaffPrincipal, account_id: int, now: datetime) -> AccountView:
+    def disable_account(self, principal: Principal, account_id: int, now: datetime) -> AccountView:
         """Refuse the person everywhere: every device revoked, every session and link dropped."""
         self._staff(principal)
         with self.store.session() as s:
@@ -468,11 +459,11 @@ class EnrolService:
             for device in account.devices:
                 _revoke(s, device, now)
             s.execute(delete(EnrolToken).where(EnrolToken.account_id == account.id))
-            _audit(s, principal, "enrol.account.disable", "enrol_account", str(account.id), before,
-                   {"enabled": False, "live_devices": 0}, now)
+            audit.record(s, principal, "enrol.account.disable", "enrol_account", account.id, before,
+                         {"enabled": False, "live_devices": 0}, now=now)
             return _account_view(account, self.settings.realm)
 
-    def enable_account(self, principal: StaffPrincipal, account_id: int, now: datetime) -> AccountView:
+    def enable_account(self, principal: Principal, account_id: int, now: datetime) -> AccountView:
         self._staff(principal)
         with self.store.session() as s:
             account = s.get(EnrolAccount, account_id)
@@ -480,8 +471,8 @@ class EnrolService:
                 raise errors.DeviceNotFound()
             account.enabled = True
             account.disabled_at = None
-            _audit(s, principal, "enrol.account.enable", "enrol_account", str(account.id), {"enabled": False},
-                   {"enabled": True}, now)
+            audit.record(s, principal, "enrol.account.enable", "enrol_account", account.id, {"enabled": False},
+                         {"enabled": True}, now=now)
             return _account_view(account, self.settings.realm)
 
 
@@ -497,12 +488,6 @@ def _revoke(s: Session, device: EnrolDevice, now: datetime) -> None:
     for token in s.scalars(select(EnrolToken).where(EnrolToken.device_id == device.id)):
         token.payload = None
     log.info("device %d revoked", device.id)
-
-
-def _audit(s: Session, principal: StaffPrincipal, action: str, kind: str, resource_id: str,
-           before: dict[str, object] | None, after: dict[str, object] | None, now: datetime) -> None:
-    s.add(AuditEntry(at=now, actor=principal.username, role=str(principal.role), action=action, resource_type=kind,
-                     resource_id=resource_id, before=before, after=after))
 
 
 def _facts(d: EnrolDevice) -> rules.DeviceFacts:
