@@ -29,12 +29,12 @@ UNNAMED_CONTROLS = """() => [...document.querySelectorAll('input:not([type=hidde
   }).map(el => el.outerHTML)"""
 
 TEXT = {
-    "ja": {"send": "コードを送る", "continue": "次へ", "choose": "端末を選んでください", "download": "プロファイルをダウンロード",
-           "mine": "マイデバイス", "remove": "削除", "removed": "端末を削除しました", "ios": "iPhone / iPad 用のプロファイルを作る",
-           "wrong": "コードが違います"},
+    "ja": {"send": "コードを送る", "continue": "次へ", "choose": "端末を選んでください",
+           "download": "プロファイルをダウンロード", "mine": "マイデバイス", "remove": "削除",
+           "removed": "端末を削除しました", "pick": "iPhone / iPad 用のプロファイルを作る", "wrong": "コードが違います"},
     "en": {"send": "Send me a code", "continue": "Continue", "choose": "Choose your device",
            "download": "Download the profile", "mine": "My devices", "remove": "Remove",
-           "removed": "The device was removed", "ios": "Get the profile for Android", "wrong": "That code is not right"},
+           "removed": "The device was removed", "pick": "Get the profile for Android", "wrong": "That code is not right"},
 }
 
 
@@ -96,7 +96,7 @@ def test_walk_the_portal(penv: PortalEnv, lang: str, tmp_path: Path) -> None:
             walk.check("choose")
             if lang == "en":  # the Android browser's offer comes first
                 assert page.locator("form.card h2").first.inner_text() == "Android"
-            page.get_by_role("button", name=text["ios"]).click()
+            page.get_by_role("button", name=text["pick"]).click()
             page.get_by_role("link", name=text["download"]).wait_for()
             walk.check("ready")
             with page.expect_download() as info:

@@ -230,7 +230,8 @@ async def add_device_post(request: Request) -> Response:
 
 def _ready_values(portal: Portal, issued: Issued) -> dict[str, Any]:
     url = profile_url(portal, issued.profile_token)
-    return {"issued": issued, "profile_url": f"/enrol/p/{issued.profile_token}", "kind": KINDS[Platform(issued.device.platform)],
+    return {"issued": issued, "profile_url": f"/enrol/p/{issued.profile_token}",  # same origin: relative
+            "kind": KINDS[Platform(issued.device.platform)],
             "windows_link": windows_link(url) if issued.device.platform == Platform.WINDOWS else None}
 
 
