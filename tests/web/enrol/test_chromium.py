@@ -31,10 +31,12 @@ UNNAMED_CONTROLS = """() => [...document.querySelectorAll('input:not([type=hidde
 TEXT = {
     "ja": {"send": "コードを送る", "continue": "次へ", "choose": "端末を選んでください",
            "download": "プロファイルをダウンロード", "mine": "マイデバイス", "remove": "削除",
-           "removed": "端末を削除しました", "pick": "iPhone / iPad 用のプロファイルを作る", "wrong": "コードが違います"},
+           "removed": "端末を削除しました", "pick": "iPhone / iPad 用のプロファイルを作る",
+           "wrong": "コードが違います"},
     "en": {"send": "Send me a code", "continue": "Continue", "choose": "Choose your device",
            "download": "Download the profile", "mine": "My devices", "remove": "Remove",
-           "removed": "The device was removed", "pick": "Get the profile for Android", "wrong": "That code is not right"},
+           "removed": "The device was removed", "pick": "Get the profile for Android",
+           "wrong": "That code is not right"},
 }
 
 
