@@ -122,11 +122,15 @@ class OutboxSink:
         return int(self._controller.port)
 
     def start(self) -> OutboxSink:
+        """Listen (once: a stopped sink is not started again; make a new one)."""
         self._controller.start()
+        self._running = True
         return self
 
     def stop(self) -> None:
-        self._controller.stop()
+        if getattr(self, "_running", False):
+            self._running = False
+            self._controller.stop()
 
     def messages(self) -> list[Path]:
         return sorted(self.outbox.glob("*.eml"))
