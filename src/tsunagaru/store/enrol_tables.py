@@ -43,6 +43,7 @@ class EnrolCode(Base):
     email: Mapped[str] = mapped_column(String(254), index=True)
     source: Mapped[str] = mapped_column(String(64), index=True)  # keyed hash of the client address
     code_hash: Mapped[str] = mapped_column(String(64))
+    lang: Mapped[str] = mapped_column(String(16))  # the language asked for at sign-up (mails, pages)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(index=True)
     expires_at: Mapped[datetime]

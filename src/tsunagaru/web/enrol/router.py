@@ -177,7 +177,6 @@ async def verify_post(request: Request) -> Response:
         form = await _form(request, portal)
         email = form.get("email", "")
         signed = portal.service.verify(email, form.get("code", ""), "session", portal.now())
-        portal.service.set_lang(signed.account_id, lang)
     except errors.EnrolError as exc:
         template = "start.html" if exc.key in ("code_expired", "code_used", "code_attempts", "bad_email",
                                                "account_disabled") else "code.html"

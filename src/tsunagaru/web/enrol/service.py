@@ -156,7 +156,7 @@ class EnrolService:
             for old in s.scalars(select(EnrolCode).where(EnrolCode.email == email, EnrolCode.used_at.is_(None))):
                 old.used_at = now
             code = rules.new_code()
-            s.add(EnrolCode(email=email, source=source_hash, attempts=0, created_at=now,
+            s.add(EnrolCode(email=email, source=source_hash, lang=lang, attempts=0, created_at=now,
                             expires_at=now + self.limits.code_ttl,
                             code_hash=rules.keyed_hash(self.settings.secret, "code", email, code)))
             s.flush()
@@ -197,9 +197,10 @@ class EnrolService:
                 row.used_at = now
                 account = s.scalar(select(EnrolAccount).where(EnrolAccount.email == email))
                 if account is None:
-                    account = EnrolAccount(email=email, lang="en", enabled=True, created_at=now)
+                    account = EnrolAccount(email=email, lang=row.lang, enabled=True, created_at=now)
                     s.add(account)
                     s.flush()
+                account.lang = row.lang
                 if not account.enabled:
                     raise errors.AccountDisabled()
                 ttl = self.limits.session_ttl if kind == "session" else self.limits.api_token_ttl
@@ -209,12 +210,6 @@ class EnrolService:
             raise failure
         log.info("signed in: %s", redact(email))
         return signed
-
-    def set_lang(self, account_id: int, lang: str) -> None:
-        with self.store.session() as s:
-            account = s.get(EnrolAccount, account_id)
-            if account is not None:
-                account.lang = self.catalogs.pick(lang)
 
     def _new_token(self, s: Session, kind: str, account_id: int, now: datetime, ttl: timedelta,
                    device_id: int | None = None) -> str:

@@ -44,6 +44,7 @@ def upgrade() -> None:
         sa.Column("email", sa.String(254), nullable=False),
         sa.Column("source", sa.String(64), nullable=False),
         sa.Column("code_hash", sa.String(64), nullable=False),
+        sa.Column("lang", sa.String(16), nullable=False),
         sa.Column("attempts", sa.Integer(), nullable=False),
         _when("created_at"),
         _when("expires_at"),
