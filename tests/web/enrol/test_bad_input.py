@@ -9,9 +9,9 @@ from datetime import timedelta
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
+from tests.web.enrol.conftest import PortalEnv, api_signup
 from tsunagaru.store.enrol_tables import EnrolCode, EnrolDevice, EnrolToken
 from tsunagaru.store.idp_tables import User
-from tests.web.enrol.conftest import PortalEnv, api_signup
 
 JA = {"Accept-Language": "ja-JP,ja;q=0.9"}
 

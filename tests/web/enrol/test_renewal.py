@@ -7,9 +7,9 @@ from datetime import UTC, datetime, timedelta
 
 from fastapi.testclient import TestClient
 
+from tests.web.enrol.conftest import PortalEnv, api_signup
 from tsunagaru.idp import users
 from tsunagaru.web.enrol.rules import DeviceFacts, grace_end, reminder_due, revocation_due
-from tests.web.enrol.conftest import PortalEnv, api_signup
 
 NOW = datetime(2026, 12, 1, tzinfo=UTC)
 
