@@ -13,13 +13,13 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
+from tests.web.enrol.conftest import Served
 from tsunagaru.demo_state import DemoPorts, prepare
 from tsunagaru.idp import users
 from tsunagaru.store import Store
 from tsunagaru.web.enrol import demo as enrol_demo
 from tsunagaru.web.enrol.router import router
 from tsunagaru.web.security import SecurityMiddleware
-from tests.web.enrol.conftest import Served
 
 
 def _call(method: str, url: str, body: dict[str, object] | None = None,

@@ -24,7 +24,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from tsunagaru.passpoint.profiles.model import ProfileError
 from tsunagaru.passpoint.profiles.windows import LINK_PREFIX, provisioning_link
 from tsunagaru.web.enrol import errors
-from tsunagaru.web.enrol.pages import render, request_lang
+from tsunagaru.web.enrol.pages import PLATFORM_LABELS, render, request_lang
 from tsunagaru.web.enrol.platforms import KINDS, Method, Platform, detect, offers
 from tsunagaru.web.enrol.service import AccountView, EnrolService, Issued
 from tsunagaru.web.security import CSRF_COOKIE, CSRF_FIELD, cookie_options, csrf_valid
@@ -219,8 +219,10 @@ async def add_device_post(request: Request) -> Response:
     lang = request_lang(request, portal.service.catalogs, account.lang)
     try:
         form = await _form(request, portal)
-        issued = portal.service.add_device(account.id, form.get("platform", ""), form.get("method", ""),
-                                           form.get("name", ""), portal.now())
+        platform = form.get("platform", "")
+        label = portal.service.catalogs.get(lang).gettext(PLATFORM_LABELS.get(platform, platform))
+        issued = portal.service.add_device(account.id, platform, form.get("method", ""),
+                                           form.get("name", "").strip() or label, portal.now())
     except errors.EnrolError as exc:
         return _error_page(request, portal, exc, "choose.html", lang, account=account,
                            **_choice_values(request, portal))
