@@ -122,3 +122,25 @@ def test_walk_the_portal(penv: PortalEnv, lang: str, tmp_path: Path) -> None:
             walk.check("about")
         finally:
             browser.close()
+
+
+@pytest.mark.interop
+def test_visitor_pages_in_chinese_and_korean(penv: PortalEnv) -> None:
+    need(CHROMIUM)
+    expected = {"zh_Hans": ("zh-Hans", "什么是 OpenRoaming？"), "zh_Hant": ("zh-Hant", "什麼是 OpenRoaming？"),
+                "ko": ("ko", "OpenRoaming이란?")}
+    with Served(penv.app) as served, sync_playwright() as p:
+        penv.portal.public_url = served.url
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        try:
+            for lang, (html_lang, heading) in expected.items():
+                walk = Walk(browser.new_page(viewport={"width": 390, "height": 844}), lang)
+                walk.page.goto(f"{served.url}/enrol/about?lang={lang}")
+                assert walk.page.locator("html").get_attribute("lang") == html_lang
+                assert walk.page.get_by_role("heading", level=1).inner_text() == heading
+                walk.check("about")
+                walk.page.goto(f"{served.url}/enrol/")  # the cookie keeps the choice
+                assert walk.page.locator("html").get_attribute("lang") == html_lang
+                walk.check("start")
+        finally:
+            browser.close()
