@@ -413,19 +413,32 @@ def _api_account(request: Request, portal: Portal) -> AccountView:
     return portal.service.account_for(_bearer(request), "api", portal.now())
 
 
-@api.post("/devices", status_code=201, openapi_extra=_DEVICE_BODY)
-async def api_add_device(request: Request) -> Response:
-    """A credential for one device and a one-time link to its profile."""
+Action = Callable[[Portal, AccountView, dict[str, Any]], tuple[Any, int]]
+
+
+async def _signed_in_call(request: Request, action: Action, *, body: bool = False) -> Response:
+    """Run ``action`` for the bearer's account (with the JSON body when ``body``); errors in the caller's
+    language."""
     portal = portal_of(request)
     lang = _api_lang(request, portal)
     try:
         account = _api_account(request, portal)
-        doc = await _json(request)
-        issued = portal.service.add_device(account.id, _text(doc, "platform"), _text(doc, "method"),
-                                           _text(doc, "name", required=False), portal.now())
+        doc = await _json(request) if body else {}
+        payload, status = action(portal, account, doc)
     except errors.EnrolError as exc:
         return _api_error(portal, lang, exc)
-    return JSONResponse(_issued_json(portal, issued), status_code=201)
+    return JSONResponse(payload, status_code=status)
+
+
+@api.post("/devices", status_code=201, openapi_extra=_DEVICE_BODY)
+async def api_add_device(request: Request) -> Response:
+    """A credential for one device and a one-time link to its profile."""
+    def add(portal: Portal, account: AccountView, doc: dict[str, Any]) -> tuple[Any, int]:
+        issued = portal.service.add_device(account.id, _text(doc, "platform"), _text(doc, "method"),
+                                           _text(doc, "name", required=False), portal.now())
+        return _issued_json(portal, issued), 201
+
+    return await _signed_in_call(request, add, body=True)
 
 
 def _issued_json(portal: Portal, issued: Issued) -> dict[str, Any]:
@@ -441,55 +454,40 @@ def _issued_json(portal: Portal, issued: Issued) -> dict[str, Any]:
 
 
 @api.get("/devices")
-def api_devices(request: Request) -> Response:
-    portal = portal_of(request)
-    lang = _api_lang(request, portal)
-    try:
-        account = _api_account(request, portal)
+async def api_devices(request: Request) -> Response:
+    def listing(portal: Portal, account: AccountView, _doc: dict[str, Any]) -> tuple[Any, int]:
         items = [d.to_json() for d in portal.service.devices(account.id)]
-    except errors.EnrolError as exc:
-        return _api_error(portal, lang, exc)
-    return JSONResponse({"items": items, "total": len(items)})
+        return {"items": items, "total": len(items)}, 200
+
+    return await _signed_in_call(request, listing)
 
 
 @api.delete("/devices/{device_id}")
-def api_revoke(request: Request, device_id: int) -> Response:
+async def api_revoke(request: Request, device_id: int) -> Response:
     """Revoke the device: the IdP refuses its credential from then on (within its cache TTL)."""
-    portal = portal_of(request)
-    lang = _api_lang(request, portal)
-    try:
-        account = _api_account(request, portal)
+    def revoke(portal: Portal, account: AccountView, _doc: dict[str, Any]) -> tuple[Any, int]:
         device = portal.service.revoke(account.id, device_id, portal.now())
-    except errors.EnrolError as exc:
-        return _api_error(portal, lang, exc)
-    return JSONResponse({"id": device.id, "revoked": True,
-                         "revoked_at": device.revoked_at.isoformat() if device.revoked_at else None})
+        return {"id": device.id, "revoked": True,
+                "revoked_at": device.revoked_at.isoformat() if device.revoked_at else None}, 200
+
+    return await _signed_in_call(request, revoke)
 
 
 @api.patch("/devices/{device_id}")
 async def api_rename(request: Request, device_id: int) -> Response:
-    portal = portal_of(request)
-    lang = _api_lang(request, portal)
-    try:
-        account = _api_account(request, portal)
-        doc = await _json(request)
-        device = portal.service.rename(account.id, device_id, _text(doc, "name"))
-    except errors.EnrolError as exc:
-        return _api_error(portal, lang, exc)
-    return JSONResponse(device.to_json())
+    def rename(portal: Portal, account: AccountView, doc: dict[str, Any]) -> tuple[Any, int]:
+        return portal.service.rename(account.id, device_id, _text(doc, "name")).to_json(), 200
+
+    return await _signed_in_call(request, rename, body=True)
 
 
 @api.post("/devices/{device_id}/renew", status_code=201)
-def api_renew(request: Request, device_id: int) -> Response:
+async def api_renew(request: Request, device_id: int) -> Response:
     """A new credential; the old one keeps working for the grace period, then ends."""
-    portal = portal_of(request)
-    lang = _api_lang(request, portal)
-    try:
-        account = _api_account(request, portal)
-        issued = portal.service.renew(account.id, device_id, portal.now())
-    except errors.EnrolError as exc:
-        return _api_error(portal, lang, exc)
-    return JSONResponse(_issued_json(portal, issued), status_code=201)
+    def renew(portal: Portal, account: AccountView, _doc: dict[str, Any]) -> tuple[Any, int]:
+        return _issued_json(portal, portal.service.renew(account.id, device_id, portal.now())), 201
+
+    return await _signed_in_call(request, renew)
 
 
 def _combined() -> APIRouter:

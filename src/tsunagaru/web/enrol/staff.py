@@ -8,6 +8,7 @@ same transaction as the change.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
@@ -17,7 +18,7 @@ from tsunagaru.sites.scope import Principal, Role
 from tsunagaru.web.deps import Csrf, require
 from tsunagaru.web.enrol import errors
 from tsunagaru.web.enrol.pages import render
-from tsunagaru.web.enrol.router import MAX_FIELD, _api_error, _api_lang, portal_of
+from tsunagaru.web.enrol.router import MAX_FIELD, Portal, _api_error, _api_lang, portal_of
 from tsunagaru.web.enrol.service import AccountView
 
 Staff = Annotated[Principal, Depends(require(Role.CITY_ADMIN))]
@@ -83,36 +84,31 @@ def _account_json(account: AccountView) -> dict[str, object]:
             "devices": [d.to_json() for d in account.devices]}
 
 
+def _staff_call(request: Request, action: Callable[[Portal], dict[str, object]]) -> Response:
+    portal = portal_of(request)
+    try:
+        return JSONResponse(action(portal))
+    except errors.EnrolError as exc:
+        return _api_error(portal, _api_lang(request, portal), exc)
+
+
 @staff_api.get("/accounts")
 def staff_find(request: Request, who: Staff, email: str) -> Response:
-    portal = portal_of(request)
-    lang = _api_lang(request, portal)
-    try:
+    def find(portal: Portal) -> dict[str, object]:
         account = portal.service.find_account(who, email[:MAX_FIELD])
-    except errors.EnrolError as exc:
-        return _api_error(portal, lang, exc)
-    if account is None:
-        return _api_error(portal, lang, errors.DeviceNotFound())
-    return JSONResponse(_account_json(account))
+        if account is None:
+            raise errors.DeviceNotFound()
+        return _account_json(account)
+
+    return _staff_call(request, find)
 
 
 @staff_api.post("/devices/{device_id}/revoke")
 def staff_revoke(request: Request, device_id: int, who: Staff) -> Response:
-    portal = portal_of(request)
-    lang = _api_lang(request, portal)
-    try:
-        device = portal.service.staff_revoke(who, device_id, portal.now())
-    except errors.EnrolError as exc:
-        return _api_error(portal, lang, exc)
-    return JSONResponse(device.to_json())
+    return _staff_call(request, lambda portal: portal.service.staff_revoke(who, device_id, portal.now()).to_json())
 
 
 @staff_api.post("/accounts/{account_id}/disable")
 def staff_disable(request: Request, account_id: int, who: Staff) -> Response:
-    portal = portal_of(request)
-    lang = _api_lang(request, portal)
-    try:
-        account = portal.service.disable_account(who, account_id, portal.now())
-    except errors.EnrolError as exc:
-        return _api_error(portal, lang, exc)
-    return JSONResponse(_account_json(account))
+    return _staff_call(request, lambda portal: _account_json(
+        portal.service.disable_account(who, account_id, portal.now())))
