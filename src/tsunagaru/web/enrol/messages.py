@@ -18,6 +18,8 @@ from babel import Locale, UnknownLocaleError
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
+from tsunagaru.web.i18n import _weighted
+
 log = logging.getLogger(__name__)
 
 LANGUAGES = ("en", "ja", "zh_Hans", "zh_Hant", "ko")
@@ -90,19 +92,11 @@ class Catalogs:
         """The first supported language in an Accept-Language header, or None."""
         if not accept_language:
             return None
-        ranked: list[tuple[float, int, str]] = []
-        for i, part in enumerate(accept_language[:MAX_ACCEPT].split(",")[:20]):
-            tag, _, params = part.strip().partition(";")
-            q = 1.0
-            if params.strip().startswith("q="):
-                try:
-                    q = float(params.strip()[2:])
-                except ValueError:
-                    q = 0.0
-            found = _match(tag.strip().replace("-", "_")) if tag.strip() and tag.strip() != "*" else None
+        for q, tag in _weighted(accept_language[:MAX_ACCEPT]):  # the dashboard's parser: bounded, q-sorted
+            found = _match(tag.replace("-", "_")) if tag != "*" else None
             if found and q > 0:
-                ranked.append((-q, i, found))
-        return min(ranked)[2] if ranked else None
+                return found
+        return None
 
     def get(self, lang: str) -> gettext.NullTranslations:
         return self._translations.get(lang, self._translations[DEFAULT])

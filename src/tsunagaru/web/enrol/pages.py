@@ -18,7 +18,8 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 
 from tsunagaru.web.enrol.messages import HTML_LANG, LANGUAGES, NAMES, Catalogs
-from tsunagaru.web.security import CSRF_COOKIE, CSRF_FIELD, cookie_options, csrf_token, new_nonce
+from tsunagaru.web.render import _csrf
+from tsunagaru.web.security import CSRF_COOKIE, CSRF_FIELD, cookie_options, csrf_token
 
 LANG_COOKIE = "tsg_lang"  # shared with the dashboard's switch
 PLATFORM_LABELS = {"ios": "iPhone or iPad", "macos": "Mac", "android": "Android", "windows": "Windows 11",
@@ -41,19 +42,10 @@ def request_lang(request: Request, catalogs: Catalogs, account_lang: str | None 
     return catalogs.negotiate(request.headers.get("accept-language")) or "en"
 
 
-def csrf_nonce(request: Request) -> tuple[str, bool]:
-    nonce = request.cookies.get(CSRF_COOKIE)
-    if nonce and 16 <= len(nonce) <= 64:
-        return nonce, False
-    nonce = getattr(request.state, "csrf_nonce", None) or new_nonce()
-    request.state.csrf_nonce = nonce
-    return nonce, True
-
-
 def render(request: Request, catalogs: Catalogs, secret: bytes, https: bool, name: str, lang: str,
            status: int = 200, **values: Any) -> HTMLResponse:
     t = catalogs.get(lang)
-    nonce, fresh = csrf_nonce(request)
+    nonce, fresh = _csrf(request)  # the dashboard's nonce handling: one cookie for both
     path = request.url.path
 
     def gettext(message: str, **kw: Any) -> Markup:
