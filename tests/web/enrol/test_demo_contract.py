@@ -7,6 +7,7 @@ import email
 import email.policy
 import json
 import re
+import time
 import urllib.request
 from datetime import UTC, datetime
 from pathlib import Path
@@ -44,7 +45,8 @@ def test_demo_enrolment_contract(tmp_path: Path) -> None:
     app.add_middleware(SecurityMiddleware, max_body=1 << 20, https=False)
     store = Store.open(state.db_url)
     with Served(app) as served:
-        sink = enrol_demo.attach(app, state.root, secret=b"s" * 32, public_url=served.url, store=store)
+        sink = enrol_demo.attach(app, state.root, secret=b"s" * 32, public_url=served.url, store=store,
+                                 sweep_every=0.2)
         try:
             assert _call("POST", served.url + "/api/v1/enrol/start", {"email": "script@example.org",
                                                                       "lang": "en"})[0] == 202
@@ -73,6 +75,7 @@ def test_demo_enrolment_contract(tmp_path: Path) -> None:
                 with store.session() as s:
                     assert not users.get_user(s, device["username"]).enabled
             assert enrol_demo.banner_lines(state.root, sink)[1].endswith("outbox/*.eml")
+            time.sleep(0.5)  # the sweep thread ran meanwhile (nothing due) and stops with the sink
         finally:
             sink.stop()
             store.dispose()

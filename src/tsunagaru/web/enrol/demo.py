@@ -4,13 +4,16 @@ device enrolled on http://127.0.0.1:8080/enrol/ logs in through the demo's ANP a
 
 The demo's web start-up calls, after ``create_app``::
 
-    sink = enrol_demo.attach(app, state.root, secret=settings.secret_key, public_url="http://127.0.0.1:8080")
+    portal = enrol_demo.attach(app, state.root, secret=settings.secret_key, public_url="http://127.0.0.1:8080")
+    print("\n".join(enrol_demo.banner_lines(state.root, portal)))
     ...                      # serve
-    sink.stop()              # on shutdown
+    portal.stop()            # on shutdown (the SMTP sink and the hourly sweep)
 """
 
 from __future__ import annotations
 
+import logging
+import threading
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -18,15 +21,48 @@ from fastapi import FastAPI
 from tsunagaru.demo_state import REALM
 from tsunagaru.store import Store
 from tsunagaru.web.enrol.mail import OutboxSink, SmtpSettings
-from tsunagaru.web.enrol.router import install
+from tsunagaru.web.enrol.router import Portal, install
 from tsunagaru.web.enrol.setup import portal_from_state
 
 OUTBOX = "outbox"
+SWEEP_EVERY = 3600.0  # seconds
+
+log = logging.getLogger(__name__)
+
+
+class DemoPortal:
+    """The demo's outbox sink and the thread that runs the portal's sweep (renewals, reminders) hourly."""
+
+    def __init__(self, sink: OutboxSink, portal: Portal, every: float = SWEEP_EVERY) -> None:
+        self.sink = sink
+        self.portal = portal
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sweep, args=(every,), name="enrol-sweep", daemon=True)
+        self._thread.start()
+
+    @property
+    def port(self) -> int:
+        return self.sink.port
+
+    def _sweep(self, every: float) -> None:
+        while not self._stop.wait(every):
+            try:
+                ended, mailed = self.portal.service.sweep(self.portal.now())
+            except Exception:  # a failed sweep is retried on the next round; the demo keeps serving
+                log.exception("enrolment sweep failed")
+                continue
+            if ended or mailed:
+                log.info("enrolment sweep: %d credentials ended, %d reminders mailed", ended, mailed)
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(5)
+        self.sink.stop()
 
 
 def attach(app: FastAPI, state_root: Path, *, secret: bytes, public_url: str = "http://127.0.0.1:8080",
-           store: Store | None = None, smtp_port: int = 0) -> OutboxSink:
-    """Start the outbox sink and attach the portal to ``app``; returns the sink (stop it at shutdown).
+           store: Store | None = None, smtp_port: int = 0, sweep_every: float = SWEEP_EVERY) -> DemoPortal:
+    """Start the outbox sink and the sweep, attach the portal to ``app``; stop the result at shutdown.
 
     ``store`` defaults to the IdP's database in the state folder (``idp.sqlite``): device credentials
     must land where the IdP looks for them.
@@ -37,9 +73,10 @@ def attach(app: FastAPI, state_root: Path, *, secret: bytes, public_url: str = "
                                smtp=SmtpSettings(host="127.0.0.1", port=sink.port,
                                                  sender="Tsunagaru demo <noreply@idp.tsunagaru.test>"))
     install(app, portal)
-    return sink
+    return DemoPortal(sink, portal, sweep_every)
 
 
-def banner_lines(state_root: Path, sink: OutboxSink, public_url: str = "http://127.0.0.1:8080") -> list[str]:
+def banner_lines(state_root: Path, sink: OutboxSink | DemoPortal,
+                 public_url: str = "http://127.0.0.1:8080") -> list[str]:
     return [f"  enrolment portal     {public_url}/enrol/  (API {public_url}/api/v1/enrol/)",
             f"  sign-up mail         SMTP 127.0.0.1:{sink.port}, each message in {state_root / OUTBOX}/*.eml"]

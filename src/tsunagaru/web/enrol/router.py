@@ -63,8 +63,8 @@ def portal_of(request: Request) -> Portal:
     if portal is None and hasattr(request.app.state, "ctx"):
         portal = request.app.state.ctx.extras.get("enrol")
     if not isinstance(portal, Portal):
-        log.error("the enrolment portal is not configured (tsunagaru.web.enrol.router.install)")
-        raise HTTPException(503, "the enrolment portal is not configured")
+        log.warning("the enrolment portal is not configured here (tsunagaru.web.enrol.router.install)")
+        raise HTTPException(404, "the enrolment portal is not configured")  # the feature is absent, not broken
     return portal
 
 
