@@ -146,3 +146,23 @@ def test_tampered_or_foreign_signature_is_refused(tmp_path: Path, pki: ProfilePk
 def test_unsigned_profile_is_plain_plist(settings: ProfileSettings, ttls: PasswordCredential) -> None:
     body = apple.build(settings, ttls, None).data
     assert body.startswith(b"<?xml") and check_profile(plistlib.loads(body)) == []
+
+
+def test_signer_chain_travels_with_the_signature(tmp_path: Path, settings: ProfileSettings,
+                                                 ttls: PasswordCredential) -> None:
+    """A signing certificate under an intermediate verifies against the root alone (chain in the CMS)."""
+    from cryptography import x509
+    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+    from tests.passpoint.profiles.conftest import NOW
+    from tsunagaru.passpoint.profiles.model import SigningIdentity
+    from tsunagaru.pki.build import issue_leaf, make_intermediate, self_signed_ca
+
+    root = self_signed_ca(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Root")]), NOW, days=30)
+    issuing = make_intermediate(root, "Issuing", NOW, path_length=0, policy_oids=())
+    leaf = issue_leaf(issuing, x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Portal")]), NOW, days=30,
+                      key_type="rsa", usages=(ExtendedKeyUsageOID.EMAIL_PROTECTION,))
+    signer = SigningIdentity(leaf.cert, leaf.key, (issuing.cert,))  # type: ignore[arg-type]
+    trusted = root.cert.public_bytes(serialization.Encoding.PEM)
+    done = _verify(tmp_path, apple.build(settings, ttls, signer).data, trusted)
+    assert done.returncode == 0, done.stderr.decode()

@@ -9,6 +9,8 @@ PKI) to our IdP, with per-device credentials made in the IdP's store the way the
 
 from __future__ import annotations
 
+import subprocess
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -22,7 +24,7 @@ from tests.passpoint.profiles.conftest import make_signer, required
 from tests.support.anp_stack import AnpProcess, anp_ports, anp_toml, make_state, run_anp, run_idp
 from tests.support.procs import wait_log
 from tests.support.wired import hostapd, supplicant, veth_pair
-from tsunagaru.demo_state import REALM, DemoState
+from tsunagaru.demo_state import NAS_SECRET, REALM, DemoState
 from tsunagaru.idp.user_ca import UserCA
 from tsunagaru.passpoint.profiles import android, apple, devices, windows
 from tsunagaru.passpoint.profiles import wpa_supplicant as wpas
@@ -82,6 +84,7 @@ def make_device(state: DemoState, kind: str) -> DeviceCredential:
 
 def device_files(folder: Path, settings: ProfileSettings, credential: DeviceCredential) -> dict[str, Path]:
     """What a Linux device keeps next to its wpa_supplicant.conf: the CA bundle and, for TLS, cert and key."""
+    folder.mkdir(parents=True, exist_ok=True)
     files = {"ca_cert": folder / "ca.pem"}
     files["ca_cert"].write_bytes(wpas.ca_bundle(settings))
     if credential.method is EapMethod.TLS:
@@ -140,3 +143,40 @@ def test_wired_login_with_the_network_block(kind: str, stack: Stack, tmp_path: P
                                  f"hostapd: {hlog.read_text()[-2000:]}") from None
         assert "CTRL-EVENT-EAP-FAILURE" not in wlog.read_text()
         wait_log(hlog, "authenticated", timeout=10)
+
+
+@pytest.mark.parametrize("kind", ["ttls-mschapv2", "tls"])
+def test_single_file_download_logs_in(kind: str, stack: Stack, tmp_path: Path) -> None:
+    """The self-contained wpa_supplicant.conf (CA, certificate and key as blobs) used by eapol_test as is."""
+    credential = make_device(stack.state, kind)
+    conf = tmp_path / "openroaming.conf"
+    conf.write_bytes(wpas.bundle(stack.settings, credential, wired=True, ctrl_interface=str(tmp_path / "c")).data)
+    done = subprocess.run([required("eapol_test"), "-c", str(conf), "-a", "127.0.0.1", "-p", str(stack.anp.auth),
+                           "-s", NAS_SECRET, "-t", "8"], capture_output=True, text=True, timeout=30, check=False)
+    assert done.returncode == 0 and "SUCCESS" in done.stdout, done.stdout[-3000:]
+
+
+@pytest.mark.parametrize("kind", ["ttls-mschapv2", "tls"])
+def test_revoked_device_is_refused(kind: str, stack: Stack, tmp_path: Path) -> None:
+    """revoke_device in the store: the same profile is refused once the IdP's lookup cache expires
+    (30 s by default, 60 s at most); the time it took is printed (run with -s to see it)."""
+    credential = make_device(stack.state, kind)
+    network = wired_block(tmp_path, stack.settings, credential)
+    assert eapol_test(tmp_path, stack.anp.auth, network, name="before").success
+    store = Store.open(stack.state.db_url)
+    try:
+        with store.session() as session:
+            revoked = devices.revoke_device(session, credential.username, now=datetime.now(UTC))
+    finally:
+        store.dispose()
+    assert revoked == (1 if kind == "tls" else 0)
+    started = time.monotonic()
+    for attempt in range(40):  # bounded: 40 tries, about 70 s at most
+        run = eapol_test(tmp_path, stack.anp.auth, network, name=f"after-{attempt}")
+        if not run.success:
+            break
+        time.sleep(1)
+    else:
+        raise AssertionError("the revoked device still logs in after 40 tries")
+    print(f"revoked {kind} device refused after {time.monotonic() - started:.1f} s")
+    assert time.monotonic() - started < 61

@@ -92,3 +92,16 @@ def test_long_cred_lines_are_refused_not_cut(settings: ProfileSettings, ttls: Pa
 
 def test_ca_bundle_has_every_trusted_ca(settings: ProfileSettings) -> None:
     assert wpas.ca_bundle(settings).count(b"BEGIN CERTIFICATE") == len(settings.ca_certificates)
+
+
+@pytest.mark.parametrize("kind", ["ttls", "tls"])
+def test_single_file_bundle_loads(tmp_path: Path, settings: ProfileSettings, ttls: PasswordCredential,
+                                  tls: CertificateCredential, kind: str) -> None:
+    credential = ttls if kind == "ttls" else tls
+    profile = wpas.bundle(settings, credential, ssid="OpenRoaming", ctrl_interface="X")
+    assert profile.content_type.startswith("text/plain")
+    with loaded(tmp_path, profile.data.decode().split("\n", 1)[1]) as wpa:
+        assert wpa.cli("get_cred", "0", "ca_cert") == "blob://tsunagaru-ca"
+        assert wpa.cli("get_network", "0", "ssid") == '"OpenRoaming"'
+        if kind == "tls":
+            assert wpa.cli("get_cred", "0", "private_key") == "blob://tsunagaru-key"

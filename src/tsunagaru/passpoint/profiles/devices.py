@@ -87,3 +87,13 @@ def load_cas(pem: bytes) -> tuple[x509.Certificate, ...]:
     except ValueError as exc:
         raise ProfileError(f"not a PEM certificate bundle: {exc}") from exc
     return cas
+
+
+def revoke_device(session: Session, username: str, *, now: datetime) -> int:
+    """Refuse a device from now on: disable its IdP user and revoke every certificate it holds.
+
+    Returns how many certificates were revoked. The running IdP sees it when its lookup cache entry
+    expires (``cache_ttl``, at most 60 s). Idempotent: revoking a revoked device changes nothing.
+    """
+    users.disable_user(session, username, now=now)
+    return users.revoke_user_certificates(session, username, now=now)

@@ -75,6 +75,8 @@ class FriendlyName:
         if not re.fullmatch(r"[a-z]{2,3}(-[A-Za-z0-9]{2,8})*", self.lang):
             raise ProfileError(f"friendly name language {self.lang!r} is not a language code")
         _check_text(self.text, "a friendly name", 252)
+        if self.text != self.text.strip():
+            raise ProfileError("a friendly name has no leading or trailing spaces (Android trims them away)")
 
 
 @dataclass(frozen=True)

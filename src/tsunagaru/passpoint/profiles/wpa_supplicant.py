@@ -9,6 +9,7 @@ parser's 256-byte line buffer, since a cut line drops the whole credential.
 
 from __future__ import annotations
 
+import base64
 from pathlib import PurePath
 
 from cryptography.hazmat.primitives import serialization
@@ -19,11 +20,13 @@ from tsunagaru.passpoint.profiles.model import (
     EapMethod,
     InnerMethod,
     PasswordCredential,
+    Profile,
     ProfileError,
     ProfileSettings,
     check_credential,
 )
 
+Location = str | PurePath  # a file path on the device, or ``blob://NAME``
 CRED_LINE_MAX = 254  # config_file.c reads cred blocks with char buf[256]
 
 
@@ -59,9 +62,9 @@ def _phase2(credential: PasswordCredential) -> str:
 def _eap_lines(
     settings: ProfileSettings,
     credential: DeviceCredential,
-    ca_cert: PurePath,
-    client_cert: PurePath | None,
-    private_key: PurePath | None,
+    ca_cert: Location,
+    client_cert: Location | None,
+    private_key: Location | None,
 ) -> list[tuple[str, str]]:
     lines: list[tuple[str, str]] = [("eap", credential.method.value.upper())]
     lines.append(("ca_cert", quote(str(ca_cert))))
@@ -83,9 +86,9 @@ def cred_block(
     settings: ProfileSettings,
     credential: DeviceCredential,
     *,
-    ca_cert: PurePath,
-    client_cert: PurePath | None = None,
-    private_key: PurePath | None = None,
+    ca_cert: Location,
+    client_cert: Location | None = None,
+    private_key: Location | None = None,
     home_ois: bool = False,
 ) -> str:
     """A ``cred={...}`` block for Hotspot 2.0 network selection (needs ``interworking=1`` and ``hs20=1``).
@@ -120,9 +123,9 @@ def network_block(
     settings: ProfileSettings,
     credential: DeviceCredential,
     *,
-    ca_cert: PurePath,
-    client_cert: PurePath | None = None,
-    private_key: PurePath | None = None,
+    ca_cert: Location,
+    client_cert: Location | None = None,
+    private_key: Location | None = None,
     ssid: str | None = None,
     wired: bool = False,
 ) -> str:
@@ -146,14 +149,53 @@ def network_block(
     return "network={\n" + "".join(f"\t{k}={v}\n" for k, v in lines) + "}\n"
 
 
-def config_file(settings: ProfileSettings, credential: DeviceCredential, *, ca_cert: PurePath,
-                client_cert: PurePath | None = None, private_key: PurePath | None = None,
+def config_file(settings: ProfileSettings, credential: DeviceCredential, *, ca_cert: Location,
+                client_cert: Location | None = None, private_key: Location | None = None,
                 ctrl_interface: str = "DIR=/run/wpa_supplicant GROUP=netdev", home_ois: bool = False) -> str:
     """A whole ``wpa_supplicant.conf`` that selects Passpoint networks by itself with the credential."""
     head = (f"ctrl_interface={ctrl_interface}\nupdate_config=0\ninterworking=1\nhs20=1\nauto_interworking=1\n"
             "pmf=1\n\n")
     return head + cred_block(settings, credential, ca_cert=ca_cert, client_cert=client_cert,
                              private_key=private_key, home_ois=home_ois)
+
+
+CA_BLOB, CERT_BLOB, KEY_BLOB = "tsunagaru-ca", "tsunagaru-cert", "tsunagaru-key"
+CONTENT_TYPE = "text/plain; charset=utf-8"
+
+
+def _blob(name: str, data: bytes) -> str:
+    encoded = base64.b64encode(data).decode()
+    lines = "\n".join(encoded[i:i + 64] for i in range(0, len(encoded), 64))
+    return f"blob-base64-{name}={{\n{lines}\n}}\n"
+
+
+def bundle(
+    settings: ProfileSettings,
+    credential: DeviceCredential,
+    *,
+    ssid: str | None = None,
+    wired: bool = False,
+    ctrl_interface: str = "DIR=/run/wpa_supplicant GROUP=netdev",
+    home_ois: bool = False,
+) -> Profile:
+    """One self-contained ``wpa_supplicant.conf`` to download: the globals for Passpoint selection, the
+    cred block, a network block when ``ssid`` (or ``wired``) is given, and the CA bundle, certificate
+    and key inlined as ``blob-base64-*`` sections (referred to as ``blob://...``), so nothing else has
+    to be copied. It holds the password or the private key: the caller serves it once, over HTTPS.
+    """
+    ca = f"blob://{CA_BLOB}"
+    files: dict[str, Location] = {}
+    blobs = [_blob(CA_BLOB, ca_bundle(settings))]
+    if isinstance(credential, CertificateCredential):
+        files = {"client_cert": f"blob://{CERT_BLOB}", "private_key": f"blob://{KEY_BLOB}"}
+        blobs.append(_blob(CERT_BLOB, credential.certificate.public_bytes(serialization.Encoding.DER)))
+        blobs.append(_blob(KEY_BLOB, credential.key.private_bytes(
+            serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())))
+    text = config_file(settings, credential, ca_cert=ca, ctrl_interface=ctrl_interface, home_ois=home_ois, **files)
+    if ssid is not None or wired:
+        text += "\n" + network_block(settings, credential, ca_cert=ca, ssid=ssid, wired=wired, **files)
+    text += "\n" + "\n".join(blobs)
+    return Profile(CONTENT_TYPE, "openroaming-wpa_supplicant.conf", text.encode())
 
 
 def ca_bundle(settings: ProfileSettings) -> bytes:
