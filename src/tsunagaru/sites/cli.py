@@ -67,6 +67,15 @@ def register(subparsers: Any) -> None:
     _db(ij)
     ij.set_defaults(func=_import_json)
 
+    ax = sub.add_parser("anp-export", help="write the ANP's clients file from the registry's APs (and reload it)")
+    ax.add_argument("--out", type=Path, required=True, help="the clients file the ANP includes (anp.clients_files)")
+    ax.add_argument("--secrets", type=Path, required=True, help="folder of the secrets that file:NAME refers to")
+    ax.add_argument("--reload-pid", type=int, help="send SIGHUP to this ANP process when the file changed")
+    ax.add_argument("--reload-pidfile", type=Path, help="... or to the pid in this file")
+    ax.add_argument("--watch", type=float, metavar="SECONDS", help="export again every SECONDS until stopped")
+    _db(ax)
+    ax.set_defaults(func=_anp_export)
+
     aps = subparsers.add_parser("aps", help="access points in the registry")
     asub = aps.add_subparsers(dest="aps_command", metavar="ACTION", required=True)
     add = asub.add_parser("add", help="add an access point to a site")
@@ -274,6 +283,50 @@ def _import_json(args: argparse.Namespace) -> int:
         return 0 if not report.errors else 3
 
     return _run(args, body)
+
+
+def _pid(args: argparse.Namespace) -> int | None:
+    if args.reload_pid is not None:
+        return int(args.reload_pid)
+    if args.reload_pidfile is not None:
+        try:
+            return int(args.reload_pidfile.read_text().split()[0])
+        except (OSError, ValueError, IndexError):
+            print(f"warning: no pid in {args.reload_pidfile}", file=sys.stderr)
+    return None
+
+
+def _anp_export(args: argparse.Namespace) -> int:
+    import signal
+    import threading
+
+    from tsunagaru.sites.anp_export import export
+    from tsunagaru.store import Store
+
+    if args.watch is not None and not 1 <= args.watch <= 3600:
+        print("error: --watch must be 1 to 3600 seconds", file=sys.stderr)
+        return 2
+    stop = threading.Event()
+    if args.watch is not None:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, lambda *_: stop.set())
+    store = Store.open(args.db or default_url())
+    try:
+        while True:
+            try:
+                with store.session() as session:
+                    result = export(session, args.secrets, args.out, reload_pid=_pid(args))
+                if result.written or args.watch is None:
+                    print(f"{args.out}: {result.clients} clients" + (" (written" + (", ANP reloaded)" if
+                          result.reloaded else ")") if result.written else " (unchanged)"), flush=True)
+            except Exception as exc:  # a watcher keeps going; one clear line per failed round
+                print(f"error: export failed: {type(exc).__name__}: {exc}", file=sys.stderr, flush=True)
+                if args.watch is None:
+                    return 1
+            if args.watch is None or stop.wait(args.watch):
+                return 0
+    finally:
+        store.dispose()
 
 
 def _radios(specs: list[str]) -> list[dict[str, Any]]:

@@ -62,14 +62,14 @@ def dumps(document: dict[str, Any]) -> str:
 def _items(doc: dict[str, Any], key: str, report: Report) -> list[dict[str, Any]]:
     value = doc.get(key, [])
     if not isinstance(value, list) or len(value) > MAX_ITEMS:
-        report.add("value-invalid", f"{key} must be a list (at most {MAX_ITEMS})", column=key)
+        report.add("document-invalid", f"{key} must be a list (at most {MAX_ITEMS})", column=key)
         return []
     good = []
     for i, item in enumerate(value):
         if isinstance(item, dict):
             good.append(item)
         else:
-            report.add("value-invalid", "not an object", row=i, column=key)
+            report.add("item-refused", "not an object", row=i, column=key)
     return good
 
 
@@ -78,7 +78,7 @@ def load(session: Session, p: Principal, document: Any, *, now: datetime | None 
     """Upsert a document from :func:`export`; returns the report (rows are list indexes)."""
     report = Report(source="registry.json")
     if not isinstance(document, dict) or document.get("format") != FORMAT or document.get("version") != VERSION:
-        report.add("value-invalid", f"not a {FORMAT} document of version {VERSION}", column="format")
+        report.add("document-invalid", f"not a {FORMAT} document of version {VERSION}", column="format")
         return report
     if not may_manage_tenants(p):
         raise service.Forbidden("only a city admin imports the whole registry")
@@ -93,7 +93,7 @@ def load(session: Session, p: Principal, document: Any, *, now: datetime | None 
             report.accepted += 1
             return result
         except RegistryError as exc:
-            report.add("value-invalid", exc.message, row=i, column=f"{key}.{exc.field or ''}".rstrip("."))
+            report.add("item-refused", exc.message, row=i, column=f"{key}.{exc.field or ''}".rstrip("."))
             return None
         finally:
             if progress:

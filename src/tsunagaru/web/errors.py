@@ -73,6 +73,15 @@ class CsrfFailed(WebError):
     status, code, message = 403, "csrf", _("The form expired or did not come from this site; reload it and try again.")
 
 
+class Rejected(Exception):
+    """A page form that failed: ``response`` is the form again with its error. Raised, not returned, so
+    the request's transaction rolls back (nothing half-stored) before the page is sent."""
+
+    def __init__(self, response: Response) -> None:
+        super().__init__("form rejected")
+        self.response = response
+
+
 STATUS_CODES = {400: "bad_request", 401: "unauthenticated", 403: "forbidden", 404: "not_found",
                 405: "method_not_allowed", 406: "not_acceptable", 409: "conflict", 413: "too_large",
                 415: "unsupported_media_type", 422: "invalid", 429: "rate_limited", 500: "internal"}
@@ -120,6 +129,10 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(WebError)
     async def _web(request: Request, exc: WebError) -> Response:
         return error_response(request, exc.status, exc.code, exc.message, **exc.values)
+
+    @app.exception_handler(Rejected)
+    async def _rejected(request: Request, exc: Rejected) -> Response:
+        return exc.response
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> Response:

@@ -14,7 +14,7 @@ import io
 from dataclasses import dataclass
 from datetime import datetime
 from importlib import resources
-from typing import Any
+from typing import Any, TypeVar
 
 from babel import Locale, dates, numbers
 from babel.messages.mofile import write_mo
@@ -67,6 +67,20 @@ def translations(locale: str) -> Translations:
     return Translations(buf, domain=DOMAIN)
 
 
+S = TypeVar("S", str, Markup)
+
+
+def _format(text: S, source: S, values: dict[str, Any]) -> S:
+    """``text % values``; the source string when the translation's placeholders do not fit, and the bare
+    source when even that fails (a caller passing the wrong names must not break a page)."""
+    for candidate in (text, source):
+        try:
+            return candidate % values
+        except (KeyError, ValueError, TypeError):
+            continue
+    return source
+
+
 @dataclass(frozen=True, slots=True)
 class Translator:
     """One locale's gettext and Babel formatting, handed to templates and error handlers per request."""
@@ -77,34 +91,24 @@ class Translator:
         text = translations(self.locale).gettext(message)
         if not values:
             return text
-        try:
-            return text % values
-        except (KeyError, ValueError, TypeError):
-            return message % values
+        return _format(text, message, values)
 
     def ngettext(self, singular: str, plural: str, n: int, **values: Any) -> str:
         text = translations(self.locale).ngettext(singular, plural, n)
         values.setdefault("num", n)
-        try:
-            return text % values
-        except (KeyError, ValueError, TypeError):
-            return (singular if n == 1 else plural) % values
+        return _format(text, singular if n == 1 else plural, values)
 
     # Jinja2's i18n extension (newstyle) calls these; values are escaped into the translated markup.
     def template_gettext(self, message: str, **values: Any) -> Markup:
         text = translations(self.locale).gettext(message)
-        try:
-            return Markup(text) % values if values else Markup(text)
-        except (KeyError, ValueError, TypeError):
-            return Markup(message) % values
+        if not values:
+            return Markup(text)
+        return _format(Markup(text), Markup(message), values)
 
     def template_ngettext(self, singular: str, plural: str, n: int, **values: Any) -> Markup:
         text = translations(self.locale).ngettext(singular, plural, n)
         values.setdefault("num", n)
-        try:
-            return Markup(text) % values
-        except (KeyError, ValueError, TypeError):
-            return Markup(singular if n == 1 else plural) % values
+        return _format(Markup(text), Markup(singular if n == 1 else plural), values)
 
     def datetime(self, value: datetime | None) -> str:
         if value is None:

@@ -60,8 +60,8 @@ def apply_aps(session: Session, p: Principal, records: Sequence[ApRecord], repor
             AccessPoint.site_id.in_(site_ids[start:start + 500]))
         for row in session.execute(query):
             existing[(row[1], row[2])] = tuple(row)
-    networks = dict(session.execute(select(AccessPoint.nas_network, AccessPoint.id)
-                                    .where(AccessPoint.nas_network.is_not(None))).tuples().all())
+    networks: dict[str, int] = {net: ap_id for net, ap_id in session.execute(
+        select(AccessPoint.nas_network, AccessPoint.id).where(AccessPoint.nas_network.is_not(None))) if net}
     diff = ApDiff()
     for r in records:
         site_id = r.site_id if r.site_id is not None else keys.get(r.site_key or ("", ""))

@@ -41,6 +41,8 @@ CODES: dict[str, tuple[str, str]] = {
     "value-invalid": ("warning", "a value is not what the column holds; imported without it"),
     "out-of-scope": ("error", "the row's municipality is outside the importer's scope; skipped"),
     "site-unknown": ("error", "the AP's site is not in the registry; skipped"),
+    "document-invalid": ("error", "not a registry document this version reads"),
+    "item-refused": ("error", "an item of the document was refused; nothing of it was stored"),
 }
 
 

@@ -12,7 +12,7 @@ from tsunagaru.sites.errors import RegistryError
 from tsunagaru.sites.scope import Role, may_manage_tenants
 from tsunagaru.web import users
 from tsunagaru.web.deps import DB, Authenticated, Csrf, Ctx, MaybePrincipal
-from tsunagaru.web.errors import translator
+from tsunagaru.web.errors import Rejected, translator
 from tsunagaru.web.pages.common import form_error, page_links, see_other
 from tsunagaru.web.render import render
 
@@ -64,7 +64,7 @@ def apply(request: Request, principal: MaybePrincipal, db: DB, ctx: Ctx,
     try:
         tenants.apply_site_operator(db, applicant, {k: v or None for k, v in form.items()}, now=ctx.now())
     except RegistryError as exc:
-        return _apply_form(request, status=422, form=form, error=form_error(t, db, exc))
+        raise Rejected(_apply_form(request, status=422, form=form, error=form_error(t, exc))) from None
     return _apply_form(request, form={}, done=True,
                        flash=t.gettext("Thank you. The city will review your application and contact you."))
 
@@ -95,7 +95,7 @@ def add_user(request: Request, principal: Authenticated, db: DB, ctx: Ctx,
         _check_username(username)
         view = users.create_user(db, principal, new, ctx.now())
     except RegistryError as exc:
-        return _users_page(request, principal, db, 0, status=422, form=form, error=form_error(t, db, exc))
+        raise Rejected(_users_page(request, principal, db, 0, status=422, form=form, error=form_error(t, exc))) from None
     return _users_page(request, principal, db, 0, form={},
                        flash=t.gettext("Account %(name)s added.", name=view.username))
 

@@ -50,15 +50,11 @@ FIELD_LABELS = {"name": _("Name"), "name_en": _("Name (English)"), "category": _
                 "url": _("Web page"), "platform": _("Platform")}
 
 
-def form_error(t: Translator, db: object, exc: Exception) -> str:
-    """The message a form shows for ``exc``, in the user's language; the transaction is rolled back first."""
-    from sqlalchemy.orm import Session
-
+def form_error(t: Translator, exc: Exception) -> str:
+    """The message a form shows for ``exc``, in the user's language (raise the page as ``Rejected``)."""
     from tsunagaru.sites.errors import Conflict, Forbidden, NotFound, RegistryError
     from tsunagaru.web.errors import WebError
 
-    if isinstance(db, Session):
-        db.rollback()  # nothing half-stored: the page answers normally, so undo here, not by raising
     if isinstance(exc, RegistryError):
         label = t.gettext(FIELD_LABELS.get(exc.field or "", exc.field or ""))
         if isinstance(exc, NotFound):

@@ -17,7 +17,7 @@ from tsunagaru.sites.fields import CATEGORIES, PLATFORMS
 from tsunagaru.sites.scope import may_write_site
 from tsunagaru.web.api.apconfig import issue_ap_token
 from tsunagaru.web.deps import DB, Authenticated, Csrf, Ctx
-from tsunagaru.web.errors import translator
+from tsunagaru.web.errors import Rejected, translator
 from tsunagaru.web.pages.common import form_error, optional_float, page_links, see_other
 from tsunagaru.web.render import render
 
@@ -62,7 +62,7 @@ def create_site(request: Request, principal: Authenticated, db: DB, ctx: Ctx, na
                 "municipality_code": municipality_code or None}
         view = service.create_site(db, principal, data, now=ctx.now())
     except RegistryError as exc:
-        return _site_form(request, db, principal, status=422, form=form, error=form_error(translator(request), db, exc))
+        raise Rejected(_site_form(request, db, principal, status=422, form=form, error=form_error(translator(request), exc))) from None
     return see_other(f"/sites/{view.id}")
 
 
@@ -106,7 +106,7 @@ def create_ap(request: Request, principal: Authenticated, db: DB, ctx: Ctx,
     try:
         view = service.create_ap(db, principal, data, now=ctx.now())
     except RegistryError as exc:
-        return _ap_form(request, status=422, form=form, error=form_error(translator(request), db, exc))
+        raise Rejected(_ap_form(request, status=422, form=form, error=form_error(translator(request), exc))) from None
     return see_other(f"/aps/{view.id}")
 
 
