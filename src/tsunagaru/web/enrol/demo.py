@@ -4,8 +4,8 @@ device enrolled on http://127.0.0.1:8080/enrol/ logs in through the demo's ANP a
 
 The demo's web start-up calls, after ``create_app``::
 
-    portal = enrol_demo.attach(app, state.root, secret=settings.secret_key, public_url="http://127.0.0.1:8080")
-    print("\n".join(enrol_demo.banner_lines(state.root, portal)))
+    portal = enrol_demo.attach(app, state.root, store=store)   # the web app's key, URL; the IdP's store
+    print("\n".join(enrol_demo.banner_lines(state.root, portal, public_url)))
     ...                      # serve
     portal.stop()            # on shutdown (the SMTP sink and the hourly sweep)
 """
@@ -60,13 +60,24 @@ class DemoPortal:
         self.sink.stop()
 
 
-def attach(app: FastAPI, state_root: Path, *, secret: bytes, public_url: str = "http://127.0.0.1:8080",
+def attach(app: object, state_root: Path, *, secret: bytes | None = None, public_url: str | None = None,
            store: Store | None = None, smtp_port: int = 0, sweep_every: float = SWEEP_EVERY) -> DemoPortal:
     """Start the outbox sink and the sweep, attach the portal to ``app``; stop the result at shutdown.
+
+    ``secret`` and ``public_url`` default to the web app's own settings (one CSRF key for the dashboard's
+    and the portal's forms).
 
     ``store`` defaults to the IdP's database in the state folder (``idp.sqlite``): device credentials
     must land where the IdP looks for them.
     """
+    if not isinstance(app, FastAPI):  # uvicorn's Config.app is typed loosely
+        raise TypeError("the portal attaches to the FastAPI app")
+    ctx = getattr(app.state, "ctx", None)
+    if secret is None:
+        if ctx is None:
+            raise ValueError("give the CSRF secret: the app has no web context")
+        secret = ctx.settings.secret_key
+    public_url = public_url or (ctx.settings.public_url if ctx is not None else "http://127.0.0.1:8080")
     sink = OutboxSink(state_root / OUTBOX, port=smtp_port).start()
     store = store or Store.open(f"sqlite:///{state_root / 'idp.sqlite'}")
     portal = portal_from_state(state_root, store, realm=REALM, secret=secret, public_url=public_url,

@@ -3,8 +3,10 @@
 service's typed ones, shown in the person's language (pages re-render the form with the message; the API
 answers ``{"error": {"code", "message"}}``).
 
-The portal is found at ``request.app.state.enrol`` (a :class:`Portal`, put there by :func:`install`), so
-the routers stay module-level objects the app factory can include like any other.
+Slow steps (SMTP, password hashing, key generation, signing) run in the thread pool, never on the event
+loop: in the demo that loop also carries the RADIUS stack. The portal is found at
+``request.app.state.enrol`` (a :class:`Portal`, put there by :func:`install`), so the routers stay
+module-level objects the app factory can include like any other.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from typing import Any
 import segno
 from fastapi import APIRouter, FastAPI, HTTPException, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
 
 from tsunagaru.passpoint.profiles.model import ProfileError
 from tsunagaru.passpoint.profiles.windows import LINK_PREFIX, provisioning_link
@@ -162,7 +165,7 @@ async def start_post(request: Request) -> Response:
         form = await _form(request, portal)
         email = form.get("email", "")
         lang = portal.service.catalogs.pick(form.get("lang") or lang)
-        portal.service.start(email, lang, _source(request), portal.now())
+        await run_in_threadpool(portal.service.start, email, lang, _source(request), portal.now())
     except errors.EnrolError as exc:
         return _error_page(request, portal, exc, "start.html", lang, email=email[:MAX_FIELD])
     return _page(request, portal, "code.html", lang, email=email.strip().lower())
@@ -176,7 +179,7 @@ async def verify_post(request: Request) -> Response:
     try:
         form = await _form(request, portal)
         email = form.get("email", "")
-        signed = portal.service.verify(email, form.get("code", ""), "session", portal.now())
+        signed = await run_in_threadpool(portal.service.verify, email, form.get("code", ""), "session", portal.now())
     except errors.EnrolError as exc:
         template = "start.html" if exc.key in ("code_expired", "code_used", "code_attempts", "bad_email",
                                                "account_disabled") else "code.html"
@@ -221,8 +224,8 @@ async def add_device_post(request: Request) -> Response:
         form = await _form(request, portal)
         platform = form.get("platform", "")
         label = portal.service.catalogs.get(lang).gettext(PLATFORM_LABELS.get(platform, platform))
-        issued = portal.service.add_device(account.id, platform, form.get("method", ""),
-                                           form.get("name", "").strip() or label, portal.now())
+        issued = await run_in_threadpool(portal.service.add_device, account.id, platform, form.get("method", ""),
+                                         form.get("name", "").strip() or label, portal.now())
     except errors.EnrolError as exc:
         return _error_page(request, portal, exc, "choose.html", lang, account=account,
                            **_choice_values(request, portal))
@@ -279,7 +282,7 @@ async def device_action(request: Request, device_id: int, action: str) -> Respon
         elif action == "revoke":
             portal.service.revoke(account.id, device_id, now)
         elif action == "renew":
-            issued = portal.service.renew(account.id, device_id, now)
+            issued = await run_in_threadpool(portal.service.renew, account.id, device_id, now)
             return _page(request, portal, "ready.html", lang, account=account, **_ready_values(portal, issued))
         else:
             raise errors.DeviceNotFound()
@@ -390,7 +393,7 @@ async def api_start(request: Request) -> Response:
     try:
         doc = await _json(request)
         lang = _api_lang(request, portal, _text(doc, "lang", required=False) or None)
-        portal.service.start(_text(doc, "email"), lang, _source(request), portal.now())
+        await run_in_threadpool(portal.service.start, _text(doc, "email"), lang, _source(request), portal.now())
     except errors.EnrolError as exc:
         return _api_error(portal, lang, exc)
     return JSONResponse({"status": "sent"}, status_code=202)
@@ -403,7 +406,8 @@ async def api_verify(request: Request) -> Response:
     lang = _api_lang(request, portal)
     try:
         doc = await _json(request)
-        signed = portal.service.verify(_text(doc, "email"), _text(doc, "code"), "api", portal.now())
+        signed = await run_in_threadpool(portal.service.verify, _text(doc, "email"), _text(doc, "code"), "api",
+                                         portal.now())
     except errors.EnrolError as exc:
         return _api_error(portal, lang, exc)
     return JSONResponse({"token": signed.token})
@@ -424,7 +428,7 @@ async def _signed_in_call(request: Request, action: Action, *, body: bool = Fals
     try:
         account = _api_account(request, portal)
         doc = await _json(request) if body else {}
-        payload, status = action(portal, account, doc)
+        payload, status = await run_in_threadpool(action, portal, account, doc)
     except errors.EnrolError as exc:
         return _api_error(portal, lang, exc)
     return JSONResponse(payload, status_code=status)
