@@ -2,7 +2,9 @@
 start, the choice of language (a ``lang`` parameter, then the cookie, then Accept-Language), and the
 text of every error in the person's language.
 
-English is the source language (message ids are the English text); Japanese covers every page, and
+Message ids are marked ``tr("...")`` in templates and ``catalogs.text(lang, "...")`` in code (extraction
+keywords ``tr`` and ``text``), so the dashboard's extraction (``_``, ``gettext``) never mixes the two
+catalogs. English is the source language (message ids are the English text); Japanese covers every page, and
 Simplified Chinese, Traditional Chinese and Korean cover the visitor-facing pages (about, sign-up,
 device choice) and the mails; anything not translated falls back to English.
 """
@@ -100,6 +102,11 @@ class Catalogs:
 
     def get(self, lang: str) -> gettext.NullTranslations:
         return self._translations.get(lang, self._translations[DEFAULT])
+
+    def text(self, lang: str, message: str) -> str:
+        """``message`` in ``lang``. The portal marks its messages with ``tr`` (templates) and ``text``
+        (code), not ``_``/``gettext``: they belong to this catalog, not to the dashboard's."""
+        return self.get(lang).gettext(message)
 
     def error(self, lang: str, key: str) -> str:
         return self.get(lang).gettext(ERRORS.get(key, ERRORS["error"]))

@@ -65,7 +65,7 @@ def render(request: Request, catalogs: Catalogs, secret: bytes, https: bool, nam
 
     page = environment().get_template(name).render(
         request=request, lang=lang, html_lang=HTML_LANG[lang], languages=[(c, NAMES[c]) for c in LANGUAGES],
-        path=path, _=gettext, when=when, platform_label=platform_label,
+        path=path, tr=gettext, when=when, platform_label=platform_label,
         csrf_field=Markup('<input type="hidden" name="{}" value="{}">').format(
             CSRF_FIELD, csrf_token(secret, nonce)), **values)
     response = HTMLResponse(page, status_code=status)

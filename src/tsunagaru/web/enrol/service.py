@@ -160,12 +160,12 @@ class EnrolService:
                             expires_at=now + self.limits.code_ttl,
                             code_hash=rules.keyed_hash(self.settings.secret, "code", email, code)))
             s.flush()
-            t = self.catalogs.get(lang)
             minutes = int(self.limits.code_ttl.total_seconds() // 60)
-            body = t.gettext("Your sign-up code is %(code)s. It works for %(minutes)d minutes. "
-                             "If you did not ask for it, ignore this message.") % {"code": code, "minutes": minutes}
+            body = self.catalogs.text(lang, "Your sign-up code is %(code)s. It works for %(minutes)d minutes. "
+                                      "If you did not ask for it, ignore this message.") % {"code": code,
+                                                                                             "minutes": minutes}
             try:
-                self.mailer(email, t.gettext("Your Tsunagaru Wi-Fi sign-up code"), body + "\n")
+                self.mailer(email, self.catalogs.text(lang, "Your Tsunagaru Wi-Fi sign-up code"), body + "\n")
             except Exception as exc:
                 raise errors.MailFailed() from exc
         log.info("sign-up code mailed to %s", redact(email))
@@ -400,13 +400,15 @@ class EnrolService:
                 device = s.get(EnrolDevice, device_id)
                 if device is None or not device.account.enabled:
                     continue
-                t = self.catalogs.get(device.account.lang)
-                body = t.gettext("The Wi-Fi credential of your device \u201c%(name)s\u201d ends on %(date)s. "
-                                 "Renew it in \u201cMy devices\u201d: %(url)s") % {
+                lang = device.account.lang
+                body = self.catalogs.text(
+                    lang, "The Wi-Fi credential of your device \u201c%(name)s\u201d ends on %(date)s. "
+                    "Renew it in \u201cMy devices\u201d: %(url)s") % {
                     "name": device.name, "date": device.expires_at.date().isoformat(),
                     "url": self.settings.portal_url + "devices"}
                 try:
-                    self.mailer(device.account.email, t.gettext("Renew your Tsunagaru Wi-Fi credential"), body + "\n")
+                    self.mailer(device.account.email, self.catalogs.text(lang, "Renew your Tsunagaru Wi-Fi credential"),
+                                body + "\n")
                 except Exception:
                     log.warning("reminder for device %d not sent; will retry", device.id)
                     continue
