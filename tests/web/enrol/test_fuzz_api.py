@@ -10,8 +10,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
-from tsunagaru.store.enrol_tables import EnrolCode, EnrolDevice
 from tests.web.enrol.conftest import PortalEnv
+from tsunagaru.store.enrol_tables import EnrolCode, EnrolDevice
 
 values = st.recursive(st.none() | st.booleans() | st.integers() | st.text(max_size=300),
                       lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=10), inner,
