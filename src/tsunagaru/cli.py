@@ -22,6 +22,7 @@ COMMAND_MODULES = (
     "tsunagaru.idp.cli",
     "tsunagaru.serve",
     "tsunagaru.demo",
+    "tsunagaru.passpoint.cli",
     "tsunagaru.store.cli",
     "tsunagaru.sites.cli",
     "tsunagaru.web.cli",

@@ -137,6 +137,8 @@ def _operator(op: dict[str, Any]) -> Operator:
             raise DescriptionError(f"operator.cell_networks[{i}]", str(exc)) from None
     radius = _table(op, "operator.radius")
     radsec = op.get("radsec")
+    if radsec is not None and not isinstance(radsec, dict):
+        raise DescriptionError("operator.radsec", "must be a table with host and port")
     return Operator(
         wbaid=_get(op, "operator.wbaid", str), ssid=_get(op, "operator.ssid", str),
         friendly_names=_names(op, "operator.friendly_names"), rcois=_strings(op, "operator.rcois"),
@@ -184,6 +186,7 @@ def _ap(a: dict[str, Any]) -> AccessPoint:
                 channel=_get(r, f"{path}.channel", int), interface=_get(r, f"{path}.interface", str),
                 bssids=_strings(r, f"{path}.bssids", []),
                 disaster_interface=_get(r, f"{path}.disaster_interface", str, ""),
+                owe_interface=_get(r, f"{path}.owe_interface", str, ""),
                 bridge=_get(r, f"{path}.bridge", str, "br-lan"),
             ))
         except DescriptionError:
