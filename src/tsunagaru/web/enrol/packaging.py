@@ -20,7 +20,6 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 
-from tsunagaru.idp.user_ca import write_private
 from tsunagaru.passpoint.profiles import android, apple, windows, wpa_supplicant
 from tsunagaru.passpoint.profiles.model import (
     CertificateCredential,
@@ -30,6 +29,7 @@ from tsunagaru.passpoint.profiles.model import (
     ProfileSettings,
     SigningIdentity,
 )
+from tsunagaru.secretfile import write_private, write_public
 from tsunagaru.web.enrol.platforms import KINDS, Platform
 from tsunagaru.web.enrol.service import BuiltProfile
 
@@ -66,7 +66,7 @@ def load_or_make_signer(folder: Path, now: datetime, name: str = "Tsunagaru prof
     folder.mkdir(parents=True, exist_ok=True)
     write_private(key_path, key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                                               serialization.NoEncryption()))
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    write_public(cert_path, cert.public_bytes(serialization.Encoding.PEM))
     return SigningIdentity(cert, key)
 
 
