@@ -21,6 +21,8 @@ from typing import Any
 
 from aiosmtpd.controller import Controller
 
+from tsunagaru.secretfile import private_dir, write_private
+
 log = logging.getLogger(__name__)
 
 
@@ -95,9 +97,7 @@ class _OutboxHandler:
         with self._lock:
             self._count += 1
             name = f"{time.time_ns()}-{self._count:06d}.eml"
-        tmp = self.outbox / f".{name}.tmp"
-        tmp.write_bytes(data)
-        tmp.replace(self.outbox / name)  # readers never see half a message
+        write_private(self.outbox / name, data)  # 0600 (a message holds a sign-up code), renamed into place
         return "250 OK"
 
 
@@ -111,8 +111,7 @@ class OutboxSink:
     """A real SMTP server on loopback that writes each message to ``outbox/*.eml`` (tests, the demo)."""
 
     def __init__(self, outbox: Path, host: str = "127.0.0.1", port: int = 0, max_bytes: int = 1 << 20) -> None:
-        outbox.mkdir(parents=True, exist_ok=True)
-        self.outbox = outbox
+        self.outbox = private_dir(outbox)  # 0700: the mails hold sign-up codes
         port = port or _free_tcp_port(host)  # aiosmtpd's readiness probe needs the real port up front
         self._controller = Controller(_OutboxHandler(outbox, max_bytes), hostname=host, port=port,
                                       data_size_limit=max_bytes)

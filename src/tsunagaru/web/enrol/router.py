@@ -26,6 +26,7 @@ from starlette.concurrency import run_in_threadpool
 
 from tsunagaru.passpoint.profiles.model import ProfileError
 from tsunagaru.passpoint.profiles.windows import LINK_PREFIX, provisioning_link
+from tsunagaru.web.api.common import ErrorBody
 from tsunagaru.web.enrol import errors
 from tsunagaru.web.enrol.pages import PLATFORM_LABELS, render, request_lang
 from tsunagaru.web.enrol.platforms import KINDS, Method, Platform, detect, offers
@@ -72,7 +73,12 @@ def portal_of(request: Request) -> Portal:
 
 
 pages = APIRouter(prefix="/enrol", include_in_schema=False)
-api = APIRouter(prefix="/api/v1/enrol", tags=["enrolment"])
+# Every status the portal's API answers with a typed error, named in the OpenAPI document (schemathesis
+# checks responses against it); 404 also when the portal is not attached to the app.
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorBody, "description": "typed error"}
+    for status in (400, 401, 403, 404, 409, 410, 413, 422, 429, 503)}
+api = APIRouter(prefix="/api/v1/enrol", tags=["enrolment"], responses=ERROR_RESPONSES)
 
 
 # --- input ------------------------------------------------------------------------------------------------

@@ -18,13 +18,13 @@ from tsunagaru.sites.scope import Principal, Role
 from tsunagaru.web.deps import Csrf, require
 from tsunagaru.web.enrol import errors
 from tsunagaru.web.enrol.pages import render
-from tsunagaru.web.enrol.router import MAX_FIELD, Portal, _api_error, _api_lang, portal_of
+from tsunagaru.web.enrol.router import ERROR_RESPONSES, MAX_FIELD, Portal, _api_error, _api_lang, portal_of
 from tsunagaru.web.enrol.service import AccountView
 
 Staff = Annotated[Principal, Depends(require(Role.CITY_ADMIN))]
 
 staff_pages = APIRouter(prefix="/enrol/staff", include_in_schema=False)
-staff_api = APIRouter(prefix="/api/v1/enrol/staff", tags=["enrolment"])
+staff_api = APIRouter(prefix="/api/v1/enrol/staff", tags=["enrolment"], responses=ERROR_RESPONSES)
 
 
 def _lang(request: Request) -> str:
