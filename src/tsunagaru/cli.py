@@ -22,11 +22,11 @@ COMMAND_MODULES = (
     "tsunagaru.idp.cli",
     "tsunagaru.serve",
     "tsunagaru.demo",
+    "tsunagaru.passpoint.cli",
     "tsunagaru.store.cli",
     "tsunagaru.sites.cli",
     "tsunagaru.web.cli",
     "tsunagaru.agent.cli",
-    "tsunagaru.passpoint.cli",
 )
 
 

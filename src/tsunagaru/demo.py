@@ -71,6 +71,9 @@ async def _main(root: Path, ports: DemoPorts, web_port: int = 8080) -> int:
 
     web = await start_web(state.root, state.db_url, registry, host=ports.host, port=web_port, anp_host=ports.host,
                           anp_auth=ports.auth, anp_acct=ports.acct)
+    from tsunagaru.web.enrol import demo as enrol_demo
+
+    portal = enrol_demo.attach(web.server.config.app, state.root, store=web.store)  # SMTP sink -> DIR/outbox
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -80,10 +83,12 @@ async def _main(root: Path, ports: DemoPorts, web_port: int = 8080) -> int:
           f"アクセスポイント一覧」), demo APs {', '.join(map(str, registry.ap_ids))} on 127.0.1.1-5", flush=True)
     print(f"  web app              {web.url} (API {web.url}api/v1/, accounts in {state.path('web-users.txt')}, "
           f"AP tokens in {state.path('ap-tokens.txt')})", flush=True)
+    print("\n".join(enrol_demo.banner_lines(state.root, portal, web.url.rstrip("/"))), flush=True)
     heap.settle()
     print(f"ready: ANP RADIUS {ports.host}:{ports.auth}/{ports.acct} RadSec :{ports.anp_radsec}, "
           f"IdP RadSec {ports.host}:{ports.idp_radsec}, IdP RADIUS {ports.host}:{ports.idp_udp}", flush=True)
     await stop.wait()
+    portal.stop()
     await web.close()
     await stack.close()
     print("stopped", flush=True)

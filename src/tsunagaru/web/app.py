@@ -35,6 +35,7 @@ ROUTER_MODULES = (
     "tsunagaru.web.pages.account",
     "tsunagaru.web.pages.registry",
     "tsunagaru.web.pages.admin",
+    "tsunagaru.web.enrol.router",
 )
 
 
