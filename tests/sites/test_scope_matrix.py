@@ -63,10 +63,10 @@ KEYS = sorted(ALL)
 
 
 def expect(role: str, key: str, write: bool) -> str:
-    if key not in READ[role]:
-        return "404"
     if write and key not in WRITE[role]:
         return "403"
+    if key not in READ[role]:
+        return "404"
     return "ok"
 
 

@@ -1,8 +1,7 @@
 """Role x resource x action through the real app and its real auth (tokens from /auth/token, no overrides).
 
-Reads out of scope answer 404; writes answer 403 where the caller may read the resource (a viewer, an
-auditor) and 404 where it may not even see it (the registry does not confirm that a resource exists to
-someone outside its scope); anonymous 401. Expectations are written out per case, so a change in the
+Reads out of scope answer 404; writes out of scope answer 403 (the demo contract), whether or not the
+caller may read the resource; anonymous 401. Expectations are written out per case, so a change in the
 rules shows up here as a readable diff.
 """
 
@@ -53,25 +52,25 @@ def _cases() -> list[tuple[str, str, str, Any, dict[str, int]]]:
         ("list users", "GET", "/api/v1/users", None, {"anonymous": 401, "*": 200}),
         ("list tenants", "GET", "/api/v1/tenants", None, {"anonymous": 401, "*": 200}),
         ("change ward site", "PATCH", "/api/v1/sites/{shinjuku_site}", {"name_en": "Shinjuku City Office"},
-         {"anonymous": 401, "city-admin": 200, "municipality-operator": 200, "site-operator": 404, "*": 403}),
+         {"anonymous": 401, "city-admin": 200, "municipality-operator": 200, "site-operator": 403, "*": 403}),
         ("change booth site", "PATCH", "/api/v1/sites/{chiyoda_site}", {"name_en": "Phone booth Chiyoda 1"},
-         {"anonymous": 401, "city-admin": 200, "site-operator": 200, "municipality-operator": 404, "*": 403}),
+         {"anonymous": 401, "city-admin": 200, "site-operator": 200, "municipality-operator": 403, "*": 403}),
         ("change ward AP", "PATCH", "/api/v1/aps/{shinjuku_ap}", {"name": "shinjuku-1"},
-         {"anonymous": 401, "city-admin": 200, "municipality-operator": 200, "site-operator": 404, "*": 403}),
+         {"anonymous": 401, "city-admin": 200, "municipality-operator": 200, "site-operator": 403, "*": 403}),
         ("change booth AP", "PATCH", "/api/v1/aps/{chiyoda_ap}", {"name": "booth-1"},
-         {"anonymous": 401, "city-admin": 200, "site-operator": 200, "municipality-operator": 404, "*": 403}),
+         {"anonymous": 401, "city-admin": 200, "site-operator": 200, "municipality-operator": 403, "*": 403}),
         ("create ward site", "POST", "/api/v1/sites",  # a site operator's new site is its own (operator_id set)
          {"name": "matrix site", "municipality_code": SHINJUKU, "category": "park"},
          {"anonymous": 401, "city-admin": 201, "municipality-operator": 201, "site-operator": 201, "*": 403}),
         ("delete ward site that has APs", "DELETE", "/api/v1/sites/{shinjuku_site}", None,
-         {"anonymous": 401, "city-admin": 409, "municipality-operator": 409, "site-operator": 404, "*": 403}),
+         {"anonymous": 401, "city-admin": 409, "municipality-operator": 409, "site-operator": 403, "*": 403}),
         ("create tenant", "POST", "/api/v1/tenants", {"name": "matrix org {role}", "kind": "site-operator"},
          {"anonymous": 401, "city-admin": 201, "*": 403}),
         ("create viewer account", "POST", "/api/v1/users",
          {"username": "m-{role}", "password": "long-enough-pw", "role": "viewer"},
          {"anonymous": 401, "city-admin": 201, "*": 403}),
         ("issue AP token for ward AP", "POST", "/api/v1/aps/{shinjuku_ap}/token", None,
-         {"anonymous": 401, "city-admin": 201, "municipality-operator": 201, "site-operator": 404, "*": 403}),
+         {"anonymous": 401, "city-admin": 201, "municipality-operator": 201, "site-operator": 403, "*": 403}),
     ]
 
 

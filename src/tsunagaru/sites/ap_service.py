@@ -64,7 +64,9 @@ def _readable(session: Session, p: Principal, ap_id: int) -> tuple[AccessPoint, 
 
 
 def _writable(session: Session, p: Principal, ap_id: int) -> tuple[AccessPoint, Site]:
-    row, _ = _readable(session, p, ap_id)
+    row = session.get(AccessPoint, ap_id) if isinstance(ap_id, int) and 0 < ap_id < 2**63 else None
+    if row is None:
+        raise NotFound(f"no access point {ap_id}")
     try:
         return row, writable_site(session, p, row.site_id)
     except Forbidden:
@@ -79,9 +81,10 @@ def get_ap(session: Session, p: Principal, ap_id: int, *, now: datetime | None =
 def _target_site(session: Session, p: Principal, site_id: int) -> Site:
     """The site a new or moved AP goes to: unknown to ``p`` is Invalid (it names a field), else it must be writable."""
     try:
-        return writable_site(session, p, site_id)
+        readable_site(session, p, site_id)  # a site it cannot see is "no such site", not a hint that it exists
     except NotFound:
         raise Invalid(f"no site {site_id}", field="site_id") from None
+    return writable_site(session, p, site_id)
 
 
 def _unique(session: Session, fields: Mapping[str, Any], but: int | None) -> None:

@@ -61,8 +61,11 @@ def readable_site(session: Session, p: Principal, site_id: int) -> Site:
 
 
 def writable_site(session: Session, p: Principal, site_id: int) -> Site:
-    """The site row if ``p`` may change it: ``NotFound`` when it may not even read it, else ``Forbidden``."""
-    row = readable_site(session, p, site_id)
+    """The site row if ``p`` may change it: ``NotFound`` when there is no such site, ``Forbidden`` when it is
+    outside ``p``'s scope for changes (the demo contract: out of scope is 404 on reads, 403 on writes)."""
+    row = session.get(Site, site_id) if isinstance(site_id, int) and 0 < site_id < 2**63 else None
+    if row is None:
+        raise NotFound(f"no site {site_id}")
     if not write_scope(effective_principal(session, p)).holds(row.municipality_code, row.operator_id):
         raise Forbidden(f"site {site_id} is outside your scope for changes")
     return row

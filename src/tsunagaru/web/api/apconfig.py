@@ -229,9 +229,10 @@ def issue_ap_token(db: Session, ap_id: int, now: datetime) -> str:
 
 @router.post("/aps/{ap_id}/token", response_model=IssuedToken, status_code=201, responses=ERRORS)
 def new_ap_token(ap_id: ApId, principal: Authenticated, db: DB, ctx: Ctx) -> IssuedToken:
-    view = service.get_ap(db, principal, ap_id, now=ctx.now())  # NotFound when out of read scope
-    if not may_write_site(principal, view.municipality_code, view.operator_id):
-        raise PermissionDenied
+    _, site = service.ap_record(db, ap_id)  # NotFound when there is no such AP
+    if not may_write_site(principal, site.municipality_code, site.operator_id):
+        raise PermissionDenied  # a write out of scope: 403 (the demo contract), readable or not
+    view = service.get_ap(db, principal, ap_id, now=ctx.now())
     from tsunagaru.sites import audit
 
     audit.record(db, principal, "ap.token", "ap", ap_id, None, {"token": "issued"}, now=ctx.now(),
