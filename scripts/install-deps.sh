@@ -9,7 +9,7 @@ mode="${1:-demo}"
 
 DEMO_DEBS=(python3 python3-venv python3-dev gcc iproute2)
 TEST_DEBS=(eapoltest freeradius freeradius-utils radsecproxy dnsmasq-base hostapd wpasupplicant iproute2 openssl
-           postgresql chromium chromium-driver libssl-dev systemd xmlsec1)
+           postgresql chromium chromium-driver fonts-noto-cjk libssl-dev systemd xmlsec1)
 
 missing_debs() {
     local p

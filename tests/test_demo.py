@@ -21,7 +21,7 @@ def test_demo_serves_the_whole_chain(tmp_path: Path) -> None:
     state, out = tmp_path / "state", tmp_path / "demo.out"
     argv = [sys.executable, "-m", "tsunagaru", "demo", "--state", str(state), "--auth-port", str(auth),
             "--acct-port", str(acct), "--radsec-port", str(radsec), "--idp-udp-port", str(idp_udp),
-            "--anp-radsec-port", str(anp_radsec)]
+            "--anp-radsec-port", str(anp_radsec), "--web-port", str(free_port())]
     with open(out, "wb") as f:
         proc = subprocess.Popen(argv, stdout=f, stderr=subprocess.STDOUT)
     try:

@@ -22,6 +22,10 @@ COMMAND_MODULES = (
     "tsunagaru.idp.cli",
     "tsunagaru.serve",
     "tsunagaru.demo",
+    "tsunagaru.store.cli",
+    "tsunagaru.sites.cli",
+    "tsunagaru.web.cli",
+    "tsunagaru.agent.cli",
 )
 
 

@@ -33,6 +33,7 @@ def register(subparsers: Any) -> None:
     p.add_argument("--radsec-port", type=int, default=2083, help="the IdP's RadSec port")
     p.add_argument("--idp-udp-port", type=int, default=11812, help="the IdP's own RADIUS/UDP port")
     p.add_argument("--anp-radsec-port", type=int, default=12083, help="the ANP's RadSec port for access points")
+    p.add_argument("--web-port", type=int, default=8080, help="the web app (dashboard, API, portal)")
     p.add_argument("--log-level", default="info")
     p.set_defaults(func=run)
 
@@ -42,27 +43,39 @@ def run(args: argparse.Namespace) -> int:
     ports = DemoPorts(args.host, args.auth_port, args.acct_port, args.radsec_port, args.idp_udp_port,
                       args.anp_radsec_port)
     try:
-        return asyncio.run(_main(args.state, ports))
+        return asyncio.run(_main(args.state, ports, args.web_port))
     except OSError as exc:
         print(f"error: {exc} (is another demo or RADIUS server using these ports? see --help)", file=sys.stderr)
         return 1
 
 
-async def _main(root: Path, ports: DemoPorts) -> int:
+async def _main(root: Path, ports: DemoPorts, web_port: int = 8080) -> int:
     from tsunagaru.stack import start_stack
 
     print("Tsunagaru demo: preparing the state folder (test PKI, demo user, discovery zone)...", flush=True)
     state = prepare(root, datetime.now(UTC), ports)
+    from tsunagaru.sites.demo_seed import seed_demo_store
+
+    registry = seed_demo_store(state.root, state.db_url)  # the Tokyo sample list, tenants, demo APs
     stack = await start_stack(state, ports)
+    from tsunagaru.web.demo import start_web
+
+    web = await start_web(state.root, state.db_url, registry, host=ports.host, port=web_port, anp_host=ports.host,
+                          anp_auth=ports.auth, anp_acct=ports.acct)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     print(banner(state, ports), flush=True)
+    print(f"  site registry        {registry.sites_total} sites (Tokyo sample list, CC BY 4.0: 東京都「公衆無線LAN"
+          f"アクセスポイント一覧」), demo APs {', '.join(map(str, registry.ap_ids))} on 127.0.1.1-5", flush=True)
+    print(f"  web app              {web.url} (API {web.url}api/v1/, accounts in {state.path('web-users.txt')}, "
+          f"AP tokens in {state.path('ap-tokens.txt')})", flush=True)
     heap.settle()
     print(f"ready: ANP RADIUS {ports.host}:{ports.auth}/{ports.acct} RadSec :{ports.anp_radsec}, "
           f"IdP RadSec {ports.host}:{ports.idp_radsec}, IdP RADIUS {ports.host}:{ports.idp_udp}", flush=True)
     await stop.wait()
+    await web.close()
     await stack.close()
     print("stopped", flush=True)
     return 0

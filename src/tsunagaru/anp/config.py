@@ -15,6 +15,7 @@ listeners, TLS and discovery need a restart.
     metrics = "127.0.0.1:9812"              # Prometheus /metrics (optional)
     request_timeout = 4.0                   # per request, across failover; then Reject-Reason 22
     spool = "/var/lib/tsunagaru/anp-spool.sqlite"   # durable accounting queue
+    clients_files = ["registry-clients.toml"]  # more [[clients]] from files others write (optional, see load)
 
     [tls]                                   # our federation identity towards IdPs
     certificate = "anp.pem"                 # member certificate + chain (clientAuth)
@@ -121,7 +122,39 @@ def load(path: str | Path) -> AnpConfig:
         text = p.read_text(encoding="utf-8")
     except OSError as exc:
         raise ConfigError(str(p), f"cannot read: {exc.strerror}") from None
-    return parse(text, base=p.parent)
+    return parse(text + included_clients(text, p.parent), base=p.parent)
+
+
+def included_clients(text: str, base: Path) -> str:
+    """The ``[[clients]]`` tables of the files named in ``anp.clients_files``, as TOML text to append.
+
+    The site registry exports its access points to such a file (``tsunagaru sites anp-export``) and
+    signals a reload; an included file may hold nothing but ``[[clients]]`` tables, so whoever writes it
+    cannot change routes or TLS. A file that does not exist yet adds no clients.
+    """
+    try:
+        names = tomllib.loads(text).get("anp", {}).get("clients_files", [])
+    except (tomllib.TOMLDecodeError, AttributeError):
+        return ""  # parse() reports the main file's problem
+    if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+        raise ConfigError("anp.clients_files", "must be a list of file names")
+    parts = []
+    for i, name in enumerate(names):
+        path = base / name
+        try:
+            included = path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            continue
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"anp.clients_files[{i}]", f"cannot read {path}: {exc}") from None
+        try:
+            keys = set(tomllib.loads(included))
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"anp.clients_files[{i}]", f"{path} is not valid TOML: {exc}") from None
+        if keys - {"clients"}:
+            raise ConfigError(f"anp.clients_files[{i}]", f"{path} may hold only [[clients]] tables")
+        parts.append("\n" + included)
+    return "".join(parts)
 
 
 def parse(text: str, base: Path = Path(".")) -> AnpConfig:

@@ -7,7 +7,6 @@ writes) and foreign keys (off by default in SQLite, and revocation relies on the
 
 from __future__ import annotations
 
-import importlib
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -19,7 +18,7 @@ from sqlalchemy import Engine, create_engine, event, select
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-from tsunagaru.store.base import Base, SchemaVersion
+from tsunagaru.store.base import SchemaVersion
 
 DEFAULT_URL = "sqlite:///./tsunagaru-idp.sqlite"
 ENV_URL = "TSUNAGARU_DB"
@@ -29,7 +28,7 @@ SCHEMA_VERSION = 1
 
 # Modules that define tables; create_schema imports them so that every table is known. The ANP's
 # accounting spool adds its module here.
-TABLE_MODULES = ("tsunagaru.store.idp_tables",)
+TABLE_MODULES = ("tsunagaru.store.idp_tables", "tsunagaru.store.registry_tables", "tsunagaru.store.web_tables")
 
 
 class StoreError(Exception):
@@ -78,9 +77,9 @@ def make_engine(url: str | None = None) -> Engine:
 
 def create_schema(engine: Engine, *, now: datetime | None = None) -> int:
     """Create missing tables and record the schema version; refuse a database of another version."""
-    for name in TABLE_MODULES:
-        importlib.import_module(name)
-    Base.metadata.create_all(engine)
+    from tsunagaru.store.migrate import upgrade
+
+    upgrade(engine)  # Alembic migrations (tsunagaru/store/migrations), not create_all
     with Session(engine) as session, session.begin():
         row = session.scalar(select(SchemaVersion).where(SchemaVersion.id == 1))
         if row is None:

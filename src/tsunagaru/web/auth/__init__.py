@@ -1,0 +1,1 @@
+"""Who is asking: passwords, sessions, tokens, rate limits and the dependencies that make a Principal."""

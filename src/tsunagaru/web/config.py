@@ -1,0 +1,133 @@
+"""The web app's configuration: one TOML file parsed strictly into :class:`WebSettings`.
+
+Parsing is pure (text in, settings out); unknown keys and wrong types raise
+:class:`~tsunagaru.tomlconf.ConfigError` naming the key, as the ANP's and the IdP's files do. The secret
+key (CSRF and nothing else that outlives a restart) is read from a file by :func:`load`, which makes
+one with mode 0600 from its first byte when it is missing.
+
+    [web]
+    listen = "127.0.0.1:8080"
+    db = "sqlite:///tsunagaru.sqlite"   # SQLAlchemy URL; the same store as the registry
+    public_url = "https://wifi.city.example"   # https turns on Secure cookies and HSTS
+    secret_key_file = "web-secret.key"
+    max_body = 1048576                 # bytes; larger requests get 413
+    session_hours = 12
+    token_days = 90
+    ap_silent_after = 600              # seconds a served config may stay unreported before "silent"
+    login_attempts = 5                 # failed logins per user and per address within login_window
+    login_window = 300
+    passpoint = "operator.toml"        # [operator] + [secrets] of a Passpoint description (AP configs)
+    secrets_dir = "secrets"            # files named by APs' secret_ref = "file:NAME"
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import tomllib
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from tsunagaru.tomlconf import ConfigError, Listen, TomlReader, hostport
+
+_WEB_KEYS = {"listen", "db", "public_url", "secret_key_file", "max_body", "session_hours", "token_days",
+             "ap_silent_after", "login_attempts", "login_window", "passpoint", "secrets_dir"}
+
+
+@dataclass(frozen=True, slots=True)
+class WebSettings:
+    """Everything :func:`tsunagaru.web.create_app` needs; tests build it directly."""
+
+    db_url: str
+    secret_key: bytes = field(default_factory=lambda: secrets.token_bytes(32), repr=False)
+    listen: Listen = Listen("127.0.0.1", 8080)
+    public_url: str = "http://127.0.0.1:8080"
+    max_body: int = 1 << 20
+    session_hours: float = 12.0
+    token_days: float = 90.0
+    ap_silent_after: float = 600.0
+    login_attempts: int = 5
+    login_window: float = 300.0
+    secret_key_file: Path | None = None
+    passpoint: Path | None = None
+    secrets_dir: Path | None = None
+
+    @property
+    def https(self) -> bool:
+        return self.public_url.startswith("https://")
+
+
+def parse(text: str, base: Path = Path(".")) -> WebSettings:
+    try:
+        doc = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError("(file)", f"not valid TOML: {exc}") from None
+    unknown = set(doc) - {"web"}
+    if unknown:
+        raise ConfigError(sorted(unknown)[0], "unknown table or key (expected [web])")
+    web: Any = doc.get("web")
+    if not isinstance(web, dict):
+        raise ConfigError("web", "the [web] table is required")
+    extra = set(web) - _WEB_KEYS
+    if extra:
+        raise ConfigError(f"web.{sorted(extra)[0]}", "unknown key")
+    r = TomlReader(base)
+    public_url = r.string(web, "web.public_url", "http://127.0.0.1:8080") or ""
+    if not public_url.startswith(("http://", "https://")):
+        raise ConfigError("web.public_url", "must start with http:// or https://")
+    db = r.required(web, "web.db")
+    if db.startswith("sqlite:///") and not db.startswith("sqlite:////") and db != "sqlite:///:memory:":
+        db = "sqlite:///" + str(r.resolve(db.removeprefix("sqlite:///")))
+    return WebSettings(
+        db_url=db,
+        listen=hostport(r.string(web, "web.listen", "127.0.0.1:8080") or "", "web.listen", 8080),
+        public_url=public_url.rstrip("/"),
+        max_body=int(r.number(web, "web.max_body", 1 << 20, lo=1024, hi=64 << 20)),
+        session_hours=r.number(web, "web.session_hours", 12, lo=0.1, hi=24 * 30),
+        token_days=r.number(web, "web.token_days", 90, lo=1, hi=3650),
+        ap_silent_after=r.number(web, "web.ap_silent_after", 600, lo=60, hi=7 * 86400),
+        login_attempts=int(r.number(web, "web.login_attempts", 5, lo=1, hi=1000)),
+        login_window=r.number(web, "web.login_window", 300, lo=1, hi=86400),
+        secret_key_file=r.resolve(r.string(web, "web.secret_key_file", "web-secret.key") or "web-secret.key"),
+        passpoint=_path(r, web, "web.passpoint"),
+        secrets_dir=_path(r, web, "web.secrets_dir"),
+    )
+
+
+def _path(r: TomlReader, table: dict[str, Any], key: str) -> Path | None:
+    value = r.string(table, key)
+    return r.resolve(value) if value else None
+
+
+def read_or_make_key(path: Path) -> bytes:
+    """The key in ``path``; a new random one (file mode 0600 from creation) when it does not exist."""
+    try:
+        key = path.read_bytes()
+    except FileNotFoundError:
+        key = secrets.token_bytes(32)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as f:
+            f.write(key)
+        return key
+    except OSError as exc:
+        raise ConfigError("web.secret_key_file", f"cannot read {path}: {exc.strerror}") from None
+    if len(key) < 16:
+        raise ConfigError("web.secret_key_file", f"{path} holds {len(key)} octets; need at least 16")
+    return key
+
+
+def parse_file(path: str | Path) -> WebSettings:
+    """The settings in ``path`` without reading the secret key (for commands that only need the database)."""
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(str(p), f"cannot read: {exc.strerror}") from None
+    return parse(text, base=p.parent)
+
+
+def load(path: str | Path) -> WebSettings:
+    settings = parse_file(path)
+    assert settings.secret_key_file is not None
+    return replace(settings, secret_key=read_or_make_key(settings.secret_key_file))

@@ -1,0 +1,1 @@
+from tests.support.store_backends import pg_server, store  # noqa: F401 (fixtures)

@@ -1,0 +1,68 @@
+"""Headers, cookies, login rate limits, TOTP."""
+
+from __future__ import annotations
+
+import re
+
+import pyotp
+from fastapi.testclient import TestClient
+
+from tests.web.seed import PASSWORD, Seeded
+
+
+def _csrf(client: TestClient, path: str = "/login") -> str:
+    found = re.search(r'name="csrf_token" value="([0-9a-f]+)"', client.get(path).text)
+    assert found
+    return found.group(1)
+
+
+def test_security_headers_everywhere(app_client: tuple[TestClient, Seeded]) -> None:
+    client, _ = app_client
+    for path in ("/", "/login", "/api/v1/sites", "/api/v1/openapi.json", "/static/tsunagaru.css"):
+        r = client.get(path)
+        assert "default-src 'self'" in r.headers["content-security-policy"], path
+        assert r.headers["x-frame-options"] == "DENY"
+        assert r.headers["x-content-type-options"] == "nosniff"
+        assert r.headers["referrer-policy"] == "same-origin"
+
+
+def test_cookies_are_httponly_lax(app_client: tuple[TestClient, Seeded]) -> None:
+    client, _ = app_client
+    r = client.get("/login")
+    cookie = r.headers["set-cookie"].lower()
+    assert "httponly" in cookie and "samesite=lax" in cookie and "secure" not in cookie  # plain http here
+    r = client.post("/login", data={"username": "admin", "password": PASSWORD, "csrf_token": _csrf(client)},
+                    follow_redirects=False)
+    session = [c for c in r.headers.get_list("set-cookie") if c.startswith("tsg_session=")][0].lower()
+    assert "httponly" in session and "samesite=lax" in session
+
+
+def test_login_is_rate_limited(app_client: tuple[TestClient, Seeded]) -> None:
+    client, _ = app_client
+    codes = [client.post("/api/v1/auth/token", json={"username": "viewer", "password": "wrong-password"}).status_code
+             for _ in range(6)]
+    assert codes == [401] * 5 + [429]
+    r = client.post("/api/v1/auth/token", json={"username": "viewer", "password": PASSWORD})
+    assert r.status_code == 429 and r.json()["error"]["code"] == "rate_limited"
+
+
+def test_open_redirects_are_refused(app_client: tuple[TestClient, Seeded]) -> None:
+    client, _ = app_client
+    r = client.post("/login", data={"username": "admin", "password": PASSWORD, "csrf_token": _csrf(client),
+                                    "next": "//evil.example/"}, follow_redirects=False)
+    assert r.headers["location"] == "/"
+
+
+def test_totp(app_client: tuple[TestClient, Seeded]) -> None:
+    client, _ = app_client
+    client.post("/login", data={"username": "auditor", "password": PASSWORD, "csrf_token": _csrf(client)})
+    page = client.get("/account").text
+    secret = re.search(r'name="secret" value="([A-Z2-7]+)"', page)
+    assert secret
+    r = client.post("/account/totp", data={"secret": secret.group(1), "code": pyotp.TOTP(secret.group(1)).now(),
+                                           "csrf_token": _csrf(client, "/account")})
+    assert r.status_code == 200
+    assert client.post("/api/v1/auth/token", json={"username": "auditor", "password": PASSWORD}).status_code == 401
+    r = client.post("/api/v1/auth/token", json={"username": "auditor", "password": PASSWORD,
+                                                "otp": pyotp.TOTP(secret.group(1)).now()})
+    assert r.status_code == 200
