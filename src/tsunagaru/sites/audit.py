@@ -50,7 +50,8 @@ def record(session: Session, p: Principal, action: str, resource_type: str, reso
 def record_many(session: Session, rows: list[dict[str, Any]]) -> None:
     """Append many audit rows at once (rows from :func:`entry`); for imports of thousands of changes."""
     if rows:
-        session.execute(insert(AuditEntry), rows)
+        # Core executemany (no ORM work per row): imports write tens of thousands
+        session.execute(insert(AuditEntry.metadata.tables[AuditEntry.__tablename__]), rows)
 
 
 def list_audit(session: Session, p: Principal, *, resource_type: str | None = None, resource_id: str | None = None,

@@ -29,6 +29,9 @@ _MAC = re.compile(r"^[0-9a-f]{2}(:[0-9a-f]{2}){5}$")
 _SECRET_REF = re.compile(r"^file:[A-Za-z0-9._-]{1,100}$")
 _DNS_NAME = re.compile(r"^(?=.{1,253}$)([A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)*[A-Za-z0-9-]{1,63}$")
 _CODE = re.compile(r"^[0-9]{6}$")
+_CONTROL = re.compile(r"[\x00-\x1f]")
+_OCTET = r"(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
+_IPV4 = re.compile(rf"{_OCTET}(\.{_OCTET}){{3}}")
 
 SITE_FIELDS = ("name", "name_kana", "name_en", "category", "lat", "lon", "address", "address_extra",
                "municipality_code", "operator_id", "installer", "ssid", "url", "state", "source", "source_id",
@@ -48,7 +51,7 @@ def _text(data: Mapping[str, Any], key: str, limit: int, *, required: bool = Fal
     value = value.strip()
     if len(value) > limit:
         raise Invalid(f"{key} is longer than {limit} characters", field=key)
-    if any(ord(c) < 0x20 for c in value):
+    if _CONTROL.search(value):
         raise Invalid(f"{key} contains control characters", field=key)
     return value
 
@@ -167,7 +170,9 @@ def ap_fields(data: Mapping[str, Any], *, partial: bool = False) -> dict[str, An
         raise Invalid("bssids must be a list of at most 32 MAC addresses", field="bssids")
     out["bssids"] = sorted({_mac(b, "bssids") for b in bssids})
     network = _text(data, "nas_network", 64)
-    if network is not None:
+    if network is not None and _IPV4.fullmatch(network):
+        network += "/32"  # the common case, without ipaddress's cost (an import has tens of thousands)
+    elif network is not None:
         try:
             network = str(ipaddress.ip_network(network, strict=False))
         except ValueError:

@@ -95,9 +95,13 @@ def apply_aps(session: Session, p: Principal, records: Sequence[ApRecord], repor
         batch = diff.added[start:start + BATCH]
         values = [{k: v for k, v in a.items() if not k.startswith("_")} | {"created_at": when, "updated_at": when}
                   for a in batch]
-        ids = session.execute(insert(AccessPoint).returning(AccessPoint.id, AccessPoint.site_id, AccessPoint.name),
-                              values).all()
-        by_key = {(s, n): i for i, s, n in ids}
+        session.execute(insert(AccessPoint.metadata.tables[AccessPoint.__tablename__]), values)  # see apply.py
+        batch_sites = sorted({a["site_id"] for a in batch})
+        by_key: dict[tuple[int, str], int] = {}
+        for start2 in range(0, len(batch_sites), 1000):
+            query = select(AccessPoint.id, AccessPoint.site_id, AccessPoint.name).where(
+                AccessPoint.site_id.in_(batch_sites[start2:start2 + 1000]))
+            by_key.update({(s, n): i for i, s, n in session.execute(query)})
         audit.record_many(session, [
             audit.entry(p, "ap.import", "ap", by_key[(a["site_id"], a["name"])], None,
                         {k: v for k, v in a.items() if not k.startswith("_")}, now=when,
