@@ -28,7 +28,12 @@ SCHEMA_VERSION = 1
 
 # Modules that define tables; create_schema imports them so that every table is known. The ANP's
 # accounting spool adds its module here.
-TABLE_MODULES = ("tsunagaru.store.idp_tables", "tsunagaru.store.registry_tables", "tsunagaru.store.web_tables")
+TABLE_MODULES = (
+    "tsunagaru.store.idp_tables",
+    "tsunagaru.store.registry_tables",
+    "tsunagaru.store.web_tables",
+    "tsunagaru.store.ops_tables",
+)
 
 
 class StoreError(Exception):
