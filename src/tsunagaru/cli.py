@@ -26,6 +26,7 @@ COMMAND_MODULES = (
     "tsunagaru.sites.cli",
     "tsunagaru.web.cli",
     "tsunagaru.agent.cli",
+    "tsunagaru.passpoint.cli",
 )
 
 

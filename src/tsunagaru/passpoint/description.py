@@ -184,6 +184,7 @@ def _ap(a: dict[str, Any]) -> AccessPoint:
                 channel=_get(r, f"{path}.channel", int), interface=_get(r, f"{path}.interface", str),
                 bssids=_strings(r, f"{path}.bssids", []),
                 disaster_interface=_get(r, f"{path}.disaster_interface", str, ""),
+                owe_interface=_get(r, f"{path}.owe_interface", str, ""),
                 bridge=_get(r, f"{path}.bridge", str, "br-lan"),
             ))
         except DescriptionError:

@@ -176,7 +176,8 @@ class Site:
             url = getattr(self, name)
             if url is not None and not re.fullmatch(r"https://[^\s/]+(/\S*)?", url):
                 raise ModelError(f"site.{name}", "venue URLs must be https:// URLs")
-        if (self.lat is not None and not -90 <= self.lat <= 90) or (self.lon is not None and not -180 <= self.lon <= 180):
+        lat_bad = self.lat is not None and not -90 <= self.lat <= 90
+        if lat_bad or (self.lon is not None and not -180 <= self.lon <= 180):
             raise ModelError("site.lat", "coordinates out of range")
         try:
             _ = self.venue
@@ -196,10 +197,11 @@ class Radio:
     interface: str  # first BSS's interface (``wlan0``)
     bssids: tuple[str, ...] = ()  # per BSS in plan order; empty = the driver assigns them
     disaster_interface: str = ""  # the secondary BSS's interface; default ``<interface>-1``
+    owe_interface: str = ""  # the OWE twin's interface (OWE transition); default ``<interface>-2``
     bridge: str = "br-lan"  # proxy_arp (HS2.0) needs the BSSes in a bridge
 
     def __post_init__(self) -> None:
-        for name in ("interface", "disaster_interface", "bridge"):
+        for name in ("interface", "disaster_interface", "owe_interface", "bridge"):
             value = getattr(self, name)
             if (value or name == "interface") and not _IFNAME.match(value):
                 raise ModelError(f"radio.{name}", "must be a Linux interface name (1-15 of A-Za-z0-9_.-)")
@@ -216,6 +218,10 @@ class Radio:
     @property
     def secondary_interface(self) -> str:
         return self.disaster_interface or f"{self.interface[:13]}-1"
+
+    @property
+    def owe_twin_interface(self) -> str:
+        return self.owe_interface or f"{self.interface[:13]}-2"
 
 
 @dataclass(frozen=True, slots=True)

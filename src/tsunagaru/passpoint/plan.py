@@ -25,7 +25,7 @@ from tsunagaru.passpoint.model import (
     Site,
 )
 from tsunagaru.passpoint.nai_realm import NaiRealm
-from tsunagaru.passpoint.rcoi import parse_rcoi
+from tsunagaru.passpoint.rcoi import Case, parse_rcoi
 from tsunagaru.passpoint.venues import Venue
 
 FREE_PUBLIC_NETWORK = 3  # access_network_type: "Free public network" (IEEE 802.11 Table 9-214)
@@ -54,16 +54,23 @@ class RadiusPlan:
 
 
 @dataclass(frozen=True, slots=True)
-class InterworkingPlan:
-    venue: Venue
-    venue_names: tuple[LangText, ...]
-    venue_urls: tuple[tuple[int, str], ...]  # (1-based venue name index, https URL)
-    hessid: str | None
+class AnqpPlan:
+    """The operator's ANQP data: the same object for every AP of an operator with one RCOI case."""
+
     rcois: tuple[str, ...]  # formatted in the AP's case, in advertised order
     nai_realms: tuple[NaiRealm, ...]
     domains: tuple[str, ...]
     cell_networks: str  # hostapd's "mcc,mnc;..." or ""
     ipaddr_type: str  # one hex octet
+
+
+@dataclass(frozen=True, slots=True)
+class InterworkingPlan:
+    venue: Venue
+    venue_names: tuple[LangText, ...]
+    venue_urls: tuple[tuple[int, str], ...]  # (1-based venue name index, https URL)
+    hessid: str | None
+    anqp: AnqpPlan
     access_network_type: int = FREE_PUBLIC_NETWORK
     internet: bool = True
 
@@ -120,8 +127,8 @@ def plan_ap(operator: Operator, site: Site, ap: AccessPoint, disaster: DisasterS
         raise ModelError("ap.site_id", f"is {ap.site_id!r} but the site given is {site.id!r}")
     on = disaster.active(now)
     owe = operator.disaster_owe if disaster.owe is None else disaster.owe
-    interworking = _interworking(operator, site, ap)
-    hs20 = Hs20Plan(operator.friendly_names, operator.wan_metrics, operator.conn_capabilities, operator.anqp_domain_id)
+    hs20, anqp = _shared(operator, ap.rcoi_case)
+    interworking = _interworking(site, ap, anqp)
     radios = tuple(
         RadioPlan(radio, operator.country, ap.ctrl_interface,
                   (_openroaming(operator, ap, radio, interworking, hs20),
@@ -131,17 +138,35 @@ def plan_ap(operator: Operator, site: Site, ap: AccessPoint, disaster: DisasterS
     return ApPlan(ap.id, site.id, radios, disaster.until if on else None, disaster.reason if on else "")
 
 
-def _interworking(operator: Operator, site: Site, ap: AccessPoint) -> InterworkingPlan:
+#: id(operator) -> (operator, its Hs20Plan, {rcoi case: AnqpPlan}). A memo, not state: the values are pure
+#: functions of the (frozen) operator, shared so that renderers can format them once per operator.
+_SHARED: dict[int, tuple[Operator, Hs20Plan, dict[str, AnqpPlan]]] = {}
+_SHARED_MAX = 64
+
+
+def _shared(operator: Operator, case: Case) -> tuple[Hs20Plan, AnqpPlan]:
+    hit = _SHARED.get(id(operator))
+    if hit is None or hit[0] is not operator:
+        if len(_SHARED) >= _SHARED_MAX:
+            _SHARED.clear()
+        hs20 = Hs20Plan(operator.friendly_names, operator.wan_metrics, operator.conn_capabilities,
+                        operator.anqp_domain_id)
+        hit = _SHARED[id(operator)] = (operator, hs20, {})
+    anqp = hit[2].get(case)
+    if anqp is None:
+        anqp = hit[2][case] = AnqpPlan(
+            rcois=tuple(parse_rcoi(r).hex(case) for r in operator.rcois), nai_realms=operator.realms,
+            domains=operator.domains, cell_networks=cell_networks_hostapd(operator.cell_networks),
+            ipaddr_type=ipaddr_type_hostapd(operator.ipv4, operator.ipv6))
+    return hit[1], anqp
+
+
+def _interworking(site: Site, ap: AccessPoint, anqp: AnqpPlan) -> InterworkingPlan:
     names = (LangText("jpn", site.name_ja), LangText("eng", site.name_en))
     urls = tuple((i, url) for i, url in ((1, site.url_ja), (2, site.url_en)) if url)
     first = ap.radios[0].bssids[0] if ap.radios[0].bssids else None
-    return InterworkingPlan(
-        venue=site.venue, venue_names=names, venue_urls=urls, hessid=ap.hessid or first,
-        rcois=tuple(parse_rcoi(r).hex(ap.rcoi_case) for r in operator.rcois),
-        nai_realms=operator.realms, domains=operator.domains,
-        cell_networks=cell_networks_hostapd(operator.cell_networks),
-        ipaddr_type=ipaddr_type_hostapd(operator.ipv4, operator.ipv6),
-    )
+    return InterworkingPlan(venue=site.venue, venue_names=names, venue_urls=urls, hessid=ap.hessid or first,
+                            anqp=anqp)
 
 
 def _bssid(radio: Radio, index: int) -> str | None:
@@ -166,7 +191,7 @@ def _disaster(radio: Radio, owe: bool) -> tuple[BssPlan, ...]:
     if not owe:
         return (BssPlan(BssRole.DISASTER, open_if, _bssid(radio, 1), DISASTER_SSID, radio.bridge, None,
                         ap_isolate=True),)
-    owe_if = f"{radio.interface[:13]}-2"
+    owe_if = radio.owe_twin_interface
     return (
         BssPlan(BssRole.DISASTER, open_if, _bssid(radio, 1), DISASTER_SSID, radio.bridge, None,
                 ap_isolate=True, owe_transition_ifname=owe_if),

@@ -35,6 +35,9 @@ class Settlement(StrEnum):
     SETTLED = "BAA2D0"
 
 
+_PREFIXES = frozenset(s.value for s in Settlement)
+
+
 class IdentityType(IntEnum):
     ALL = 0x0
     SERVICE_PROVIDER = 0x1
@@ -126,8 +129,8 @@ def parse_rcoi(text: str) -> Rcoi:
         raise RcoiError(text, f"must be 3 to 15 octets, not {len(value) // 2}")
     value = value.upper()
     prefix = value[:6]
-    if len(value) != 10 or prefix not in (s.value for s in Settlement):
-        if prefix in (s.value for s in Settlement):
+    if len(value) != 10 or prefix not in _PREFIXES:
+        if prefix in _PREFIXES:
             raise RcoiError(text, "an OpenRoaming OI (5A03BA/BAA2D0 prefix) must be 5 octets")
         return OtherRcoi(value)
     return _openroaming(text, Settlement(prefix), value[6:])

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from tsunagaru.passpoint.plan import ApPlan, BssPlan, RadioPlan
-from tsunagaru.passpoint.render.sections import RADIO, Line, radio_lines
+from tsunagaru.passpoint.render.sections import Block, radio_blocks
 
 SCHEMA_ID = "https://tsunagaru.example/schemas/passpoint/ap-config-1.json"
 
@@ -28,23 +28,23 @@ def document(plan: ApPlan, secrets: Mapping[str, str]) -> dict[str, Any]:
         "ap_id": plan.ap_id,
         "site_id": plan.site_id,
         "disaster": {"active": until is not None, "until": until, "reason": plan.disaster_reason or None},
-        "radios": [_radio(rp, radio_lines(rp, secrets)) for rp in plan.radios],
+        "radios": [_radio(rp, radio_blocks(rp, secrets)) for rp in plan.radios],
     }
 
 
-def _radio(rp: RadioPlan, lines: list[Line]) -> dict[str, Any]:
+def _radio(rp: RadioPlan, blocks: list[Block]) -> dict[str, Any]:
     return {
         "name": rp.radio.name, "band": rp.radio.band.value, "channel": rp.radio.channel, "country": rp.country,
-        "hostapd": _pairs(line for line in lines if line.section == RADIO),
-        "bsses": [_bss(bss, [line for line in lines if line.section == bss.ifname]) for bss in rp.bsses],
+        "hostapd": _pairs(blocks[0][1]),
+        "bsses": [_bss(bss, pairs) for bss, (_, pairs) in zip(rp.bsses, blocks[1:], strict=True)],
     }
 
 
-def _bss(bss: BssPlan, lines: list[Line]) -> dict[str, Any]:
+def _bss(bss: BssPlan, pairs: list[tuple[str, str]]) -> dict[str, Any]:
     doc: dict[str, Any] = {
         "role": bss.role.value, "ifname": bss.ifname, "bssid": bss.bssid, "ssid": bss.ssid, "hidden": bss.hidden,
         "security": bss.security.value if bss.security else ("owe" if bss.owe else "open"),
-        "client_isolation": bss.ap_isolate, "hostapd": _pairs(iter(lines)),
+        "client_isolation": bss.ap_isolate, "hostapd": _pairs(pairs),
     }
     if bss.radius is not None:
         r = bss.radius
@@ -58,12 +58,12 @@ def _bss(bss: BssPlan, lines: list[Line]) -> dict[str, Any]:
         doc["passpoint"] = {
             "venue": {"group": iw.venue.group, "type": iw.venue.type, "names": {n.lang: n.text for n in iw.venue_names},
                       "urls": [{"name_index": i, "url": u} for i, u in iw.venue_urls]},
-            "hessid": iw.hessid, "roaming_consortium": list(iw.rcois), "domains": list(iw.domains),
-            "nai_realms": [r.hostapd() for r in iw.nai_realms], "access_network_type": iw.access_network_type,
+            "hessid": iw.hessid, "roaming_consortium": list(iw.anqp.rcois), "domains": list(iw.anqp.domains),
+            "nai_realms": [r.hostapd() for r in iw.anqp.nai_realms], "access_network_type": iw.access_network_type,
             "internet": iw.internet,
         }
     return doc
 
 
-def _pairs(lines: Any) -> list[str]:
-    return [f"{line.key}={line.value}" for line in lines]
+def _pairs(pairs: list[tuple[str, str]]) -> list[str]:
+    return [f"{k}={v}" for k, v in pairs]

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 
 from tsunagaru.passpoint.model import Band, Security
 from tsunagaru.passpoint.plan import ApPlan, BssPlan, RadioPlan
-from tsunagaru.passpoint.render.sections import RADIO, Line, radio_lines
+from tsunagaru.passpoint.render.sections import Block, radio_blocks
 
 #: hostapd key -> the UCI wifi-iface option that hostapd.sh turns into exactly that key.
 NATIVE = {
@@ -51,29 +51,27 @@ def render_openwrt(plan: ApPlan, secrets: Mapping[str, str]) -> bytes:
     if plan.disaster_until is not None:
         out.append(f"# 00000JAPAN until {plan.disaster_until.isoformat().replace('+00:00', 'Z')}")
     for rp in plan.radios:
-        out.extend(_radio(rp, radio_lines(rp, secrets)))
+        out.extend(_radio(rp, radio_blocks(rp, secrets)))
     return ("\n".join(out) + "\n").encode()
 
 
-def _radio(rp: RadioPlan, lines: list[Line]) -> list[str]:
+def _radio(rp: RadioPlan, blocks: list[Block]) -> list[str]:
     out = ["", f"config wifi-device {quote(rp.radio.name)}", "\toption type 'mac80211'",
            f"\toption band {quote(BANDS[rp.radio.band])}", f"\toption channel {quote(str(rp.radio.channel))}",
            f"\toption country {quote(rp.country)}"]
-    for bss in rp.bsses:
-        own = [line for line in lines if line.section == bss.ifname]
-        out.extend(_iface(rp, bss, own))
-    assert all(line.section in {RADIO, *(b.ifname for b in rp.bsses)} for line in lines)
+    for bss, (_, pairs) in zip(rp.bsses, blocks[1:], strict=True):
+        out.extend(_iface(rp, bss, pairs))
     return out
 
 
-def _iface(rp: RadioPlan, bss: BssPlan, lines: list[Line]) -> list[str]:
+def _iface(rp: RadioPlan, bss: BssPlan, pairs: list[tuple[str, str]]) -> list[str]:
     out = ["", f"config wifi-iface {quote(iface_section(rp, bss))}", f"\toption device {quote(rp.radio.name)}",
            "\toption mode 'ap'", "\toption network 'lan'", f"\toption ifname {quote(bss.ifname)}",
            f"\toption encryption {quote(encryption(bss))}"]
     extra = []
-    for line in lines:
-        if line.key in NATIVE:
-            out.append(f"\toption {NATIVE[line.key]} {quote(line.value)}")
-        elif line.key not in DERIVED:
-            extra.append(f"\tlist hostapd_bss_options {quote(f'{line.key}={line.value}')}")
+    for key, value in pairs:
+        if key in NATIVE:
+            out.append(f"\toption {NATIVE[key]} {quote(value)}")
+        elif key not in DERIVED:
+            extra.append(f"\tlist hostapd_bss_options {quote(f'{key}={value}')}")
     return out + extra

@@ -7,11 +7,11 @@ Keys and value syntax: hostapd 2.10's example hostapd.conf. Secrets are looked u
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import NamedTuple, TypeVar
 
 from tsunagaru.passpoint.model import Band, Security
-from tsunagaru.passpoint.plan import ApPlan, BssPlan, RadioPlan
+from tsunagaru.passpoint.plan import AnqpPlan, BssPlan, Hs20Plan, RadioPlan
 
 RADIO = "radio"
 KEY_MGMT = {
@@ -25,8 +25,7 @@ class RenderError(ValueError):
     pass
 
 
-@dataclass(frozen=True, slots=True)
-class Line:
+class Line(NamedTuple):
     section: str  # RADIO, or the BSS's interface name
     key: str
     value: str
@@ -119,20 +118,26 @@ def interworking(bss: BssPlan, secrets: Mapping[str, str]) -> Pairs:
         yield "venue_url", f"{index}:{url}"
     if iw.hessid:
         yield "hessid", iw.hessid
-    for oi in iw.rcois:
+    yield from _memo(iw.anqp, _anqp_pairs)
+
+
+def _anqp_pairs(anqp: AnqpPlan) -> Pairs:
+    for oi in anqp.rcois:
         yield "roaming_consortium", oi
-    for realm in iw.nai_realms:
+    for realm in anqp.nai_realms:
         yield "nai_realm", realm.hostapd()
-    yield "domain_name", ",".join(iw.domains)
-    if iw.cell_networks:
-        yield "anqp_3gpp_cell_net", iw.cell_networks
-    yield "ipaddr_type_availability", iw.ipaddr_type
+    yield "domain_name", ",".join(anqp.domains)
+    if anqp.cell_networks:
+        yield "anqp_3gpp_cell_net", anqp.cell_networks
+    yield "ipaddr_type_availability", anqp.ipaddr_type
 
 
 def hs20(bss: BssPlan, secrets: Mapping[str, str]) -> Pairs:
-    h = bss.hs20
-    if h is None:
-        return
+    if bss.hs20 is not None:
+        yield from _memo(bss.hs20, _hs20_pairs)
+
+
+def _hs20_pairs(h: Hs20Plan) -> Pairs:
     yield "hs20", "1"
     yield "disable_dgaf", "1" if h.disable_dgaf else "0"
     if h.proxy_arp:
@@ -145,23 +150,50 @@ def hs20(bss: BssPlan, secrets: Mapping[str, str]) -> Pairs:
         yield "hs20_conn_capab", capab.hostapd()
 
 
+T = TypeVar("T")
+#: id(part) -> (part, its pairs): the operator-wide parts of a plan are one shared object (plan._shared), so
+#: their lines are formatted once per operator instead of once per AP. Holding the part keeps its id unique.
+_MEMO: dict[int, tuple[object, tuple[tuple[str, str], ...]]] = {}
+
+
+def _memo(part: T, make: Callable[[T], Pairs]) -> tuple[tuple[str, str], ...]:
+    hit = _MEMO.get(id(part))
+    if hit is not None and hit[0] is part:
+        return hit[1]
+    pairs = tuple(make(part))
+    _check(pairs, "operator data")
+    if len(_MEMO) >= 256:
+        _MEMO.clear()
+    _MEMO[id(part)] = (part, pairs)
+    return pairs
+
+
 #: The BSS converters in the order their keys appear in every output.
 BSS_CONVERTERS: tuple[Callable[[BssPlan, Mapping[str, str]], Pairs], ...] = (
     basics, security, radius, interworking, hs20,
 )
 
 
-def radio_lines(rp: RadioPlan, secrets: Mapping[str, str]) -> list[Line]:
-    """Every line of one radio: its own section first, then each BSS's in plan order."""
-    lines = [Line(RADIO, k, v) for k, v in radio_pairs(rp)]
+Block = tuple[str, list[tuple[str, str]]]  # (section, its (key, value) pairs in order)
+
+
+def radio_blocks(rp: RadioPlan, secrets: Mapping[str, str]) -> list[Block]:
+    """One radio as ordered sections: the radio's own, then each BSS's in plan order."""
+    blocks: list[Block] = [(RADIO, list(radio_pairs(rp)))]
     for bss in rp.bsses:
-        lines.extend(Line(bss.ifname, k, v) for conv in BSS_CONVERTERS for k, v in conv(bss, secrets))
-    for line in lines:
-        if "\n" in line.value or "\r" in line.value or "\0" in line.value:
-            raise RenderError(f"{line.section}: {line.key} holds a line break or NUL")
-    return lines
+        pairs = [pair for conv in BSS_CONVERTERS for pair in conv(bss, secrets)]
+        _check(pairs, bss.ifname)
+        blocks.append((bss.ifname, pairs))
+    return blocks
 
 
-def plan_lines(plan: ApPlan, secrets: Mapping[str, str]) -> dict[str, list[Line]]:
-    """Radio name -> its lines."""
-    return {rp.radio.name: radio_lines(rp, secrets) for rp in plan.radios}
+def _check(pairs: Sequence[tuple[str, str]], section: str) -> None:
+    joined = "".join(v for _, v in pairs)
+    if "\n" in joined or "\r" in joined or "\0" in joined:
+        bad = next(k for k, v in pairs if "\n" in v or "\r" in v or "\0" in v)
+        raise RenderError(f"{section}: {bad} holds a line break or NUL")
+
+
+def radio_lines(rp: RadioPlan, secrets: Mapping[str, str]) -> list[Line]:
+    """The same as a flat, ordered (section, key, value) list."""
+    return [Line(section, k, v) for section, pairs in radio_blocks(rp, secrets) for k, v in pairs]
