@@ -33,6 +33,7 @@ TABLE_MODULES = (
     "tsunagaru.store.registry_tables",
     "tsunagaru.store.web_tables",
     "tsunagaru.store.ops_tables",
+    "tsunagaru.store.incident_tables",
 )
 
 
