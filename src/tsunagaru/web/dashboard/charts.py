@@ -1,13 +1,15 @@
 """Usage charts as server-rendered SVG (pygal): no chart script in the browser, nothing fetched from elsewhere.
 
 pygal's interactive tooltips load a script from its own web site by default; ``js=[]`` turns that off
-(the page's Content-Security-Policy would refuse it anyway), so the SVG is a plain image. Counts from 1
+and the inline config script it still writes is removed (the page's Content-Security-Policy would refuse
+both anyway), so the SVG is a plain image. Counts from 1
 to 4 are not drawn for roles other than city admins (the "<5" rule of ``tsunagaru.ops.usage``): such an
 hour is a gap, and the caption says so.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
@@ -16,6 +18,7 @@ from pygal.style import Style  # type: ignore[import-untyped]
 
 from tsunagaru.ops.usage import SMALL
 
+SCRIPT = re.compile(rb"<script\b[^>]*>.*?</script>", re.S)
 STYLE = Style(background="white", plot_background="white", foreground="#222", foreground_strong="#111",
               foreground_subtle="#888", colors=("#1f6feb", "#d9480f", "#2b8a3e", "#862e9c"),
               font_family="'Noto Sans CJK JP', 'Noto Sans', sans-serif", label_font_size=12,
@@ -45,4 +48,4 @@ def usage_svg(title: str, slots: Sequence[datetime], series: Sequence[tuple[str,
     for name, values in series:
         chart.add(name, [shown(v, exact) for v in values], allow_interruptions=True)
     svg: bytes = chart.render()
-    return svg
+    return SCRIPT.sub(b"", svg)  # pygal writes its config as a script even with js=[]; an image needs none

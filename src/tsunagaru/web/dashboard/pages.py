@@ -105,7 +105,7 @@ def ap_page(request: Request, ap_id: int, principal: Authenticated, db: DB, ctx:
     row = db.get(AccessPoint, ap_id)
     f = fleet(ctx).get(now)
     disaster = incidents.DisasterIndex._load(db, now).get(str(ap_id))
-    return render(request, "dashboard/ap.html", ap=ap, row=row, health=f.ap(ap_id), disaster=disaster,
+    return render(request, "dashboard/ap.html", ap=ap, row=row, ap_health=f.ap(ap_id), disaster=disaster,
                   activity=_activity(db, [ap_id], now - RECENT))
 
 
