@@ -61,14 +61,19 @@ def open_page(browser: Browser, server: WebServer, user: str, locale: str) -> tu
 
 
 def unnamed_controls(page: Page) -> list[str]:
-    return page.evaluate("""() => Array.from(document.querySelectorAll('input:not([type=hidden]), select, textarea, button'))
+    return page.evaluate("""() => Array.from(
+        document.querySelectorAll('input:not([type=hidden]), select, textarea, button'))
         .filter(el => !(el.labels && el.labels.length) && !el.getAttribute('aria-label') && !el.textContent.trim())
         .map(el => el.outerHTML.slice(0, 80))""")
 
 
 def markers_shown(page: Page) -> int:
-    page.wait_for_selector("#map.map-ready", timeout=30_000)
-    page.wait_for_selector(".leaflet-overlay-pane path", timeout=30_000)  # the boundaries
+    try:
+        page.wait_for_selector("#map.map-ready.boundaries-ready", timeout=30_000)  # markers and boundaries drawn
+    except Exception:
+        page.screenshot(path=str(ARTEFACTS / "failed.png"), full_page=True)
+        raise AssertionError(f"map not ready at {page.url}: {page.locator('#map-status').inner_text()!r}, "
+                             f"classes {page.get_attribute('#map', 'class')!r}") from None
     return int(page.get_attribute("#map", "data-markers") or "0")
 
 
@@ -131,6 +136,8 @@ def test_incident_declared_on_the_page_and_its_view(browser: Browser, server: We
     page.fill("#i-reason", "訓練")
     page.click("form.card button[type=submit]")
     assert "終了は最大 72 時間後までです。" in page.locator(".error").inner_text()  # in Japanese, nothing stored
+    assert errors == ["Failed to load resource: the server responded with a status of 422 (Unprocessable Entity)"]
+    errors.clear()  # the refused form is answered 422 on purpose
     page.screenshot(path=str(ARTEFACTS / "incident-error-ja.png"), full_page=True)
     page.fill("#i-hours", "6")
     page.click("form.card button[type=submit]")

@@ -34,6 +34,7 @@ router = APIRouter(tags=["dashboard"])
 SITE_STATES = ("ok", "problem", "critical", "unknown")
 Code = Annotated[str, Query(max_length=6, pattern=r"^(\d{6})?$")]
 Word = Annotated[str, Query(max_length=32, pattern=r"^[a-z-]*$")]
+Tenant = Annotated[str, Query(alias="tenant", pattern=r"^(\d{1,9})?$")]  # "" from a form: all
 
 
 def fleet(ctx: WebContext) -> FleetCache:
@@ -66,9 +67,10 @@ def scoped_sites(db: DB, principal: Principal, municipality: str = "", category:
 
 @router.get("/api/v1/map/sites", responses=READ)
 def map_sites(request: Request, principal: Authenticated, db: DB, ctx: Ctx, state: Word = "", municipality: Code = "",
-              category: Word = "", tenant: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None) -> Response:
+              category: Word = "", tenant_: Tenant = "") -> Response:
     lang = negotiate(request.query_params.get("lang"), request.cookies.get("tsg_lang"),
                      request.headers.get("accept-language"))
+    tenant = int(tenant_) if tenant_ else None  # "" from the form: no filter
     states = fleet(ctx).get(ctx.now())
     rows, unplaced, counts = [], 0, dict.fromkeys(SITE_STATES, 0)
     for site_id, lat, lon, cat, name, name_en, _code, _org in scoped_sites(db, principal, municipality, category,

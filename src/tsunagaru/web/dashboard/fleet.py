@@ -18,10 +18,11 @@ from sqlalchemy.orm import Session
 from tsunagaru.ops.health import ApHealth, ApInputs, ConfigReport, ConfigState, FleetHealth, Thresholds, evaluate
 from tsunagaru.sites.config_state import config_state
 from tsunagaru.store import Store
-from tsunagaru.store.ops_writer import recent_activity
+from tsunagaru.store.ops_tables import ActivityRow
 from tsunagaru.store.registry_tables import AccessPoint
 
 TTL = timedelta(seconds=10)
+LOOKBACK = timedelta(hours=24)  # an AP silent for longer than this (and never polling) shows as unknown
 CONFIG_STATES = {"current": ConfigState.CURRENT, "pending": ConfigState.PENDING, "failed": ConfigState.FAILED,
                  "silent": ConfigState.SILENT}
 
@@ -54,15 +55,20 @@ DEFAULT_THRESHOLDS = Thresholds()
 
 def compute(db: Session, now: datetime, t: Thresholds = DEFAULT_THRESHOLDS) -> Fleet:
     activity: dict[str, tuple[datetime, int, int]] = {}
-    for key, act in recent_activity(db, now - t.down_after).items():
+    window = now - t.down_after  # accepts/rejects count over this; the last request over LOOKBACK
+    rows_ = db.execute(select(ActivityRow.ap_key, ActivityRow.interval_start, ActivityRow.last_request,
+                              ActivityRow.accepts, ActivityRow.rejects)
+                       .where(ActivityRow.interval_start >= now - LOOKBACK))
+    for key, start, last, acc, rej in rows_:
         ap = ap_id_of(key)
         if ap is None:
             continue
+        acc, rej = (acc, rej) if start >= window else (0, 0)
         known = activity.get(ap)
         if known is None:
-            activity[ap] = (act.last_request, act.accepts, act.rejects)
+            activity[ap] = (last, acc, rej)
         else:
-            activity[ap] = (max(known[0], act.last_request), known[1] + act.accepts, known[2] + act.rejects)
+            activity[ap] = (max(known[0], last), known[1] + acc, known[2] + rej)
     inputs, site_of, configs = [], {}, {}
     rows = db.execute(select(AccessPoint.id, AccessPoint.site_id, AccessPoint.config_version,
                              AccessPoint.config_served_at, AccessPoint.polled_at, AccessPoint.reported_version,

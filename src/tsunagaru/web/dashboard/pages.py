@@ -28,7 +28,7 @@ from tsunagaru.web import incidents
 from tsunagaru.web.dashboard.api import SITE_STATES, fleet, scoped_sites
 from tsunagaru.web.dashboard.charts import hours, usage_svg
 from tsunagaru.web.deps import DB, Authenticated, Csrf, Ctx
-from tsunagaru.web.errors import Rejected, translator
+from tsunagaru.web.errors import Rejected, _, translator
 from tsunagaru.web.incidents_api import MESSAGES
 from tsunagaru.web.pages.common import see_other
 from tsunagaru.web.render import render
@@ -36,8 +36,17 @@ from tsunagaru.web.render import render
 router = APIRouter(include_in_schema=False)
 Code = Annotated[str, Query(max_length=6, pattern=r"^(\d{6})?$")]
 Word = Annotated[str, Query(max_length=32, pattern=r"^[a-z-]*$")]
+Tenant = Annotated[str, Query(alias="tenant", pattern=r"^(\d{1,9})?$")]  # "" from a form: all
 TILE_ENV = "TSUNAGARU_TILE_URL"
 RECENT = timedelta(hours=6)
+# the registry's categories, plus the venue categories the BSS plan knows (shelters come first in incidents)
+MAP_CATEGORIES = (*CATEGORIES, "shelter", "library")
+EXTRA_NAMES = {"shelter": _("shelter"), "library": _("library")}
+
+
+def category_names(request: Request) -> dict[str, str]:
+    t = translator(request)
+    return {code: t.gettext(text) for code, text in EXTRA_NAMES.items()}
 
 
 def _orgs(db: DB, principal: Principal) -> list[Any]:
@@ -48,8 +57,9 @@ def _orgs(db: DB, principal: Principal) -> list[Any]:
 
 @router.get("/dashboard")
 def dashboard(request: Request, principal: Authenticated, db: DB, ctx: Ctx, state: Word = "", municipality: Code = "",
-              category: Word = "", tenant: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None) -> Response:
+              category: Word = "", tenant_: Tenant = "") -> Response:
     now = ctx.now()
+    tenant = int(tenant_) if tenant_ else None  # "" from the form: no filter
     states = fleet(ctx).get(now)
     counts = dict.fromkeys(SITE_STATES, 0)
     for row in scoped_sites(db, principal):
@@ -59,7 +69,8 @@ def dashboard(request: Request, principal: Authenticated, db: DB, ctx: Ctx, stat
     query = {k: v for k, v in {"state": state, "municipality": municipality, "category": category,
                                "tenant": str(tenant) if tenant else ""}.items() if v}
     return render(request, "dashboard/map.html", counts=counts, states=SITE_STATES, state=state,
-                  municipality=municipality, category=category, tenant=tenant, categories=CATEGORIES,
+                  municipality=municipality, category=category, tenant=tenant, categories=MAP_CATEGORIES,
+                  cat_names=category_names(request),
                   municipalities=list(tenants.list_municipalities(db, principal)), organisations=_orgs(db, principal),
                   incidents=live, now=now, tile_url=os.environ.get(TILE_ENV, ""), query=query)
 
@@ -93,7 +104,8 @@ def site_page(request: Request, site_id: int, principal: Authenticated, db: DB, 
     ids = [a.id for a in aps.items]
     rendering = Rendering.for_role(principal.role)
     connected = _connected(db, ids, now)
-    return render(request, "dashboard/site.html", site=site, aps=aps, fleet=f, site_state=f.site_state(site_id),
+    return render(request, "dashboard/site.html", cat_names=category_names(request),
+                  site=site, aps=aps, fleet=f, site_state=f.site_state(site_id),
                   activity=_activity(db, ids, now - RECENT), connected=show_count(connected, rendering),
                   chart=f"/dashboard/charts/usage.svg?site={site_id}")
 
@@ -216,7 +228,8 @@ def incident_page(request: Request, incident_id: str, principal: Authenticated, 
     shown = [s for s in sites if int(s.site_id) in readable]
     ap_ids = [int(a) for s in shown for a in s.ap_ids]
     rendering = Rendering.for_role(principal.role)
-    return render(request, "dashboard/incident.html", incident=incident, phase=incident.phase(now).value,
+    return render(request, "dashboard/incident.html", cat_names=category_names(request),
+                  incident=incident, phase=incident.phase(now).value,
                   sites=shown, fleet=f, connected=show_count(_connected(db, ap_ids, now), rendering),
                   area=incident.area.to_json(), site_ids=",".join(s.site_id for s in shown),
                   may_end=principal.role is Role.CITY_ADMIN and incident.phase(now).value in ("active", "scheduled"),

@@ -8,7 +8,7 @@
   var labels = JSON.parse(el.dataset.labels || "{}");
   var status = document.getElementById("map-status");
   var started = performance.now();
-  var map = L.map(el, { preferCanvas: true, zoomControl: true, attributionControl: true });
+  var map = L.map(el, { preferCanvas: true, zoomControl: true, attributionControl: true, minZoom: 8, maxZoom: 18 });
   map.setView([35.68, 139.55], 10);
   map.attributionControl.setPrefix(false);
   map.attributionControl.addAttribution("国土数値情報（行政区域データ）国土交通省 / MLIT N03");
@@ -40,6 +40,7 @@
           l.bindTooltip((p.N03_004 || p.N03_003 || "") + "", { sticky: true });
         } }).addTo(map);
       layer.bringToBack();
+      el.classList.add("boundaries-ready");
       if (!el.dataset.sites) { map.fitBounds(layer.getBounds()); }
     });
   function addArea() {
