@@ -41,7 +41,8 @@ def usage_svg(title: str, slots: Sequence[datetime], series: Sequence[tuple[str,
 
     tz = ZoneInfo(labels_tz)
     chart = pygal.Line(js=[], style=STYLE, width=820, height=320, show_dots=False, fill=False, title=title,
-                       x_label_rotation=0, show_minor_x_labels=False, truncate_legend=-1, legend_at_bottom=True,
+                       x_label_rotation=0, show_minor_x_labels=False, truncate_legend=-1, truncate_label=-1,
+                       legend_at_bottom=True,
                        explicit_size=True, disable_xml_declaration=False, include_x_axis=True, min_scale=4)
     chart.x_labels = [s.astimezone(tz).strftime("%H:%M") for s in slots]
     chart.x_labels_major = [label for i, label in enumerate(chart.x_labels) if i % 3 == 0]
