@@ -34,6 +34,7 @@ def register(subparsers: Any) -> None:
     p.add_argument("--idp-udp-port", type=int, default=11812, help="the IdP's own RADIUS/UDP port")
     p.add_argument("--anp-radsec-port", type=int, default=12083, help="the ANP's RadSec port for access points")
     p.add_argument("--web-port", type=int, default=8080, help="the web app (dashboard, API, portal)")
+    p.add_argument("--no-sim", action="store_true", help="no traffic simulator (500 virtual APs on 127.0.0.1)")
     p.add_argument("--log-level", default="info")
     p.set_defaults(func=run)
 
@@ -43,13 +44,13 @@ def run(args: argparse.Namespace) -> int:
     ports = DemoPorts(args.host, args.auth_port, args.acct_port, args.radsec_port, args.idp_udp_port,
                       args.anp_radsec_port)
     try:
-        return asyncio.run(_main(args.state, ports, args.web_port))
+        return asyncio.run(_main(args.state, ports, args.web_port, sim=not args.no_sim))
     except OSError as exc:
         print(f"error: {exc} (is another demo or RADIUS server using these ports? see --help)", file=sys.stderr)
         return 1
 
 
-async def _main(root: Path, ports: DemoPorts, web_port: int = 8080) -> int:
+async def _main(root: Path, ports: DemoPorts, web_port: int = 8080, sim: bool = True) -> int:
     from tsunagaru.stack import start_stack
 
     print("Tsunagaru demo: preparing the state folder (test PKI, demo user, discovery zone)...", flush=True)
@@ -62,6 +63,9 @@ async def _main(root: Path, ports: DemoPorts, web_port: int = 8080) -> int:
 
     web = await start_web(state.root, state.db_url, registry, host=ports.host, port=web_port, anp_host=ports.host,
                           anp_auth=ports.auth, anp_acct=ports.acct)
+    from tsunagaru.ops.simulator import start_demo_traffic
+
+    traffic = await start_demo_traffic(state.db_url, ports.host, ports.auth, ports.acct) if sim else None
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -75,6 +79,8 @@ async def _main(root: Path, ports: DemoPorts, web_port: int = 8080) -> int:
     print(f"ready: ANP RADIUS {ports.host}:{ports.auth}/{ports.acct} RadSec :{ports.anp_radsec}, "
           f"IdP RadSec {ports.host}:{ports.idp_radsec}, IdP RADIUS {ports.host}:{ports.idp_udp}", flush=True)
     await stop.wait()
+    if traffic is not None:
+        await traffic.close()
     await web.close()
     await stack.close()
     print("stopped", flush=True)
