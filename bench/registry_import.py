@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import io
 import json
+import os
 import sys
 import tempfile
 import time
@@ -36,8 +37,8 @@ from tsunagaru.sites.scope import Principal, Role  # noqa: E402
 from tsunagaru.sites.seed import seed_municipalities  # noqa: E402
 from tsunagaru.store import Store  # noqa: E402
 
-HEADER = ("都道府県コード又は市区町村コード,NO,都道府県名,市区町村名,名称,名称_カナ,名称_英語,住所,方書,緯度,経度,設置者,"
-          "電話番号,内線番号,SSID,提供エリア,URL,備考,最終確認日")
+HEADER = ("都道府県コード又は市区町村コード,NO,都道府県名,市区町村名,名称,名称_カナ,名称_英語,住所,方書,緯度,経度,"
+          "設置者,電話番号,内線番号,SSID,提供エリア,URL,備考,最終確認日")
 ADMIN = Principal("bench", Role.CITY_ADMIN)
 
 
@@ -67,19 +68,41 @@ def ap_list(n_sites: int, per_site: int) -> bytes:
     return out.getvalue().encode()
 
 
+def tree_cpu(root_pid: int) -> float:
+    """utime+stime (seconds) of ``root_pid`` and its children (the PostgreSQL postmaster and its backends)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            fields = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(entry) == root_pid or int(fields[1]) == root_pid:  # fields[1] is the parent pid
+            total += (int(fields[11]) + int(fields[12])) / tick
+    return total
+
+
 class Timer:
-    def __init__(self) -> None:
+    def __init__(self, server_cpu: Callable[[], float] | None = None) -> None:
         self.phases: dict[str, dict[str, float]] = {}
+        self.server_cpu = server_cpu
 
     @contextmanager
     def phase(self, name: str) -> Iterator[None]:
         wall, cpu = time.perf_counter(), time.process_time()
+        server = self.server_cpu() if self.server_cpu else 0.0
         yield
-        self.phases[name] = {"wall_s": round(time.perf_counter() - wall, 3), "cpu_s": round(time.process_time() - cpu, 3)}
+        self.phases[name] = {"wall_s": round(time.perf_counter() - wall, 3),
+                             "cpu_s": round(time.process_time() - cpu, 3)}
+        if self.server_cpu:
+            self.phases[name]["server_cpu_s"] = round(self.server_cpu() - server, 3)
 
 
-def run(url: str, sites: bytes, aps: bytes, n_sites: int, n_aps: int) -> dict[str, Any]:
-    t = Timer()
+def run(url: str, sites: bytes, aps: bytes, n_sites: int, n_aps: int,
+        server_cpu: Callable[[], float] | None = None) -> dict[str, Any]:
+    t = Timer(server_cpu)
     store = Store.open(url)
     gaz = Gazetteer(shipped())
     now = datetime.now(UTC)
@@ -87,6 +110,7 @@ def run(url: str, sites: bytes, aps: bytes, n_sites: int, n_aps: int) -> dict[st
         with store.session() as s:
             seed_municipalities(s, ADMIN, now=now)
         total_wall, total_cpu = time.perf_counter(), time.process_time()
+        total_server = server_cpu() if server_cpu else 0.0
         with t.phase("parse_sites"):
             records, report = wifi_list.parse(sites, gaz)
         with t.phase("apply_sites+commit"), store.session() as s:
@@ -97,6 +121,8 @@ def run(url: str, sites: bytes, aps: bytes, n_sites: int, n_aps: int) -> dict[st
             ap_diff = apply_aps.apply_aps(s, ADMIN, ap_records, ap_report, now=now)
         total = {"wall_s": round(time.perf_counter() - total_wall, 3),
                  "cpu_s": round(time.process_time() - total_cpu, 3)}
+        if server_cpu:
+            total["server_cpu_s"] = round(server_cpu() - total_server, 3)
         with t.phase("reimport_sites_unchanged"), store.session() as s:
             records, report = wifi_list.parse(sites, gaz)
             again = apply.apply_sites(s, ADMIN, records, report, now=now)
@@ -126,9 +152,10 @@ def main(argv: list[str] | None = None) -> int:
         backends.append(("sqlite", _sqlite))
     if args.backend in ("postgresql", "both"):
         backends.append(("postgresql", _postgres))
+    results["load_average_before"] = os.getloadavg()
     for name, opener in backends:
-        with opener() as url:
-            results[name] = run(url, sites, aps, args.sites, n_aps)
+        with opener() as (url, server_cpu):
+            results[name] = run(url, sites, aps, args.sites, n_aps, server_cpu)
             print(name, json.dumps(results[name], ensure_ascii=False, indent=1), flush=True)
     out = ROOT / "bench" / "results" / f"registry-import-{datetime.now(UTC):%Y%m%dT%H%M%S}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -138,20 +165,21 @@ def main(argv: list[str] | None = None) -> int:
 
 
 @contextmanager
-def _sqlite() -> Iterator[str]:
+def _sqlite() -> Iterator[tuple[str, None]]:
     with tempfile.TemporaryDirectory(prefix="tsunagaru-bench-") as d:
-        yield f"sqlite:///{d}/registry.sqlite"
+        yield f"sqlite:///{d}/registry.sqlite", None
 
 
 @contextmanager
-def _postgres() -> Iterator[str]:
+def _postgres() -> Iterator[tuple[str, Callable[[], float]]]:
     import pytest
 
     from tests.support.pgserver import postgres_server
 
     try:
         with postgres_server() as server, server.database() as url:
-            yield url
+            postmaster = int((server.root / "data" / "postmaster.pid").read_text().split()[0])
+            yield url, lambda: tree_cpu(postmaster)
     except pytest.skip.Exception as exc:
         raise SystemExit(f"PostgreSQL not available: {exc}") from None
 

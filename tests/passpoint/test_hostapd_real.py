@@ -2,22 +2,38 @@
 
 from __future__ import annotations
 
+from importlib import resources
 from pathlib import Path
 
 import pytest
 
-from tests.passpoint.goldens import GOLDEN, all_cases, rendered
+from tests.passpoint.goldens import GOLDEN, NOW, all_cases, rendered
 from tests.passpoint.hostapd_run import ports, run_hostapd, split_bsses, wired, wired_link
+from tsunagaru.passpoint.description import parse_description
 from tsunagaru.passpoint.hostapd_keys import KNOWN_KEYS
 from tsunagaru.passpoint.lint import lint_hostapd
+from tsunagaru.passpoint.model import DisasterState
+from tsunagaru.passpoint.plan import plan_ap
+from tsunagaru.passpoint.render.hostapd import render_hostapd
 
 pytestmark = pytest.mark.timeout(180)
 CONFS = sorted(name for case, disaster in all_cases() for name in rendered(case, disaster) if name.endswith(".conf"))
 
 
-@pytest.mark.parametrize("name", CONFS)
+def example_confs() -> dict[str, str]:
+    """What ``passpoint render`` makes of ``passpoint example``, with and without --disaster."""
+    desc = parse_description(resources.files("tsunagaru.passpoint").joinpath("example.toml").read_text("utf-8"))
+    out = {}
+    for state in (DisasterState(), desc.disaster):
+        plan = plan_ap(desc.operator, desc.site, desc.ap, state, NOW)
+        for name, data in render_hostapd(plan, desc.secrets).items():
+            out[f"example{'-disaster' if state.until else ''}-{name}"] = data.decode()
+    return out
+
+
+@pytest.mark.parametrize("name", CONFS + sorted(example_confs()))
 def test_hostapd_parses_whole_file_and_enables_each_bss(name: str, tmp_path: Path) -> None:
-    text = (GOLDEN / name).read_text(encoding="utf-8")
+    text = example_confs()[name] if name.startswith("example") else (GOLDEN / name).read_text(encoding="utf-8")
     radio, bsses = split_bsses(text)
     assert bsses, "no BSS in the file"
     with wired_link() as link:

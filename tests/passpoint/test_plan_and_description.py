@@ -10,6 +10,8 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tests.passpoint.goldens import GOLDEN, NOW, description
 from tsunagaru.passpoint.description import DescriptionError, parse_description
@@ -109,9 +111,33 @@ def test_cli_bad_description_exits_2_naming_the_field(tmp_path: Path) -> None:
     assert r.returncode == 2 and "ap.radios[1].channel" in r.stderr and "Traceback" not in r.stderr
 
 
+def test_cli_render_refuses_binary_and_missing_files(tmp_path: Path) -> None:
+    (tmp_path / "bin.toml").write_bytes(b"\xff\xfe\x00garbage")
+    for path in (tmp_path / "bin.toml", tmp_path / "missing.toml"):
+        r = run("passpoint", "render", str(path))
+        assert r.returncode == 2 and "Traceback" not in r.stderr and r.stderr.startswith("passpoint: ")
+
+
 def test_cli_rcoi() -> None:
     assert run("passpoint", "rcoi", "encode", "--tier", "silver", "--id-type", "government",
                "--users-identified").stdout.strip() == "5A03BA3400"
     decoded = run("passpoint", "rcoi", "decode", "baa2d00000")
     assert "settled" in decoded.stdout and decoded.returncode == 0
     assert run("passpoint", "rcoi", "decode", "5A03BA4000").returncode == 2
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.sets(st.integers(min_value=0, max_value=EXAMPLE.count("\n")), max_size=6),
+       st.sampled_from(['"x"', "0", "-1", "[]", "{}", "true", '"5A03BA4000"', "1e999", '"\\u0000"']))
+def test_a_damaged_description_only_ever_raises_a_description_error(lines: set[int], junk: str) -> None:
+    """Lines deleted or their values replaced by junk of another type: a typed error or a valid description."""
+    damaged = []
+    for i, line in enumerate(EXAMPLE.splitlines()):
+        if i in lines and " = " in line and not line.startswith("#"):
+            damaged.append(line.split(" = ")[0] + " = " + junk)
+        elif i not in lines:
+            damaged.append(line)
+    try:
+        parse_description("\n".join(damaged))
+    except DescriptionError as exc:
+        assert exc.field and exc.problem

@@ -53,6 +53,12 @@ def test_reimport_is_idempotent_and_updates_in_place(store: Store) -> None:
         assert s.scalar(select(Site.name).where(Site.source_id == "1")).endswith("改")
         audits = s.scalar(select(func.count()).where(AuditEntry.action == "site.import"))
         assert audits == 738
+        # rows written by COPY on PostgreSQL read back like ORM rows: JSON, aware UTC timestamps, NULLs
+        first = s.scalars(select(AuditEntry).where(AuditEntry.action == "site.import").order_by(AuditEntry.id)).first()
+        assert first is not None and first.at == NOW and first.before is None
+        assert first.after is not None and first.after["source"] == "130001" and first.after["lat"] is not None
+        site = s.scalars(select(Site).where(Site.source_id == "575")).one()
+        assert site.created_at == NOW and site.name_kana is None and site.address == "東京都o.2（港区麻布十番1-4"
         assert json.dumps(dry.to_json(), ensure_ascii=False)
 
 

@@ -164,3 +164,12 @@ def test_fuzz_rows_under_the_real_header(rows: list[list[str]]) -> None:
     assert report.rows >= len(records)
     for r in records:
         assert r.lat is None or 20 <= r.lat <= 46
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.binary(max_size=2000))
+def test_fuzz_ap_inventory_bytes_never_raise(data: bytes) -> None:
+    from tsunagaru.sites.importers import ap_inventory
+
+    _records, report = ap_inventory.parse(b"site_id,name,nas_network,secret_ref,bssids,radios\n" + data)
+    assert all(p.code in CODES for p in report.problems)

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
+from tests.web.seed import PASSWORD, Seeded, seed
 from tsunagaru.store import Store
 from tsunagaru.web import WebSettings, create_app
-from tests.web.seed import PASSWORD, Seeded, seed
 
 OPERATOR_TOML = Path(__file__).with_name("operator.toml")
 

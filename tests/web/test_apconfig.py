@@ -61,7 +61,8 @@ def test_tokens_are_checked(app_client: tuple[TestClient, Seeded]) -> None:
     r = client.get(f"/api/v1/aps/{ap}/config", headers={"Authorization": "Bearer tsa_made-up"})
     assert r.status_code == 401 and r.json()["error"]["code"] == "bad_token"
     assert client.get(f"/api/v1/aps/{ap}/config", headers=token_for(client, "admin")).status_code == 401
-    r = client.post(f"/api/v1/aps/{ap}/status", headers=_ap(seeded, other), json={"version": '"x"', "result": "applied"})
+    r = client.post(f"/api/v1/aps/{ap}/status", headers=_ap(seeded, other),
+                    json={"version": '"x"', "result": "applied"})
     assert r.status_code == 403
     # a new token revokes the old one
     new = client.post(f"/api/v1/aps/{ap}/token", headers=token_for(client, "shinjuku")).json()["token"]

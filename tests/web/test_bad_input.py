@@ -18,7 +18,7 @@ def _sites(client: TestClient) -> int:
 
 
 def test_api_errors_are_typed(app_client: tuple[TestClient, Seeded]) -> None:
-    client, seeded = app_client
+    client, _seeded = app_client
     h = token_for(client, "admin")
     before = _sites(client)
     r = client.post("/api/v1/sites", headers=h | {"Content-Type": "application/json"}, content=b'{"name": ')

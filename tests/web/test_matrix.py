@@ -104,9 +104,9 @@ def test_out_of_scope_site_is_absent_from_lists(world: tuple[TestClient, Seeded,
 def test_a_pending_applicant_org_grants_nothing(tmp_path: Path) -> None:
     settings = settings_for(tmp_path)
     store = Store.open(settings.db_url)
+    from tests.web.seed import ADMIN, NOW, PASSWORD
     from tsunagaru.sites.scope import Role
     from tsunagaru.web import users
-    from tests.web.seed import ADMIN, NOW, PASSWORD
 
     with store.session() as db:
         seeded = seed(db)

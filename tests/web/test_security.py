@@ -33,7 +33,7 @@ def test_cookies_are_httponly_lax(app_client: tuple[TestClient, Seeded]) -> None
     assert "httponly" in cookie and "samesite=lax" in cookie and "secure" not in cookie  # plain http here
     r = client.post("/login", data={"username": "admin", "password": PASSWORD, "csrf_token": _csrf(client)},
                     follow_redirects=False)
-    session = [c for c in r.headers.get_list("set-cookie") if c.startswith("tsg_session=")][0].lower()
+    session = next(c for c in r.headers.get_list("set-cookie") if c.startswith("tsg_session=")).lower()
     assert "httponly" in session and "samesite=lax" in session
 
 

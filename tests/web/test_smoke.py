@@ -7,7 +7,7 @@ from tests.web.seed import Seeded
 
 
 def test_token_and_sites(app_client: tuple[TestClient, Seeded]) -> None:
-    client, seeded = app_client
+    client, _seeded = app_client
     h = token_for(client, "admin")
     r = client.get("/api/v1/sites?municipality=131041&limit=10&offset=0", headers=h)
     assert r.status_code == 200, r.text

@@ -113,7 +113,7 @@ class Agent:
         for key, value in (headers or {}).items():
             req.add_header(key, value)
         try:
-            with urllib.request.urlopen(req, timeout=self.s.timeout) as resp:  # noqa: S310 - the operator's URL
+            with urllib.request.urlopen(req, timeout=self.s.timeout) as resp:
                 return resp.status, dict(resp.headers.items()), resp.read(MAX_CONFIG + 1)
         except urllib.error.HTTPError as exc:
             return exc.code, dict(exc.headers.items()), exc.read(4096)
@@ -155,9 +155,8 @@ class Agent:
                                                f"{(done.stderr or done.stdout)[-300:]}")
         elif s.pid_file is not None:
             hostapd_ctl.sighup(s.pid_file)
-        elif s.ctrl is not None:
-            if hostapd_ctl.command(s.ctrl, "RELOAD").strip() != "OK":
-                raise hostapd_ctl.ReloadFailed("hostapd answered RELOAD with FAIL")
+        elif s.ctrl is not None and hostapd_ctl.command(s.ctrl, "RELOAD").strip() != "OK":
+            raise hostapd_ctl.ReloadFailed("hostapd answered RELOAD with FAIL")
         if s.ctrl is not None and s.fmt == "hostapd":
             time.sleep(0.3)  # let hostapd finish re-reading before asking
             return "hostapd " + hostapd_ctl.wait_enabled(s.ctrl, self._ssid(text))
@@ -245,7 +244,7 @@ class Agent:
         return self.apply(body, etag, lower.get(DISASTER_HEADER.lower()))
 
     def sleep_time(self, now: datetime) -> float:
-        wait = self.s.interval * (1 + random.uniform(-self.s.jitter, self.s.jitter))  # noqa: S311 - not crypto
+        wait = self.s.interval * (1 + random.uniform(-self.s.jitter, self.s.jitter))
         until = parse_until(self.state.disaster_until)
         if until is not None:
             wait = min(wait, max(0.5, (until - now).total_seconds() + 0.5))

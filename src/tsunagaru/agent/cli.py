@@ -75,7 +75,8 @@ def settings_from(args: argparse.Namespace) -> AgentSettings:
         state_dir=args.state_dir or args.config.parent / f".{args.config.name}.agent", fmt=args.format,
         radio=args.radio, pid_file=args.pid_file, ctrl=args.ctrl,
         reload_command=args.reload_command.split() if args.reload_command else None, interval=args.interval,
-        jitter=max(0.0, min(args.jitter, 0.9)), hostapd=args.hostapd or None, set_keys=pairs, unset_keys=frozenset(args.unset))
+        jitter=max(0.0, min(args.jitter, 0.9)), hostapd=args.hostapd or None, set_keys=pairs,
+        unset_keys=frozenset(args.unset))
 
 
 def run(args: argparse.Namespace) -> int:

@@ -29,7 +29,8 @@ def apply_overrides(text: str, set_keys: dict[str, str], unset: frozenset[str]) 
         if key in set_keys and first_bss:
             if key in done:
                 continue
-            line, _ = f"{key}={set_keys[key]}", done.add(key)
+            line = f"{key}={set_keys[key]}"
+            done.add(key)
         out.append(line)
     missing = [f"{k}={v}" for k, v in set_keys.items() if k not in done]
     return "\n".join(missing + out) + "\n"

@@ -1,2 +1,2 @@
-"""Passpoint (Hotspot 2.0): the AP side (RCOIs, venues, NAI realms, BSS plans, renderers, the linter) and
-the client profiles; pure code over dataclasses, no I/O."""
+"""Passpoint (Hotspot 2.0), pure code: RCOIs, venues, NAI realms, AP plans and their renderers, the hostapd
+linter, and the device profiles (``profiles``)."""

@@ -104,6 +104,9 @@ def cmd_render(args: argparse.Namespace) -> int:
     except OSError as exc:
         print(f"passpoint: cannot read {args.file}: {exc.strerror}", file=sys.stderr)
         return 2
+    except UnicodeDecodeError:
+        print(f"passpoint: {args.file}: not UTF-8 text", file=sys.stderr)
+        return 2
     except (ModelError, RenderError) as exc:
         print(f"passpoint: {args.file}: {exc}", file=sys.stderr)
         return 2

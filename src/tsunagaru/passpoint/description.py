@@ -137,6 +137,8 @@ def _operator(op: dict[str, Any]) -> Operator:
             raise DescriptionError(f"operator.cell_networks[{i}]", str(exc)) from None
     radius = _table(op, "operator.radius")
     radsec = op.get("radsec")
+    if radsec is not None and not isinstance(radsec, dict):
+        raise DescriptionError("operator.radsec", "must be a table with host and port")
     return Operator(
         wbaid=_get(op, "operator.wbaid", str), ssid=_get(op, "operator.ssid", str),
         friendly_names=_names(op, "operator.friendly_names"), rcois=_strings(op, "operator.rcois"),

@@ -91,6 +91,12 @@ class RadsecEndpoint:
     host: str
     port: int = 2083
 
+    def __post_init__(self) -> None:
+        if not self.host or any(c.isspace() for c in self.host):
+            raise ModelError("operator.radsec.host", "must be a host name or address")
+        if not 1 <= self.port <= 65535:
+            raise ModelError("operator.radsec.port", "must be 1-65535")
+
 
 @dataclass(frozen=True, slots=True)
 class Operator:

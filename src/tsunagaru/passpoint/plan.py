@@ -51,6 +51,7 @@ class RadiusPlan:
     # hostapd 2.10 always signs EAP Access-Requests and checks Message-Authenticator on replies that carry
     # EAP; controllers fed the JSON document must be told to require it on every reply (BlastRADIUS).
     require_message_authenticator: bool = True
+    radsec: tuple[str, int] | None = None  # (host, port) for controllers that speak RadSec themselves
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,8 +180,9 @@ def _openroaming(operator: Operator, ap: AccessPoint, radio: Radio, interworking
     if len(nas_id.encode()) > MAX_NAS_IDENTIFIER:
         raise ModelError("ap.nas_identifier", f"{nas_id!r} is longer than {MAX_NAS_IDENTIFIER} octets")
     r = operator.radius
+    radsec = (operator.radsec.host, operator.radsec.port) if operator.radsec else None
     radius = RadiusPlan(r.host, r.auth_port, r.acct_port, r.secret_ref, nas_id, operator.operator_name,
-                        operator.interim_interval)
+                        operator.interim_interval, radsec=radsec)
     return BssPlan(BssRole.OPENROAMING, radio.interface, _bssid(radio, 0), operator.ssid, radio.bridge,
                    operator.security, radius=radius, interworking=interworking, hs20=hs20)
 

@@ -10,7 +10,7 @@ from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from tsunagaru.sites.errors import NotFound
@@ -50,8 +50,9 @@ def record(session: Session, p: Principal, action: str, resource_type: str, reso
 def record_many(session: Session, rows: list[dict[str, Any]]) -> None:
     """Append many audit rows at once (rows from :func:`entry`); for imports of thousands of changes."""
     if rows:
-        # Core executemany (no ORM work per row): imports write tens of thousands
-        session.execute(insert(AuditEntry.metadata.tables[AuditEntry.__tablename__]), rows)
+        from tsunagaru.sites.importers.bulk import insert_rows
+
+        insert_rows(session, AuditEntry.metadata.tables[AuditEntry.__tablename__], rows)
 
 
 def list_audit(session: Session, p: Principal, *, resource_type: str | None = None, resource_id: str | None = None,

@@ -17,7 +17,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from tsunagaru.passpoint import description
 from tsunagaru.passpoint.model import (
@@ -36,8 +36,6 @@ from tsunagaru.passpoint.render.hostapd import render_hostapd
 from tsunagaru.passpoint.render.json import render_json
 from tsunagaru.passpoint.render.openwrt import render_openwrt
 from tsunagaru.passpoint.venues import SiteCategory
-from tsunagaru.store.registry_tables import AccessPoint as ApRow
-from tsunagaru.store.registry_tables import Site as SiteRow
 
 FORMATS = {"hostapd": "text/plain; charset=utf-8", "openwrt": "text/plain; charset=utf-8",
            "json": "application/json"}
@@ -51,6 +49,46 @@ CATEGORIES = {"phone-booth": SiteCategory.PHONE_BOOTH, "park": SiteCategory.PARK
               "shelter": SiteCategory.SHELTER, "library": SiteCategory.LIBRARY}
 DEFAULT_CHANNEL = {"2g": 6, "5g": 36, "6g": 37}
 MAX_NAME = 240  # octets of a venue name (ANQP's limit is 252, leave room)
+
+class ApRow(Protocol):
+    """What a config is made of from an AP row (an ORM row or a Core row with these columns)."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def site_id(self) -> int: ...
+    @property
+    def platform(self) -> str: ...
+    @property
+    def nas_identifier(self) -> str | None: ...
+    @property
+    def radios(self) -> Any: ...
+    @property
+    def bssids(self) -> Any: ...
+    @property
+    def secret_ref(self) -> str | None: ...
+
+
+class SiteRow(Protocol):
+    @property
+    def id(self) -> int: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def name_en(self) -> str | None: ...
+    @property
+    def category(self) -> str: ...
+    @property
+    def municipality_code(self) -> str | None: ...
+    @property
+    def lat(self) -> float | None: ...
+    @property
+    def lon(self) -> float | None: ...
+    @property
+    def address(self) -> str | None: ...
+    @property
+    def url(self) -> str | None: ...
+
 
 DisasterLookup = Callable[[ApRow, SiteRow, datetime], DisasterState]
 
@@ -102,7 +140,8 @@ def ap_model(row: ApRow) -> AccessPoint:
 
 def input_digest(ap: ApRow, site: SiteRow, disaster: DisasterState, fmt: str, radio: str | None) -> bytes:
     """A digest of everything the rendered bytes depend on (the operator is fixed per process)."""
-    parts = [fmt, radio, ap.id, ap.site_id, ap.platform, ap.nas_identifier, ap.radios, ap.bssids, ap.secret_ref, site.name,
+    parts = [fmt, radio, ap.id, ap.site_id, ap.platform, ap.nas_identifier, ap.radios, ap.bssids, ap.secret_ref,
+             site.name,
              site.name_en, site.category, site.municipality_code, site.lat, site.lon, site.address, site.url,
              disaster.until.isoformat() if disaster.until else None, disaster.reason, disaster.owe]
     return hashlib.sha256(json.dumps(parts, default=str, ensure_ascii=False).encode()).digest()

@@ -25,10 +25,10 @@ from tsunagaru.web.security import BodyTooLarge, SecurityMiddleware
 API_PREFIX = "/api/v1"
 
 ROUTER_MODULES = (
+    "tsunagaru.web.api.apconfig",  # first: AP polls are most of the traffic, and routes match in order
     "tsunagaru.web.api.auth",
     "tsunagaru.web.api.sites",
     "tsunagaru.web.api.aps",
-    "tsunagaru.web.api.apconfig",
     "tsunagaru.web.api.tenants",
     "tsunagaru.web.api.users",
     "tsunagaru.web.api.audit",

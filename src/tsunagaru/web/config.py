@@ -13,7 +13,7 @@ one with mode 0600 from its first byte when it is missing.
     max_body = 1048576                 # bytes; larger requests get 413
     session_hours = 12
     token_days = 90
-    ap_silent_after = 600              # seconds a served config may stay unreported before "silent"
+    ap_poll_write_every = 90           # seconds between writes of an AP's last-poll time (304s in between)
     login_attempts = 5                 # failed logins per user and per address within login_window
     login_window = 300
     passpoint = "operator.toml"        # [operator] + [secrets] of a Passpoint description (AP configs)
@@ -31,8 +31,9 @@ from typing import Any
 
 from tsunagaru.tomlconf import ConfigError, Listen, TomlReader, hostport
 
+DEFAULT_LISTEN = Listen("127.0.0.1", 8080)
 _WEB_KEYS = {"listen", "db", "public_url", "secret_key_file", "max_body", "session_hours", "token_days",
-             "ap_silent_after", "login_attempts", "login_window", "passpoint", "secrets_dir"}
+             "ap_poll_write_every", "login_attempts", "login_window", "passpoint", "secrets_dir"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,12 +42,12 @@ class WebSettings:
 
     db_url: str
     secret_key: bytes = field(default_factory=lambda: secrets.token_bytes(32), repr=False)
-    listen: Listen = Listen("127.0.0.1", 8080)
+    listen: Listen = DEFAULT_LISTEN
     public_url: str = "http://127.0.0.1:8080"
     max_body: int = 1 << 20
     session_hours: float = 12.0
     token_days: float = 90.0
-    ap_silent_after: float = 600.0
+    ap_poll_write_every: float = 90.0
     login_attempts: int = 5
     login_window: float = 300.0
     secret_key_file: Path | None = None
@@ -86,7 +87,7 @@ def parse(text: str, base: Path = Path(".")) -> WebSettings:
         max_body=int(r.number(web, "web.max_body", 1 << 20, lo=1024, hi=64 << 20)),
         session_hours=r.number(web, "web.session_hours", 12, lo=0.1, hi=24 * 30),
         token_days=r.number(web, "web.token_days", 90, lo=1, hi=3650),
-        ap_silent_after=r.number(web, "web.ap_silent_after", 600, lo=60, hi=7 * 86400),
+        ap_poll_write_every=r.number(web, "web.ap_poll_write_every", 90, lo=0, hi=3600),
         login_attempts=int(r.number(web, "web.login_attempts", 5, lo=1, hi=1000)),
         login_window=r.number(web, "web.login_window", 300, lo=1, hi=86400),
         secret_key_file=r.resolve(r.string(web, "web.secret_key_file", "web-secret.key") or "web-secret.key"),

@@ -21,11 +21,15 @@ from tsunagaru.sites.scope import Principal, Role
 from tsunagaru.web.auth.accounts import SESSION_PREFIX, principal_of, user_by_session, user_by_token
 from tsunagaru.web.context import WebContext, context
 from tsunagaru.web.errors import CsrfFailed, PermissionDenied, Unauthenticated
+from tsunagaru.web.pollbook import PollBook
 from tsunagaru.web.security import CSRF_COOKIE, CSRF_FIELD, SESSION_COOKIE, csrf_valid
 
 
 def get_db(request: Request) -> Iterator[Session]:
     ctx = context(request)
+    book = ctx.extras.get("pollbook")
+    if isinstance(book, PollBook):
+        book.flush()  # AP poll times buffered by the config endpoint (tsunagaru.web.pollbook) first
     with ctx.store.session() as session:  # commits at the end of the block, rolls back on an exception
         yield session
 

@@ -157,11 +157,6 @@ def install(app: FastAPI) -> None:
             response.headers[key] = value
         return response
 
-    @app.exception_handler(Exception)
-    async def _unexpected(request: Request, exc: Exception) -> Response:
-        log.exception("unexpected error on %s %s", request.method, request.url.path)
-        return error_response(request, 500, "internal", STATUS_MESSAGES[500])
-
     from tsunagaru.sites import errors as reg
 
     statuses = ((reg.NotFound, 404, Missing.message), (reg.Forbidden, 403, PermissionDenied.message),

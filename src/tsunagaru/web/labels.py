@@ -12,7 +12,7 @@ NAMES = {
     "new": _("never pulled"),
     # site, AP and organisation states
     "active": _("active"), "planned": _("planned"), "retired": _("retired"), "disabled": _("disabled"),
-    "approved": _("approved"), "rejected": _("rejected"),
+    "approved": _("approved"), "rejected": _("rejected"), "review": _("under review"),
     # organisation kinds
     "city": _("city"), "municipality": _("municipality"), "site-operator": _("site operator"),
     # site categories

@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import secrets
 from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+log = logging.getLogger("tsunagaru.web")
 
 CSRF_COOKIE = "tsg_csrf"
 CSRF_FIELD = "csrf_token"
@@ -68,7 +71,26 @@ class SecurityMiddleware:
                 message["headers"] = [*message.get("headers", []), *self.headers]
             await send(message)
 
-        await self.app(scope, limited_receive, with_headers)
+        started = False
+
+        async def tracked(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await with_headers(message)
+
+        try:
+            await self.app(scope, limited_receive, tracked)
+        except Exception:
+            # the last line of defence: one log line with the traceback, a typed 500, nothing for uvicorn
+            # to print again
+            log.exception("unexpected error on %s %s", scope.get("method"), scope.get("path"))
+            if not started:
+                from starlette.requests import Request
+
+                from tsunagaru.web.errors import STATUS_MESSAGES, error_response
+
+                response = error_response(Request(scope), 500, "internal", STATUS_MESSAGES[500])
+                await response(scope, receive, with_headers)
 
 
 async def _too_large(send: Send) -> None:

@@ -52,6 +52,7 @@ def _bss(bss: BssPlan, pairs: list[tuple[str, str]]) -> dict[str, Any]:
             "host": r.host, "auth_port": r.auth_port, "acct_port": r.acct_port, "secret_ref": r.secret_ref,
             "nas_identifier": r.nas_identifier, "operator_name": r.operator_name, "request_cui": r.request_cui,
             "interim_interval": r.interim_interval, "require_message_authenticator": r.require_message_authenticator,
+            "radsec": {"host": r.radsec[0], "port": r.radsec[1]} if r.radsec else None,
         }
     if bss.interworking is not None:
         iw = bss.interworking

@@ -14,10 +14,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from tsunagaru.sites import audit
+from tsunagaru.sites.importers.bulk import insert_rows
 from tsunagaru.sites.importers.report import Report
 from tsunagaru.sites.importers.wifi_list import SITE_COLUMNS, SiteRecord
 from tsunagaru.sites.scope import Principal
@@ -113,26 +114,24 @@ def apply_sites(session: Session, p: Principal, records: Sequence[SiteRecord], r
     if dry_run:
         return diff
     when = now or datetime.now(UTC)
+    # COPY / executemany without RETURNING (see bulk.py), then the new ids in one primary-key range read
+    floor = session.scalar(select(func.max(Site.id))) or 0
+    added: list[dict[str, Any]] = []
     for start in range(0, len(diff.added), BATCH):
         batch = diff.added[start:start + BATCH]
-        values: list[dict[str, Any]] = [{"source": r.source, "source_id": r.source_id, **r.fields(), "state": "active",
+        values = [{"source": r.source, "source_id": r.source_id, **r.fields(), "state": "active",
                    "created_at": when, "updated_at": when} for r in batch]
-        # Core executemany without RETURNING, then the new ids by key: psycopg parses one short statement
-        # once (pipeline mode) instead of SQLAlchemy's 1000-row VALUES lists with RETURNING (5x the CPU)
-        session.execute(insert(Site.metadata.tables[Site.__tablename__]), values)
-        new_ids: dict[tuple[str | None, str | None], int] = {}
-        for source in {v["source"] for v in values}:
-            wanted = [v["source_id"] for v in values if v["source"] == source]
-            for start2 in range(0, len(wanted), 1000):
-                query = select(Site.id, Site.source_id).where(Site.source == source,
-                                                              Site.source_id.in_(wanted[start2:start2 + 1000]))
-                new_ids.update({(source, sid): site_id for site_id, sid in session.execute(query)})
+        insert_rows(session, Site.metadata.tables[Site.__tablename__], values)
+        added += values
+        if progress:
+            progress(len(batch))
+    if added:
+        new_ids = {(s, i): sid for sid, s, i in session.execute(
+            select(Site.id, Site.source, Site.source_id).where(Site.id > floor))}
         audit.record_many(session, [
             audit.entry(p, "site.import", "site", new_ids[(v["source"], v["source_id"])], None,
                         {k: v[k] for k in ("source", "source_id", *SITE_COLUMNS, "state")}, now=when,
-                        municipality_code=v["municipality_code"]) for v in values])
-        if progress:
-            progress(len(batch))
+                        municipality_code=v["municipality_code"]) for v in added])
     for start in range(0, len(diff.changed), BATCH):
         changed = diff.changed[start:start + BATCH]
         session.execute(update(Site), [{"id": sid, **{k: new for k, (_, new) in f.items()}, "updated_at": when}

@@ -7,13 +7,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from tsunagaru.sites import audit
 from tsunagaru.sites.fields import AP_FIELDS
 from tsunagaru.sites.importers.ap_inventory import ApRecord
 from tsunagaru.sites.importers.apply import BATCH, Progress
+from tsunagaru.sites.importers.bulk import insert_rows
 from tsunagaru.sites.importers.report import Report
 from tsunagaru.sites.scope import Principal, write_scope
 from tsunagaru.sites.tenants import effective_principal
@@ -55,11 +56,15 @@ def apply_aps(session: Session, p: Principal, records: Sequence[ApRecord], repor
     sites, keys = _sites(session, records)
     existing: dict[tuple[int, str], tuple[Any, ...]] = {}
     site_ids = sorted(sites)
-    for start in range(0, len(site_ids), 500):
-        query = select(AccessPoint.id, AccessPoint.site_id, *[getattr(AccessPoint, c) for c in COMPARED]).where(
-            AccessPoint.site_id.in_(site_ids[start:start + 500]))
+    columns = (AccessPoint.id, AccessPoint.site_id, *[getattr(AccessPoint, c) for c in COMPARED])
+    # many sites: one pass over the table beats many IN lists (which a planner without statistics scans)
+    everything = len(site_ids) > 2000
+    site_chunks: list[list[int]] = [[]] if everything else [site_ids[i:i + 500] for i in range(0, len(site_ids), 500)]
+    for site_chunk in site_chunks:
+        query = select(*columns) if everything else select(*columns).where(AccessPoint.site_id.in_(site_chunk))
         for row in session.execute(query):
-            existing[(row[1], row[2])] = tuple(row)
+            if row[1] in sites:
+                existing[(row[1], row[2])] = tuple(row)
     networks: dict[str, int] = {net: ap_id for net, ap_id in session.execute(
         select(AccessPoint.nas_network, AccessPoint.id).where(AccessPoint.nas_network.is_not(None))) if net}
     diff = ApDiff()
@@ -91,23 +96,21 @@ def apply_aps(session: Session, p: Principal, records: Sequence[ApRecord], repor
     if dry_run:
         return diff
     when = now or datetime.now(UTC)
+    floor = session.scalar(select(func.max(AccessPoint.id))) or 0  # new ids are read back above it (apply.py)
     for start in range(0, len(diff.added), BATCH):
         batch = diff.added[start:start + BATCH]
         values = [{k: v for k, v in a.items() if not k.startswith("_")} | {"created_at": when, "updated_at": when}
                   for a in batch]
-        session.execute(insert(AccessPoint.metadata.tables[AccessPoint.__tablename__]), values)  # see apply.py
-        batch_sites = sorted({a["site_id"] for a in batch})
-        by_key: dict[tuple[int, str], int] = {}
-        for start2 in range(0, len(batch_sites), 1000):
-            query = select(AccessPoint.id, AccessPoint.site_id, AccessPoint.name).where(
-                AccessPoint.site_id.in_(batch_sites[start2:start2 + 1000]))
-            by_key.update({(s, n): i for i, s, n in session.execute(query)})
+        insert_rows(session, AccessPoint.metadata.tables[AccessPoint.__tablename__], values)
+        if progress:
+            progress(len(batch))
+    if diff.added:
+        by_key = {(s, n): i for i, s, n in session.execute(
+            select(AccessPoint.id, AccessPoint.site_id, AccessPoint.name).where(AccessPoint.id > floor))}
         audit.record_many(session, [
             audit.entry(p, "ap.import", "ap", by_key[(a["site_id"], a["name"])], None,
                         {k: v for k, v in a.items() if not k.startswith("_")}, now=when,
-                        municipality_code=a["_municipality"], organisation_id=a["_operator"]) for a in batch])
-        if progress:
-            progress(len(batch))
+                        municipality_code=a["_municipality"], organisation_id=a["_operator"]) for a in diff.added])
     for start in range(0, len(diff.changed), BATCH):
         chunk = diff.changed[start:start + BATCH]
         session.execute(update(AccessPoint), [{"id": i, **{k: new for k, (_, new) in c.items()}, "updated_at": when}

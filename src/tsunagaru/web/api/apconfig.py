@@ -6,37 +6,40 @@
     POST /api/v1/aps/{id}/token   (a web user who may change the AP) -> a new AP token, shown once
     POST /api/v1/tenants/{id}/enrolment-secrets  -> a new enrolment secret, shown once
 
-A poll writes to the AP row only when the served version changes or ``polled_at`` is older than
-:data:`POLL_WRITE_EVERY`, so 20,000 APs polling every minute do not make 333 writes a second.
+A poll writes to the AP row only when the served version changes or ``polled_at`` is older than the
+setting ``ap_poll_write_every`` (90 s: half the registry's 180 s silence bound), so 20,000 APs polling
+every minute make about half as many writes as polls, not one per poll.
 """
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi import APIRouter, Path, Request, Response
 from pydantic import BaseModel, Field
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from tsunagaru.sites import service
 from tsunagaru.sites.scope import Principal, Role, may_write_site
 from tsunagaru.store.registry_tables import AccessPoint, Organisation, Site
 from tsunagaru.store.web_tables import ApToken, EnrolmentSecret
+from tsunagaru.web.apconfig import DISASTER_HEADER, FORMATS, ConfigRenderer, Unrenderable, disaster_lookup
 from tsunagaru.web.api.common import ERRORS, matches
 from tsunagaru.web.api.models import ApIn, dump
-from tsunagaru.web.apconfig import DISASTER_HEADER, ConfigRenderer, Unrenderable, disaster_lookup
 from tsunagaru.web.auth.secrets import new_token, token_hash
 from tsunagaru.web.context import WebContext
 from tsunagaru.web.deps import DB, Authenticated, Ctx, bearer
 from tsunagaru.web.errors import Invalid, Missing, PermissionDenied, Unauthenticated, WebError, _
+from tsunagaru.web.pollbook import PollBook
 
 router = APIRouter(prefix="/api/v1", tags=["ap-config"])
 ApId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 AP_TOKEN_PREFIX = "tsa_"
 ENROL_PREFIX = "tse_"
-POLL_WRITE_EVERY = timedelta(seconds=30)
 
 
 class NoOperator(WebError):
@@ -69,6 +72,13 @@ class IssuedSecret(BaseModel):
     secret: str
 
 
+def pollbook(ctx: WebContext) -> PollBook:
+    book = ctx.extras.get("pollbook")
+    if not isinstance(book, PollBook):
+        book = ctx.extras["pollbook"] = PollBook(ctx.store.engine)
+    return book
+
+
 def renderer(ctx: WebContext) -> ConfigRenderer:
     found = ctx.extras.get("renderer")
     if not isinstance(found, ConfigRenderer):
@@ -93,24 +103,106 @@ def ap_by_token(db: Session, request: Request, ap_id: int) -> AccessPoint:
     return ap
 
 
+@dataclass(frozen=True, slots=True)
+class ApFields:
+    id: int
+    site_id: int
+    platform: str
+    nas_identifier: str | None
+    radios: Any
+    bssids: Any
+    secret_ref: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class SiteFields:
+    id: int
+    name: str
+    name_en: str | None
+    category: str
+    municipality_code: str | None
+    lat: float | None
+    lon: float | None
+    address: str | None
+    url: str | None
+
+
+_AP = (AccessPoint.id, AccessPoint.site_id, AccessPoint.platform, AccessPoint.nas_identifier, AccessPoint.radios,
+       AccessPoint.bssids, AccessPoint.secret_ref)
+_SITE = (Site.id, Site.name, Site.name_en, Site.category, Site.municipality_code, Site.lat, Site.lon, Site.address,
+         Site.url)
+# one query per poll: the token's AP, its site, and where its config loop stands
+_POLL = (select(*_AP, *[c.label(f"site_{c.key}") for c in _SITE], AccessPoint.state, AccessPoint.config_version,
+                AccessPoint.polled_at)
+         .select_from(ApToken).join(AccessPoint, AccessPoint.id == ApToken.ap_id)
+         .join(Site, Site.id == AccessPoint.site_id)
+         .where(ApToken.token_hash == bindparam("h"), ApToken.revoked_at.is_(None)))
+
+
+CONFIG_PARAMETERS = [
+    {"name": "format", "in": "query", "required": False,
+     "schema": {"type": "string", "enum": ["hostapd", "openwrt", "json"], "default": "hostapd"}},
+    {"name": "radio", "in": "query", "required": False,
+     "schema": {"type": "string", "pattern": "^[A-Za-z0-9_-]{1,32}$"}, "description": "hostapd: which radio's file"},
+]
+_RADIO = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
+
+
+def _config_query(request: Request) -> tuple[int, str, str | None]:
+    """The path and query of a config request, checked by hand (FastAPI's parameter machinery costs more than
+    the rest of a 304); the same rules as :data:`CONFIG_PARAMETERS` say in the OpenAPI document."""
+    raw = request.path_params.get("ap_id", "")
+    fmt = request.query_params.get("format", "hostapd")
+    radio = request.query_params.get("radio")
+    if not (raw.isdigit() and 0 < len(raw) <= 10 and 1 <= int(raw) <= 2**31 - 1) or fmt not in FORMATS or (
+            radio is not None and not _RADIO.match(radio)):
+        raise Invalid
+    return int(raw), fmt, radio
+
+
 @router.get("/aps/{ap_id}/config", responses={**ERRORS, 304: {"description": "not modified"},
                                               503: {"description": "no operator configured"},
                                               200: {"content": {"text/plain": {}, "application/json": {}},
-                                                    "description": "the rendered config"}})
-def get_config(request: Request, ap_id: ApId, db: DB, ctx: Ctx,
-               format: Annotated[Literal["hostapd", "openwrt", "json"], Query()] = "hostapd",
-               radio: Annotated[str | None, Query(pattern=r"^[A-Za-z0-9_-]{1,32}$")] = None) -> Response:
-    ap = ap_by_token(db, request, ap_id)
-    site = db.get(Site, ap.site_id)
-    assert site is not None  # foreign key
+                                                    "description": "the rendered config"}},
+            openapi_extra={"parameters": [{"name": "ap_id", "in": "path", "required": True,
+                                           "schema": {"type": "integer", "minimum": 1, "maximum": 2**31 - 1}},
+                                          *CONFIG_PARAMETERS]})
+async def get_config(request: Request) -> Response:
+    """The hot path (every AP, every minute): one read, a cached render, a write only when needed.
+
+    ``async`` and without the per-request ORM session on purpose: a poll is a token lookup and a digest,
+    and a thread hop per request would cost more than both (bench/web_config.py). It records the poll
+    as :func:`tsunagaru.sites.service.record_config_served` does (the version and when it was first
+    served, the time of the poll), with the poll time written at most every ``ap_poll_write_every``.
+    """
+    ctx: WebContext = request.app.state.ctx
+    ap_id, format, radio = _config_query(request)
+    token = bearer(request)
+    if token is None or not token.startswith(AP_TOKEN_PREFIX):
+        raise Unauthenticated(_("Send the AP's token as a Bearer token."), code="bad_token")
+    engine = ctx.store.engine
+    with engine.connect() as conn:
+        row = conn.execute(_POLL, {"h": token_hash(token)}).first()
+    if row is None:
+        raise Unauthenticated(_("This AP token is not valid (revoked or unknown)."), code="bad_token")
+    if row.id != ap_id:
+        raise PermissionDenied(_("This token belongs to another AP."), code="foreign_token")
+    if row.state != "active":
+        raise Missing
+    ap = ApFields(*row[:7])
+    site = SiteFields(*row[7:16])
     now = ctx.now()
     try:
         done = renderer(ctx).render(ap, site, disaster_lookup(ctx.extras)(ap, site, now), format, radio, now)
     except Unrenderable as exc:
         raise Invalid(_("This AP's registry entry cannot make a config: %(field)s."), code="unrenderable",
                       status=409, field=exc.field) from None
-    if ap.config_version != done.etag or ap.polled_at is None or now - ap.polled_at > POLL_WRITE_EVERY:
-        service.record_config_served(db, ap.id, done.etag, now=now)
+    book = pollbook(ctx)
+    if row.config_version != done.etag:
+        if not book.pending(ap_id) or book.served_version(ap_id) != done.etag:
+            book.served(ap_id, done.etag, now, ctx.monotonic())
+    elif row.polled_at is None or now - row.polled_at >= timedelta(seconds=ctx.settings.ap_poll_write_every):
+        book.polled(ap_id, now, ctx.monotonic())
     headers = {"ETag": done.etag, "Cache-Control": "no-cache"}
     if done.disaster_until is not None:
         headers[DISASTER_HEADER] = done.disaster_until.isoformat().replace("+00:00", "Z")
@@ -122,6 +214,7 @@ def get_config(request: Request, ap_id: ApId, db: DB, ctx: Ctx,
 @router.post("/aps/{ap_id}/status", response_model=StatusOut, responses=ERRORS)
 def report_status(request: Request, ap_id: ApId, body: StatusReport, db: DB, ctx: Ctx) -> StatusOut:
     ap_by_token(db, request, ap_id)
+    pollbook(ctx).flush()  # the served version must be in the row the report is compared with
     view = service.record_status(db, ap_id, body.version, body.result, body.log, now=ctx.now())
     return StatusOut(id=view.id, config_state=view.config_state)
 

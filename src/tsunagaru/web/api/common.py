@@ -31,7 +31,7 @@ def _errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
     return {s: {"model": ErrorBody, "description": "typed error"} for s in statuses}
 
 
-ERRORS = _errors(400, 401, 403, 404, 413, 415, 422, 429)
+ERRORS = _errors(400, 401, 403, 404, 409, 413, 415, 422, 429)
 READ = {**ERRORS, 304: {"description": "not modified (If-None-Match matched the ETag)"}}
 
 

@@ -187,6 +187,16 @@ class AuditOut(BaseModel):
     note: str | None = None
 
 
+# fields a PATCH may leave out but not set to null (the registry has no "nothing" for them)
+NOT_NULL = frozenset({"name", "category", "state", "platform", "radios", "bssids", "kind"})
+
+
 def dump(model: BaseModel) -> dict[str, Any]:
     """The fields the caller sent (PATCH semantics), as plain JSON values for the registry services."""
-    return model.model_dump(mode="json", exclude_unset=True)
+    data = model.model_dump(mode="json", exclude_unset=True)
+    for key in sorted(NOT_NULL & data.keys()):
+        if data[key] is None:
+            from tsunagaru.sites.errors import Invalid
+
+            raise Invalid(f"{key} cannot be null", field=key)
+    return data

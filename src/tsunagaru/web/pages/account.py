@@ -6,9 +6,8 @@ from typing import Annotated
 
 import pyotp
 from fastapi import APIRouter, Form, Request, Response
-from sqlalchemy import func, select
 
-from tsunagaru.store.registry_tables import AccessPoint, Site
+from tsunagaru.sites import service
 from tsunagaru.web import users
 from tsunagaru.web.api.auth import client_address
 from tsunagaru.web.auth.accounts import SignIn, authenticate, close_session, open_session
@@ -25,9 +24,9 @@ router = APIRouter(include_in_schema=False)
 @router.get("/")
 def home(request: Request, principal: MaybePrincipal, db: DB) -> Response:
     counts = {"sites": 0, "aps": 0}
-    if principal is not None:  # the registry service scopes the real lists; these are totals for the tiles
-        counts = {"sites": db.scalar(select(func.count()).select_from(Site)) or 0,
-                  "aps": db.scalar(select(func.count()).select_from(AccessPoint)) or 0}
+    if principal is not None:  # totals of what this user may read (the services scope them)
+        counts = {"sites": service.list_sites(db, principal, limit=1).total,
+                  "aps": service.list_aps(db, principal, limit=1).total}
     return render(request, "home.html", counts=counts, role_names=role_names(translator(request)))
 
 

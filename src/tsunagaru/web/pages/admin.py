@@ -95,7 +95,8 @@ def add_user(request: Request, principal: Authenticated, db: DB, ctx: Ctx,
         _check_username(username)
         view = users.create_user(db, principal, new, ctx.now())
     except RegistryError as exc:
-        raise Rejected(_users_page(request, principal, db, 0, status=422, form=form, error=form_error(t, exc))) from None
+        page = _users_page(request, principal, db, 0, status=422, form=form, error=form_error(t, exc))
+        raise Rejected(page) from None
     return _users_page(request, principal, db, 0, form={},
                        flash=t.gettext("Account %(name)s added.", name=view.username))
 

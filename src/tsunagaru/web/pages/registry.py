@@ -62,7 +62,8 @@ def create_site(request: Request, principal: Authenticated, db: DB, ctx: Ctx, na
                 "municipality_code": municipality_code or None}
         view = service.create_site(db, principal, data, now=ctx.now())
     except RegistryError as exc:
-        raise Rejected(_site_form(request, db, principal, status=422, form=form, error=form_error(translator(request), exc))) from None
+        error = form_error(translator(request), exc)
+        raise Rejected(_site_form(request, db, principal, status=422, form=form, error=error)) from None
     return see_other(f"/sites/{view.id}")
 
 

@@ -9,6 +9,8 @@ changes later.
 
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -23,7 +25,7 @@ def _fk(column: str, target: str, *, nullable: bool = False, cascade: bool = Tru
                      nullable=nullable)
 
 
-def _table(name: str, *columns: sa.Column[object], unique: str, indexes: tuple[str, ...]) -> None:
+def _table(name: str, *columns: sa.Column[Any], unique: str, indexes: tuple[str, ...]) -> None:
     op.create_table(name, sa.Column("id", sa.Integer(), autoincrement=True, nullable=False), *columns,
                     sa.PrimaryKeyConstraint("id"), sa.UniqueConstraint(unique))
     for column in indexes:
