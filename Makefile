@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 FUZZ_RUNS ?= 1000000
 
-.PHONY: demo test deps deps-test lint typecheck pytest fuzz fuzz-eap bench clean
+.PHONY: demo test deps deps-test lint typecheck pytest fuzz fuzz-eap fuzz-ttls fuzz-peap fuzz-toml fuzz-zone fuzz-radius bench clean
 
 demo: deps
 	$(BIN)/tsunagaru demo
@@ -26,12 +26,26 @@ typecheck:
 pytest:
 	$(BIN)/pytest -q
 
-# Long fuzz run of the RADIUS decoder (a short run is part of the tests).
-fuzz: deps-test
+# Long atheris runs (FUZZ_RUNS each; short runs are part of the tests): `make fuzz` runs them all.
+fuzz: fuzz-radius fuzz-eap fuzz-ttls fuzz-peap fuzz-toml fuzz-zone
+
+fuzz-radius: deps-test
 	$(BIN)/python fuzz/fuzz_radius.py -atheris_runs=$(FUZZ_RUNS)
 
 fuzz-eap: deps-test
 	$(BIN)/python fuzz/fuzz_eap.py -atheris_runs=$(FUZZ_RUNS)
+
+fuzz-ttls: deps-test
+	$(BIN)/python fuzz/fuzz_ttls_avp.py -atheris_runs=$(FUZZ_RUNS)
+
+fuzz-peap: deps-test
+	$(BIN)/python fuzz/fuzz_peap_tlv.py -atheris_runs=$(FUZZ_RUNS)
+
+fuzz-toml: deps-test
+	$(BIN)/python fuzz/fuzz_toml.py -atheris_runs=$(FUZZ_RUNS)
+
+fuzz-zone: deps-test
+	$(BIN)/python fuzz/fuzz_zonefile.py -atheris_runs=$(FUZZ_RUNS)
 
 bench: deps-test
 	$(BIN)/python bench/radius_codec.py

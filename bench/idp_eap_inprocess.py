@@ -3,7 +3,7 @@
 `idp_eap.py` measures the real server under the shared harness, side by side with FreeRADIUS; its
 figures swing by +-20 % on a shared machine. This driver removes the sockets and the other processes:
 a pyOpenSSL client (TLS 1.2, the bench PKI's client certificate) talks to the IdP core
-(``IdpCore.handle_locked``) through signed RADIUS packets, ``--concurrent`` conversations interleaved
+(``IdpCore.decide``, its EAP steps run inline) through signed RADIUS packets, ``--concurrent`` conversations interleaved
 as 64 eapol_test processes would, and only the server side's thread CPU is counted. It reports the
 best of ``--repeat`` runs, OpenSSL's ``do_handshake`` share, and the cost of each of the five round
 trips, so a change to the Python plumbing can be judged to a few microseconds.
@@ -24,6 +24,7 @@ import tempfile
 import time
 from collections import defaultdict
 from collections.abc import Generator
+from datetime import UTC, datetime
 from pathlib import Path
 
 from OpenSSL import SSL
@@ -35,7 +36,7 @@ from tsunagaru.eap import tls_engine
 from tsunagaru.eap.packet import EapCode, EapPacket, EapType
 from tsunagaru.eap.tls_engine import FLAG_M, TlsFrame
 from tsunagaru.idp.config import load
-from tsunagaru.idp.service import IdpCore, build_eap_handler
+from tsunagaru.idp.service import EapStep, IdpCore, Reply, build_eap_handler
 from tsunagaru.idp.store import SqlCredentialStore
 from tsunagaru.radius import Code, Packet, eap_message, sign_request, with_eap_message
 from tsunagaru.radius.packet import STATE
@@ -43,6 +44,7 @@ from tsunagaru.store import Store
 
 SECRET = b"testing123"
 USER = b"alice@idp.example.test"
+WALL = datetime.now(UTC)
 CLIENT_FRAGMENT = 1398  # eapol_test's default fragment_size
 
 Conversation = Generator[tuple[Packet, int], Packet, None]
@@ -81,7 +83,12 @@ class Meter:
         if profiling:
             self.profile.enable()  # type: ignore[union-attr]
         start = time.thread_time()
-        reply = self.core.handle_locked(Packet.from_bytes(raw), SECRET, time.monotonic())
+        action = self.core.decide(Packet.from_bytes(raw), SECRET, time.monotonic(), WALL)
+        if isinstance(action, EapStep):  # the real server runs it in a worker thread; here in line
+            reply = self.core.eap.handle(action.request, action.now, secret=action.secret)
+        else:
+            assert isinstance(action, Reply)
+            reply = action.packet
         wire = reply.to_bytes() if reply is not None else b""
         spent = time.thread_time() - start
         if profiling:
@@ -174,7 +181,7 @@ def main() -> int:
     cfg = load(prepare_ours(work, 1024))
     store = Store.open(cfg.db_url)
     credentials = SqlCredentialStore(store, cache_ttl=cfg.cache_ttl)
-    core = IdpCore(cfg.settings, credentials, store, build_eap_handler(cfg.settings, credentials, SECRET))
+    core = IdpCore(cfg.settings, build_eap_handler(cfg.settings, credentials, SECRET))
     pki = work / "pki"
     client_ctx = SSL.Context(SSL.TLS_CLIENT_METHOD)
     client_ctx.set_max_proto_version(SSL.TLS1_2_VERSION)
@@ -201,7 +208,6 @@ def main() -> int:
         if meter.profile is not None:
             pstats.Stats(meter.profile).sort_stats("tottime").print_stats(30)
     finally:
-        core.close()
         store.dispose()
     return 0
 

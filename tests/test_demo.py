@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
+import stat
 import subprocess
 import sys
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -18,10 +21,12 @@ from tests.support.procs import free_port, need, stop, wait_log
 def test_demo_serves_the_whole_chain(tmp_path: Path) -> None:
     need("eapol_test", "radclient")
     auth, acct, radsec, idp_udp, anp_radsec = free_port(), free_port(), free_port(), free_port(), free_port()
+    anp_metrics, idp_metrics = free_port(socket.SOCK_STREAM), free_port(socket.SOCK_STREAM)
     state, out = tmp_path / "state", tmp_path / "demo.out"
     argv = [sys.executable, "-m", "tsunagaru", "demo", "--state", str(state), "--auth-port", str(auth),
             "--acct-port", str(acct), "--radsec-port", str(radsec), "--idp-udp-port", str(idp_udp),
-            "--anp-radsec-port", str(anp_radsec), "--web-port", str(free_port())]
+            "--anp-radsec-port", str(anp_radsec), "--anp-metrics-port", str(anp_metrics),
+            "--idp-metrics-port", str(idp_metrics), "--web-port", str(free_port())]
     with open(out, "wb") as f:
         proc = subprocess.Popen(argv, stdout=f, stderr=subprocess.STDOUT)
     try:
@@ -40,6 +45,18 @@ def test_demo_serves_the_whole_chain(tmp_path: Path) -> None:
         unknown = radclient(f"127.0.0.1:{auth}", "auth", "testing123",
                             'User-Name = "bob@nowhere.example", User-Password = "x", Message-Authenticator = 0x00\n')
         assert "Received Access-Reject" in unknown.stdout and "Reject-Reason=11" in unknown.stdout
+        anp_body = urllib.request.urlopen(f"http://127.0.0.1:{anp_metrics}/metrics", timeout=5).read().decode()
+        idp_body = urllib.request.urlopen(f"http://127.0.0.1:{idp_metrics}/metrics", timeout=5).read().decode()
+        assert "tsunagaru_anp_requests_total" in anp_body
+        assert 'tsunagaru_idp_outcomes_total{method="ttls",outcome="accept",reason="0"} 1.0' in idp_body
+        assert 'tsunagaru_idp_outcomes_total{method="tls",outcome="accept",reason="0"} 1.0' in idp_body
+        # file modes after the demo built and ran its state: secrets 0600, folders 0700 (review 3)
+        for path in [state, *state.rglob("*")]:
+            mode = stat.S_IMODE(path.stat().st_mode)
+            if path.is_dir():
+                assert mode == 0o700, path
+            elif path.suffix not in (".pem", ".zone", ".json"):
+                assert mode == 0o600, (path, oct(mode))
         os.kill(proc.pid, signal.SIGTERM)
         assert proc.wait(15) == 0
     finally:

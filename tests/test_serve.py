@@ -21,7 +21,7 @@ from tsunagaru.demo_state import DemoPorts, prepare
 def test_serve_runs_anp_and_idp_together(tmp_path: Path) -> None:
     need("eapol_test")
     ports = DemoPorts(auth=free_port(), acct=free_port(), idp_radsec=free_port(), idp_udp=free_port(),
-                      anp_radsec=free_port())
+                      anp_radsec=free_port(), anp_metrics=free_port(), idp_metrics=free_port())
     state = prepare(tmp_path / "state", datetime.now(UTC), ports)
     idp_toml = write_config(state, tmp_path / "idp.toml", udp_port=ports.idp_udp, radsec_port=ports.idp_radsec)
     log = tmp_path / "serve.log"

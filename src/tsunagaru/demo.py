@@ -22,6 +22,7 @@ from typing import Any
 
 from tsunagaru import heap, logs
 from tsunagaru.demo_state import NAS_SECRET, PASSWORD, REALM, USER, DemoPorts, DemoState, prepare
+from tsunagaru.secretfile import write_private
 
 
 def register(subparsers: Any) -> None:
@@ -33,6 +34,8 @@ def register(subparsers: Any) -> None:
     p.add_argument("--radsec-port", type=int, default=2083, help="the IdP's RadSec port")
     p.add_argument("--idp-udp-port", type=int, default=11812, help="the IdP's own RADIUS/UDP port")
     p.add_argument("--anp-radsec-port", type=int, default=12083, help="the ANP's RadSec port for access points")
+    p.add_argument("--anp-metrics-port", type=int, default=9812, help="the ANP's Prometheus /metrics port")
+    p.add_argument("--idp-metrics-port", type=int, default=9813, help="the IdP's Prometheus /metrics port")
     p.add_argument("--web-port", type=int, default=8080, help="the web app (dashboard, API, portal)")
     p.add_argument("--no-sim", action="store_true", help="no traffic simulator (500 virtual APs on 127.0.0.1)")
     p.add_argument("--log-level", default="info")
@@ -42,12 +45,18 @@ def register(subparsers: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     logs.setup(args.log_level)
     ports = DemoPorts(args.host, args.auth_port, args.acct_port, args.radsec_port, args.idp_udp_port,
-                      args.anp_radsec_port)
+                      args.anp_radsec_port, args.anp_metrics_port, args.idp_metrics_port)
+    from tsunagaru.idp.serve import StartError
+    from tsunagaru.tomlconf import ConfigError
+
     try:
         return asyncio.run(_main(args.state, ports, args.web_port, sim=not args.no_sim))
     except OSError as exc:
         print(f"error: {exc} (is another demo or RADIUS server using these ports? see --help)", file=sys.stderr)
         return 1
+    except (StartError, ConfigError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
 
 
 async def _main(root: Path, ports: DemoPorts, web_port: int = 8080, sim: bool = True) -> int:
@@ -58,7 +67,7 @@ async def _main(root: Path, ports: DemoPorts, web_port: int = 8080, sim: bool = 
     from tsunagaru.sites.demo_seed import seed_demo_store
 
     registry = seed_demo_store(state.root, state.db_url)  # the Tokyo sample list, tenants, demo APs
-    stack = await start_stack(state, ports)
+    stack = await start_stack(state)
     from tsunagaru.web.demo import start_web
 
     web = await start_web(state.root, state.db_url, registry, host=ports.host, port=web_port, anp_host=ports.host,
@@ -100,7 +109,7 @@ def eapol_conf(state: DemoState, method: str = "TTLS") -> str:
 
 def banner(state: DemoState, ports: DemoPorts) -> str:
     for method in ("TTLS", "PEAP", "TLS"):
-        state.path(f"eapol-{method.lower()}.conf").write_text(eapol_conf(state, method))
+        write_private(state.path(f"eapol-{method.lower()}.conf"), eapol_conf(state, method).encode())  # a password
     h = ports.host
     return "\n".join([
         "Tsunagaru demo",
@@ -109,6 +118,7 @@ def banner(state: DemoState, ports: DemoPorts) -> str:
         f"(any NAS on 127.0.0.0/8, secret {NAS_SECRET!r}; config {state.path('anp.toml')})",
         f"  ANP RadSec for APs   {h}:{ports.anp_radsec} (client certificates under the federation roots)",
         f"  IdP                  RadSec {h}:{ports.idp_radsec} (federation peers), RADIUS/UDP {h}:{ports.idp_udp}",
+        f"  metrics              ANP http://{h}:{ports.anp_metrics}/metrics, IdP http://{h}:{ports.idp_metrics}/metrics",
         f"  realm                {REALM}, found by RFC 7585 discovery in {state.path('demo.zone')}",
         f"  demo user            {USER}@{REALM} / {PASSWORD}  (PAP, MSCHAPv2, TTLS, PEAP)",
         f"  EAP-TLS credential   {state.path('alice.pem')} + alice.key, or alice.p12 (empty password)",

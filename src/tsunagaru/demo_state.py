@@ -10,20 +10,27 @@ Layout (the demo contract in DESIGN.md names the first five):
   idp-radsec.pem/.key    IdP member certificate (serverAuth, NAIRealm idp.tsunagaru.test)
   eap-server.pem/.key    the IdP's EAP server certificate; user-ca.pem signs user certificates
   idp.sqlite             users, certificates, accounting;  cui.key  the IdP's CUI key
+  log.key                the installation's key for redacted identities in logs and stored user hashes
   demo.zone              RFC 7585 records for idp.tsunagaru.test;  anp.toml  the proxy's configuration
+  ap-ca/                 the city's own CA for RadSec access points (never the federation's); ap.pem/.key
+                         an access point's certificate under it (clientAuth, ap-1.aps.tsunagaru.test)
+  idp.toml               the IdP's configuration (what `tsunagaru idp serve` would run)
+
+Everything secret (keys, PKCS#12, the database, the spool, the ANP's file with the NAS secret) is 0600
+from its first byte and every folder is 0700 (:mod:`tsunagaru.secretfile`).
 """
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
 from tsunagaru.discovery import demo_zone_text
 from tsunagaru.idp import users
-from tsunagaru.idp.user_ca import UserCA, write_private
+from tsunagaru.idp.user_ca import UserCA
 from tsunagaru.pki import FederationPKI, issue_server_certificate, make_eap_ca, write_cert_and_key, write_pem_bundle
+from tsunagaru.secretfile import private_dir, read_or_create_key, write_private, write_public
 from tsunagaru.store import Store
 
 REALM = "idp.tsunagaru.test"
@@ -32,6 +39,7 @@ PASSWORD = "alice-password"
 ANP_WBAID = "TSUNAGARU:JP"
 IDP_WBAID = "TSUNAGARUIDP:JP"
 NAS_SECRET = "testing123"
+LOG_KEY = "log.key"
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +50,8 @@ class DemoPorts:
     idp_radsec: int = 2083
     idp_udp: int = 11812
     anp_radsec: int = 12083
+    anp_metrics: int = 9812
+    idp_metrics: int = 9813
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,15 +71,18 @@ class DemoState:
 
 
 def prepare(root: Path, now: datetime, ports: DemoPorts) -> DemoState:
-    root.mkdir(parents=True, exist_ok=True)
-    state = DemoState(root.resolve())
+    state = DemoState(private_dir(root).resolve())
     _federation(state, now)
+    _ap_ca(state, now)
     _eap(state, now)
     _users(state, now)
-    if not state.path("cui.key").exists():
-        write_private(state.path("cui.key"), os.urandom(32))
-    state.path("demo.zone").write_text(demo_zone_text(REALM, ports.host, ports.idp_radsec))
-    state.path("anp.toml").write_text(anp_config(state, ports))
+    read_or_create_key(state.path("cui.key"))
+    read_or_create_key(state.path(LOG_KEY))
+    write_public(state.path("demo.zone"), demo_zone_text(REALM, ports.host, ports.idp_radsec).encode())
+    write_private(state.path("anp.toml"), anp_config(state, ports).encode())  # holds the NAS secret
+    write_private(state.path("idp.toml"), idp_config(state, ports).encode())
+    for folder in (state.root, *(p for p in state.root.rglob("*") if p.is_dir())):
+        private_dir(folder)
     return state
 
 
@@ -85,6 +98,18 @@ def _federation(state: DemoState, now: datetime) -> None:
     legacy.issue_member("idp.tsunagaru.test", IDP_WBAID, "idp", now=now, realms=[REALM],
                         out_prefix=state.path("idp-radsec"))
     write_pem_bundle(state.path("federation-roots.pem"), [legacy.root.cert, new.root.cert])
+
+
+AP_NAME = "ap-1.aps.tsunagaru.test"
+
+
+def _ap_ca(state: DemoState, now: datetime) -> None:
+    """A separate CA for RadSec access points: the ANP trusts it (and only it) for APs."""
+    if state.path("ap-ca").exists():
+        FederationPKI.load(state.path("ap-ca")).publish_crl(now)
+        return
+    ca = FederationPKI.create(state.path("ap-ca"), "Tsunagaru Demo City AP CA", now)
+    ca.issue_member(AP_NAME, ANP_WBAID, "anp", now=now, out_prefix=state.path("ap"))
 
 
 def _eap(state: DemoState, now: datetime) -> None:
@@ -111,7 +136,7 @@ def _users(state: DemoState, now: datetime) -> None:
     with store.session() as s:
         cert, key = users.issue_certificate(s, ca, USER, days=365, now=now)
     store.dispose()
-    state.path("alice.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    write_public(state.path("alice.pem"), cert.public_bytes(serialization.Encoding.PEM))
     write_private(state.path("alice.key"), key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
     write_private(state.path("alice.p12"), ca.to_pkcs12(cert, key, f"{USER}@{REALM}"))
@@ -126,6 +151,7 @@ listen_auth = "{ports.host}:{ports.auth}"
 listen_acct = "{ports.host}:{ports.acct}"
 listen_radsec = "{ports.host}:{ports.anp_radsec}"
 request_timeout = 4.0
+metrics = "{ports.host}:{ports.anp_metrics}"
 spool = "{state.path('anp-spool.sqlite')}"
 
 [tls]
@@ -133,6 +159,8 @@ certificate = "{state.path('anp.pem')}"
 key = "{state.path('anp.key')}"
 roots = ["{state.path('federation-roots.pem')}"]
 crls = ["{state.path('federation/crl.pem')}", "{state.path('federation-2/crl.pem')}"]
+ap_roots = ["{state.path('ap-ca/root.pem')}"]
+ap_crls = ["{state.path('ap-ca/crl.pem')}"]
 
 [discovery]
 zone_file = "{state.path('demo.zone')}"
@@ -141,4 +169,32 @@ zone_file = "{state.path('demo.zone')}"
 name = "loopback-aps"
 network = "127.0.0.0/8"
 secret = "{NAS_SECRET}"
+certificate_name = "*.aps.tsunagaru.test"   # RadSec APs: identified by their certificate
+"""
+
+
+def idp_config(state: DemoState, ports: DemoPorts) -> str:
+    return f"""# The demo IdP (written by `tsunagaru demo`; the same file runs with `tsunagaru idp serve -c idp.toml`)
+[idp]
+realms = ["{REALM}"]
+db = "{state.db_url}"
+eap_certificate = "{state.path('eap-server.pem')}"
+eap_key = "{state.path('eap-server.key')}"
+user_ca = "{state.path('user-ca.pem')}"
+cui_key_file = "{state.path('cui.key')}"
+log_key_file = "{state.path(LOG_KEY)}"
+wbaid = "{IDP_WBAID}"
+metrics = "{ports.host}:{ports.idp_metrics}"
+
+[radsec]
+listen = "{ports.host}:{ports.idp_radsec}"
+certificate = "{state.path('idp-radsec.pem')}"
+key = "{state.path('idp-radsec.key')}"
+roots = ["{state.path('federation-roots.pem')}"]
+crls = ["{state.path('federation/crl.pem')}", "{state.path('federation-2/crl.pem')}"]
+
+[udp]
+listen = "{ports.host}:{ports.idp_udp}"
+secret = "{NAS_SECRET}"
+allowed = "127.0.0.0/8"
 """

@@ -1,8 +1,14 @@
 """Structured logs (one JSON object a line) with identities kept out.
 
 Callers pass fields, not formatted strings; :func:`event` drops any field named like a secret and
-expects identities to be redacted already (``tsunagaru.anp.nai.redact``): a realm and a short keyed
-hash, never the user part. That keeps logs useful for operators and safe to ship to a SIEM.
+expects identities to be redacted already (:func:`redact`): a realm and a keyed hash, never the user
+part. That keeps logs useful for operators and safe to ship to a SIEM.
+
+The hash is HMAC-SHA-256 under a per-installation random key (``log.key``, 0600, beside the
+configuration; :func:`use_key_file`), cut to 64 bits: without the key a list of likely names does not
+reveal who is who, and 64 bits keep distinct users apart. The IdP stores the same hash as
+``idp_accounting.user_hash``. Until a key file is loaded a random per-process key is used, never a
+fixed one.
 """
 
 from __future__ import annotations
@@ -12,8 +18,10 @@ import hashlib
 import hmac
 import json
 import logging
+import secrets
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
 FORBIDDEN = ("password", "secret", "key", "user_name", "identity")
@@ -44,7 +52,6 @@ def setup(level: str = "info", stream: Any = None) -> None:
     root.propagate = False
 
 
-@functools.lru_cache(maxsize=256)
 @functools.lru_cache(maxsize=1024)
 def _allowed(name: str) -> bool:
     """Field names are code, not input: the answer per name is cached (asked for every field of every line)."""
@@ -63,16 +70,32 @@ def event(logger: logging.Logger, msg: str, level: int = logging.INFO, **fields:
     logger.log(level, msg, extra={"fields": safe})
 
 
-def monotonic() -> float:
-    return time.monotonic()
+LOG_KEY_FILE = "log.key"
+MIN_KEY = 16
+_key = [secrets.token_bytes(32)]  # replaced by use_key / use_key_file at start-up
 
 
-def redact(raw: bytes | str | None, key: bytes = b"tsunagaru-log") -> str:
-    """A log-safe form of an identity: ``@realm#hash8`` (the hash lets an operator follow one user)."""
+def use_key(key: bytes) -> None:
+    """Hash identities under ``key`` from now on (at least 16 octets)."""
+    if len(key) < MIN_KEY:
+        raise ValueError(f"the redaction key must be at least {MIN_KEY} octets, not {len(key)}")
+    _key[0] = key
+
+
+def use_key_file(path: Path | str) -> Path:
+    """Use the installation's key in ``path``, creating it (32 random octets, 0600) on first start."""
+    from tsunagaru.secretfile import read_or_create_key
+
+    use_key(read_or_create_key(path))
+    return Path(path)
+
+
+def redact(raw: bytes | str | None, key: bytes | None = None) -> str:
+    """A log-safe form of an identity: ``@realm#hash16`` (the hash lets an operator follow one user)."""
     if raw is None:
         return "-"
     data = raw if isinstance(raw, bytes) else raw.encode("utf-8", "replace")
-    tag = hmac.new(key, data, hashlib.sha256).hexdigest()[:8]
+    tag = hmac.new(key or _key[0], data, hashlib.sha256).hexdigest()[:16]
     realm = data.rsplit(b"@", 1)[1].decode("utf-8", "replace")[:64] if b"@" in data else ""
     return f"@{realm}#{tag}" if realm else f"#{tag}"
 

@@ -2,7 +2,8 @@
 
 Each part keeps its own configuration file (`anp.toml`, `idp.toml`, documented in
 :mod:`tsunagaru.anp.config` and :mod:`tsunagaru.idp.config`); one SIGTERM or SIGINT stops both, SIGHUP
-reloads the ANP's clients and routes. A city that runs the IdP elsewhere starts only ``--anp``.
+reloads the ANP's clients and routes. A city that runs the IdP elsewhere starts only ``--anp``. The IdP
+is assembled by :mod:`tsunagaru.idp.serve`, the one place that does so (the demo and ``idp serve`` too).
 """
 
 from __future__ import annotations
@@ -38,11 +39,15 @@ def cmd_serve(args: argparse.Namespace) -> int:
     except (anp_config.ConfigError, idp_config.ConfigError) as exc:
         print(f"serve: {exc}", file=sys.stderr)
         return 2
+    from tsunagaru.idp.serve import StartError
+
     try:
+        if anp is not None and idp is None:  # the IdP's start loads its own; the ANP's sits beside its file
+            logs.use_key_file(args.anp.parent / logs.LOG_KEY_FILE)
         return asyncio.run(_serve(anp, idp, args.anp))
-    except OSError as exc:
+    except (OSError, StartError) as exc:  # one line, exit 2: a port in use, a bad certificate or database
         print(f"serve: {exc}", file=sys.stderr)
-        return 1
+        return 2
 
 
 async def _serve(anp: Any, idp: Any, anp_path: Path | None) -> int:

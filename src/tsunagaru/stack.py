@@ -1,68 +1,60 @@
-"""Run the IdP and the ANP together in one event loop (the demo, and `tsunagaru serve` on one box).
+"""Run the IdP and the ANP together in one event loop: the demo's two services on one box.
 
-The IdP listens on RadSec (federation peers) and UDP (local NASes); the ANP listens on UDP for access
-points and reaches the IdP the way it reaches any IdP: by discovery and RadSec, with the federation
-PKI checked both ways. Nothing here decides anything; it only starts and stops the parts.
+The IdP is assembled by :mod:`tsunagaru.idp.serve` from the ``idp.toml`` the demo writes (the same code
+as ``tsunagaru idp serve`` and ``tsunagaru serve --idp``); the ANP from its ``anp.toml``. The ANP reaches
+the IdP the way it reaches any IdP: by discovery and RadSec, with the federation PKI checked both ways.
+Each serves its Prometheus metrics where its file says (the demo: ANP :9812, IdP :9813). Nothing here
+decides anything; it only starts and stops the parts.
 """
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass
+from typing import Any
 
 from tsunagaru.anp.config import AnpConfig
 from tsunagaru.anp.config import load as load_anp
 from tsunagaru.anp.server import AnpServer
 from tsunagaru.anp.wiring import build_ap_context, build_server
-from tsunagaru.demo_state import NAS_SECRET, REALM, DemoPorts, DemoState
-from tsunagaru.idp.server import IdpServer, RadSecListen, UdpListen
-from tsunagaru.idp.service import IdpCore, IdpSettings, build_eap_handler
-from tsunagaru.idp.store import SqlCredentialStore
-from tsunagaru.store import Store
+from tsunagaru.demo_state import DemoState
+from tsunagaru.idp import serve as idp_serve
+from tsunagaru.idp.config import load as load_idp
 
 
 @dataclass
 class Stack:
-    idp: IdpServer
+    idp: idp_serve.RunningIdp
     anp: AnpServer
     anp_config: AnpConfig
-    store: Store
+    anp_metrics: Any = None
+
+    @property
+    def store(self) -> Any:
+        return self.idp.prepared.store
 
     async def close(self) -> None:
-        await self.anp.close()
-        await self.idp.close()
-        self.store.dispose()
+        try:
+            await self.anp.close()
+        finally:
+            if self.anp_metrics is not None:
+                self.anp_metrics.shutdown()
+                self.anp_metrics.server_close()
+            await self.idp.close()
 
 
-def idp_settings(state: DemoState) -> IdpSettings:
-    return IdpSettings(eap_certificate=state.path("eap-server.pem"), eap_key=state.path("eap-server.key"),
-                       user_ca=state.path("user-ca.pem"), cui_key=state.cui_key, wbaid="TSUNAGARUIDP:JP",
-                       realms=(REALM,))
-
-
-async def start_stack(state: DemoState, ports: DemoPorts) -> Stack:
-    store = Store.open(state.db_url)
-    settings = idp_settings(state)
-    credentials = SqlCredentialStore(store)
-    core = IdpCore(settings, credentials, store, build_eap_handler(settings, credentials, NAS_SECRET.encode()))
-    idp = IdpServer(core)
-    await idp.start(
-        RadSecListen(ports.host, ports.idp_radsec, state.path("idp-radsec.pem"), state.path("idp-radsec.key"),
-                     (state.path("federation-roots.pem"),),
-                     (state.path("federation/crl.pem"), state.path("federation-2/crl.pem"))),
-        UdpListen(ports.host, ports.idp_udp, NAS_SECRET.encode()),
-    )
-    cfg = load_anp(state.path("anp.toml"))
-    anp = build_server(cfg)
+async def start_stack(state: DemoState) -> Stack:
+    idp = await idp_serve.start(idp_serve.prepare(load_idp(state.path("idp.toml"))))
+    anp: AnpServer | None = None
     try:
+        cfg = load_anp(state.path("anp.toml"))
+        anp = build_server(cfg)
         await anp.listen(cfg.auth.host, cfg.auth.port, cfg.acct.port)
         if cfg.radsec is not None:
             await anp.listen_radsec(cfg.radsec.host, cfg.radsec.port, build_ap_context(cfg))
-    except OSError:
-        await idp.close()
+        metrics = idp_serve.serve_metrics(cfg.metrics, anp.metrics.registry) if cfg.metrics is not None else None
+    except BaseException:
+        if anp is not None:
+            await anp.close()
+        await idp.close(drain=0)
         raise
-    return Stack(idp, anp, cfg, store)
-
-
-async def wait_forever(stop: asyncio.Event) -> None:
-    await stop.wait()
+    return Stack(idp, anp, cfg, metrics)

@@ -1,14 +1,19 @@
 """Typed reading of TOML configuration tables, shared by the ANP's and the IdP's files.
 
 Every accessor takes the full key path (``clients[2].network``) so that an error names exactly what an
-operator must fix; the value is looked up by the last part of that path.
+operator must fix; the value is looked up by the last part of that path. :func:`check_keys` refuses
+keys and tables nobody reads, with a did-you-mean (a typo must not turn a setting off in silence);
+:func:`read_text` and :func:`parse_toml` turn an unreadable, non-UTF-8 or invalid file into one
+:class:`ConfigError` line.
 """
 
 from __future__ import annotations
 
+import difflib
 import re
 import sys
-from collections.abc import Callable
+import tomllib
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -34,6 +39,45 @@ class Listen:
 
 def _last(key: str) -> str:
     return key.rsplit(".", 1)[-1]
+
+
+def check_keys(table: dict[str, Any], key: str, known: Iterable[str]) -> None:
+    """Raise :class:`ConfigError` naming the first key of ``table`` that is not in ``known``.
+
+    ``key`` is the table's path (``""`` for the top level, ``clients[2]`` for an array element)."""
+    allowed = sorted(set(known))
+    for name in sorted(table):
+        if name in allowed:
+            continue
+        path = f"{key}.{name}" if key else name
+        close = difflib.get_close_matches(name, allowed, n=1, cutoff=0.6)
+        hint = f"did you mean '{close[0]}'? " if close else ""
+        what = "table" if isinstance(table[name], dict) else "key"
+        raise ConfigError(path, f"unknown {what}; {hint}(known: {', '.join(allowed)})")
+
+
+def read_text(path: Path) -> str:
+    """The file's text as UTF-8; unreadable or not UTF-8 is one ConfigError line."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ConfigError(str(path), f"cannot read: {exc.strerror or exc}") from None
+    return decode_text(data, str(path))
+
+
+def decode_text(data: bytes, name: str = "(file)") -> str:
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(name, f"not UTF-8 text (invalid octet at position {exc.start}); save it as UTF-8") \
+            from None
+
+
+def parse_toml(text: str) -> dict[str, Any]:
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError("(file)", f"not valid TOML: {exc}") from None
 
 
 class TomlReader:
@@ -89,6 +133,10 @@ class TomlReader:
         p = Path(value)
         return p if p.is_absolute() else self.base / p
 
+    def paths(self, parent: dict[str, Any], key: str) -> tuple[Path, ...]:
+        """A list of file names (strings only: ``roots = [1, 2]`` is an error, not two paths)."""
+        return tuple(self.resolve(v) for v in self.strings(parent, key))
+
     def wbaid(self, parent: dict[str, Any], key: str) -> str | None:
         value = self.string(parent, key)
         if value is not None and not WBAID.match(value):
@@ -97,11 +145,15 @@ class TomlReader:
 
 
 def hostport(text: str, key: str, default_port: int) -> Listen:
-    """``host:port``, ``[v6]:port`` or a bare host (then ``default_port``)."""
-    host, sep, port_text = text.rpartition(":")
-    if not sep or (host.count(":") and not host.startswith("[")):
-        host, port_text = text, str(default_port)
-    host = host.strip("[]")
+    """``host:port``, ``[v6]:port``, a bare host or a bare IPv6 address (``::1``, ``[::]``: then
+    ``default_port``)."""
+    if text.startswith("[") and text.endswith("]"):
+        host, port_text = text[1:-1], str(default_port)
+    else:
+        host, sep, port_text = text.rpartition(":")
+        if not sep or (host.count(":") and not host.startswith("[")):
+            host, port_text = text, str(default_port)
+        host = host.strip("[]")
     try:
         port = int(port_text)
     except ValueError:
@@ -114,9 +166,14 @@ def hostport(text: str, key: str, default_port: int) -> Listen:
 
 
 def load_or_report(loader: Callable[[Path], T], path: Path) -> T | None:
-    """``loader(path)``, or None after printing ``path: key: problem`` on stderr (the CLIs then exit 2)."""
+    """``loader(path)``, or None after printing ``path: key: problem`` on stderr (the CLIs then exit 2).
+
+    A non-UTF-8 file is the same one line (a loader that reads text itself may raise UnicodeDecodeError)."""
     try:
         return loader(path)
     except ConfigError as exc:
         print(f"{path}: {exc}", file=sys.stderr)
+        return None
+    except UnicodeDecodeError as exc:
+        print(f"{path}: not UTF-8 text (invalid octet at position {exc.start}); save it as UTF-8", file=sys.stderr)
         return None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
+import re
 import threading
 from pathlib import Path
 
@@ -14,9 +15,9 @@ from sqlalchemy import select
 from tsunagaru.anp.activity import ActivityRecorder, default_ap_key
 from tsunagaru.anp.clients import Client
 from tsunagaru.anp.core import Reply, SpoolAccounting
-from tsunagaru.anp.reasons import RejectReason
 from tsunagaru.ops.activity import Batch, IdentityHasher
 from tsunagaru.radius import Code, Packet
+from tsunagaru.radius.reasons import RejectReason
 from tsunagaru.store import Store
 from tsunagaru.store.ops_tables import AccountingSessionRow, ActivityRow
 from tsunagaru.store.ops_writer import SqlActivityWriter
@@ -89,6 +90,8 @@ def test_events_from_replies_and_accounting() -> None:
 
 def test_ap_key() -> None:
     assert default_ap_key(CLIENT, access()) == "ap-42"
+    pinned = Client("ap-7", ipaddress.ip_network("10.0.0.0/8"), b"s", nas_identifier=re.compile("bss-0"))
+    assert default_ap_key(pinned, Packet(Code.ACCESS_REQUEST, 2, attributes=((32, b"bss-0"),))) == "ap-7"
     long = Packet(Code.ACCESS_REQUEST, 2, attributes=((32, b"x" * 200),))
     assert default_ap_key(CLIENT, long) == "ap-42/" + "x" * 64
 

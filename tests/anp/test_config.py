@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from tsunagaru.anp.config import ConfigError, parse
@@ -27,6 +29,7 @@ require_message_authenticator = false
 [[routes]]
 realm = "*.tsunagaru.test"
 peers = ["127.0.0.1:2083/idp.tsunagaru.test", "[::1]:20830"]
+any_member = true
 
 [realms]
 deny = ["~.*\\\\.invalid"]
@@ -46,6 +49,7 @@ def test_good_file_loads() -> None:
     assert cfg.deny[0].matches("x.invalid")
     assert cfg.discovery.nameservers[0].port == 5353
     assert any("BlastRADIUS" in w for w in cfg.warnings)
+    assert any("any federation member" in w for w in cfg.warnings)
 
 
 @pytest.mark.parametrize(
@@ -84,3 +88,63 @@ def test_bad_location_names_the_key() -> None:
     with pytest.raises(ConfigError) as info:
         parse(GOOD.replace('secret = "testing123"', 'secret = "testing123"\nlocation_information = "zz"', 1))
     assert info.value.key == "clients[0].location_information"
+
+
+@pytest.mark.parametrize(
+    ("mutation", "key", "hint"),
+    [
+        (("request_timeout = 3", "request_timout = 3"), "anp.request_timout", "did you mean 'request_timeout'"),
+        (('secret = "testing123"', 'secret = "testing123"\nrequre_message_authenticator = true'),
+         "clients[0].requre_message_authenticator", "did you mean 'require_message_authenticator'"),
+        (("[realms]", "[tlss]\ncertificate = 'x'\n[realms]"), "tlss", "did you mean 'tls'"),
+        (("[discovery]", "[discovery]\ncrl = ['a.pem']"), "discovery.crl", "unknown key"),
+        (('[tls]', '[tls]'), None, None),
+    ],
+)
+def test_unknown_keys_and_tables_are_errors_with_a_suggestion(mutation: tuple[str, str], key: str | None,
+                                                             hint: str | None) -> None:
+    if key is None:
+        return
+    with pytest.raises(ConfigError) as info:
+        parse(GOOD.replace(*mutation, 1))
+    assert info.value.key == key and hint is not None and hint in info.value.problem
+
+
+def test_a_static_route_without_a_certificate_name_is_refused() -> None:
+    with pytest.raises(ConfigError) as info:
+        parse(GOOD.replace("any_member = true\n", ""))
+    assert info.value.key == "routes[0].peers[1]" and "any_member" in info.value.problem
+
+
+@pytest.mark.parametrize(
+    ("mutation", "key"),
+    [
+        (('name = "legacy"', 'name = "ap-shinjuku"'), "clients[1].name"),
+        (('nameservers = ["127.0.0.1:5353"]', 'nameservers = ["127.0.0.1:5353"]\nttl_floor = 600\nttl_ceiling = 60'),
+         "discovery.ttl_floor"),
+        (("[realms]", "[tls]\nroots = [1, 2]\n[realms]"), "tls.roots[0]"),
+        (('listen_auth = "127.0.0.1:11812"', 'listen_auth = "127.0.0.1:11812"\nlisten_radsec = "[::]:2083"'),
+         "tls.ap_roots"),
+    ],
+)
+def test_whole_file_checks(mutation: tuple[str, str], key: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        parse(GOOD.replace(*mutation, 1))
+    assert info.value.key == key
+
+
+def test_bare_ipv6_listen_addresses() -> None:
+    cfg = parse(GOOD.replace('listen_auth = "127.0.0.1:11812"', 'listen_auth = "[::]:11812"')
+                .replace('"127.0.0.1:5353"', '"[::1]", "::1"'))
+    assert (cfg.auth.host, cfg.auth.port) == ("::", 11812)
+    assert [(n.host, n.port) for n in cfg.discovery.nameservers] == [("::1", 53), ("::1", 53)]
+
+
+def test_non_utf8_file_is_one_line(tmp_path: Path) -> None:
+    from tsunagaru.anp.config import load
+
+    path = tmp_path / "anp.toml"
+    path.write_bytes(GOOD.encode("utf-8").replace(b"ap-shinjuku", b"ap-\xff\xfe"))
+    with pytest.raises(ConfigError) as info:
+        load(path)
+    assert "not UTF-8" in str(info.value) and "\n" not in str(info.value)

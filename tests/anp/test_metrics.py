@@ -1,11 +1,12 @@
-"""Labelled metrics: the child prometheus_client would return, remembered, bounded; samples unchanged."""
+"""Labelled metrics: the child prometheus_client would return, remembered; bounded in what a scrape sees
+(the registry's collect output, not our own cache); removed children really gone from prometheus_client."""
 
 from __future__ import annotations
 
 import pytest
 
 from tsunagaru.anp import metrics as metrics_module
-from tsunagaru.anp.metrics import AnpMetrics
+from tsunagaru.anp.metrics import AnpMetrics, series_count
 
 
 def test_children_are_remembered_and_count_in_the_registry() -> None:
@@ -21,18 +22,43 @@ def test_children_are_remembered_and_count_in_the_registry() -> None:
     assert get("tsunagaru_anp_upstream_latency_seconds_count", {"realm": "idp.example", "peer": "192.0.2.1:2083"}) == 1
 
 
-def test_the_cache_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(metrics_module, "MAX_CACHED_CHILDREN", 3)
+def test_series_per_metric_are_bounded_in_the_registry(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(metrics_module, "MAX_SERIES", 3)
     m = AnpMetrics()
-    for i in range(10):  # realms come from requests: a flood of names must not grow the cache
+    for i in range(10):  # a flood of label combinations must not grow what prometheus_client exports
         m.results.labels(f"realm-{i}.example", "reject").inc()
-    assert len(m.results._children) <= 3
-    assert m.registry.get_sample_value("tsunagaru_anp_results_total",
-                                       {"realm": "realm-9.example", "outcome": "reject"}) == 1
+    assert series_count(m.registry, "tsunagaru_anp_results") <= 4  # 3 named + the "other" child
+    get = m.registry.get_sample_value
+    assert get("tsunagaru_anp_results_total", {"realm": "realm-9.example", "outcome": "reject"}) is None
+    assert get("tsunagaru_anp_results_total", {"realm": "other", "outcome": "other"}) == 7
 
 
-def test_realm_labels_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_realm_and_peer_labels_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(metrics_module, "MAX_REALM_LABELS", 2)
+    monkeypatch.setattr(metrics_module, "MAX_PEER_LABELS", 1)
     m = AnpMetrics()
     assert [m.realm(r) for r in ("a.example", "b.example", "c.example", "a.example")] == \
         ["a.example", "b.example", "other", "a.example"]
+    assert [m.peer("192.0.2.1", 2083), m.peer("192.0.2.2", 2083)] == ["192.0.2.1:2083", "other"]
+
+
+def test_a_forgotten_peer_leaves_prometheus_client() -> None:
+    m = AnpMetrics()
+    label = m.peer("192.0.2.7", 2083)
+    m.peer_up.labels(label).set(1)
+    m.latency.labels("a.example", label).observe(0.1)
+    m.latency.labels("b.example", label).observe(0.1)
+    assert series_count(m.registry, "tsunagaru_anp_peer_up") == 1
+    m.forget_peer("192.0.2.7", 2083)
+    assert series_count(m.registry, "tsunagaru_anp_peer_up") == 0
+    assert m.registry.get_sample_value("tsunagaru_anp_upstream_latency_seconds_count",
+                                       {"realm": "a.example", "peer": label}) is None
+    assert series_count(m.registry, "tsunagaru_anp_upstream_latency_seconds") == 0
+
+
+def test_drop_reasons_are_a_closed_set() -> None:
+    m = AnpMetrics()
+    m.drop("unknown_client")
+    m.drop("unknown client 192.0.2.1")  # never a label of its own
+    assert series_count(m.registry, "tsunagaru_anp_dropped") == 2
+    assert m.registry.get_sample_value("tsunagaru_anp_dropped_total", {"why": "internal_error"}) == 1

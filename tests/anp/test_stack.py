@@ -27,7 +27,7 @@ D = default_dictionary()
 
 def ports() -> DemoPorts:
     return DemoPorts(auth=free_port(), acct=free_port(), idp_radsec=free_port(), idp_udp=free_port(),
-                     anp_radsec=free_port())
+                     anp_radsec=free_port(), anp_metrics=free_port(), idp_metrics=free_port())
 
 
 @pytest.mark.parametrize("own_ap_certificate", [False, True])
@@ -45,11 +45,11 @@ def test_access_point_over_radsec_reaches_the_idp(tmp_path: Path, own_ap_certifi
         assert "ap_certificate" in toml.read_text()
 
     async def main() -> tuple[int, int]:
-        stack = await start_stack(state, p)
+        stack = await start_stack(state)
         try:
-            # An AP with a certificate under the federation roots (the demo ANP's own, as a stand-in).
+            # An AP with its certificate under the city's AP CA (not the federation: review 38).
             # The AP checks the name in the certificate the ANP presents: which certificate it is.
-            ctx = client_context(certfile=state.path("anp.pem"), keyfile=state.path("anp.key"),
+            ctx = client_context(certfile=state.path("ap.pem"), keyfile=state.path("ap.key"),
                                  cafile=state.path("federation-roots.pem"), check_hostname=True)
             name = "ap-gw.tsunagaru.test" if own_ap_certificate else "anp.tsunagaru.test"
             client = await RadSecClient.connect("127.0.0.1", p.anp_radsec, ctx, server_name=name, watchdog=None)
@@ -76,9 +76,9 @@ def test_sighup_reloads_clients_and_metrics_are_served(tmp_path: Path) -> None:
     need("radclient")
     p = ports()
     state = prepare(tmp_path / "state", datetime.now(UTC), p)
-    metrics = free_port()
+    metrics = p.anp_metrics  # the demo's anp.toml serves metrics on the port DemoPorts names
     config = state.path("anp.toml")
-    text = config.read_text().replace("[tls]", f'metrics = "127.0.0.1:{metrics}"\n\n[tls]')
+    text = config.read_text()
     config.write_text(text)
     log = tmp_path / "anp.log"
     with open(log, "wb") as out:
@@ -99,9 +99,66 @@ def test_sighup_reloads_clients_and_metrics_are_served(tmp_path: Path) -> None:
         assert "tsunagaru_anp_certificate_expiry_seconds 1." in body
         config.write_text("not toml [")
         os.kill(proc.pid, signal.SIGHUP)
-        wait_log(log, "reload refused", proc=proc)
+        wait_log(log, "reload refused, keeping the running configuration: (file): not valid TOML", proc=proc)
         assert proc.poll() is None
+        assert "Reject-Reason=11" in radclient(f"127.0.0.1:{p.auth}", "auth", "rotated-secret", pairs).stdout
         os.kill(proc.pid, signal.SIGTERM)
         assert proc.wait(15) == 0
     finally:
         stop(proc)
+
+
+def test_a_federation_member_is_no_access_point_and_ap_traffic_is_logged(tmp_path: Path) -> None:
+    """The AP listener trusts the city's AP CA only (review 9): the ANP's own federation certificate is
+    refused; a real AP's requests and the ANP's own rejects get an access line (review 30)."""
+    import io
+    import logging
+
+    p = ports()
+    state = prepare(tmp_path / "state", datetime.now(UTC), p)
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    anp_log = logging.getLogger("tsunagaru.anp")
+    anp_log.addHandler(handler)
+    old_level = anp_log.level
+    anp_log.setLevel(logging.INFO)
+
+    async def main() -> tuple[int, bool]:
+        stack = await start_stack(state, p)
+        try:
+            member = client_context(certfile=state.path("anp.pem"), keyfile=state.path("anp.key"),
+                                    cafile=state.path("federation-roots.pem"), check_hostname=False)
+            refused = False
+            try:
+                c = await RadSecClient.connect("127.0.0.1", p.anp_radsec, member, server_name="anp.tsunagaru.test",
+                                               watchdog=None, connect_timeout=5)
+                try:
+                    await c.request(Packet(Code.STATUS_SERVER, 0), timeout=2)
+                except Exception:
+                    refused = True
+                await c.aclose()
+            except Exception:
+                refused = True
+            ap = client_context(certfile=state.path("ap.pem"), keyfile=state.path("ap.key"),
+                                cafile=state.path("federation-roots.pem"), check_hostname=False)
+            client = await RadSecClient.connect("127.0.0.1", p.anp_radsec, ap, server_name="anp.tsunagaru.test",
+                                                watchdog=None)
+            try:
+                auth = os.urandom(16)
+                attrs = (*encode(D, "User-Name", "bob@nowhere.example"),
+                         (2, hide_user_password(b"x", b"radsec", auth)))
+                reply = await client.request(Packet(Code.ACCESS_REQUEST, 0, auth, attrs), timeout=5)
+            finally:
+                await client.aclose()
+            return reply.code, refused
+        finally:
+            await stack.close()
+
+    try:
+        code, refused = asyncio.run(main())
+    finally:
+        anp_log.removeHandler(handler)
+        anp_log.setLevel(old_level)
+    assert refused and code == Code.ACCESS_REJECT
+    lines = [line for line in stream.getvalue().splitlines() if '"msg": "access"' in line or '"msg":"access"' in line]
+    assert any('"reason": 11' in line or '"reason":11' in line for line in lines), stream.getvalue()[-2000:]

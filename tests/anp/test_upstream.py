@@ -6,10 +6,10 @@ import asyncio
 
 import pytest
 
-from tsunagaru.anp.reasons import RejectReason
 from tsunagaru.anp.routing import PeerAddress
 from tsunagaru.anp.upstream import UpstreamError, deliver
 from tsunagaru.radius import Code, Packet
+from tsunagaru.radius.reasons import RejectReason
 
 A, B = PeerAddress("127.0.0.1", 1), PeerAddress("127.0.0.1", 2)
 

@@ -16,7 +16,8 @@ from tsunagaru.stack import start_stack
 
 
 def run_doctor(tmp_path: Path, realm: str, *, start_idp: bool = True) -> Report:
-    ports = DemoPorts(auth=free_port(), acct=free_port(), idp_radsec=free_port(), idp_udp=free_port())
+    ports = DemoPorts(auth=free_port(), acct=free_port(), idp_radsec=free_port(), idp_udp=free_port(),
+                      anp_metrics=free_port(), idp_metrics=free_port())
     state = prepare(tmp_path / "state", datetime.now(UTC), ports)
     cfg = load(state.path("anp.toml"))
     setup = DoctorSetup(build_source(cfg), state.path("anp.pem"), state.path("anp.key"), cfg.tls.roots, cfg.tls.crls)
@@ -24,7 +25,7 @@ def run_doctor(tmp_path: Path, realm: str, *, start_idp: bool = True) -> Report:
     async def main() -> Report:
         if not start_idp:
             return await diagnose(realm, setup)
-        stack = await start_stack(state, ports)
+        stack = await start_stack(state)
         try:
             return await diagnose(realm, setup)
         finally:
@@ -50,3 +51,22 @@ def test_realm_whose_server_is_down_fails_at_tcp(tmp_path: Path) -> None:
     report = run_doctor(tmp_path, "idp.tsunagaru.test", start_idp=False)
     assert report.steps[0].verdict is Verdict.PASS
     assert report.steps[1].verdict is Verdict.FAIL and "cannot connect" in report.steps[1].summary
+
+
+def test_nameserver_option_errors_are_one_line_and_ipv6_is_parsed(tmp_path: Path) -> None:
+    """Review 55: ``--nameserver h:abc`` was a ValueError traceback; ``::1`` was read as host ``:`` port 1."""
+    import subprocess
+    import sys
+
+    from tsunagaru.tomlconf import hostport
+
+    assert (hostport("::1", "--nameserver", 53).host, hostport("::1", "--nameserver", 53).port) == ("::1", 53)
+    assert hostport("[::1]:5353", "--nameserver", 53).port == 5353
+    from tests.support.anp_stack import make_state
+
+    state = make_state(tmp_path / "state")
+    result = subprocess.run([sys.executable, "-m", "tsunagaru", "doctor", "realm", "x.example", "--config",
+                             str(state.path("anp.toml")), "--nameserver", "h:abc"],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "--nameserver: 'h:abc': port is not a number" in result.stderr

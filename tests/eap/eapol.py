@@ -1,17 +1,21 @@
-"""Run the EAP front in a thread and eapol_test (the real wpa_supplicant EAP client) against it."""
+"""Run the EAP handler behind the production UDP front in a thread, and eapol_test (the real
+wpa_supplicant EAP client) against it."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import ipaddress
 import re
 import subprocess
 import threading
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
-from tsunagaru.idp.eap_front import EapRadiusHandler, serve_udp
+from tsunagaru.eap.session import SessionOutcome
+from tsunagaru.idp.eap_front import EapRadiusHandler, Finished, FrontConfig
+from tsunagaru.net.front import UdpFront
 
 SECRET = b"testing123"
 
@@ -29,15 +33,29 @@ class Run:
         return self.rc == 0 and "SUCCESS" in self.log and keys_ok
 
 
+class Recorded(EapRadiusHandler):
+    """The production handler with the outcomes it reports kept for assertions (the product keeps none)."""
+
+    def __init__(self, config: FrontConfig) -> None:
+        self.outcomes: list[SessionOutcome] = []
+        super().__init__(replace(config, on_outcome=self._record))
+
+    def _record(self, done: Finished) -> None:
+        self.outcomes.append(done.outcome)
+
+
 @contextlib.contextmanager
-def front(handler: EapRadiusHandler, port: int) -> Iterator[EapRadiusHandler]:
-    """Serve ``handler`` on 127.0.0.1:``port`` from a private event loop thread."""
+def front(handler: Recorded, port: int) -> Iterator[Recorded]:
+    """Serve ``handler`` on 127.0.0.1:``port`` behind :class:`UdpFront`, from a private event loop thread."""
     loop = asyncio.new_event_loop()
     ready = threading.Event()
-    box: dict[str, asyncio.DatagramTransport] = {}
+    box: dict[str, UdpFront] = {}
 
     async def main() -> None:
-        box["t"] = await serve_udp(handler, "127.0.0.1", port)
+        udp = UdpFront(lambda packet, _addr: handler.handle(packet, loop.time()),
+                       [ipaddress.ip_network("127.0.0.0/8")])
+        await udp.bind("127.0.0.1", port)
+        box["t"] = udp
         ready.set()
 
     thread = threading.Thread(target=loop.run_forever, daemon=True)
@@ -53,9 +71,9 @@ def front(handler: EapRadiusHandler, port: int) -> Iterator[EapRadiusHandler]:
         loop.close()
 
 
-async def _close(transport: asyncio.DatagramTransport) -> None:
-    transport.close()
-    await asyncio.sleep(0)  # let connection_lost run and the socket close before the loop stops
+async def _close(udp: UdpFront) -> None:
+    await udp.drain(1.0)
+    udp.close()
 
 
 def eapol_test(

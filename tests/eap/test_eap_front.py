@@ -6,6 +6,7 @@ import os
 
 import pytest
 
+from tests.eap.eapol import Recorded
 from tests.eap.helpers import mschapv2_response
 from tests.eap.memstore import MemStore
 from tsunagaru.eap.credentials import NtHashResult
@@ -30,8 +31,8 @@ SECRET = b"testing123"
 ALICE = "alice@idp.tsunagaru.test"
 
 
-def make(store: MemStore, **kw: int) -> EapRadiusHandler:
-    return EapRadiusHandler(FrontConfig(SECRET, SessionConfig((26,), MethodConfig(store)), **kw))
+def make(store: MemStore, **kw: int) -> Recorded:
+    return Recorded(FrontConfig(SECRET, SessionConfig((26,), MethodConfig(store)), **kw))
 
 
 def access_request(eap: EapPacket, state: bytes | None = None, ident: int = 1) -> Packet:
@@ -147,3 +148,15 @@ def test_config_is_checked(store: MemStore) -> None:
         SessionConfig((13,), MethodConfig(store))  # EAP-TLS without a certificate
     with pytest.raises(ValueError):
         SessionConfig((99,), MethodConfig(store))
+
+
+def test_the_production_handler_keeps_no_outcomes(store: MemStore) -> None:
+    """Review 48: the handler kept the last 64 outcomes (MSKs, inner identities) "for tests"."""
+    seen: list[int] = []
+    h = EapRadiusHandler(FrontConfig(SECRET, SessionConfig((26,), MethodConfig(store)),
+                                     on_outcome=lambda done: seen.append(done.rounds)))
+    _, accept = mschapv2_via_radius(h, "alice-password")
+    assert accept is not None and accept.code == Code.ACCESS_ACCEPT
+    assert seen == [3]
+    assert not hasattr(h, "outcomes")
+    assert not any(isinstance(v, list) and v for v in vars(h).values())

@@ -17,7 +17,7 @@ from tests.eap.helpers import mschapv2_response, session
 from tests.eap.memstore import MemStore
 from tests.eap.peer import Peer
 from tsunagaru.eap import diameter as d
-from tsunagaru.eap.packet import EapCode, EapPacket, EapType
+from tsunagaru.eap.packet import EapCode, EapPacket, EapType, MalformedEap
 from tsunagaru.eap.session import EapSession, State
 from tsunagaru.eap.tls_engine import FLAG_L, FLAG_M
 
@@ -142,16 +142,32 @@ def test_ttls_pap_in_memory(pki: Pki, store: MemStore) -> None:
     assert outcome.msk == peer.tls.export_keying_material(b"ttls keying material", 128)[:64]
 
 
-def test_ttls_only_the_first_inner_message_may_block(pki: Pki, store: MemStore) -> None:
-    """Only the first phase-2 message can be PAP (a password hash, run off the event loop); an inner EAP
-    conversation after it stays on the loop."""
+def test_ttls_inner_credential_steps_may_block(pki: Pki, store: MemStore) -> None:
+    """Review 28: an inner EAP conversation (MSCHAPv2: an NT hash from the store) read the database on the
+    event loop. The first phase-2 message and an inner step whose method checks a credential run off the
+    loop; the handshake does not (tests/eap/test_store_off_loop.py checks every method end to end)."""
     peer = Peer(session(pki, store, (EapType.TTLS,)), pki, EapType.TTLS)
     assert not peer.session.may_block()  # before and during the handshake: in-memory crypto only
     peer.handshake()
     assert peer.session.may_block()
     identity = EapPacket(EapCode.RESPONSE, 0, EapType.IDENTITY, ALICE.encode()).to_bytes()
     peer.app(d.Avp(d.EAP_MESSAGE, identity).to_bytes())
-    assert peer.session.state is State.METHOD and not peer.session.may_block()
+    assert peer.session.state is State.METHOD and peer.session.may_block()
+
+
+def test_ttls_inner_session_runs_on_real_time(pki: Pki, store: MemStore) -> None:
+    """Review 47: the inner EapSession ran with now=0.0."""
+    from tsunagaru.eap.methods.ttls import EapTtls
+
+    peer = Peer(session(pki, store, (EapType.TTLS,)), pki, EapType.TTLS)
+    peer.handshake()
+    peer.now = 1000.0
+    identity = EapPacket(EapCode.RESPONSE, 0, EapType.IDENTITY, ALICE.encode()).to_bytes()
+    peer.app(d.Avp(d.EAP_MESSAGE, identity).to_bytes())
+    method = peer.session.method
+    assert isinstance(method, EapTtls)
+    inner = method._inner
+    assert inner is not None and getattr(inner, "created", 0.0) == method.now == 1000.0
 
 
 def peap_open(pki: Pki, store: MemStore) -> Peer:
@@ -250,6 +266,28 @@ def test_eap_fuzz_target_short_run(tmp_path: Path) -> None:
     pytest.importorskip("atheris")
     root = Path(__file__).resolve().parents[2]
     result = subprocess.run([sys.executable, str(root / "fuzz" / "fuzz_eap.py"), "-atheris_runs=20000"],
+                            cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "Done 20000" in result.stderr
+
+
+def test_peap_result_tlv_status_must_be_success_or_failure() -> None:
+    """Found by fuzz/fuzz_peap_tlv.py: a Result TLV with status 0x26 was read as a status (the caller then
+    failed closed); it is malformed."""
+    from tsunagaru.eap.methods.peap import parse_result
+
+    with pytest.raises(MalformedEap, match="neither success nor failure"):
+        parse_result(bytes.fromhex("f200000000030002" "0026"))
+    assert parse_result(bytes.fromhex("800300020001")) == 1
+
+
+@pytest.mark.parametrize("target", ["fuzz_ttls_avp.py", "fuzz_peap_tlv.py"])
+def test_tunnel_fuzz_targets_short_run(tmp_path: Path, target: str) -> None:
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[2]
+    result = subprocess.run([sys.executable, str(root / "fuzz" / target), "-atheris_runs=20000"],
                             cwd=tmp_path, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr[-3000:]
     assert "Done 20000" in result.stderr

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 import json
+import os
+import stat
 from pathlib import Path
 
 import pytest
@@ -34,8 +36,11 @@ def _json_list(db: list[str], capsys: pytest.CaptureFixture[str]) -> list[dict[s
     return found
 
 
-def test_add_list_disable_enable(db: list[str], capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["idp", "user", "add", ALICE, "--password", "alice-password", "--mschapv2", *db]) == 0
+def test_add_list_disable_enable(
+    db: list[str], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr("sys.stdin", io.StringIO("alice-password\n"))
+    assert main(["idp", "user", "add", ALICE, "--password-stdin", "--mschapv2", *db]) == 0
     assert main(["idp", "user", "add", "bob", "--realm", "example.org", *db]) == 0
     listed = _json_list(db, capsys)
     assert [(u["username"], u["realm"], u["mschapv2"], u["password"]) for u in listed] == [
@@ -114,6 +119,68 @@ def test_other_modules_can_add_idp_subcommands(
         "    p.set_defaults(func=lambda args: print('serving') or 0)\n"
     )
     monkeypatch.syspath_prepend(str(tmp_path))
-    monkeypatch.setattr("tsunagaru.idp.cli.IDP_COMMAND_MODULES", ("idp_serve_stub", "no_such_module_here"))
+    monkeypatch.setattr("tsunagaru.idp.cli.IDP_COMMAND_MODULES", ("idp_serve_stub",))
     assert main(["idp", "serve"]) == 0
     assert capsys.readouterr().out == "serving\n"
+
+
+def _mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+def _secret_files(folder: Path) -> dict[str, int]:
+    return {p.name: _mode(p) for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_secrets_are_owner_only_after_every_command(
+    db: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Review 3: the database holds NT hashes; with a permissive umask every file is still 0600."""
+    old = os.umask(0)
+    try:
+        monkeypatch.setattr("sys.stdin", io.StringIO("alice-password\n"))
+        assert main(["idp", "user", "add", ALICE, "--password-stdin", "--mschapv2", *db]) == 0
+        assert {n: m for n, m in _secret_files(tmp_path).items() if n.startswith("idp.sqlite")} == {
+            n: 0o600 for n in _secret_files(tmp_path) if n.startswith("idp.sqlite")}
+        assert _mode(tmp_path / "idp.sqlite") == 0o600
+        monkeypatch.setattr("sys.stdin", io.StringIO("changed\n"))
+        assert main(["idp", "user", "set-password", "alice", "--password-stdin", *db]) == 0
+        assert _mode(tmp_path / "idp.sqlite") == 0o600
+        p12 = tmp_path / "out" / "alice.p12"
+        (tmp_path / "out").mkdir()
+        (tmp_path / "out" / ".alice.p12.tmp").write_bytes(b"stale")  # a planted temp file is never reused
+        os.chmod(tmp_path / "out" / ".alice.p12.tmp", 0o666)
+        assert main(["idp", "cert", "issue", "alice", "--p12", str(p12), *db]) == 0
+        assert _mode(p12) == 0o600
+        assert _mode(tmp_path / "state") == 0o700
+        assert _mode(tmp_path / "state" / "user-ca.key") == 0o600
+        assert [p.name for p in (tmp_path / "out").iterdir() if p.name.endswith(".tmp")] == [".alice.p12.tmp"]
+        assert all(m & 0o077 == 0 for n, m in _secret_files(tmp_path).items()
+                   if n.endswith((".key", ".p12")) or n.startswith("idp.sqlite")), _secret_files(tmp_path)
+    finally:
+        os.umask(old)
+
+
+def test_password_on_the_command_line_is_refused(db: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["idp", "user", "add", ALICE, "--password", "visible-in-ps", *db]) == 1
+    assert "--password-stdin" in capsys.readouterr().err
+    assert main(["idp", "user", "list", *db]) == 0
+    assert ALICE not in capsys.readouterr().out  # nothing stored
+
+
+def test_password_from_a_prompt(db: list[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    answers = iter(["typed", "typed", "new-one", "new-one", "a", "b"])
+    monkeypatch.setattr("getpass.getpass", lambda _prompt="": next(answers))
+    assert main(["idp", "user", "add", ALICE, "--ask-password", *db]) == 0
+    assert _creds(db).check_password(ALICE, b"typed") is Verdict.OK
+    assert main(["idp", "user", "set-password", "alice", *db]) == 0  # set-password asks by default
+    assert _creds(db).check_password(ALICE, b"new-one") is Verdict.OK
+    assert main(["idp", "user", "set-password", "alice", *db]) == 1  # the two entries differ
+    assert _creds(db).check_password(ALICE, b"new-one") is Verdict.OK
+
+
+def test_a_bad_database_url_is_one_line(capsys: pytest.CaptureFixture[str]) -> None:
+    """Review 14: not a traceback."""
+    assert main(["idp", "user", "list", "--db", "not a url"]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "not a database URL" in err

@@ -53,5 +53,22 @@ def test_unreadable_hashes_raise(stored: str) -> None:
         verify_password("pw", stored)
 
 
-def test_burn_time_runs_a_real_verification() -> None:
-    burn_time(b"anything")  # must not raise
+def test_burn_time_runs_a_real_verification(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Review 35: "must not raise" passed if burn_time did nothing. It must run one scrypt verification
+    with the stored parameters, as a real user's check does (counted, not timed)."""
+    import hashlib
+
+    from tsunagaru.idp import passwords
+
+    burn_time(b"warm")  # the dummy hash itself is made once per process
+    calls: list[tuple[int, int, int]] = []
+    real = hashlib.scrypt
+
+    def counting(password: bytes, *, salt: bytes, n: int, r: int, p: int, **kw: int) -> bytes:
+        calls.append((n, r, p))
+        return real(password, salt=salt, n=n, r=r, p=p, **kw)
+
+    monkeypatch.setattr(hashlib, "scrypt", counting)
+    burn_time(b"anything")
+    default = passwords.ScryptParams()
+    assert calls == [(default.n, default.r, default.p)]

@@ -33,3 +33,17 @@ def test_no_cui_unless_asked() -> None:
     request = Packet(Code.ACCESS_REQUEST, 1)
     attrs = accept_attributes(AcceptPolicy(KEY), request, "alice")
     assert all(t != 89 for t, _ in attrs)
+
+
+def test_cui_names_the_user_in_its_realm() -> None:
+    """Usernames are unique per realm (review 59): alice@a and alice@b are two people and get two CUIs;
+    one user gets one CUI whichever way the method names her."""
+    from tsunagaru.eap import EapType, Verdict
+    from tsunagaru.eap.session import SessionOutcome
+    from tsunagaru.idp.service import cui_user, user_key
+
+    assert cui_user("alice@A.example") == "alice@a.example" != cui_user("alice@b.example")
+    tls = SessionOutcome(True, Verdict.OK, 0, "anonymous@idp.example", EapType.TLS,
+                         inner_identity="CN=alice@idp.example")
+    ttls = SessionOutcome(True, Verdict.OK, 0, "anonymous@idp.example", EapType.TTLS, inner_identity="alice")
+    assert user_key(tls) == user_key(ttls) == cui_user("alice@idp.example") == "alice@idp.example"

@@ -145,7 +145,7 @@ def test_serve_refuses_a_bad_config_and_a_busy_port(tmp_path: Path) -> None:
         busy.bind(("127.0.0.1", 0))
         config = write_config(state, tmp_path / "idp.toml", udp_port=busy.getsockname()[1], radsec_port=None)
         done = subprocess.run([*SERVE, str(config)], capture_output=True, text=True, timeout=30)
-    assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr
+    assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr
     check = subprocess.run([sys.executable, "-m", "tsunagaru", "idp", "check-config", str(config)],
                            capture_output=True, text=True, timeout=30)
     assert check.returncode == 0 and "udp 127.0.0.1" in check.stdout

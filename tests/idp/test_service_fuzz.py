@@ -3,31 +3,21 @@
 from __future__ import annotations
 
 import tempfile
-from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tsunagaru.demo_state import DemoPorts, prepare
-from tsunagaru.idp.service import IdpCore, build_eap_handler
-from tsunagaru.idp.store import SqlCredentialStore
+from tests.idp.driver import Driven, demo_core
 from tsunagaru.radius import Code, Packet, sign_request
-from tsunagaru.stack import idp_settings
-from tsunagaru.store import Store
 
 SECRET = b"testing123"
 
 
 @cache
-def core() -> IdpCore:
-    folder = Path(tempfile.mkdtemp(prefix="idp-fuzz-"))
-    state = prepare(folder / "state", datetime.now(UTC), DemoPorts())
-    settings = idp_settings(state)
-    store = Store.open(state.db_url)
-    creds = SqlCredentialStore(store)
-    return IdpCore(settings, creds, store, build_eap_handler(settings, creds, SECRET))
+def core() -> Driven:
+    return demo_core(Path(tempfile.mkdtemp(prefix="idp-fuzz-")), SECRET)
 
 
 attribute = st.one_of(
@@ -43,5 +33,5 @@ attribute = st.one_of(
        st.lists(attribute, max_size=8), st.integers(0, 255))
 def test_handle_never_raises(code: int, attrs: list[tuple[int, bytes]], ident: int) -> None:
     request = Packet.from_bytes(sign_request(Packet(code, ident, attributes=tuple(attrs)), SECRET).to_bytes())
-    reply = core().handle(request, SECRET, 0.0)
+    reply = core().answer(request, SECRET, 0.0)
     assert reply is None or isinstance(reply, Packet)

@@ -84,10 +84,22 @@ def test_invalid_names_are_refused(store: Store, name: str, realm: str | None) -
         _add(store, name, realm=realm)
 
 
-def test_duplicates_are_refused(store: Store) -> None:
+def test_duplicates_are_refused_within_a_realm(store: Store) -> None:
     _add(store)
     with pytest.raises(users.UserExists):
-        _add(store, "alice@elsewhere.test")
+        _add(store, f"alice@{REALM}")
+
+
+def test_the_same_name_in_two_realms_is_two_users(store: Store) -> None:
+    """Review 59: usernames were unique across realms, so a city could not have alice in two realms."""
+    _add(store)
+    _add(store, "alice@elsewhere.test")
+    with store.session() as session:
+        assert users.find_user(session, f"alice@{REALM}") is not None
+        assert users.find_user(session, "alice@elsewhere.test") is not None
+        assert users.find_user(session, "alice") is None  # ambiguous without its realm
+        users.disable_user(session, "alice@elsewhere.test", now=NOW)
+        assert [u.enabled for u in users.list_users(session)] == [False, True]
 
 
 def test_disable_enable_and_unknown(store: Store) -> None:
@@ -154,3 +166,17 @@ def test_passwords_never_reach_the_logs(store: Store, caplog: pytest.LogCaptureF
     assert caplog.records  # the operations were logged...
     assert "s3cret-Pa55" not in caplog.text and "an0ther-Pa55" not in caplog.text  # ...without passwords
     assert nt_hash("s3cret-Pa55").hex() not in caplog.text.lower()
+
+
+def test_user_management_logs_name_the_realm(store: Store, caplog: pytest.LogCaptureFixture) -> None:
+    """Review 57: enable/disable/set-password/certificate lines logged ``#hash`` without ``@realm``."""
+    import logging
+
+    caplog.set_level(logging.INFO, logger="tsunagaru")
+    _add(store)
+    with store.session() as session:
+        users.disable_user(session, f"alice@{REALM}", now=NOW)
+        users.set_password(session, f"alice@{REALM}", "new-pw", now=NOW)
+    lines = [r.getMessage() for r in caplog.records if r.name.startswith("tsunagaru.idp")]
+    assert len(lines) >= 3 and all(f"@{REALM}#" in line for line in lines), lines
+    assert not any("alice" in line for line in lines)

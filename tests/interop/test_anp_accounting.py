@@ -69,8 +69,12 @@ def test_accounting_survives_outage_and_restart_exactly_once(tmp_path: Path) -> 
         arrived = time.monotonic()
         retrans = send_all(anp.acct, range(0, N, 7), first_id=200, delay=9)
         assert retrans == [Code.ACCOUNTING_RESPONSE] * len(retrans)
-        time.sleep(1.5)  # let the forwarder run once more
-        pending = anp.metrics().get("tsunagaru_anp_accounting_pending", -1)
+        pending = -1.0
+        for _ in range(100):  # poll the gauge (bounded) instead of sleeping for an ordering (review 39)
+            pending = anp.metrics().get("tsunagaru_anp_accounting_pending", -1)
+            if pending == 0:
+                break
+            time.sleep(0.1)
     total, keys, sessions = accounting_rows(state)
     print(f"accounting: {total} rows, {keys} distinct keys, {sessions} sessions "
           f"(sent {N} + {len(range(0, N, 5)) + len(range(0, N, 7))} retransmissions), spool pending {pending}, "

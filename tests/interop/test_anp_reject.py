@@ -18,10 +18,10 @@ import pytest
 from tests.discovery.dnsmasq import Dnsmasq, chain
 from tests.support.anp_stack import AnpProcess, anp_ports, anp_toml, exchange, make_state, pap_request, run_anp
 from tests.support.procs import need
-from tsunagaru.anp.reasons import parse_reject_reason
 from tsunagaru.demo_state import NAS_SECRET
 from tsunagaru.radius import Code
 from tsunagaru.radius.packet import REPLY_MESSAGE
+from tsunagaru.radius.reasons import parse_reject_reason
 
 pytestmark = pytest.mark.timeout(120)
 SPEC_REJECT_BOUND = 1.0  # seconds: "an unknown realm is rejected within 1 s" (issue 4)

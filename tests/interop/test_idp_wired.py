@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.idp_process import IdpRun, demo, idp_process
-from tests.support.procs import need, running, wait_log
+from tests.support.procs import missing, need, running, wait_log
 from tsunagaru.demo_state import NAS_SECRET, PASSWORD, REALM, USER, DemoState
 
 pytestmark = pytest.mark.interop
@@ -33,13 +33,13 @@ def veth() -> Iterator[tuple[str, str, str]]:
     ns, ap, sta = f"tsn-idp-{tag}", f"tsa{tag}", f"tss{tag}"
     made = _ip("netns", "add", ns)
     if made.returncode != 0:
-        pytest.skip(f"cannot create a network namespace here: {made.stderr.strip()}")
+        missing(f"cannot create a network namespace here: {made.stderr.strip()}")
     try:
         for argv in (("link", "add", ap, "type", "veth", "peer", "name", sta), ("link", "set", sta, "netns", ns),
                      ("link", "set", ap, "up"), ("-n", ns, "link", "set", sta, "up")):
             done = _ip(*argv)
             if done.returncode != 0:
-                pytest.skip(f"cannot set up the veth pair: {done.stderr.strip()}")
+                missing(f"cannot set up the veth pair: {done.stderr.strip()}")
         yield ns, ap, sta
     finally:
         _ip("link", "del", ap)

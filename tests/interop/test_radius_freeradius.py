@@ -10,7 +10,7 @@ import pytest
 
 from tests.support.freeradius import freeradius, make_raddb
 from tests.support.procs import free_port
-from tsunagaru.net import UdpRadiusClient
+from tests.support.radius_udp import UdpRadiusClient
 from tsunagaru.radius import Code, Packet, Secrets, decode_packet, default_dictionary, encode
 
 pytestmark = pytest.mark.interop

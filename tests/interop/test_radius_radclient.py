@@ -3,21 +3,34 @@
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import threading
 from collections.abc import Iterator
 
 import pytest
 
 from tests.support.freeradius import radclient
-from tsunagaru.net import UdpRadiusServer
-from tsunagaru.radius import Code, Packet, Secrets, default_dictionary, encode, get_value
+from tsunagaru.net.front import UdpFront
+from tsunagaru.radius import Code, Packet, Secrets, default_dictionary, encode, get_value, sign_reply, verify_request
+from tsunagaru.radius.packet import PROXY_STATE
 
 pytestmark = pytest.mark.interop
 SECRET = b"testing123"
 KEY = bytes(range(100, 132))
 
 
-async def handler(req: Packet, addr: tuple[object, ...]) -> Packet | None:
+def signed(req: Packet, _addr: object) -> Packet | None:
+    """Verify, answer, copy Proxy-State, sign (Message-Authenticator on Access-Request/Status-Server)."""
+    needs_ma = req.code in (Code.ACCESS_REQUEST, Code.STATUS_SERVER)
+    verify_request(req, SECRET, require_message_authenticator=needs_ma)
+    reply = handler(req)
+    if reply is None:
+        return None
+    reply = reply.replace(identifier=req.identifier).add(*((PROXY_STATE, v) for v in req.get_all(PROXY_STATE)))
+    return sign_reply(reply, req.authenticator, SECRET, add_message_authenticator=needs_ma)
+
+
+def handler(req: Packet) -> Packet | None:
     d = default_dictionary()
     if req.code == Code.ACCESS_REQUEST:
         pw = get_value(req, d, "User-Password", Secrets(SECRET, req.authenticator))
@@ -36,19 +49,20 @@ async def handler(req: Packet, addr: tuple[object, ...]) -> Packet | None:
 
 @pytest.fixture
 def responder() -> Iterator[tuple[int, int]]:
-    """Our server on two kernel-chosen ports, in a thread with its own event loop."""
+    """Our server (the production UDP front) on two kernel-chosen ports, in a thread with its own loop."""
     loop = asyncio.new_event_loop()
-    auth = UdpRadiusServer(handler, "127.0.0.1", 0, secret=SECRET)
-    acct = UdpRadiusServer(handler, "127.0.0.1", 0, secret=SECRET)
-    loop.run_until_complete(auth.start())
-    loop.run_until_complete(acct.start())
+    auth = UdpFront(signed, [ipaddress.ip_network("127.0.0.0/8")])
+    acct = UdpFront(signed, [ipaddress.ip_network("127.0.0.0/8")])
+    auth_port = loop.run_until_complete(auth.bind("127.0.0.1", 0))[1]
+    acct_port = loop.run_until_complete(acct.bind("127.0.0.1", 0))[1]
     thread = threading.Thread(target=loop.run_forever, daemon=True)
     thread.start()
     try:
-        yield auth.port, acct.port
+        yield auth_port, acct_port
     finally:
         for server in (auth, acct):
-            asyncio.run_coroutine_threadsafe(server.close(), loop).result(5)
+            asyncio.run_coroutine_threadsafe(server.drain(1.0), loop).result(5)
+            loop.call_soon_threadsafe(server.close)
         loop.call_soon_threadsafe(loop.stop)
         thread.join(5)
         loop.close()

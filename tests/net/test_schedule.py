@@ -1,10 +1,12 @@
-"""The sans-IO schedules, driven by ``now`` without sleeping."""
+"""Sans-IO pieces driven by ``now`` without sleeping: the shared replay cache, and the test client's schedules."""
 
 from __future__ import annotations
 
 import pytest
 
-from tsunagaru.net import IdentifierPool, ReplyCache, Retransmit, Step
+from tests.support.radius_udp import IdentifierPool, Retransmit, Step
+from tsunagaru.anp.admit import DuplicateCache
+from tsunagaru.net.replay import ReplyCache, Seen
 
 
 def test_retransmit_schedule() -> None:
@@ -29,22 +31,28 @@ def test_identifier_pool_wraps_and_refuses_a_257th() -> None:
 
 
 def test_reply_cache_answers_duplicates_then_expires() -> None:
-    cache = ReplyCache(lifetime=5.0, max_entries=2)
-    key = (("127.0.0.1", 1), 9, bytes(16))
-    assert cache.lookup(key, 0.0) == (False, None)
-    cache.start(key, 0.0)
-    assert cache.lookup(key, 1.0) == (True, None)  # still being answered: drop the copy
-    cache.finish(key, b"reply", 1.0)
-    assert cache.lookup(key, 2.0) == (True, b"reply")
-    assert cache.lookup(key, 6.1) == (False, None)
+    cache: ReplyCache[tuple[str, int], bytes] = ReplyCache(lifetime=5.0, max_entries=2)
+    key = ("127.0.0.1", 9)
+    assert cache.begin(key, 0.0) is None
+    assert cache.begin(key, 1.0) == Seen(None)  # still being answered: drop the copy
+    cache.answered(key, b"reply", 1.0)
+    assert cache.begin(key, 2.0) == Seen(b"reply")
+    assert cache.begin(key, 6.1) is None  # expired: a new request
     for n in range(5):
-        cache.start((("h", n), n, b""), 10.0)
+        cache.begin(("h", n), 10.0)
     assert len(cache) == 2  # bounded
 
 
 def test_reply_cache_forgets_unanswered_requests() -> None:
-    cache = ReplyCache()
-    key = (("h", 1), 1, b"")
-    cache.start(key, 0.0)
-    cache.finish(key, None, 0.0)
-    assert cache.lookup(key, 0.1) == (False, None)
+    cache: ReplyCache[int, bytes] = ReplyCache()
+    cache.begin(1, 0.0)
+    cache.forget(1)
+    assert cache.begin(1, 0.1) is None
+
+
+def test_the_anp_uses_the_same_cache() -> None:
+    """Review 32: three caches; the ANP's admission and the IdP's EAP front now share this one."""
+    assert DuplicateCache is ReplyCache[tuple[str, int, int, bytes], bytes] or issubclass(
+        getattr(DuplicateCache, "__origin__", DuplicateCache), ReplyCache)
+    cache = DuplicateCache()
+    assert (cache.lifetime, cache.max_entries) == (30.0, 65536)

@@ -30,6 +30,7 @@ def shared_data() -> Path:
     raise FileNotFoundError("shared/data with the Tokyo boundaries not found (set TSUNAGARU_SHARED)")
 
 
+
 _boundaries: Boundaries | None = None
 
 

@@ -2,27 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from tsunagaru.ops.areas import SiteAps
+from tsunagaru.sites.scope import Principal, Role
 
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 
-
-@dataclass(frozen=True)
-class Who:
-    """Shaped like tsunagaru.sites.scope.Principal."""
-
-    username: str
-    role: str
-    municipality_code: str | None = None
-    organisation_id: int | None = None
-
-
-ADMIN = Who("root", "city-admin")
-SHINJUKU_OP = Who("shinjuku", "municipality-operator", "131041")
-VIEWER = Who("v", "viewer")
+ADMIN = Principal("root", Role.CITY_ADMIN)
+SHINJUKU_OP = Principal("shinjuku", Role.MUNICIPALITY_OPERATOR, "131041")
+VIEWER = Principal("v", Role.VIEWER)
 
 SITES = (
     SiteAps("s-shinjuku-park", "131041", 35.6852, 139.7101, "park", ("ap-1", "ap-2"), "Shinjuku Gyoen"),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 
@@ -23,7 +24,7 @@ def incident(boundaries: Boundaries) -> Incident:
 
 
 def test_disaster_state_on_during_and_off_after(incident: Incident) -> None:
-    on = DisasterState(True, NOW + 24 * H, "i1")
+    on = DisasterState(until=NOW + 24 * H, reason="quake", incident_id="i1")
     assert disaster_states([incident], NOW) == {"ap-1": on, "ap-2": on, "ap-3": on}
     assert disaster_state("ap-1", [incident], NOW + 23 * H) == on
     assert disaster_state("ap-4", [incident], NOW) is OFF  # outside the area
@@ -35,15 +36,32 @@ def test_scheduled_incident_has_no_effect_yet(boundaries: Boundaries) -> None:
     later = declare("i2", Draft(parse_area({"municipalities": ["131041"]}), NOW + 5 * H, "drill", NOW + 2 * H),
                     ADMIN, NOW, Context(SITES, boundaries))
     assert disaster_states([later], NOW) == {}
-    assert disaster_state("ap-3", [later], NOW + 2 * H).active
+    assert disaster_state("ap-3", [later], NOW + 2 * H).active(NOW + 2 * H)
 
 
 def test_anp_policy(incident: Incident) -> None:
     states = disaster_states([incident], NOW)
-    assert anp_policy("ap-1", states) == IN_INCIDENT
+    assert anp_policy("ap-1", states, NOW) == IN_INCIDENT
     assert IN_INCIDENT.rate_per_second is None and IN_INCIDENT.session_timeout_s > NORMAL.session_timeout_s
-    assert anp_policy("ap-4", states) == NORMAL
-    assert anp_policy("ap-1", disaster_states([incident], NOW + 25 * H)) == NORMAL
+    assert anp_policy("ap-4", states, NOW) == NORMAL
+    assert anp_policy("ap-1", states, NOW + 24 * H) == NORMAL  # a kept state expires by itself
+    assert anp_policy("ap-1", disaster_states([incident], NOW + 25 * H), NOW + 25 * H) == NORMAL
+
+
+def test_the_disaster_state_drives_the_real_bss_plan(incident: Incident) -> None:
+    """passpoint's plan gains 00000JAPAN from our state, and loses it at the end (the previous plan)."""
+    from tsunagaru.passpoint import description
+    from tsunagaru.passpoint.plan import BssRole, plan_ap
+
+    desc = description.parse_description((Path(description.__file__).parent / "example.toml").read_text("utf-8"))
+    operator, site, ap = desc.operator, desc.site, desc.ap
+    state = disaster_state("ap-1", [incident], NOW)
+    during = plan_ap(operator, site, ap, state, NOW)
+    after = plan_ap(operator, site, ap, disaster_state("ap-1", [incident], NOW + 24 * H), NOW + 24 * H)
+    before = plan_ap(operator, site, ap, OFF, NOW)
+    assert during.disaster_until == NOW + 24 * H and after.disaster_until is None
+    assert BssRole.DISASTER in {b.role for r in during.radios for b in r.bsses}
+    assert after == before
 
 
 def test_disaster_credential_only_inside_an_active_area(incident: Incident) -> None:

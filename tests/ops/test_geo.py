@@ -49,6 +49,10 @@ def test_places_outside_tokyo(boundaries: Boundaries) -> None:
     assert len(boundaries.shapes) == 63  # 62 municipalities and the unassigned area
 
 
+def test_the_package_ships_the_same_boundaries(boundaries: Boundaries) -> None:
+    assert Boundaries.shipped() == boundaries
+
+
 def test_hole_is_outside() -> None:
     shape = parse_geometry({"type": "Polygon", "coordinates": [square(139.7, 35.7, 0.1), square(139.7, 35.7, 0.05)]})
     assert not shape.contains(35.7, 139.7)

@@ -71,6 +71,13 @@ def test_config_failed_or_pending_too_long() -> None:
     assert state(seen(1, config=ConfigReport(ConfigState.PENDING, NOW - 11 * M))) is ApState.DEGRADED
     assert state(seen(1, config=ConfigReport(ConfigState.SILENT, NOW - 11 * M))) is ApState.DEGRADED
     assert state(seen(1, config=ConfigReport(ConfigState.CURRENT, NOW - 99 * M))) is ApState.UP
+    assert state(seen(1, config=ConfigReport(ConfigState.NEW, NOW - 99 * M))) is ApState.UP
+
+
+def test_config_states_are_the_registrys() -> None:
+    from tsunagaru.sites.config_state import STATES
+
+    assert {s.value for s in ConfigState} == set(STATES)
 
 
 def test_probes() -> None:

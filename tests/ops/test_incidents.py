@@ -175,3 +175,30 @@ def test_json_view_and_affected_aps_of_an_incident(ctx: Context) -> None:
     assert doc["affected_aps"] == ["ap-1", "ap-2", "ap-3"] and doc["phase"] == "active"
     assert doc["area"] == {"municipalities": ["131041"]} and doc["ends_at"] == "2026-12-02T12:00:00+00:00"
     assert affected_aps(inc, SITES) == inc.affected
+
+
+def test_draft_from_the_api_body() -> None:
+    from tsunagaru.ops.incidents import draft_from_json
+
+    d = draft_from_json({"area": {"municipalities": ["131041"]}, "ends_at": "2026-12-02T09:00:00+09:00",
+                         "reason": "quake"})
+    assert d.ends_at == NOW.replace(day=2, hour=0) and d.starts_at is None and d.reason == "quake"
+    assert draft_from_json({"area": {"circle": {"lat": 35.7, "lon": 139.7, "radius_m": 10}},
+                            "ends_at": "2026-12-02T00:00:00Z", "starts_at": "2026-12-01T13:00:00Z",
+                            "reason": "x"}).starts_at == NOW + H
+    for body, expected in [
+        ({"area": {"polygon": {"type": "Point"}}, "ends_at": "soon", "reason": 5},
+         ["invalid-geojson", "bad-time", "bad-reason"]),
+        ({"area": {}, "ends_at": "2026-12-02T00:00:00", "reason": "x"}, ["invalid-area", "bad-time"]),
+        ([], ["invalid-area"]),
+    ]:
+        with pytest.raises(IncidentInvalid) as exc:
+            draft_from_json(body)
+        assert codes(exc) == expected
+
+
+def test_a_reason_is_one_line(ctx: Context) -> None:
+    bad = Draft(parse_area(SHINJUKU), NOW + H, "quake\nctrl_interface=/tmp/x")
+    with pytest.raises(IncidentInvalid) as exc:
+        declare("i1", bad, ADMIN, NOW, ctx)
+    assert codes(exc) == ["bad-reason"]

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.procs import missing
 from tsunagaru.radius import (
     DictionaryError,
     Packet,
@@ -42,7 +43,7 @@ def test_builtin_numbers(name: str, vendor: int, number: int) -> None:
 def test_loads_a_real_freeradius_vendor_file(vendor_file: str) -> None:
     path = FREERADIUS / vendor_file
     if not path.exists():
-        pytest.skip(f"{path} not installed (freeradius-common)")
+        missing(f"{path} not installed (freeradius-common)")
     d = load_builtin([path])
     name = "Aruba-User-Role" if "aruba" in vendor_file else "Cisco-AVPair"
     attrs = encode(d, name, "employee")
@@ -52,7 +53,7 @@ def test_loads_a_real_freeradius_vendor_file(vendor_file: str) -> None:
 def test_wide_vendor_format_from_freeradius_file() -> None:
     path = FREERADIUS / "dictionary.usr"
     if not path.exists():
-        pytest.skip(f"{path} not installed")
+        missing(f"{path} not installed")
     d = load_builtin([path])  # USR uses format=4,0
     attr = d["USR-Last-Number-Dialed-Out"]
     raw = encode(d, attr.name, "12345")

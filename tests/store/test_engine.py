@@ -145,3 +145,26 @@ def test_a_failed_transaction_leaves_nothing(store: Store) -> None:
         raise RuntimeError("boom")
     with store.session() as session:
         assert session.scalars(select(User)).all() == []
+
+
+def test_sqlite_file_is_owner_only_from_the_start(tmp_path: Path) -> None:
+    """Review 3: the IdP database holds NT hashes; created with the umask it was 0644."""
+    import os
+    import stat
+
+    old = os.umask(0)
+    try:
+        store = Store.open(f"sqlite:///{tmp_path / 'new' / 'idp.sqlite'}")
+        with store.session() as s:
+            s.add(_user())
+        files = {p.name: stat.S_IMODE(p.stat().st_mode) for p in (tmp_path / "new").iterdir()}
+        store.dispose()
+    finally:
+        os.umask(old)
+    assert files and all(m == 0o600 for m in files.values()), files
+    assert stat.S_IMODE((tmp_path / "new").stat().st_mode) == 0o700
+
+
+def test_a_bad_url_is_a_store_error() -> None:
+    with pytest.raises(StoreError, match="not a database URL"):
+        make_engine("not a url")

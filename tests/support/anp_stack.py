@@ -215,30 +215,22 @@ def scrape(port: int) -> dict[str, float]:
 
 
 async def _serve_idp(root: Path, radsec: int, udp: int) -> None:
-    from tsunagaru.idp.server import IdpServer, RadSecListen, UdpListen
-    from tsunagaru.idp.service import IdpCore, build_eap_handler
-    from tsunagaru.idp.store import SqlCredentialStore
-    from tsunagaru.stack import idp_settings
-    from tsunagaru.store import Store
+    """The IdP as `idp serve` assembles it, from the demo's idp.toml with these ports."""
+    from tsunagaru.demo_state import idp_config
+    from tsunagaru.idp import serve
+    from tsunagaru.idp.config import load
 
     state = DemoState(root)
-    store = Store.open(state.db_url)
-    settings = idp_settings(state)
-    credentials = SqlCredentialStore(store)
-    core = IdpCore(settings, credentials, store, build_eap_handler(settings, credentials, SECRET))
-    server = IdpServer(core)
-    await server.start(
-        RadSecListen("127.0.0.1", radsec, state.path("idp-radsec.pem"), state.path("idp-radsec.key"),
-                     (state.path("federation-roots.pem"),)),
-        UdpListen("127.0.0.1", udp, SECRET),
-    )
+    ports = DemoPorts(idp_radsec=radsec, idp_udp=udp, idp_metrics=free_port())
+    config = state.path(f"idp-{radsec}.toml")
+    config.write_text(idp_config(state, ports).replace('metrics = "127.0.0.1:', '# metrics = "'))
+    running = await serve.start(serve.prepare(load(config)))
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     loop.add_signal_handler(signal.SIGTERM, stop.set)
     print(f"idp ready radsec={radsec} udp={udp}", flush=True)
     await stop.wait()
-    await server.close()
-    store.dispose()
+    await running.close()
 
 
 def main(argv: Sequence[str] | None = None) -> int:

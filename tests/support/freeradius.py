@@ -12,7 +12,7 @@ import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
-from tests.support.procs import need, running, wait_log
+from tests.support.procs import missing, need, running, wait_log
 from tests.support.radsec_peers import assemble_raddb
 
 SYSTEM_RADDB = Path("/etc/freeradius/3.0")
@@ -27,9 +27,8 @@ def make_raddb(
     """Build ``base/raddb`` (with ``log``, ``run`` beside it) and check it with ``freeradius -C``."""
     need(FREERADIUS)
     if not (SYSTEM_RADDB / "radiusd.conf").exists():
-        import pytest
 
-        pytest.skip(f"{SYSTEM_RADDB} is not a FreeRADIUS raddb")
+        missing(f"{SYSTEM_RADDB} is not a FreeRADIUS raddb")
     return assemble_raddb(
         base,
         certs=(),

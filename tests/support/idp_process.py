@@ -51,6 +51,7 @@ def write_config(
     fragment_size: int = 1024,
     cache_ttl: float = 30,
     session_timeout: int = 3600,
+    metrics_port: int | None = None,
 ) -> Path:
     """An ``idp.toml`` serving the demo realm from ``state``; RadSec only when ``radsec_port`` is given."""
     radsec = "" if radsec_port is None else f"""
@@ -73,6 +74,7 @@ methods = ["ttls", "peap", "tls"]
 fragment_size = {fragment_size}
 tls13_tunnels = true
 cache_ttl = {cache_ttl}
+{f'metrics = "127.0.0.1:{metrics_port}"' if metrics_port else ""}
 
 [udp]
 listen = "127.0.0.1:{udp_port}"

@@ -18,9 +18,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import pytest
-
-from tests.support.procs import free_port
+from tests.support.procs import free_port, missing
 
 
 def _bindir() -> Path | None:
@@ -99,7 +97,7 @@ def postgres_server() -> Iterator[PgServer]:
     global _shared, _users
     reason = _skip_reason()
     if reason:
-        pytest.skip(reason)
+        missing(reason)
     if _shared is None:
         bindir = _bindir()
         assert bindir is not None

@@ -31,11 +31,27 @@ def free_port(kind: int = socket.SOCK_DGRAM, host: str = "127.0.0.1") -> int:
     raise RuntimeError("no free port")
 
 
+ALLOW_MISSING = "TSUNAGARU_ALLOW_MISSING_PEERS"
+
+
+def allow_missing() -> bool:
+    """Whether the run opted out of the real peers (``TSUNAGARU_ALLOW_MISSING_PEERS=1``): then tests that
+    need a missing peer skip; by default they fail, so a green run means the interop tests ran."""
+    return os.environ.get(ALLOW_MISSING) == "1"
+
+
+def missing(reason: str) -> None:
+    """Fail the test for a missing peer or facility, or skip it when the run opted out."""
+    if allow_missing():
+        pytest.skip(f"{reason} ({ALLOW_MISSING}=1)")
+    pytest.fail(f"{reason}: make test installs it (or set {ALLOW_MISSING}=1 to skip such tests)", pytrace=False)
+
+
 def need(*programs: str) -> None:
-    """Skip the test with a clear reason when a peer program is not installed (make test installs them)."""
+    """Fail (not skip) when a peer program is not installed; skip only with TSUNAGARU_ALLOW_MISSING_PEERS=1."""
     for prog in programs:
         if shutil.which(prog) is None and not Path(prog).exists():
-            pytest.skip(f"{prog} is not installed (make test installs it)")
+            missing(f"{prog} is not installed")
 
 
 def wait_tcp(

@@ -20,9 +20,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import pytest
-
-from tests.support.procs import need, running, wait_log
+from tests.support.procs import missing, need, running, wait_log
 
 SECRET = "testing123"
 
@@ -47,7 +45,7 @@ def veth_pair() -> Iterator[VethLink]:
     link = VethLink(f"tsg-{tag}", f"tgap{tag}", f"tgst{tag}", Path(tempfile.mkdtemp(prefix="tsg-", dir="/tmp")))
     made = _ip("netns", "add", link.namespace)
     if made.returncode != 0:
-        pytest.skip(f"cannot make a network namespace here ({made.stderr.strip()}); needs root or CAP_NET_ADMIN")
+        missing(f"cannot make a network namespace here ({made.stderr.strip()}); needs root or CAP_NET_ADMIN")
     try:
         for step in (("link", "add", link.ap, "type", "veth", "peer", "name", link.sta),
                      ("link", "set", link.sta, "netns", link.namespace),
@@ -55,7 +53,7 @@ def veth_pair() -> Iterator[VethLink]:
                      ("-n", link.namespace, "link", "set", link.sta, "up")):
             done = _ip(*step)
             if done.returncode != 0:
-                pytest.skip(f"cannot set up the veth pair: ip {' '.join(step)}: {done.stderr.strip()}")
+                missing(f"cannot set up the veth pair: ip {' '.join(step)}: {done.stderr.strip()}")
         yield link
     finally:
         _ip("link", "del", link.ap)

@@ -58,10 +58,12 @@ class ActivityWriter(Protocol):
 
 
 def default_ap_key(client: Client, request: Packet) -> str:
-    """The client's name, with the NAS-Identifier when the request has one (one client may be a controller
-    or a RadSec connection serving many APs); the accumulator bounds how many distinct keys count."""
+    """The AP a request is from. The registry exports one client per AP, named ``ap-<id>`` and pinned to
+    its NAS-Identifier: that name is the key. A client without a pinned NAS-Identifier may be a controller
+    or a RadSec connection serving many APs: its name plus the request's NAS-Identifier (the accumulator
+    bounds how many distinct keys count)."""
     nas = request.get(NAS_IDENTIFIER)
-    if not nas:
+    if not nas or client.nas_identifier is not None:
         return client.name
     text = nas[:MAX_NAS_ID].decode("utf-8", "replace")
     return f"{client.name}/{''.join(c if c.isprintable() else '?' for c in text)}"

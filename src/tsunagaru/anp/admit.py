@@ -7,14 +7,14 @@ A failure here either drops the datagram (forged or duplicate-in-progress) or re
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from dataclasses import dataclass, field
 
 from tsunagaru.anp.clients import Client
 from tsunagaru.anp.nai import Nai, NaiError, parse_nai
-from tsunagaru.anp.reasons import RejectReason
+from tsunagaru.net.replay import ReplyCache
 from tsunagaru.radius import AuthenticatorMismatch, Code, MalformedPacket, Packet, verify_request
 from tsunagaru.radius.packet import PROXY_STATE, USER_NAME
+from tsunagaru.radius.reasons import RejectReason
 
 NAS_IDENTIFIER = 32
 MAX_PROXY_STATE = 4  # more than a handful of Proxy-State attributes is abuse (BlastRADIUS limits)
@@ -24,6 +24,7 @@ MAX_PROXY_STATE_LEN = 64
 @dataclass(frozen=True, slots=True)
 class Drop:
     reason: str
+    kind: str = "duplicate"  # a bounded metric label (tsunagaru.anp.metrics.DROP_KINDS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,37 +50,7 @@ Admission = Drop | Resend | Refuse | Admitted
 DupKey = tuple[str, int, int, bytes]
 
 
-@dataclass(slots=True)
-class DuplicateCache:
-    """Requests seen recently: None while in progress, the reply bytes once answered."""
-
-    lifetime: float = 30.0
-    max_entries: int = 65536
-    _entries: OrderedDict[DupKey, tuple[float, bytes | None]] = field(default_factory=OrderedDict)
-
-    def check(self, key: DupKey, now: float) -> Drop | Resend | None:
-        self._expire(now)
-        hit = self._entries.get(key)
-        if hit is None:
-            self._entries[key] = (now, None)
-            if len(self._entries) > self.max_entries:
-                self._entries.popitem(last=False)
-            return None
-        return Resend(hit[1]) if hit[1] is not None else Drop("duplicate of a request in progress")
-
-    def answered(self, key: DupKey, reply: bytes, now: float) -> None:
-        if key in self._entries:
-            self._entries[key] = (now, reply)
-
-    def forget(self, key: DupKey) -> None:
-        self._entries.pop(key, None)
-
-    def _expire(self, now: float) -> None:
-        while self._entries:
-            key, (seen, _) = next(iter(self._entries.items()))
-            if now - seen < self.lifetime:
-                break
-            del self._entries[key]
+DuplicateCache = ReplyCache[DupKey, bytes]
 
 
 @dataclass(slots=True)
@@ -92,8 +63,8 @@ class TokenBucket:
     def take(self, now: float) -> bool:
         if self.tokens < 0:
             self.tokens, self.stamp = self.burst, now
-        self.tokens = min(self.burst, self.tokens + (now - self.stamp) * self.rate)
-        self.stamp = now
+        self.tokens = min(self.burst, self.tokens + max(0.0, now - self.stamp) * self.rate)
+        self.stamp = max(self.stamp, now)
         if self.tokens >= 1.0:
             self.tokens -= 1.0
             return True
@@ -108,25 +79,38 @@ def _nas_id_ok(packet: Packet, client: Client) -> bool:
 
 @dataclass(slots=True)
 class Admitter:
+    """Admission state that outlives a reload: the duplicate cache and one token bucket per client name
+    (client names are unique, the configuration check sees to that)."""
+
     duplicates: DuplicateCache = field(default_factory=DuplicateCache)
     buckets: dict[str, TokenBucket] = field(default_factory=dict)
 
     def admit(self, packet: Packet, client: Client, port: int, now: float) -> Admission:
         if packet.code not in (Code.ACCESS_REQUEST, Code.ACCOUNTING_REQUEST, Code.STATUS_SERVER):
-            return Drop(f"code {packet.code} is not accepted from access points")
+            return Drop(f"code {packet.code} is not accepted from access points", "bad_code")
         try:
             verify_request(packet, client.secret, require_message_authenticator=self._needs_ma(packet, client))
         except (AuthenticatorMismatch, MalformedPacket) as exc:
-            return Drop(f"authentication of the request failed: {exc}")
-        dup = self.duplicates.check((client.name, port, packet.identifier, packet.authenticator), now)
-        if dup is not None:
-            return dup
+            return Drop(f"authentication of the request failed: {exc}", "bad_authenticator")
+        seen = self.duplicates.begin((client.name, port, packet.identifier, packet.authenticator), now)
+        if seen is not None:
+            return Resend(seen.reply) if seen.reply is not None else Drop("duplicate of a request in progress")
         if client.nas_identifier is not None and not _nas_id_ok(packet, client):
-            return Drop(f"NAS-Identifier does not match the pattern configured for {client.name}")
-        bucket = self.buckets.setdefault(client.name, TokenBucket(client.rate_per_second, client.burst))
+            return Drop(f"NAS-Identifier does not match the pattern configured for {client.name}", "nas_identifier")
+        bucket = self.buckets.get(client.name)
+        if bucket is None or (bucket.rate, bucket.burst) != (client.rate_per_second, client.burst):
+            bucket = self.buckets[client.name] = self._rebucket(bucket, client)
         if not bucket.take(now):
-            return Drop("rate limit exceeded")
+            return Drop("rate limit exceeded", "rate_limit")
         return self._identity(packet)
+
+    @staticmethod
+    def _rebucket(old: TokenBucket | None, client: Client) -> TokenBucket:
+        """A reload changed rate or burst (or a new client): the new values apply at once, tokens kept."""
+        new = TokenBucket(client.rate_per_second, client.burst)
+        if old is not None and old.tokens >= 0:
+            new.tokens, new.stamp = min(old.tokens, float(client.burst)), old.stamp
+        return new
 
     @staticmethod
     def _needs_ma(packet: Packet, client: Client) -> bool:
@@ -149,4 +133,6 @@ class Admitter:
         try:
             return Admitted(parse_nai(user_name))
         except NaiError as exc:
+            if packet.code == Code.ACCOUNTING_REQUEST:  # still acknowledged and spooled (default route)
+                return Admitted(None)
             return Refuse(RejectReason.INVALID_IDENTITY, exc.reason)

@@ -26,6 +26,7 @@ class Client:
     site: str | None = None  # the site registry key (location, venue) once sites exist
     # RFC 5580 location of the site these APs serve, pre-encoded (4.2 Location-Information, 4.3 Location-Data)
     location: tuple[bytes, bytes | None] | None = None
+    certificate_name: str | None = None  # RadSec APs: a SAN dNSName (``*.`` allowed) that identifies them
 
 
 CACHE_SIZE = 4096

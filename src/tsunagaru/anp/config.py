@@ -15,14 +15,20 @@ listeners, TLS and discovery need a restart.
     metrics = "127.0.0.1:9812"              # Prometheus /metrics (optional)
     request_timeout = 4.0                   # per request, across failover; then Reject-Reason 22
     spool = "/var/lib/tsunagaru/anp-spool.sqlite"   # durable accounting queue
+    max_peers = 10000                       # RadSec peers (from discovery) the pool keeps state for
+    peer_idle_timeout = 600                 # a peer no request used for this long is forgotten
+    peer_give_up = 900                      # a discovered peer down this long is given up (found again on demand)
     clients_files = ["registry-clients.toml"]  # more [[clients]] from files others write (optional, see load)
 
     [tls]                                   # our federation identity towards IdPs
     certificate = "anp.pem"                 # member certificate + chain (clientAuth)
     key = "anp.key"
     roots = ["federation-roots.pem"]        # every federation root trusted, side by side
-    crls = ["federation.crl"]
-    ap_roots = ["city-ap-ca.pem"]           # CAs of RadSec access points (default: roots)
+    crls = ["federation.crl"]               # a named CRL that is missing, unreadable or out of date refuses peers
+    require_crl = false                     # true: refuse a peer whose issuer has no CRL here at all
+    ap_roots = ["city-ap-ca.pem"]           # CAs of RadSec access points (required with listen_radsec; never
+                                            # the federation roots: a federation member is no AP of ours)
+    ap_crls = ["city-ap-ca.crl"]
     ap_certificate = "anp-ap.pem"           # presented to RadSec access points (serverAuth; default: certificate)
     ap_key = "anp-ap.key"
 
@@ -34,6 +40,7 @@ listeners, TLS and discovery need a restart.
     ttl_ceiling = 86400
     negative_ttl = 300
     timeout = 0.8                           # an undiscoverable realm is rejected within 1 s
+    require_nai_realm = false               # true: a discovered peer's certificate must name the realm (NAIRealm)
 
     [[clients]]                             # access points and controllers; most specific network wins
     name = "shinjuku-aps"
@@ -45,11 +52,15 @@ listeners, TLS and discovery need a restart.
     burst = 400
     location_information = "0000000000000000000000000000000000000000000000"   # RFC 5580 4.2, hex (optional)
     location_data = "00004a500105546f6b796f"  # RFC 5580 4.3, hex: index 0, civic JP, A1 "Tokyo" (optional)
+    site = "shinjuku-gyoen"                 # the site registry's key for these APs (optional, carried along)
+    certificate_name = "*.aps.shinjuku.city.example"  # RadSec APs: the SAN dNSName that makes an AP this client
 
     [[routes]]                              # static routes win over discovery: exact, *.suffix, ~regex
     realm = "*.partner.example"
-    peers = ["radsec.partner.example:2083/radsec.partner.example"]   # host:port/certificate name
+    peers = ["radsec.partner.example:2083/radsec.partner.example"]   # host:port/certificate name (required)
     accounting_peers = []
+    name = "partner"                        # for logs (default: the realm pattern)
+    any_member = false                      # true: accept any federation member without a name (warned at start)
 
     [realms]
     allow = []                              # empty: every realm
@@ -68,9 +79,9 @@ from typing import Any
 from tsunagaru.anp.clients import Client
 from tsunagaru.anp.decorate import Decoration
 from tsunagaru.anp.routing import PeerAddress, RealmPattern, StaticRoute
-from tsunagaru.tomlconf import ConfigError, Listen, TomlReader, hostport
+from tsunagaru.tomlconf import ConfigError, Listen, TomlReader, check_keys, hostport, parse_toml, read_text
 
-__all__ = ["AnpConfig", "ConfigError", "DiscoveryConfig", "Listen", "TlsConfig", "load", "parse"]
+__all__ = ["AnpConfig", "ConfigError", "DiscoveryConfig", "Listen", "PoolConfig", "TlsConfig", "load", "parse"]
 
 @dataclass(frozen=True, slots=True)
 class TlsConfig:
@@ -81,6 +92,8 @@ class TlsConfig:
     ap_roots: tuple[Path, ...] = ()  # CAs of access points that speak RadSec to us (default: roots)
     ap_certificate: Path | None = None  # what we present to RadSec access points (default: certificate)
     ap_key: Path | None = None
+    ap_crls: tuple[Path, ...] = ()
+    require_crl: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,7 +105,26 @@ class DiscoveryConfig:
     ttl_ceiling: float = 86400.0
     negative_ttl: float = 300.0
     timeout: float = 0.8
+    require_nai_realm: bool = False
 
+
+@dataclass(frozen=True, slots=True)
+class PoolConfig:
+    max_peers: int = 10_000
+    idle_timeout: float = 600.0
+    give_up: float = 900.0
+
+
+_TOP = ("anp", "tls", "discovery", "clients", "routes", "realms")
+_ANP = ("wbaid", "offered_service", "request_cui", "listen_auth", "listen_acct", "listen_radsec", "metrics",
+        "request_timeout", "spool", "max_peers", "peer_idle_timeout", "peer_give_up", "clients_files")
+_TLS = ("certificate", "key", "roots", "crls", "require_crl", "ap_roots", "ap_crls", "ap_certificate", "ap_key")
+_DISCOVERY = ("enabled", "nameservers", "zone_file", "ttl_floor", "ttl_ceiling", "negative_ttl", "timeout",
+              "require_nai_realm")
+_CLIENT = ("name", "network", "secret", "require_message_authenticator", "nas_identifier", "rate", "burst",
+           "location_information", "location_data", "site", "certificate_name")
+_ROUTE = ("realm", "peers", "accounting_peers", "name", "any_member")
+_REALMS = ("allow", "deny")
 
 DEFAULT_AUTH = Listen("127.0.0.1", 1812)
 DEFAULT_ACCT = Listen("127.0.0.1", 1813)
@@ -113,15 +145,13 @@ class AnpConfig:
     deny: tuple[RealmPattern, ...] = ()
     tls: TlsConfig = field(default_factory=TlsConfig)
     discovery: DiscoveryConfig = field(default_factory=DiscoveryConfig)
+    pool: PoolConfig = field(default_factory=PoolConfig)
     warnings: tuple[str, ...] = ()
 
 
 def load(path: str | Path) -> AnpConfig:
     p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(str(p), f"cannot read: {exc.strerror}") from None
+    text = read_text(p)
     return parse(text + included_clients(text, p.parent), base=p.parent)
 
 
@@ -158,16 +188,14 @@ def included_clients(text: str, base: Path) -> str:
 
 
 def parse(text: str, base: Path = Path(".")) -> AnpConfig:
-    try:
-        doc = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError("(file)", f"not valid TOML: {exc}") from None
-    r = _Reader(doc, base)
-    anp = r.table(doc, "anp")
+    doc = parse_toml(text)
+    check_keys(doc, "", _TOP)
+    r = _Reader(base)
+    anp = r.table(doc, "anp", _ANP)
     warnings: list[str] = []
     clients = tuple(r.client(c, f"clients[{i}]", warnings) for i, c in enumerate(r.array(doc, "clients")))
-    routes = tuple(r.route(c, f"routes[{i}]") for i, c in enumerate(r.array(doc, "routes")))
-    realms = r.table(doc, "realms")
+    routes = tuple(r.route(c, f"routes[{i}]", warnings) for i, c in enumerate(r.array(doc, "routes")))
+    realms = r.table(doc, "realms", _REALMS)
     cfg = AnpConfig(
         auth=r.listen(anp, "anp.listen_auth", "127.0.0.1:1812") or Listen("127.0.0.1", 1812),
         acct=r.listen(anp, "anp.listen_acct", "127.0.0.1:1813") or Listen("127.0.0.1", 1813),
@@ -180,25 +208,45 @@ def parse(text: str, base: Path = Path(".")) -> AnpConfig:
         routes=routes,
         allow=tuple(r.pattern(x, f"realms.allow[{i}]") for i, x in enumerate(r.items(realms, "realms.allow"))),
         deny=tuple(r.pattern(x, f"realms.deny[{i}]") for i, x in enumerate(r.items(realms, "realms.deny"))),
-        tls=r.tls(r.table(doc, "tls")),
-        discovery=r.discovery(r.table(doc, "discovery")),
+        tls=r.tls(r.table(doc, "tls", _TLS)),
+        discovery=r.discovery(r.table(doc, "discovery", _DISCOVERY)),
+        pool=PoolConfig(int(r.number(anp, "anp.max_peers", 10_000, lo=1, hi=1e6)),
+                        r.number(anp, "anp.peer_idle_timeout", 600, lo=0.1, hi=86400),
+                        r.number(anp, "anp.peer_give_up", 900, lo=0.1, hi=7 * 86400)),
         warnings=tuple(warnings),
     )
-    if not cfg.clients:
-        raise ConfigError("clients", "no RADIUS clients: add at least one [[clients]] table")
+    _check_whole(cfg)
     return cfg
 
 
-class _Reader(TomlReader):
-    def __init__(self, doc: dict[str, Any], base: Path) -> None:
-        super().__init__(base)
-        self.doc = doc
+def _check_whole(cfg: AnpConfig) -> None:
+    """What no single key shows: clients at all, unique names, a sane TTL range, AP roots for RadSec."""
+    if not cfg.clients:
+        raise ConfigError("clients", "no RADIUS clients: add at least one [[clients]] table")
+    seen: dict[str, int] = {}
+    for i, client in enumerate(cfg.clients):
+        if client.name in seen:
+            raise ConfigError(f"clients[{i}].name", f"{client.name!r} is already the name of "
+                              f"clients[{seen[client.name]}] (names key rate limits and duplicate detection: "
+                              "they must be unique)")
+        seen[client.name] = i
+    d = cfg.discovery
+    if d.ttl_floor > d.ttl_ceiling:
+        raise ConfigError("discovery.ttl_floor", f"{d.ttl_floor:g} is above discovery.ttl_ceiling ({d.ttl_ceiling:g})")
+    if cfg.radsec is not None and not cfg.tls.ap_roots:
+        raise ConfigError("tls.ap_roots", "anp.listen_radsec needs the CAs of the access points (tls.ap_roots); the "
+                          "federation roots are never used for APs")
+    if cfg.tls.ap_crls and not cfg.tls.ap_roots:
+        raise ConfigError("tls.ap_crls", "needs tls.ap_roots")
 
+
+class _Reader(TomlReader):
     @staticmethod
-    def table(parent: dict[str, Any], key: str) -> dict[str, Any]:
+    def table(parent: dict[str, Any], key: str, known: tuple[str, ...]) -> dict[str, Any]:
         value = parent.get(key, {})
         if not isinstance(value, dict):
             raise ConfigError(key, "must be a table")
+        check_keys(value, key, known)
         return value
 
     @staticmethod
@@ -206,6 +254,8 @@ class _Reader(TomlReader):
         value = parent.get(key, [])
         if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
             raise ConfigError(key, f"must be an array of tables ([[{key}]])")
+        for i, item in enumerate(value):
+            check_keys(item, f"{key}[{i}]", _CLIENT if key == "clients" else _ROUTE)
         return value
 
     def path(self, parent: dict[str, Any], key: str, default: str) -> Path:
@@ -238,10 +288,11 @@ class _Reader(TomlReader):
             nas_re = re.compile(pattern) if pattern else None
         except re.error as exc:
             raise ConfigError(f"{key}.nas_identifier", f"bad regular expression: {exc}") from None
+        cert_name = self.string(c, f"{key}.certificate_name")
         return Client(name, network, secret.encode(), require_ma, nas_re,
                       self.number(c, f"{key}.rate", 200.0, lo=1, hi=1e6),
                       int(self.number(c, f"{key}.burst", 400, lo=1, hi=1e7)), self.string(c, f"{key}.site"),
-                      self.location(c, key))
+                      self.location(c, key), cert_name.lower() if cert_name else None)
 
     def location(self, c: dict[str, Any], key: str) -> tuple[bytes, bytes | None] | None:
         info = self.hex(c, f"{key}.location_information")
@@ -262,13 +313,23 @@ class _Reader(TomlReader):
             raise ConfigError(key, "must be 1 to 253 octets")
         return value
 
-    def route(self, c: dict[str, Any], key: str) -> StaticRoute:
+    def route(self, c: dict[str, Any], key: str, warnings: list[str]) -> StaticRoute:
         pattern = self.pattern(self.required(c, f"{key}.realm"), f"{key}.realm")
         peers = self.peers(c, f"{key}.peers")
         if not peers:
             raise ConfigError(f"{key}.peers", "needs at least one host:port")
-        return StaticRoute(pattern, peers, self.string(c, f"{key}.name") or pattern.text,
-                           self.peers(c, f"{key}.accounting_peers"))
+        acct = self.peers(c, f"{key}.accounting_peers")
+        any_member = self.boolean(c, f"{key}.any_member", False)
+        for field_name, group in (("peers", peers), ("accounting_peers", acct)):
+            for i, peer in enumerate(group):
+                if peer.name is None and not any_member:
+                    raise ConfigError(f"{key}.{field_name}[{i}]", f"'{peer.host}:{peer.port}' has no certificate "
+                                      "name: write host:port/name (the name the IdP's certificate carries), or "
+                                      "set any_member = true to accept any federation member for this route")
+        if any_member and any(p.name is None for p in (*peers, *acct)):
+            warnings.append(f"{key} ({pattern.text}): any_member = true - any federation member is accepted as "
+                            "this route's identity provider; name the certificate (host:port/name) instead")
+        return StaticRoute(pattern, peers, self.string(c, f"{key}.name") or pattern.text, acct)
 
     def peers(self, c: dict[str, Any], key: str) -> tuple[PeerAddress, ...]:
         out = []
@@ -295,18 +356,18 @@ class _Reader(TomlReader):
 
     def tls(self, t: dict[str, Any]) -> TlsConfig:
         return TlsConfig(self.opt_path(t, "tls.certificate"), self.opt_path(t, "tls.key"),
-                         tuple(self.resolve(str(x)) for x in self.items(t, "tls.roots")),
-                         tuple(self.resolve(str(x)) for x in self.items(t, "tls.crls")),
-                         tuple(self.resolve(str(x)) for x in self.items(t, "tls.ap_roots")),
-                         self.opt_path(t, "tls.ap_certificate"), self.opt_path(t, "tls.ap_key"))
+                         self.paths(t, "tls.roots"), self.paths(t, "tls.crls"), self.paths(t, "tls.ap_roots"),
+                         self.opt_path(t, "tls.ap_certificate"), self.opt_path(t, "tls.ap_key"),
+                         self.paths(t, "tls.ap_crls"), self.boolean(t, "tls.require_crl", False))
 
     def discovery(self, d: dict[str, Any]) -> DiscoveryConfig:
-        servers = tuple(hostport(str(x), f"discovery.nameservers[{i}]", 53)
-                        for i, x in enumerate(self.items(d, "discovery.nameservers")))
+        servers = tuple(hostport(x, f"discovery.nameservers[{i}]", 53)
+                        for i, x in enumerate(self.strings(d, "discovery.nameservers")))
         return DiscoveryConfig(
             self.boolean(d, "discovery.enabled", True), servers, self.opt_path(d, "discovery.zone_file"),
             self.number(d, "discovery.ttl_floor", 60, lo=0, hi=86400),
             self.number(d, "discovery.ttl_ceiling", 86400, lo=1, hi=7 * 86400),
             self.number(d, "discovery.negative_ttl", 300, lo=0, hi=86400),
             self.number(d, "discovery.timeout", 0.8, lo=0.05, hi=30),
+            self.boolean(d, "discovery.require_nai_realm", False),
         )

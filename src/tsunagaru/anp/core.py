@@ -3,20 +3,28 @@
 :class:`AnpCore` turns one datagram from an access point into one :data:`Action` for the adapter
 (reply now, forward upstream, spool accounting, or drop), and turns an upstream reply or a timeout into
 the reply for the AP. It holds no sockets and reads no clock; ``now`` comes with every call.
+
+Bad input never raises out of the core: a request it cannot decorate (a User-Password that is no
+multiple of 16 octets) is rejected with Reject-Reason 30, an IdP reply it cannot translate (a bad MPPE
+salt or Tunnel-Password) with Reject-Reason 21; either way the duplicate-cache entry of the request is
+answered, so a retransmission gets the same reply instead of being dropped as "in progress". Texts in
+the Reply-Message for the AP are fixed per reason; what went wrong in detail (IdP address, exception)
+goes to ``Reply.detail`` for the operator's log only.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from typing import Literal
 
 from tsunagaru.anp.admit import Admitted, Admitter, Drop, Refuse, Resend
 from tsunagaru.anp.clients import Client, ClientRegistry
 from tsunagaru.anp.decorate import Decoration, decorate
-from tsunagaru.anp.reasons import RejectReason, access_reject
 from tsunagaru.anp.routing import Deny, Router, UseDiscovery, UseStatic
 from tsunagaru.anp.translate import translate_reply
 from tsunagaru.radius import Code, MalformedPacket, Packet, sign_reply
 from tsunagaru.radius.packet import CHARGEABLE_USER_IDENTITY
+from tsunagaru.radius.reasons import RejectReason, access_reject
 
 RADSEC_SECRET = b"radsec"
 OUTCOMES: dict[int, str] = {Code.ACCESS_ACCEPT: "accept", Code.ACCESS_REJECT: "reject",
@@ -31,6 +39,9 @@ class Reply:
     outcome: str  # for metrics: accept/reject/challenge/status/accounting/resend
     reason: RejectReason | None = None
     cui: bytes | None = None  # the IdP's Chargeable-User-Identity, for logs (as a hash) and billing
+    detail: str | None = None  # why the ANP rejected on its own, for the operator's log (never sent)
+    client: str | None = None  # the client's name (for metrics and the access line)
+    realm: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,44 +67,61 @@ class SpoolAccounting:
 
 @dataclass(frozen=True, slots=True)
 class Ignore:
+    """Drop the datagram; ``kind`` is one of the bounded metric labels (``metrics.DROP_KINDS``), ``reason``
+    the sentence for a debug log line (it may name the source address: never a label)."""
+
     reason: str
+    kind: str = "malformed"
 
 
 Action = Reply | Forward | SpoolAccounting | Ignore
+#: Which listener a datagram came in on: RFC 5997 3 answers Status-Server per port; None for RadSec
+Service = Literal["auth", "acct"] | None
+#: What the AP reads in the Reply-Message when the ANP rejects because forwarding failed (review 45:
+#: never the IdP's address or an exception's text; those go to the log)
+UPSTREAM_TEXT = {RejectReason.PROTOCOL_TIMEOUT: "identity provider did not answer in time",
+                 RejectReason.BACKEND_FAILURE: "identity provider unreachable",
+                 RejectReason.INVALID_IDENTITY: "realm not found",
+                 RejectReason.BAD_REQUEST: "request not accepted"}
 
 
 @dataclass(slots=True)
 class AnpCore:
+    """The whole ANP decision for one request: who sent it (:class:`ClientRegistry`), whether it is
+    admitted (:class:`Admitter`), where it goes (:class:`Router`) and what is added (:class:`Decoration`).
+    One instance per configuration; a reload builds a new one and keeps the admitter."""
+
     clients: ClientRegistry
     router: Router
     decoration: Decoration = field(default_factory=Decoration)
     admitter: Admitter = field(default_factory=Admitter)
     upstream_secret: bytes = RADSEC_SECRET
 
-    def on_datagram(self, data: bytes, address: str, port: int, now: float) -> Action:
+    def on_datagram(self, data: bytes, address: str, port: int, now: float, service: Service = None) -> Action:
         client = self.clients.find(address)
         if client is None:
-            return Ignore(f"unknown client {address}")
+            return Ignore(f"unknown client {address}", "unknown_client")
         try:
             request = Packet.from_bytes(data)
         except MalformedPacket as exc:
-            return Ignore(f"malformed packet from {client.name}: {exc.reason}")
-        return self.on_request(request, client, port, now)
+            return Ignore(f"malformed packet from {client.name}: {exc.reason}", "malformed")
+        return self.on_request(request, client, port, now, service)
 
-    def on_request(self, request: Packet, client: Client, port: int, now: float) -> Action:
+    def on_request(self, request: Packet, client: Client, port: int, now: float, service: Service = None) -> Action:
+        if service == "acct" and request.code == Code.ACCESS_REQUEST:
+            return Ignore(f"Access-Request from {client.name} on the accounting port", "wrong_port")
         verdict = self.admitter.admit(request, client, port, now)
         if isinstance(verdict, Drop):
-            return Ignore(verdict.reason)
+            return Ignore(verdict.reason, verdict.kind)
         if isinstance(verdict, Resend):
-            return Reply(verdict.reply, "resend")
+            return Reply(verdict.reply, "resend", client=client.name)
         if isinstance(verdict, Refuse):
             if request.code != Code.ACCESS_REQUEST:
-                return Ignore(verdict.message)
+                return Ignore(verdict.message, "not_access_request")
             return self._reject(request, client, port, verdict.reason, verdict.message, now)
         assert isinstance(verdict, Admitted)
         if request.code == Code.STATUS_SERVER:
-            reply = sign_reply(Packet(Code.ACCESS_ACCEPT, request.identifier), request.authenticator, client.secret)
-            return self._answer(request, client, port, reply, "status", now)
+            return self._status(request, client, port, now, service)
         realm = verdict.nai.realm if verdict.nai else None
         if request.code == Code.ACCOUNTING_REQUEST:
             response = sign_reply(Packet(Code.ACCOUNTING_RESPONSE, request.identifier), request.authenticator,
@@ -102,35 +130,58 @@ class AnpCore:
         assert realm is not None
         decision = self.router.decide(realm)
         if isinstance(decision, Deny):
-            return self._reject(request, client, port, decision.reason, decision.text, now)
-        upstream = decorate(request, client.secret, self.upstream_secret, self.decoration, location=client.location)
+            return self._reject(request, client, port, decision.reason, decision.text, now, realm)
+        try:
+            upstream = decorate(request, client.secret, self.upstream_secret, self.decoration,
+                                location=client.location)
+        except MalformedPacket as exc:  # e.g. a 5-octet User-Password: authenticated, yet not decodable
+            return self._reject(request, client, port, RejectReason.BAD_REQUEST, "malformed request", now, realm,
+                                detail=exc.reason)
         return Forward(request, client, realm, decision, upstream)
+
+    def _status(self, request: Packet, client: Client, port: int, now: float, service: Service) -> Reply:
+        """RFC 5997 3: Access-Accept on the authentication port, Accounting-Response on the accounting port."""
+        code = Code.ACCOUNTING_RESPONSE if service == "acct" else Code.ACCESS_ACCEPT
+        reply = sign_reply(Packet(code, request.identifier), request.authenticator, client.secret)
+        return self._answer(request, client, port, reply, "status", now)
 
     # -- completions from the adapter -------------------------------------------------------------
 
     def on_upstream_reply(self, fwd: Forward, reply: Packet, sent_authenticator: bytes, port: int,
                           now: float) -> Reply:
-        out = translate_reply(reply, self.upstream_secret, sent_authenticator, fwd.request, fwd.client.secret)
+        try:
+            out = translate_reply(reply, self.upstream_secret, sent_authenticator, fwd.request, fwd.client.secret)
+        except MalformedPacket as exc:  # a bad MPPE salt or Tunnel-Password from the IdP: fail closed
+            return self._reject(fwd.request, fwd.client, port, RejectReason.BACKEND_FAILURE,
+                                UPSTREAM_TEXT[RejectReason.BACKEND_FAILURE], now, fwd.realm,
+                                detail=f"malformed reply from the identity provider: {exc.reason}")
         outcome = OUTCOMES.get(out.code, "other")
-        answer = self._answer(fwd.request, fwd.client, port, out, outcome, now)
+        answer = self._answer(fwd.request, fwd.client, port, out, outcome, now, realm=fwd.realm)
         cui = out.get(CHARGEABLE_USER_IDENTITY)
         return replace(answer, cui=cui) if cui else answer
 
     def on_upstream_failure(self, fwd: Forward, reason: RejectReason, text: str, port: int, now: float) -> Reply:
-        return self._reject(fwd.request, fwd.client, port, reason, text, now)
+        """``text`` (which may name the IdP) goes to the log; the AP reads a fixed sentence per reason."""
+        return self._reject(fwd.request, fwd.client, port, reason, UPSTREAM_TEXT.get(reason, "request failed"),
+                            now, fwd.realm, detail=text)
 
     def on_accounting_stored(self, acct: SpoolAccounting, port: int, now: float) -> Reply:
         key = (acct.client.name, port, acct.request.identifier, acct.request.authenticator)
         self.admitter.duplicates.answered(key, acct.response, now)
-        return Reply(acct.response, "accounting")
+        return Reply(acct.response, "accounting", client=acct.client.name, realm=acct.realm)
+
+    def on_accounting_not_stored(self, acct: SpoolAccounting, port: int) -> None:
+        """The spool refused the record (a full disk): no answer, and the AP's retransmission is let in."""
+        self.admitter.duplicates.forget((acct.client.name, port, acct.request.identifier, acct.request.authenticator))
 
     def _reject(self, request: Packet, client: Client, port: int, reason: RejectReason, text: str,
-                now: float) -> Reply:
+                now: float, realm: str | None = None, detail: str | None = None) -> Reply:
         reply = sign_reply(access_reject(request, reason, text), request.authenticator, client.secret)
-        return self._answer(request, client, port, reply, "reject", now, reason)
+        answer = self._answer(request, client, port, reply, "reject", now, reason, realm)
+        return replace(answer, detail=detail or text)
 
     def _answer(self, request: Packet, client: Client, port: int, reply: Packet, outcome: str, now: float,
-                reason: RejectReason | None = None) -> Reply:
+                reason: RejectReason | None = None, realm: str | None = None) -> Reply:
         data = reply.to_bytes()
         self.admitter.duplicates.answered((client.name, port, request.identifier, request.authenticator), data, now)
-        return Reply(data, outcome, reason)
+        return Reply(data, outcome, reason, client=client.name, realm=realm)

@@ -31,8 +31,6 @@ class Decoration:
     wbaid: str | None = None  # e.g. "TSUNAGARU:JP"
     offered_service: str | None = None  # e.g. "OpenRoaming Bronze"
     request_cui: bool = True
-    location_information: bytes | None = None  # RFC 5580 4.2, pre-encoded per site
-    location_data: bytes | None = None  # RFC 5580 4.3
 
 
 def decorate(
@@ -54,7 +52,7 @@ def decorate(
     attrs.extend(_operator_attributes(deco))
     if deco.request_cui and not any(t == CHARGEABLE_USER_IDENTITY for t, _ in attrs):
         attrs.append((CHARGEABLE_USER_IDENTITY, b"\x00"))
-    info, data = location or (deco.location_information, deco.location_data)  # the site's, else the default
+    info, data = location or (None, None)  # the client's site location (clients[].location_*), if any
     if info and not any(t == LOCATION_INFORMATION for t, _ in attrs):
         attrs.append((LOCATION_INFORMATION, info))
         if data:

@@ -1,4 +1,12 @@
-"""Prometheus metrics of the ANP proxy. One registry per proxy so tests and reloads stay separate."""
+"""Prometheus metrics of the ANP proxy. One registry per proxy so tests and reloads stay separate.
+
+Every label value comes from a closed set (outcomes, Reject-Reasons, drop kinds, configured client
+names) or from a bounded one: realms and peers are labelled by name for the first ``MAX_REALM_LABELS``
+/ ``MAX_PEER_LABELS`` seen and as ``other`` afterwards, and each metric holds at most
+``MAX_SERIES`` children (further label combinations are counted under ``other``). A peer the RadSec
+pool forgets is removed from prometheus_client too (:meth:`AnpMetrics.forget_peer`), so the series
+count follows the peers that exist, not every peer ever seen.
+"""
 
 from __future__ import annotations
 
@@ -8,51 +16,112 @@ from typing import Any, Generic, TypeVar
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
-MAX_CACHED_CHILDREN = 20_000  # per metric; a realm label comes from requests, so the cache is bounded
+MAX_SERIES = 5000  # children per metric in prometheus_client; later combinations go to "other"
 MAX_REALM_LABELS = 1000  # distinct realms labelled by name; later ones are counted as "other"
-OTHER_REALM = "other"
+MAX_PEER_LABELS = 1000  # distinct RadSec peers labelled by address; later ones are "other"
+OTHER = "other"
+OTHER_REALM = OTHER
+
+#: Why a datagram was dropped without a reply: the closed set of ``tsunagaru_anp_dropped_total{why}``.
+DROP_KINDS = ("unknown_client", "malformed", "bad_code", "bad_authenticator", "duplicate", "nas_identifier",
+              "rate_limit", "not_access_request", "wrong_port", "not_stored", "overloaded", "internal_error")
 
 M = TypeVar("M", Counter, Gauge, Histogram)
 
 
 class Labelled(Generic[M]):
-    """A metric whose ``labels(...)`` children are remembered: prometheus_client checks, converts and
-    locks on every call (a few microseconds), and the proxy asks for about six children per request.
-    Returns the very child prometheus_client would; everything else is the metric's own."""
+    """A metric whose ``labels(...)`` children are remembered and bounded.
 
-    def __init__(self, metric: M) -> None:
+    Remembered: prometheus_client checks, converts and locks on every call (a few microseconds), and
+    the proxy asks for about six children per request. Bounded: at most ``limit`` children exist in
+    prometheus_client; a new combination past that is the all-``other`` child. :meth:`remove` removes a
+    child from prometheus_client as well, not only from this cache.
+    """
+
+    def __init__(self, metric: M, limit: int | None = None) -> None:
         self.metric: M = metric
+        self.limit = MAX_SERIES if limit is None else limit
         self._children: dict[tuple[str, ...], M] = {}
 
     def labels(self, *values: str) -> M:
         child = self._children.get(values)
         if child is None:
-            if len(self._children) >= MAX_CACHED_CHILDREN:
-                self._children.clear()
+            if len(self._children) >= self.limit:
+                values = (OTHER,) * len(values)
+                child = self._children.get(values)
+                if child is not None:
+                    return child
             child = self._children[values] = self.metric.labels(*values)
         return child
+
+    def remove(self, *values: str) -> None:
+        if self._children.pop(values, None) is not None:
+            self.metric.remove(*values)
+
+    def remove_where(self, position: int, value: str) -> None:
+        """Remove every child whose label at ``position`` is ``value`` (a peer that is gone)."""
+        for key in [k for k in self._children if k[position] == value]:
+            self.remove(*key)
+
+    def __len__(self) -> int:
+        return len(self._children)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.metric, name)
 
 
+class BoundedNames:
+    """The first ``limit`` names seen keep their name as a label; later ones are ``other``. A name can
+    be forgotten (its slot is then free for another)."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self._names: set[str] = set()
+
+    def __call__(self, name: str) -> str:
+        if name in self._names:
+            return name
+        if len(self._names) >= self.limit:
+            return OTHER
+        self._names.add(name)
+        return name
+
+    def forget(self, name: str) -> bool:
+        if name in self._names:
+            self._names.discard(name)
+            return True
+        return False
+
+
 @dataclass
 class AnpMetrics:
+    """The proxy's metrics; ``realm()`` and ``peer()`` give the bounded label for a realm or a peer."""
+
     registry: CollectorRegistry = field(default_factory=CollectorRegistry)
 
     def realm(self, realm: str) -> str:
         """The label for ``realm``: its name for the first MAX_REALM_LABELS realms seen, then "other".
         Realms come from users' identities: without a bound, random names would make a new time
         series each (memory in the proxy and in Prometheus)."""
-        if realm in self._realms:
-            return realm
-        if len(self._realms) >= MAX_REALM_LABELS:
-            return OTHER_REALM
-        self._realms.add(realm)
-        return realm
+        return self._realms(realm)
+
+    def peer(self, host: str, port: int) -> str:
+        """The label for a RadSec peer (from discovery, so bounded like realms)."""
+        return self._peers(f"{host}:{port}")
+
+    def forget_peer(self, host: str, port: int) -> None:
+        """The pool gave up a peer: remove its series from prometheus_client."""
+        label = f"{host}:{port}"
+        if self._peers.forget(label):
+            self.peer_up.remove(label)
+            self.latency.remove_where(1, label)
+
+    def drop(self, kind: str) -> None:
+        self.dropped.labels(kind if kind in DROP_KINDS else "internal_error").inc()
 
     def __post_init__(self) -> None:
-        self._realms: set[str] = set()
+        self._realms = BoundedNames(MAX_REALM_LABELS)
+        self._peers = BoundedNames(MAX_PEER_LABELS)
         r = self.registry
         self.requests = Labelled(Counter("tsunagaru_anp_requests", "Requests received from RADIUS clients",
                                          ["client", "code"], registry=r))
@@ -71,7 +140,26 @@ class AnpMetrics:
                                           ["result"], registry=r))
         self.peer_up = Labelled(Gauge("tsunagaru_anp_peer_up", "1 when the RadSec peer answers its watchdog",
                                       ["peer"], registry=r))
+        self.errors = Labelled(Counter("tsunagaru_anp_internal_errors",
+                                       "Unexpected exceptions caught, logged and survived, by task", ["task"],
+                                       registry=r))
+        self.name_fallbacks = Counter("tsunagaru_anp_peer_name_fallbacks",
+                                      "Discovered peers whose certificate has no NAIRealm: checked by SRV target",
+                                      registry=r)
+        self.peers_given_up = Counter("tsunagaru_anp_peers_given_up",
+                                      "RadSec peers forgotten after staying down or idle", registry=r)
+        self.write_stalls = Gauge("tsunagaru_anp_radsec_write_stalls",
+                                  "RadSec AP connections cut off since start because the AP did not read", registry=r)
+        self.pool_errors = Gauge("tsunagaru_anp_pool_errors",
+                                 "Unexpected errors the RadSec pool's revivers survived since start", registry=r)
         self.cert_expiry = Gauge("tsunagaru_anp_certificate_expiry_seconds",
                                  "Unix time at which our RadSec certificate expires", registry=r)
         self.spool_pending = Gauge("tsunagaru_anp_accounting_pending", "Accounting records not yet forwarded",
                                    registry=r)
+        self.pool_peers = Gauge("tsunagaru_anp_pool_peers", "RadSec peers the pool keeps state for", registry=r)
+
+
+def series_count(registry: CollectorRegistry, name: str) -> int:
+    """How many samples prometheus_client exports for ``name`` (what a scrape would see)."""
+    return sum(1 for metric in registry.collect() for s in metric.samples
+               if s.name == name or s.name == f"{name}_total")

@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass, field
 from enum import Enum
 
-from tsunagaru.anp.reasons import RejectReason
+from tsunagaru.radius.reasons import RejectReason
 
 
 class MatchKind(Enum):
@@ -55,6 +55,7 @@ class PeerAddress:
     host: str
     port: int = 2083
     name: str | None = None
+    realm: str | None = None  # discovered peers: the realm that led to it (its certificate should name it)
 
     @property
     def key(self) -> tuple[str, int, str | None]:
@@ -107,6 +108,10 @@ class Router:
         if self.discovery:
             return UseDiscovery(realm)
         return Deny(RejectReason.INVALID_IDENTITY, f"realm {realm} not found (no route, discovery off)")
+
+    def default_route(self) -> StaticRoute | None:
+        """The route with realm ``*``: where records without a realm (User-Name no NAI) go."""
+        return next((r for r in self.routes if r.pattern.text == "*"), None)
 
     def _ordered(self) -> list[StaticRoute]:
         """Exact routes first, then regex and suffix routes in the order they were configured."""

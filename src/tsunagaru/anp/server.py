@@ -1,40 +1,56 @@
-"""The ANP proxy's asyncio adapter: UDP listeners, forwarding tasks, the accounting forwarder, reload.
+"""The ANP proxy's asyncio adapter: UDP and RadSec listeners, forwarding tasks, the accounting forwarder.
 
 All decisions are the core's (:mod:`tsunagaru.anp.core`); this module moves bytes, keeps time, and
-counts. Replies go back from the socket the request came in on.
+counts. Replies go back from the socket (or RadSec connection) the request came in on. UDP and RadSec
+requests take one path (:meth:`AnpServer.handle`): the same metrics, the same access line for every
+reply the ANP sends (its own rejects included), the same guarded spool write.
+
+Supervised: the listeners, the accounting forwarder and every forwarding task catch what they did not
+expect, log it with its context, count it (``tsunagaru_anp_internal_errors_total{task}``) and carry on.
+Graceful: :meth:`AnpServer.close` stops taking requests, gives those in flight up to ``drain`` seconds
+to be answered (the sockets stay open for the replies), then flushes the spool and closes.
 """
 
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import functools
 import logging
 import ssl
 import time
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field, replace
+from typing import Any, TypeVar
 
 from tsunagaru import logs
-from tsunagaru.anp.core import AnpCore, Forward, Ignore, Reply, SpoolAccounting
+from tsunagaru.anp.core import AnpCore, Forward, Ignore, Reply, Service, SpoolAccounting
 from tsunagaru.anp.decorate import Decoration
 from tsunagaru.anp.metrics import AnpMetrics
-from tsunagaru.anp.reasons import RejectReason
 from tsunagaru.anp.routing import PeerAddress, UseStatic
 from tsunagaru.anp.spool import AccountingSpool, SpooledRecord
 from tsunagaru.anp.upstream import PeerFinder, Transport, UpstreamError, deliver
 from tsunagaru.logs import redact
 from tsunagaru.net.datagram import DatagramSocket
-from tsunagaru.radius import Code, Packet, code_name
+from tsunagaru.radius import Code, Packet
 from tsunagaru.radius.packet import MESSAGE_AUTHENTICATOR, OPERATOR_NAME, PROXY_STATE
-from tsunagaru.radsec import RADSEC_SECRET, PeerInfo, RadSecServer
+from tsunagaru.radius.reasons import RejectReason
+from tsunagaru.radsec import RADSEC_SECRET, PeerInfo, RadSecServer, VerifyPeer
 
 log = logging.getLogger("tsunagaru.anp")
 ACCT_DELAY_TIME = 41
 GAUGE_INTERVAL = 1.0  # seconds between peer_up refreshes of one peer while requests succeed
+SPOOL_KEEP_SENT = 3600.0  # seconds a forwarded record stays in the spool (for duplicate detection), then purged
+PURGE_INTERVAL = 60.0
+MAX_PENDING = 20_000  # requests being forwarded or spooled at once; more are dropped (the APs retransmit)
+T = TypeVar("T")
 
 
 @dataclass
 class AnpServer:
+    """One running ANP: listeners for access points, the core, the RadSec transport and the spool."""
+
     core: AnpCore
     transport: Transport
     finder: PeerFinder
@@ -42,6 +58,8 @@ class AnpServer:
     request_timeout: float = 4.0
     metrics: AnpMetrics = field(default_factory=AnpMetrics)
     access_log: logs.AccessLog = field(default_factory=lambda: logs.AccessLog(log))
+    ap_verify: VerifyPeer | None = None  # the AP-side certificate check (AP roots, CRLs)
+    ap_client: Callable[[PeerInfo], str | None] | None = None  # the client name an AP's certificate names
     _tasks: set[asyncio.Task[None]] = field(default_factory=set)
     # Each listener drains the datagrams already queued on a wake-up (tsunagaru.net.datagram), so their
     # upstream requests leave in one RadSec write: one TLS send instead of one per request.
@@ -51,83 +69,178 @@ class AnpServer:
     _radsec: RadSecServer | None = None
     _inflight: set[int] = field(default_factory=set)  # spool ids being forwarded: never sent twice at once
     _gauged: dict[PeerAddress, float] = field(default_factory=dict)  # peer -> when peer_up was last set
+    _closing: bool = False
+    _last_purge: float = 0.0
+    # The spool's fsync'd SQLite writes run on one thread of their own, off the event loop (review 24)
+    _spool_io: concurrent.futures.ThreadPoolExecutor = field(
+        default_factory=lambda: concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="anp-spool"))
 
     async def listen(self, host: str, auth_port: int, acct_port: int) -> None:
-        for port in (auth_port, acct_port):
+        services: tuple[Service, Service] = ("auth", "acct")
+        for port, service in zip((auth_port, acct_port), services, strict=True):
             sock = await DatagramSocket.bind(host, port, lambda data, addr: None)
-            sock.on_datagram = functools.partial(self.on_datagram, sock)  # set before the loop reads anything
+            sock.on_datagram = functools.partial(self.on_datagram, sock, service)  # set before the loop reads
             self._sockets.append(sock)
         self._forwarder = asyncio.create_task(self._accounting_forwarder())
 
-    async def listen_radsec(self, host: str, port: int, ssl_context: ssl.SSLContext) -> int:
-        """RadSec from access points that can do it (RFC 6614); the AP is found by its address."""
-        self._radsec = RadSecServer(self._radsec_request, ssl_context)
-        return await self._radsec.start(host, port)
-
-    async def _radsec_request(self, packet: Packet, peer: PeerInfo) -> Packet | None:
-        client = self.core.clients.find(peer.host)
-        if client is None:
-            self.metrics.dropped.labels("unknown client").inc()
-            return None
-        # Over TLS the hop's secret is "radsec" and the TLS session already authenticated the AP.
-        client = replace(client, secret=RADSEC_SECRET, require_message_authenticator=False)
-        started = time.monotonic()
-        action = self.core.on_request(packet, client, peer.port, started)
-        if isinstance(action, Ignore):
-            self.metrics.dropped.labels(action.reason.split(":")[0][:40]).inc()
-            return None
-        if isinstance(action, SpoolAccounting):
-            self.metrics.requests.labels(client.name, "Accounting-Request").inc()
-            self.spool.put(client.name, action.realm, action.request, action.request.to_bytes(), time.time())
-            self._acct_wakeup.set()
-            return Packet.from_bytes(self.core.on_accounting_stored(action, peer.port, started).data)
-        if isinstance(action, Forward):
-            self.metrics.requests.labels(client.name, "Access-Request").inc()
-            action = await self._complete(action, peer.port, started)
-        self.metrics.results.labels("-", action.outcome).inc()
-        return Packet.from_bytes(action.data)
+    async def listen_radsec(self, host: str, port: int, ssl_context: ssl.SSLContext,
+                            verify_peer: VerifyPeer | None = None) -> int:
+        """RadSec from access points that can do it (RFC 6614): the AP's certificate is checked against
+        the AP roots and CRLs (``verify_peer``, by default :attr:`ap_verify`) and names its client."""
+        server = self._radsec = RadSecServer(self._radsec_request, ssl_context,
+                                             verify_peer=verify_peer or self.ap_verify)
+        self.metrics.write_stalls.set_function(lambda: server.write_stalls)
+        return await server.start(host, port)
 
     async def close(self, drain: float = 5.0) -> None:
-        """Stop taking requests, let those in flight finish (up to ``drain`` s), then stop the rest."""
-        if self._radsec is not None:
-            await self._radsec.close()
-        for sock in self._sockets:
-            sock.close()
+        """Stop taking requests, let those in flight finish (up to ``drain`` s) and send their replies,
+        flush the spool, then stop the rest."""
+        self._closing = True
+        for sock in self._sockets:  # stop reading; the socket stays open for the replies still due
+            sock.on_datagram = lambda data, addr: None
+        deadline = time.monotonic() + drain
+        radsec = asyncio.create_task(self._radsec.close(drain=drain)) if self._radsec is not None else None
         if self._tasks:
-            await asyncio.wait(self._tasks, timeout=drain)
+            await asyncio.wait(set(self._tasks), timeout=drain)
+        if radsec is not None:
+            await radsec
+        self._acct_wakeup.set()
         if self._forwarder:
+            with contextlib.suppress(TimeoutError, asyncio.CancelledError):  # a forwarding round may finish
+                await asyncio.wait_for(asyncio.shield(self._forwarder), max(0.0, deadline - time.monotonic()))
             self._forwarder.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._forwarder
+        for task in list(self._tasks):
+            task.cancel()
+        for sock in self._sockets:
+            sock.close()
         self.access_log.flush()
         await self.transport.close()
-        self.spool.close()
+        await self._spool_call(self.spool.close)
+        self._spool_io.shutdown(wait=True)
+
+    async def release(self) -> None:
+        """Give back what building the server took (pool, spool, its thread) without having listened:
+        what ``anp check-config`` does after building everything."""
+        await self.transport.close()
+        await self._spool_call(self.spool.close)
+        self._spool_io.shutdown(wait=True)
 
     # -- requests ----------------------------------------------------------------------------------
 
-    def on_datagram(self, sock: DatagramSocket, data: bytes, addr: tuple[str, int]) -> None:
-        now = time.monotonic()
-        action = self.core.on_datagram(data, addr[0], addr[1], now)
-        if isinstance(action, Ignore):
-            self.metrics.dropped.labels(action.reason.split(":")[0][:40]).inc()
-            logs.event(log, "dropped", logging.DEBUG, client=addr[0], why=action.reason)
-        elif isinstance(action, Reply):
-            self._send(sock, action, addr, "-", now)
-        elif isinstance(action, SpoolAccounting):
-            self._spool(sock, action, addr, now)
-        else:
-            self.metrics.requests.labels(action.client.name, "Access-Request").inc()
-            task = asyncio.create_task(self._forward(sock, action, addr, now))
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
+    def on_datagram(self, sock: DatagramSocket, service: Service, data: bytes, addr: tuple[str, int]) -> None:
+        try:
+            now = time.monotonic()
+            action = self.core.on_datagram(data, addr[0], addr[1], now, service)
+            if isinstance(action, Ignore):
+                self._ignored(action)
+            elif isinstance(action, Reply):
+                self._sent(action, now)
+                sock.sendto(action.data, addr)
+            elif len(self._tasks) >= MAX_PENDING:
+                self._overloaded(action, addr[1])
+            else:
+                self.metrics.requests.labels(action.client.name, _code(action.request)).inc()
+                self._spawn(self._answer_udp(sock, action, addr, now))
+        except Exception as exc:  # never let one datagram stop the listener
+            self._internal_error("udp listener", exc, client=addr[0])
 
-    def _send(self, sock: DatagramSocket, reply: Reply, addr: tuple[str, int], realm: str,
-              started: float) -> None:
-        if not sock.is_closing():
+    async def _answer_udp(self, sock: DatagramSocket, action: Forward | SpoolAccounting, addr: tuple[str, int],
+                          started: float) -> None:
+        reply = await self.handle(action, addr[1], started)
+        if reply is not None:
             sock.sendto(reply.data, addr)
+
+    async def _radsec_request(self, packet: Packet, peer: PeerInfo) -> Packet | None:
+        try:
+            return await self._radsec_request_once(packet, peer)
+        except Exception as exc:  # logged with its context and counted; the connection goes on
+            self._internal_error("radsec listener", exc, client=peer.host)
+            return None
+
+    async def _radsec_request_once(self, packet: Packet, peer: PeerInfo) -> Packet | None:
+        started = time.monotonic()
+        name = self.ap_client(peer) if self.ap_client is not None else None
+        if name is not None:  # the AP is who its certificate says, wherever it connects from
+            client = next((c for c in self.core.clients.clients if c.name == name), None)
+        else:  # by address, unless that client is one that must be named by the certificate
+            client = self.core.clients.find(peer.host)
+            if client is not None and client.certificate_name is not None:
+                client = None
+        if client is None:
+            self.metrics.drop("unknown_client")
+            return None
+        # Over TLS the hop's secret is "radsec" and the TLS session already authenticated the AP.
+        client = replace(client, secret=RADSEC_SECRET, require_message_authenticator=False)
+        action = self.core.on_request(packet, client, peer.port, started)
+        if isinstance(action, Ignore):
+            self._ignored(action)
+            return None
+        if isinstance(action, Reply):
+            self._sent(action, started)
+            return Packet.from_bytes(action.data)
+        if len(self._tasks) >= MAX_PENDING:
+            self._overloaded(action, peer.port)
+            return None
+        self.metrics.requests.labels(client.name, _code(action.request)).inc()
+        reply = await self.handle(action, peer.port, started)
+        return None if reply is None else Packet.from_bytes(reply.data)
+
+    async def handle(self, action: Forward | SpoolAccounting, port: int, started: float) -> Reply | None:
+        """The one path for a request that needs I/O (forwarding or the spool), from UDP or RadSec."""
+        try:
+            if isinstance(action, Forward):
+                reply: Reply | None = await self._complete(action, port, started)
+            else:
+                reply = await self._store(action, port, started)
+        except Exception as exc:  # a bug must cost one request, not the listener: answer 21
+            self._internal_error("request", exc, client=action.client.name)
+            if not isinstance(action, Forward):
+                self.core.on_accounting_not_stored(action, port)
+                return None
+            reply = self.core.on_upstream_failure(action, RejectReason.BACKEND_FAILURE, f"internal error: {exc}",
+                                                  port, time.monotonic())
+        if reply is not None:
+            self._sent(reply, started)
+        return reply
+
+    def _sent(self, reply: Reply, started: float) -> None:
+        """Metrics and the access line for a reply the ANP sends (every one: forwarded or its own)."""
+        realm = reply.realm or "-"
         self.metrics.results.labels(self.metrics.realm(realm), reply.outcome).inc()
         if reply.reason is not None:
             self.metrics.rejects.labels(str(int(reply.reason))).inc()
+        if reply.client is not None:
+            self.metrics.client_latency.labels(reply.client).observe(time.monotonic() - started)
+        if reply.detail is not None:
+            logs.event(log, "rejected by the ANP", logging.INFO, client=reply.client, realm=realm,
+                       reason=int(reply.reason) if reply.reason else None, why=reply.detail)
+        # Realm and a CUI hash only (never the user part): an operator can follow one subscriber's sessions.
+        self.access_log.write(realm=realm, cui=redact(reply.cui) if reply.cui else None, client=reply.client,
+                              outcome=reply.outcome, reason=int(reply.reason) if reply.reason else None,
+                              ms=round((time.monotonic() - started) * 1000, 1))
+
+    def _overloaded(self, action: Forward | SpoolAccounting, port: int) -> None:
+        """Too much in flight: drop, and let the retransmission in (the duplicate entry is released)."""
+        self.metrics.drop("overloaded")
+        key = (action.client.name, port, action.request.identifier, action.request.authenticator)
+        self.core.admitter.duplicates.forget(key)
+
+    def _ignored(self, action: Ignore) -> None:
+        self.metrics.drop(action.kind)
+        logs.event(log, "dropped", logging.DEBUG, why=action.reason)
+
+    def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def _internal_error(self, where: str, exc: BaseException, **context: object) -> None:
+        self.metrics.errors.labels(where).inc()
+        log.error("unexpected error in %s (%s): %s: %s", where,
+                  ", ".join(f"{k}={v}" for k, v in context.items()), type(exc).__name__, exc,
+                  exc_info=(type(exc), exc, exc.__traceback__))
 
     async def _complete(self, fwd: Forward, port: int, started: float) -> Reply:
         """Deliver upstream (with failover, within the request's budget) and translate the answer."""
@@ -137,7 +250,7 @@ class AnpServer:
             peers = await self._peers(fwd)
             budget = self.request_timeout - (time.monotonic() - started)
             delivery = await deliver(self.transport, peers, fwd.upstream, budget)
-            peer_label = f"{delivery.peer.host}:{delivery.peer.port}"
+            peer_label = self.metrics.peer(delivery.peer.host, delivery.peer.port)
             self.metrics.latency.labels(self.metrics.realm(fwd.realm), peer_label).observe(time.monotonic() - started)
             return self.core.on_upstream_reply(fwd, delivery.reply, delivery.sent.authenticator, port,
                                                time.monotonic())
@@ -157,17 +270,8 @@ class AnpServer:
             if len(self._gauged) >= 10_000:  # discovered peers come and go: bounded
                 self._gauged.clear()
             self._gauged[peer] = now
-            self.metrics.peer_up.labels(f"{peer.host}:{peer.port}").set(1 if self.transport.is_up(peer) else 0)
-
-    async def _forward(self, sock: DatagramSocket, fwd: Forward, addr: tuple[str, int],
-                       started: float) -> None:
-        reply = await self._complete(fwd, addr[1], started)
-        self._send(sock, reply, addr, fwd.realm, started)
-        self.metrics.client_latency.labels(fwd.client.name).observe(time.monotonic() - started)
-        # Realm and a CUI hash only (never the user part): an operator can follow one subscriber's sessions.
-        self.access_log.write(realm=fwd.realm, cui=redact(reply.cui) if reply.cui else None, client=fwd.client.name,
-                              outcome=reply.outcome, reason=int(reply.reason) if reply.reason else None,
-                              ms=round((time.monotonic() - started) * 1000, 1))
+            label = self.metrics.peer(peer.host, peer.port)
+            self.metrics.peer_up.labels(label).set(1 if self.transport.is_up(peer) else 0)
 
     async def _peers(self, fwd: Forward) -> list[PeerAddress]:
         if isinstance(fwd.decision, UseStatic):
@@ -176,27 +280,50 @@ class AnpServer:
 
     # -- accounting ---------------------------------------------------------------------------------
 
-    def _spool(self, sock: DatagramSocket, acct: SpoolAccounting, addr: tuple[str, int],
-               now: float) -> None:
-        self.metrics.requests.labels(acct.client.name, "Accounting-Request").inc()
+    async def _spool_call(self, fn: Callable[..., T], *args: object) -> T:
+        return await asyncio.get_running_loop().run_in_executor(self._spool_io, functools.partial(fn, *args))
+
+    async def _store(self, acct: SpoolAccounting, port: int, started: float) -> Reply | None:
         try:
-            self.spool.put(acct.client.name, acct.realm, acct.request, acct.request.to_bytes(), time.time())
+            await self._spool_call(self.spool.put, acct.client.name, acct.realm, acct.request,
+                                   acct.request.to_bytes(), time.time())
         except Exception as exc:  # a full disk must not be acknowledged: the AP will retransmit
             logs.event(log, "accounting not stored", logging.ERROR, client=acct.client.name, why=str(exc))
-            return
-        self._send(sock, self.core.on_accounting_stored(acct, addr[1], now), addr, acct.realm or "-", now)
+            self.metrics.drop("not_stored")
+            self.core.on_accounting_not_stored(acct, port)
+            return None
         self._acct_wakeup.set()
+        return self.core.on_accounting_stored(acct, port, started)
 
     async def _accounting_forwarder(self) -> None:
+        """Forward what the spool holds, for ever; an unexpected error is logged, counted and survived."""
         while True:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._acct_wakeup.wait(), timeout=1.0)
             self._acct_wakeup.clear()
-            due = [r for r in self.spool.due(time.time()) if r.id not in self._inflight]
-            self.metrics.spool_pending.set(self.spool.pending())
-            if due:
-                self._inflight.update(r.id for r in due)
-                await asyncio.gather(*(self._forward_record(r) for r in due))
+            try:
+                await self._forward_round()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                self._internal_error("accounting forwarder", exc)
+                await asyncio.sleep(1.0)  # a persistent fault (the disk) must not spin
+            if self._closing:
+                return
+
+    async def _forward_round(self) -> None:
+        now = time.time()
+        due = [r for r in await self._spool_call(self.spool.due, now) if r.id not in self._inflight]
+        self.metrics.spool_pending.set(await self._spool_call(self.spool.pending))
+        if now - self._last_purge >= PURGE_INTERVAL:
+            self._last_purge = now
+            await self._spool_call(self.spool.purge_sent, now - SPOOL_KEEP_SENT)
+        if due:
+            self._inflight.update(r.id for r in due)
+            results = await asyncio.gather(*(self._forward_record(r) for r in due), return_exceptions=True)
+            for record, result in zip(due, results, strict=True):
+                if isinstance(result, Exception):
+                    self._internal_error("accounting forwarder", result, realm=record.realm)
 
     async def _forward_record(self, record: SpooledRecord) -> None:
         try:
@@ -207,17 +334,24 @@ class AnpServer:
     async def _forward_record_once(self, record: SpooledRecord) -> None:
         try:
             packet = self._accounting_upstream(record)
-            if record.realm is None:
-                raise UpstreamError(RejectReason.BAD_REQUEST, "accounting record without a realm")
             peers = await self._acct_peers(record.realm)
             await deliver(self.transport, peers, packet, self.request_timeout)
-            self.spool.mark_sent(record.id, time.time())
+            await self._spool_call(self.spool.mark_sent, record.id, time.time())
         except UpstreamError as exc:
-            when = self.spool.mark_failed(record.id, time.time())
+            when = await self._spool_call(self.spool.mark_failed, record.id, time.time())
             logs.event(log, "accounting deferred", logging.WARNING, realm=record.realm, why=exc.text,
                        retry_in=round(when - time.time(), 1))
+        except Exception:
+            await self._spool_call(self.spool.mark_failed, record.id, time.time())  # back off, then raise
+            raise
 
-    async def _acct_peers(self, realm: str) -> list[PeerAddress]:
+    async def _acct_peers(self, realm: str | None) -> list[PeerAddress]:
+        if realm is None:  # no NAI in User-Name: the default route (realm "*") or stay spooled
+            route = self.core.router.default_route()
+            if route is None:
+                raise UpstreamError(RejectReason.BAD_REQUEST, "accounting record without a realm and no "
+                                    'default route (realm = "*"): kept in the spool')
+            return list(route.accounting_peers or route.peers)
         decision = self.core.router.decide(realm)
         if isinstance(decision, UseStatic):
             return list(decision.route.accounting_peers or decision.route.peers)
@@ -246,5 +380,5 @@ class AnpServer:
         return Packet(Code.ACCOUNTING_REQUEST, 0, bytes(16), tuple(attrs))
 
 
-def describe(packet: Packet) -> str:
-    return f"{code_name(packet.code)} id={packet.identifier}"
+def _code(packet: Packet) -> str:
+    return "Accounting-Request" if packet.code == Code.ACCOUNTING_REQUEST else "Access-Request"

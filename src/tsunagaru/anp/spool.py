@@ -18,6 +18,7 @@ from pathlib import Path
 
 from tsunagaru.radius import Packet
 from tsunagaru.radius.accounting import record_key
+from tsunagaru.secretfile import create_private
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS acct_spool (
@@ -54,8 +55,8 @@ class AccountingSpool:
 
     def __init__(self, path: Path | str) -> None:
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.db = sqlite3.connect(str(self.path), isolation_level=None)
+        create_private(self.path)  # accounting: 0600 from the first byte (SQLite would use the umask)
+        self.db = sqlite3.connect(str(self.path), isolation_level=None, check_same_thread=False)  # one spool thread
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=FULL")
         self.db.executescript(SCHEMA)

@@ -14,9 +14,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from tsunagaru.anp.reasons import RejectReason
 from tsunagaru.anp.routing import PeerAddress
 from tsunagaru.radius import Packet
+from tsunagaru.radius.reasons import RejectReason
 
 
 class UpstreamError(Exception):

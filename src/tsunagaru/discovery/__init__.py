@@ -40,7 +40,7 @@ from tsunagaru.discovery.names import (
 from tsunagaru.discovery.ordering import failover_order, weighted_order
 from tsunagaru.discovery.resolver import DnsSource
 from tsunagaru.discovery.source import DiscoverySource, run, run_sync
-from tsunagaru.discovery.zonefile import ZoneFileSource, demo_zone_text
+from tsunagaru.discovery.zonefile import ZoneFileError, ZoneFileSource, demo_zone_text
 
 __all__ = [
     "MAX_SRV_NAMES",
@@ -65,6 +65,7 @@ __all__ = [
     "Srv",
     "Status",
     "Target",
+    "ZoneFileError",
     "ZoneFileSource",
     "demo_zone_text",
     "discover",

@@ -62,6 +62,11 @@ class RouteCache:
         entry = self.get_entry(realm, service, now)
         return None if entry is None else entry[1]
 
+    def fresh(self, realm: str, service: Service | str, now: float) -> bool:
+        """Whether a fresh result is cached (not counted: for a caller's own per-lookup metric)."""
+        entry = self._entries.get(_key(realm, service))
+        return entry is not None and now < entry[0]
+
     def get_entry(self, realm: str, service: Service | str, now: float
                   ) -> tuple[float, DiscoveryResult] | None:
         """(expiry, result) if fresh at ``now``, else None; counts a hit or a miss."""

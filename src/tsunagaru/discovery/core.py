@@ -8,7 +8,7 @@
 The chain is NAPTR (service, flag "s", empty regexp; lowest order only, as RFC 3403 says) -> SRV
 (priority, weight; port and target validated) -> A and AAAA. Every step and every refusal is written
 to ``explain`` for ``tsunagaru doctor realm``. Adapters (live DNS, zone file) only answer queries; see
-:func:`tsunagaru.discovery.drive.run`.
+:func:`tsunagaru.discovery.source.run` and :func:`~tsunagaru.discovery.source.run_sync`.
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ off: :class:`tsunagaru.discovery.cache.CachedSource` caches whole routes with cl
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import dns.asyncresolver
 import dns.exception
@@ -29,14 +29,18 @@ class DnsSource:
     discovery makes at most three rounds of concurrent lookups (NAPTR, SRV, A/AAAA)."""
 
     def __init__(self, nameservers: Sequence[str] | None = None, port: int = 53,
-                 timeout: float = 3.0) -> None:
+                 timeout: float = 3.0, ports: Mapping[str, int] | None = None) -> None:
+        """``ports`` gives a nameserver its own port (``port`` is for the others)."""
         if nameservers is None:
             self._resolver = dns.asyncresolver.Resolver()
         else:
             self._resolver = dns.asyncresolver.Resolver(configure=False)
             self._resolver.nameservers = list(nameservers)
         self._resolver.port = port
-        self._resolver.timeout = timeout
+        if ports:
+            self._resolver.nameserver_ports = dict(ports)
+        # each server gets its share of the lookup's time, so a dead first nameserver leaves time for the next
+        self._resolver.timeout = timeout / max(1, len(self._resolver.nameservers))
         self._resolver.lifetime = timeout
         self.timeout = timeout
 

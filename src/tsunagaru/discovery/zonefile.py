@@ -2,6 +2,8 @@
 
 The demo writes :func:`demo_zone_text` to a file and serves ``idp.tsunagaru.test`` from it; the same
 file could be loaded by any authoritative server, so what the demo shows is what DNS would say.
+A file dnspython cannot read is one :class:`ZoneFileError` naming the problem (fuzzed:
+``fuzz/fuzz_zonefile.py``), so the ANP's start-up says what is wrong in one line.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 import ipaddress
 from os import PathLike
 
+import dns.exception
 import dns.name
 import dns.rdataclass
 import dns.rdatatype
@@ -20,7 +23,11 @@ from tsunagaru.discovery.model import Answer, DiscoveryResult, Query, Service, S
 from tsunagaru.discovery.names import validate_port, validate_realm
 from tsunagaru.discovery.source import run_sync
 
-__all__ = ["ZoneFileSource", "demo_zone_text"]
+__all__ = ["ZoneFileError", "ZoneFileSource", "demo_zone_text"]
+
+
+class ZoneFileError(ValueError):
+    """The zone file is not a master file dnspython accepts (the message says where and why)."""
 
 
 class ZoneFileSource:
@@ -33,12 +40,21 @@ class ZoneFileSource:
 
     @classmethod
     def from_file(cls, path: str | PathLike[str], origin: str | None = None) -> ZoneFileSource:
-        """Read a master file (``$ORIGIN`` in the file, or ``origin``); raises dnspython's errors."""
-        return cls(dns.zone.from_file(str(path), origin=origin, relativize=False))
+        """Read a master file (``$ORIGIN`` in the file, or ``origin``); raises ZoneFileError or OSError."""
+        try:
+            with open(path, encoding="utf-8") as f:
+                text = f.read()
+        except UnicodeDecodeError as exc:
+            raise ZoneFileError(f"{path}: not UTF-8 text (octet {exc.start})") from None
+        return cls.from_text(text, origin, name=str(path))
 
     @classmethod
-    def from_text(cls, text: str, origin: str | None = None) -> ZoneFileSource:
-        return cls(dns.zone.from_text(text, origin=origin, relativize=False))
+    def from_text(cls, text: str, origin: str | None = None, name: str = "zone") -> ZoneFileSource:
+        try:
+            return cls(dns.zone.from_text(text, origin=origin, relativize=False))
+        # AssertionError: dnspython asserts an origin where a file has neither $ORIGIN nor a first name
+        except (dns.exception.DNSException, ValueError, KeyError, TypeError, AttributeError, AssertionError) as exc:
+            raise ZoneFileError(f"{name}: {type(exc).__name__}: {exc or 'no $ORIGIN'}") from None
 
     async def resolve(self, realm: str, service: Service = Service.AUTH, now: float = 0.0) -> DiscoveryResult:
         """Look the realm up in the zone. ``now`` is accepted for the common interface."""

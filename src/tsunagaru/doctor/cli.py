@@ -9,7 +9,8 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from tsunagaru.anp.config import ConfigError, DiscoveryConfig, Listen, load
+from tsunagaru.anp.config import ConfigError, DiscoveryConfig, load
+from tsunagaru.tomlconf import hostport
 
 
 def register(sub: Any) -> None:
@@ -40,8 +41,12 @@ def cmd_realm(args: argparse.Namespace) -> int:
         print(f"doctor: need the ANP configuration for our certificate and trust roots: {exc}", file=sys.stderr)
         return 2
     if args.nameserver:
-        host, _, port = args.nameserver.rpartition(":")
-        cfg = replace(cfg, discovery=DiscoveryConfig(nameservers=(Listen(host or args.nameserver, int(port or 53)),)))
+        try:  # host, host:port, [v6]:port or a bare v6 address such as ::1
+            server = hostport(args.nameserver, "--nameserver", 53)
+        except ConfigError as exc:
+            print(f"doctor: {exc}", file=sys.stderr)
+            return 2
+        cfg = replace(cfg, discovery=DiscoveryConfig(nameservers=(server,)))
     if cfg.tls.certificate is None or cfg.tls.key is None or not cfg.tls.roots:
         print("doctor: the configuration has no [tls] certificate, key and roots", file=sys.stderr)
         return 2

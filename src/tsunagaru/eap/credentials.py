@@ -13,6 +13,8 @@ from typing import Protocol
 
 from cryptography import x509
 
+from tsunagaru.radius.reasons import RejectReason
+
 
 class Verdict(Enum):
     OK = "ok"
@@ -25,15 +27,19 @@ class Verdict(Enum):
 
     @property
     def reject_reason(self) -> int:
-        return {
-            Verdict.OK: 0,
-            Verdict.BAD_CREDENTIALS: 10,
-            Verdict.UNKNOWN_USER: 11,
-            Verdict.DISABLED: 10,
-            Verdict.REVOKED: 12,
-            Verdict.EXPIRED: 12,
-            Verdict.METHOD_NOT_ALLOWED: 10,
-        }[self]
+        """The WBA Reject-Reason (0 for OK)."""
+        return _REASONS[self]
+
+
+_REASONS = {
+    Verdict.OK: 0,
+    Verdict.BAD_CREDENTIALS: RejectReason.FAILED_AUTHENTICATION,
+    Verdict.UNKNOWN_USER: RejectReason.INVALID_IDENTITY,
+    Verdict.DISABLED: RejectReason.FAILED_AUTHENTICATION,
+    Verdict.REVOKED: RejectReason.EXPIRED_CERTIFICATE,
+    Verdict.EXPIRED: RejectReason.EXPIRED_CERTIFICATE,
+    Verdict.METHOD_NOT_ALLOWED: RejectReason.FAILED_AUTHENTICATION,
+}
 
 
 @dataclass(frozen=True, slots=True)

@@ -32,9 +32,10 @@ from tsunagaru.eap.packet import (
 from tsunagaru.eap.packet import failure as eap_failure
 from tsunagaru.eap.packet import request as eap_request
 from tsunagaru.eap.packet import success as eap_success
+from tsunagaru.radius.reasons import RejectReason
 
-REJECT_MALFORMED = 30  # Reject-Reason "badly formatted request"
-REJECT_TIMEOUT = 22  # Reject-Reason "protocol timeout"
+REJECT_MALFORMED = RejectReason.BAD_REQUEST
+REJECT_TIMEOUT = RejectReason.PROTOCOL_TIMEOUT
 
 
 class State(Enum):
@@ -193,6 +194,11 @@ class EapSession:
     def expired(self, now: float) -> bool:
         return now - self.created > self.config.lifetime
 
+    @property
+    def rounds(self) -> int:
+        """Requests answered so far in this conversation (for the round-trip metric)."""
+        return self._rounds
+
     # -- internals ------------------------------------------------------------------------------------
 
     def _event(self, event: Event) -> None:
@@ -223,6 +229,7 @@ class EapSession:
             raise ProtocolError(f"unexpected response type {pkt.type}")
         if state is _S_PROPOSED:
             self._event(Event.RESPONSE)
+        self.method.now = now
         self.method.process_response(pkt.data)
         return self._after_method(now)
 
@@ -272,7 +279,7 @@ class EapSession:
         self.outcome = SessionOutcome(
             success=ok,
             verdict=verdict,
-            reject_reason=0 if ok else (reject_reason or verdict.reject_reason or 20),
+            reject_reason=0 if ok else (reject_reason or verdict.reject_reason or RejectReason.GENERIC_AAA_FAILURE),
             identity=self.identity,
             method=self.method.eap_type if self.method else None,
             msk=result.msk if result else b"",

@@ -140,6 +140,24 @@ class Fragmenter:
         return frame_bytes(flags, chunk, self._total)
 
 
+class TlsConfigError(Exception):
+    """The EAP server's certificate, key or client CA cannot be loaded."""
+
+
+def load_server_contexts(config: TlsServerConfig) -> x509.Certificate:
+    """Load the EAP certificate, key (and client CA) now, as every conversation will: a bad path or a key
+    that does not match fails at start-up, not at the first login. Returns the server certificate."""
+    try:
+        for verify_client in (False, True) if config.client_ca_file is not None else (False,):
+            for tls13 in {False, config.allow_tls13}:
+                _context(config, verify_client, tls13)
+        with open(config.cert_file, "rb") as f:
+            return x509.load_pem_x509_certificate(f.read())
+    except (OSError, SSL.Error, ValueError) as exc:
+        detail = exc.strerror if isinstance(exc, OSError) and exc.strerror else (str(exc) or type(exc).__name__)
+        raise TlsConfigError(f"EAP certificate {config.cert_file} / key {config.key_file}: {detail}") from None
+
+
 @lru_cache(maxsize=32)
 def _context(config: TlsServerConfig, verify_client: bool, tls13: bool) -> SSL.Context:
     """One context per configuration: loading keys per conversation would dominate the cost."""

@@ -3,15 +3,16 @@
 Every command opens the store at ``--db`` (default ``$TSUNAGARU_DB``, else a SQLite file here) and,
 where certificates are involved, the user CA in ``--state`` (default ``$TSUNAGARU_STATE``, else
 ``./tsunagaru-idp``). ``idp serve`` belongs to the IdP service: a module in ``IDP_COMMAND_MODULES``
-adds it. Passwords are read from ``--password-stdin`` by preference: a ``--password`` argument is visible to
-other local users in the process list.
+adds it. Passwords are read from a prompt (``getpass``, asked twice) or the first line of stdin
+(``--password-stdin``), never from an argument: arguments are visible to other local users in ``ps``.
+Files that hold secrets (the database, the user CA's key, PKCS#12) are 0600 from their first byte.
 """
 
 from __future__ import annotations
 
 import argparse
+import getpass
 import importlib
-import importlib.util
 import json
 import os
 import sys
@@ -23,13 +24,14 @@ from typing import TypeAlias
 from sqlalchemy.orm import Session
 
 from tsunagaru.idp import users
-from tsunagaru.idp.user_ca import UserCA, UserCAError, write_private
+from tsunagaru.idp.user_ca import UserCA, UserCAError
+from tsunagaru.secretfile import write_private
 from tsunagaru.store import DEFAULT_URL, Store, StoreError, default_url
 
 ENV_STATE = "TSUNAGARU_STATE"
 DEFAULT_STATE = "./tsunagaru-idp"
 DEFAULT_CERT_DAYS = 365
-# Modules exposing register(idp_subparsers) for more `idp` subcommands; skipped while they do not exist.
+# Modules exposing register(idp_subparsers) for more `idp` subcommands.
 IDP_COMMAND_MODULES = ("tsunagaru.idp.serve",)
 
 Subparsers: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
@@ -46,12 +48,15 @@ def _common() -> argparse.ArgumentParser:
     return common
 
 
-def _password_options(parser: argparse.ArgumentParser) -> None:
+def _password_options(parser: argparse.ArgumentParser, *, optional: bool) -> None:
     group = parser.add_mutually_exclusive_group()
-    group.add_argument("--password", metavar="P", help="the password (prefer --password-stdin)")
+    group.add_argument("--password", metavar="P", help=argparse.SUPPRESS)  # refused: see _read_password
     group.add_argument(
         "--password-stdin", action="store_true", help="read the password's first line from stdin"
     )
+    if optional:
+        group.add_argument("--ask-password", action="store_true",
+                           help="ask for the password at a prompt (without this or --password-stdin: none)")
 
 
 def register(subparsers: Subparsers) -> None:
@@ -67,7 +72,7 @@ def register(subparsers: Subparsers) -> None:
 
     add = user_sub.add_parser("add", parents=[common], help="add a user (USER@REALM, or USER with --realm)")
     add.add_argument("username", metavar="USER")
-    _password_options(add)
+    _password_options(add, optional=True)
     add.add_argument("--mschapv2", action="store_true", help="allow MSCHAPv2 (keeps a password equivalent)")
     add.add_argument("--realm", metavar="R")
     add.set_defaults(func=_cmd_user_add)
@@ -87,7 +92,7 @@ def register(subparsers: Subparsers) -> None:
 
     passwd = user_sub.add_parser("set-password", parents=[common], help="replace a user's password")
     passwd.add_argument("username", metavar="USER")
-    _password_options(passwd)
+    _password_options(passwd, optional=False)
     passwd.add_argument("--mschapv2", action=argparse.BooleanOptionalAction, default=None)
     passwd.set_defaults(func=_cmd_user_set_password)
 
@@ -103,10 +108,9 @@ def register(subparsers: Subparsers) -> None:
 
 
 def _register_more(idp_sub: Subparsers) -> None:
-    """Let other IdP modules add their own ``idp`` subcommands (``idp serve``) when they exist."""
+    """Let other IdP modules add their own ``idp`` subcommands (``idp serve``, ``idp check-config``)."""
     for name in IDP_COMMAND_MODULES:
-        if importlib.util.find_spec(name) is not None:
-            importlib.import_module(name).register(idp_sub)
+        importlib.import_module(name).register(idp_sub)
 
 
 def _help(parser: argparse.ArgumentParser) -> Callable[[argparse.Namespace], int]:
@@ -138,9 +142,21 @@ def _run(args: argparse.Namespace, action: Action) -> int:
     return 0
 
 
-def _read_password(args: argparse.Namespace) -> str | None:
-    password: str | None = sys.stdin.readline().rstrip("\r\n") if args.password_stdin else args.password
-    if password is not None and not password:
+def _read_password(args: argparse.Namespace, *, prompt: bool) -> str | None:
+    """The password from stdin (``--password-stdin``) or a prompt; None when ``prompt`` is off and none
+    was asked for. ``--password P`` is refused: ``ps`` shows arguments to every local user."""
+    if args.password is not None:
+        raise CliError("--password is not accepted (other users see it in ps): "
+                       "use --password-stdin or the prompt")
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    elif prompt or getattr(args, "ask_password", False):
+        password = getpass.getpass("password: ")
+        if getpass.getpass("again: ") != password:
+            raise CliError("the two passwords differ")
+    else:
+        return None
+    if not password:
         raise CliError("empty password")
     return password
 
@@ -151,7 +167,7 @@ def _cmd_user_add(args: argparse.Namespace) -> int:
             session,
             args.username,
             now=now,
-            password=_read_password(args),
+            password=_read_password(args, prompt=False),
             realm=args.realm,
             mschapv2=args.mschapv2,
         )
@@ -202,9 +218,8 @@ def _cmd_user_revoke(args: argparse.Namespace) -> int:
 
 def _cmd_user_set_password(args: argparse.Namespace) -> int:
     def action(args: argparse.Namespace, session: Session, now: datetime) -> None:
-        password = _read_password(args)
-        if password is None:
-            raise CliError("give --password or --password-stdin")
+        password = _read_password(args, prompt=True)
+        assert password is not None
         info = users.set_password(session, args.username, password, now=now, mschapv2=args.mschapv2)
         print(f"password set for {info.nai} (mschapv2 {'on' if info.mschapv2 else 'off'})")
 

@@ -18,6 +18,8 @@ and what is wrong, as the ANP's configuration does. Relative paths are relative 
     tls13_tunnels = false               # TTLS/PEAP may use TLS 1.3 (RFC 9427)
     eap_tls13 = true                    # EAP-TLS may use TLS 1.3 (RFC 9190); false: TLS 1.2 for all
     cache_ttl = 30                      # seconds a user/certificate lookup is trusted (max 60)
+    metrics = "127.0.0.1:9813"          # Prometheus /metrics (optional)
+    log_key_file = "log.key"            # key for redacted identities (made 0600 on first start)
 
     [radsec]                            # federation peers (optional)
     listen = "0.0.0.0:2083"
@@ -41,15 +43,21 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from tsunagaru.eap import EapType
-from tsunagaru.idp.server import RadSecListen, UdpListen
-from tsunagaru.idp.service import DEFAULT_METHODS, IdpSettings
-from tsunagaru.idp.store import DEFAULT_CACHE_TTL, MAX_CACHE_TTL
-from tsunagaru.tomlconf import ConfigError, TomlReader, hostport
+from tsunagaru.eap.packet import EapType
+from tsunagaru.idp.settings import (
+    DEFAULT_CACHE_TTL,
+    DEFAULT_METHODS,
+    MAX_CACHE_TTL,
+    IdpSettings,
+    RadSecListen,
+    UdpListen,
+)
+from tsunagaru.tomlconf import ConfigError, Listen, TomlReader, hostport
 
 METHODS = {"tls": EapType.TLS, "ttls": EapType.TTLS, "peap": EapType.PEAP, "mschapv2": EapType.MSCHAPV2}
 _IDP_KEYS = {"realms", "db", "eap_certificate", "eap_key", "user_ca", "cui_key_file", "wbaid", "session_timeout",
-             "methods", "fragment_size", "tls13_tunnels", "eap_tls13", "cache_ttl", "max_sessions"}
+             "methods", "fragment_size", "tls13_tunnels", "eap_tls13", "cache_ttl", "max_sessions", "metrics",
+             "log_key_file"}
 _RADSEC_KEYS = {"listen", "certificate", "key", "roots", "crls"}
 _UDP_KEYS = {"listen", "secret", "allowed"}
 
@@ -67,6 +75,8 @@ class IdpConfig:
     cache_ttl: timedelta
     radsec: RadSecListen | None
     udp: UdpListen | None
+    metrics: Listen | None = None
+    log_key_file: Path = Path("log.key")
 
 
 def load(path: str | Path) -> IdpConfig:
@@ -76,6 +86,8 @@ def load(path: str | Path) -> IdpConfig:
         text = p.read_text(encoding="utf-8")
     except OSError as exc:
         raise ConfigError(str(p), f"cannot read: {exc.strerror}") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError("(file)", f"not UTF-8 text (octet {exc.start}): save it as UTF-8") from None
     cfg = parse(text, base=p.parent)
     try:
         key = cfg.cui_key_file.read_bytes()
@@ -126,6 +138,9 @@ def parse(text: str, base: Path = Path(".")) -> IdpConfig:
         cache_ttl=timedelta(seconds=ttl),
         radsec=r.radsec(radsec_t) if "radsec" in doc else None,
         udp=r.udp(udp_t) if "udp" in doc else None,
+        metrics=hostport(r.required(idp, "idp.metrics"), "idp.metrics", default_port=9813)
+        if "metrics" in idp else None,
+        log_key_file=r.resolve(r.string(idp, "idp.log_key_file") or "log.key"),
     )
     if cfg.radsec is None and cfg.udp is None:
         raise ConfigError("radsec", "no listener: add a [radsec] or a [udp] table")

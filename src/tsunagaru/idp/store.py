@@ -27,14 +27,13 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from tsunagaru.eap.credentials import CredentialStore, NtHashResult, Verdict
 from tsunagaru.idp.passwords import PasswordHashError, burn_time, verify_password
+from tsunagaru.idp.settings import DEFAULT_CACHE_TTL, MAX_CACHE_TTL
 from tsunagaru.idp.users import certificate_fingerprint, certificate_serial, find_user, split_identity
 from tsunagaru.store import Store, StoreError
 from tsunagaru.store.idp_tables import User, UserCertificate
 
 log = logging.getLogger(__name__)
 
-MAX_CACHE_TTL = timedelta(seconds=60)
-DEFAULT_CACHE_TTL = timedelta(seconds=30)
 DEFAULT_CACHE_ENTRIES = 10_000
 
 K = TypeVar("K")
@@ -115,7 +114,7 @@ class SqlCredentialStore:
             raise ValueError(f"cache TTL {cache_ttl} exceeds {MAX_CACHE_TTL}: revocation would be late")
         self._store = store
         self._clock = clock
-        self._users: TtlCache[str, _UserView | None] = TtlCache(cache_ttl, max_cache_entries)
+        self._users: TtlCache[tuple[str, str | None], _UserView | None] = TtlCache(cache_ttl, max_cache_entries)
         self._certs: TtlCache[tuple[str, str], _CertView] = TtlCache(cache_ttl, max_cache_entries)
         # Successful PAP checks, keyed by user, stored hash and an HMAC of the password under a key that
         # lives only in this process: a repeat login skips scrypt (70 ms) within the cache TTL, while a
@@ -198,23 +197,21 @@ class SqlCredentialStore:
         return Verdict.OK
 
     def _user(self, identity: str) -> _UserView | None:
-        """The user for ``identity``, or None; the realm, when given, must be the user's."""
-        local, realm = split_identity(identity)
+        """The user for ``identity`` (``alice@realm``; a bare name only when unambiguous), or None."""
+        name = split_identity(identity)
         now = self._clock()
-        cached = self._users.get(local, now)
+        cached = self._users.get(name, now)
         if cached is None:
-            view = self._load_user(local)
-            self._users.put(local, view, now)
+            view = self._load_user(identity)
+            self._users.put(name, view, now)
         else:
             (view,) = cached
-        if view is None or (realm is not None and realm != view.realm):
-            return None
         return view
 
-    def _load_user(self, local: str) -> _UserView | None:
+    def _load_user(self, identity: str) -> _UserView | None:
         try:
             with self._store.session() as session:
-                row = find_user(session, local)
+                row = find_user(session, identity)
                 if row is None:
                     return None
                 return _view_of(row)

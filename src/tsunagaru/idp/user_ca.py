@@ -7,7 +7,6 @@ folder). Revocation is not published as a CRL: the EAP server asks the store abo
 
 from __future__ import annotations
 
-import os
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -16,6 +15,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+from tsunagaru.secretfile import private_dir, write_private, write_public
 
 CA_CERT_FILE = "user-ca.pem"
 CA_KEY_FILE = "user-ca.key"
@@ -78,12 +79,12 @@ class UserCA:
         return ca
 
     def save(self, state_dir: Path) -> None:
-        state_dir.mkdir(parents=True, exist_ok=True)
+        private_dir(state_dir)
         key_pem = self.key.private_bytes(
             serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
         )
         write_private(state_dir / CA_KEY_FILE, key_pem)
-        (state_dir / CA_CERT_FILE).write_bytes(self.certificate.public_bytes(serialization.Encoding.PEM))
+        write_public(state_dir / CA_CERT_FILE, self.certificate.public_bytes(serialization.Encoding.PEM))
 
     def issue(
         self, username: str, days: int, now: datetime
@@ -132,12 +133,3 @@ def _key_usage(*, cert_sign: bool) -> x509.KeyUsage:
         encipher_only=False,
         decipher_only=False,
     )
-
-
-def write_private(path: Path, data: bytes) -> None:
-    """Write a secret (key, PKCS#12) readable by its owner only, from its first byte on."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "wb") as out:
-        out.write(data)
-    os.chmod(path, 0o600)

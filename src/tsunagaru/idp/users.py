@@ -120,12 +120,14 @@ def certificate_fingerprint(certificate: x509.Certificate) -> str:
 
 
 def find_user(session: Session, identity: str) -> User | None:
-    """The user named by ``identity`` (with or without its realm); a wrong realm finds nobody."""
+    """The user named by ``identity``: ``alice@realm`` exactly; a bare ``alice`` only while one realm has
+    an alice (usernames are unique per realm, so a bare name may be ambiguous: then nobody is found)."""
     local, realm = split_identity(identity)
-    user = session.scalar(select(User).where(User.username == local))
-    if user is None or (realm is not None and realm != user.realm):
-        return None
-    return user
+    query = select(User).where(User.username == local)
+    if realm is not None:
+        return session.scalar(query.where(User.realm == realm))
+    found = list(session.scalars(query.limit(2)))
+    return found[0] if len(found) == 1 else None
 
 
 def _get(session: Session, identity: str) -> User:
@@ -170,8 +172,8 @@ def add_user(
 ) -> UserInfo:
     """Add ``username`` (``alice@realm``, or ``alice`` with ``realm``); MSCHAPv2 requires a password."""
     local, user_realm = _parse_user(username, realm)
-    if session.scalar(select(User).where(User.username == local)) is not None:
-        raise UserExists(f"user {local!r} exists")
+    if session.scalar(select(User).where(User.username == local, User.realm == user_realm)) is not None:
+        raise UserExists(f"user {local}@{user_realm} exists")
     user = User(username=local, realm=user_realm, enabled=True, created_at=now, updated_at=now)
     _apply_password(user, password, mschapv2, params)
     session.add(user)
@@ -193,7 +195,7 @@ def _set_enabled(session: Session, username: str, enabled: bool, now: datetime) 
     user = _get(session, username)
     user.enabled = enabled
     user.updated_at = now
-    log.info("user %s: %s", "enabled" if enabled else "disabled", redact(user.username))
+    log.info("user %s: %s", "enabled" if enabled else "disabled", redact(f"{user.username}@{user.realm}"))
     return _info(user)
 
 
@@ -219,7 +221,8 @@ def set_password(
     user = _get(session, username)
     _apply_password(user, password, user.mschapv2_enabled if mschapv2 is None else mschapv2, params)
     user.updated_at = now
-    log.info("password set: %s (mschapv2 %s)", redact(user.username), "on" if user.mschapv2_enabled else "off")
+    log.info("password set: %s (mschapv2 %s)", redact(f"{user.username}@{user.realm}"),
+             "on" if user.mschapv2_enabled else "off")
     return _info(user)
 
 
@@ -260,7 +263,7 @@ def record_certificate(
     )
     user.certificates.append(row)
     session.flush()
-    log.info("certificate recorded: %s serial %s", redact(user.username), row.serial)
+    log.info("certificate recorded: %s serial %s", redact(f"{user.username}@{user.realm}"), row.serial)
     return _cert_info(row)
 
 

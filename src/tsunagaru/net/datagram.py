@@ -35,6 +35,7 @@ class DatagramSocket:
         self.sends_dropped = 0  # replies the kernel refused (full buffer): counted, never queued
         self._loop = asyncio.get_running_loop()
         self._closed = False
+        self._paused = False
         sock.setblocking(False)
         self._loop.add_reader(sock.fileno(), self._readable)
 
@@ -68,11 +69,18 @@ class DatagramSocket:
         except OSError as exc:  # e.g. no route: the request's sender is gone; nothing to do
             log.debug("UDP send to %s failed: %s", addr[0], exc)
 
+    def pause_reading(self) -> None:
+        """Stop reading (a graceful stop: no new requests) while replies can still be sent."""
+        if not self._closed and not self._paused:
+            self._paused = True
+            self._loop.remove_reader(self.sock.fileno())
+
     def close(self) -> None:
         if self._closed:
             return
         self._closed = True
-        self._loop.remove_reader(self.sock.fileno())
+        if not self._paused:
+            self._loop.remove_reader(self.sock.fileno())
         self.sock.close()
 
     def is_closing(self) -> bool:
@@ -80,7 +88,7 @@ class DatagramSocket:
 
     def _readable(self) -> None:
         for _ in range(self.burst):
-            if self._closed:
+            if self._closed or self._paused:
                 return
             try:
                 data, addr = self.sock.recvfrom(MAX_DATAGRAM)

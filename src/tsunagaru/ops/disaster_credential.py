@@ -25,7 +25,7 @@ from enum import StrEnum
 from tsunagaru.ops.effects import active_incidents
 from tsunagaru.ops.incidents import Incident
 
-REJECT_REASON = 42  # WBA Reject-Reason "roaming not allowed here" (tsunagaru.anp.reasons.RejectReason)
+REJECT_REASON = 42  # WBA Reject-Reason "roaming not allowed here" (tsunagaru.radius.reasons.RejectReason)
 
 
 class Verdict(StrEnum):

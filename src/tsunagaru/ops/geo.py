@@ -24,6 +24,8 @@ EARTH_RADIUS_M = 6_371_008.8  # mean Earth radius (IUGG)
 MAX_VERTICES = 100_000  # an area from a form or the API is bounded; Tokyo's whole boundary set has ~6,200
 MAX_POLYGONS = 1_000
 
+SHIPPED = "tokyo_municipalities_N03-21_13_210101_s0010.geojson"
+
 LonLat = tuple[float, float]
 Ring = tuple[LonLat, ...]
 Polygon = tuple[Ring, ...]  # outer ring first, then holes (GeoJSON RFC 7946 3.1.6)
@@ -184,6 +186,13 @@ class Boundaries:
             code = feature["properties"].get("N03_007")
             shapes[code or "unassigned"] = parse_geometry(feature["geometry"])
         return cls(shapes)
+
+    @classmethod
+    def shipped(cls) -> Boundaries:
+        """The boundaries the registry ships in the package (``tsunagaru/sites/data``)."""
+        from importlib import resources
+
+        return cls.load(Path(str(resources.files("tsunagaru.sites") / "data" / SHIPPED)))
 
     def touches(self, box: Bbox) -> bool:
         """Whether ``box`` meets the box of any municipality (islands included): the "inside Tokyo" test."""

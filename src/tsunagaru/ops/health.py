@@ -48,11 +48,12 @@ class SiteState(StrEnum):
     UNKNOWN = "unknown"
 
 
-class ConfigState(StrEnum):
+class ConfigState(StrEnum):  # the values of tsunagaru.sites.config_state.STATES
     CURRENT = "current"  # the agent applied the config it should run
     PENDING = "pending"  # a new config exists; the agent has not reported it yet
     FAILED = "failed"  # the agent reported an error applying it
     SILENT = "silent"  # the agent stopped reporting
+    NEW = "new"  # no config served yet (the agent never polled): not a failure of its own
 
 
 @dataclass(frozen=True, slots=True)

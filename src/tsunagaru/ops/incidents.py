@@ -22,14 +22,15 @@ end of an incident     at its end time by itself, or declared earlier; the APs' 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import ClassVar, Protocol
+from typing import ClassVar
 
 from tsunagaru.ops.areas import (
     Area,
+    AreaError,
     CircleArea,
     MunicipalityArea,
     PolygonArea,
@@ -37,26 +38,14 @@ from tsunagaru.ops.areas import (
     affected_aps,
     area_bbox,
     codes_in,
+    parse_area,
 )
 from tsunagaru.ops.geo import Boundaries
+from tsunagaru.sites.scope import Principal, Role
 
 MAX_DURATION = timedelta(hours=72)
 MAX_LEAD = timedelta(days=30)
 MAX_REASON = 500
-CITY_ADMIN = "city-admin"  # tsunagaru.sites.scope.Role values (a StrEnum compares equal to these)
-MUNICIPALITY_OPERATOR = "municipality-operator"
-
-
-class Actor(Protocol):
-    """What incidents need of a principal: ``tsunagaru.sites.scope.Principal`` fits as it is."""
-
-    @property
-    def username(self) -> str: ...
-    @property
-    def role(self) -> str: ...
-    @property
-    def municipality_code(self) -> str | None: ...
-
 
 # -- errors: one class per rule, each with a stable code ---------------------------------------------
 
@@ -113,6 +102,18 @@ class WrongState(IncidentError):
     code = "wrong-state"
 
 
+class BadArea(IncidentError):
+    code = "invalid-area"
+
+
+class BadGeoJSON(IncidentError):
+    code = "invalid-geojson"
+
+
+class BadTime(IncidentError):
+    code = "bad-time"
+
+
 class IncidentInvalid(Exception):
     """Every problem found at once, so a form can show them all."""
 
@@ -151,6 +152,42 @@ class Draft:
     ends_at: datetime
     reason: str
     starts_at: datetime | None = None  # None: now
+
+
+def draft_from_json(body: object) -> Draft:
+    """A Draft from ``POST /api/v1/incidents``'s JSON: ``{"area", "ends_at", "reason", "starts_at"?}``
+    (times ISO-8601 with an offset); raises IncidentInvalid with every problem of the shape."""
+    if not isinstance(body, Mapping):
+        raise IncidentInvalid([BadArea("the body must be a JSON object")])
+    errors: list[IncidentError] = []
+    area: Area | None = None
+    try:
+        area = parse_area(body.get("area"))
+    except AreaError as exc:
+        errors.append(BadGeoJSON(str(exc)) if exc.code == "invalid-geojson" else BadArea(str(exc)))
+    ends_at, starts_at = _time(body.get("ends_at"), "ends_at", errors), None
+    if body.get("starts_at") is not None:
+        starts_at = _time(body.get("starts_at"), "starts_at", errors)
+    reason = body.get("reason")
+    if not isinstance(reason, str):
+        errors.append(BadReason("reason must be text"))
+    _raise(errors)
+    assert area is not None and ends_at is not None and isinstance(reason, str)
+    return Draft(area, ends_at, reason, starts_at)
+
+
+def _time(value: object, name: str, errors: list[IncidentError]) -> datetime | None:
+    try:
+        if not isinstance(value, str):
+            raise ValueError
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        errors.append(BadTime(f"{name} must be an ISO-8601 time, e.g. 2026-12-02T09:00:00+09:00"))
+        return None
+    if parsed.tzinfo is None:
+        errors.append(BadTime(f"{name} needs a UTC offset (Z or +09:00)"))
+        return None
+    return parsed
 
 
 @dataclass(frozen=True, slots=True)
@@ -214,6 +251,8 @@ def check(area: Area, starts_at: datetime, ends_at: datetime, reason: str, now: 
     errors = _time_errors(starts_at, ends_at, now, starts_at)
     if not reason.strip() or len(reason) > MAX_REASON:
         errors.append(BadReason(f"a reason of 1 to {MAX_REASON} characters is required"))
+    elif not reason.isprintable():  # one line: it reaches rendered AP configs (a comment in hostapd.conf)
+        errors.append(BadReason("the reason must be one line of text, without control characters"))
     errors += _area_errors(area, ctx)
     aps = affected_aps(area, ctx.sites)
     if not aps and not any(isinstance(e, MunicipalityWithoutSites | OutsideTokyo) for e in errors):
@@ -273,11 +312,11 @@ def _raise(errors: list[IncidentError]) -> None:
 # -- the steps ----------------------------------------------------------------------------------------
 
 
-def declare(incident_id: str, draft: Draft, by: Actor, now: datetime, ctx: Context) -> Incident:
+def declare(incident_id: str, draft: Draft, by: Principal, now: datetime, ctx: Context) -> Incident:
     """A city admin's incident (approved at once) or a municipality operator's request for its own area."""
-    if by.role == CITY_ADMIN:
+    if by.role is Role.CITY_ADMIN:
         status = Status.APPROVED
-    elif by.role == MUNICIPALITY_OPERATOR and by.municipality_code:
+    elif by.role is Role.MUNICIPALITY_OPERATOR and by.municipality_code:
         status = Status.REQUESTED
     else:
         raise IncidentInvalid([NotAllowed("only city admins declare incidents; municipality operators request")])
@@ -295,7 +334,7 @@ def _own_area(code: str | None, aps: frozenset[str], sites: Sequence[SiteAps]) -
     return bool(aps) and all(s.municipality_code == code for s in sites if aps.intersection(s.ap_ids))
 
 
-def approve(incident: Incident, by: Actor, now: datetime, ctx: Context) -> Incident:
+def approve(incident: Incident, by: Principal, now: datetime, ctx: Context) -> Incident:
     """A city admin approves a request; the rules are checked again (time has passed, sites changed)."""
     _require_admin(by)
     if incident.status is not Status.REQUESTED:
@@ -307,14 +346,14 @@ def approve(incident: Incident, by: Actor, now: datetime, ctx: Context) -> Incid
                    approved_at=now)
 
 
-def reject(incident: Incident, by: Actor, now: datetime) -> Incident:
+def reject(incident: Incident, by: Principal, now: datetime) -> Incident:
     _require_admin(by)
     if incident.status is not Status.REQUESTED:
         raise IncidentInvalid([WrongState(f"incident {incident.id} is {incident.phase(now)}, not requested")])
     return replace(incident, status=Status.REJECTED, ended_by=by.username, ended_at=now)
 
 
-def extend(incident: Incident, ends_at: datetime, by: Actor, now: datetime, ctx: Context) -> Incident:
+def extend(incident: Incident, ends_at: datetime, by: Principal, now: datetime, ctx: Context) -> Incident:
     """A new end, later than the current one and at most 72 h from now; same area, so same APs."""
     _require_admin(by)
     if incident.phase(now) not in (Phase.SCHEDULED, Phase.ACTIVE):
@@ -327,7 +366,7 @@ def extend(incident: Incident, ends_at: datetime, by: Actor, now: datetime, ctx:
     return replace(incident, ends_at=ends_at)
 
 
-def end(incident: Incident, by: Actor, now: datetime) -> Incident:
+def end(incident: Incident, by: Principal, now: datetime) -> Incident:
     """Ended by a person now (an incident also ends by itself at ``ends_at``: see :meth:`Incident.phase`)."""
     _require_admin(by)
     if incident.phase(now) not in (Phase.SCHEDULED, Phase.ACTIVE):
@@ -335,8 +374,8 @@ def end(incident: Incident, by: Actor, now: datetime) -> Incident:
     return replace(incident, status=Status.ENDED, ended_by=by.username, ended_at=now)
 
 
-def _require_admin(by: Actor) -> None:
-    if by.role != CITY_ADMIN:
+def _require_admin(by: Principal) -> None:
+    if by.role is not Role.CITY_ADMIN:
         raise IncidentInvalid([NotAllowed("only city admins approve, extend and end incidents")])
 
 

@@ -7,7 +7,6 @@ written readable by their owner only (0600), created that way rather than chmod-
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -19,6 +18,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from tsunagaru.pki.build import CertKey, PrivateKey
 from tsunagaru.pki.errors import MalformedInput
+from tsunagaru.secretfile import write_private, write_public
 
 T = TypeVar("T")
 _BLOCK = re.compile(rb"-----BEGIN ([A-Z0-9 ]+)-----\r?\n.*?-----END \1-----", re.DOTALL)
@@ -97,15 +97,8 @@ def private_key_pem(key: PrivateKey) -> bytes:
 
 
 def write_file(path: Path | str, data: bytes, *, private: bool = False) -> Path:
-    """Write atomically (temp file + rename); ``private`` files are created 0600."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temp = path.with_name(f".{path.name}.tmp")
-    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600 if private else 0o644)
-    with os.fdopen(fd, "wb") as out:
-        out.write(data)
-    os.replace(temp, path)
-    return path
+    """Write atomically (:mod:`tsunagaru.secretfile`); ``private`` files are 0600 from their first byte."""
+    return write_private(path, data) if private else write_public(path, data)
 
 
 def write_pem_bundle(path: Path | str, certs: Iterable[x509.Certificate]) -> Path:

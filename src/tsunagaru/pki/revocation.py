@@ -2,7 +2,9 @@
 
 A CRL counts only when its issuer name matches AND its signature verifies with the issuer's key: a list
 anyone could have written must neither revoke nor vouch. Without a usable CRL the check is skipped
-(noted in the steps) unless ``require_crl`` is set, in which case the peer is refused.
+(noted in the steps) unless ``require_crl`` is set, in which case the peer is refused. An out-of-date
+CRL refuses the peer when ``require_crl`` is set or ``strict_stale`` (a CRL was configured for that
+issuer, so "not fresh" must not quietly become "not checked").
 """
 
 from __future__ import annotations
@@ -53,6 +55,7 @@ def check_revocation(
     require_crl: bool,
     steps: list[str],
     label: Labeller,
+    strict_stale: bool = False,
 ) -> None:
     for cert, issuer in itertools.pairwise(path):
         crl = issuer_crl(issuer, crls, steps)
@@ -65,7 +68,7 @@ def check_revocation(
                 )
             steps.append(f"no CRL from '{issuer_name}': revocation of {label(cert, path)} not checked")
             continue
-        _check_one(cert, issuer_name, crl, now, require_crl, steps, label(cert, path))
+        _check_one(cert, issuer_name, crl, now, require_crl or strict_stale, steps, label(cert, path))
 
 
 def _check_one(

@@ -33,6 +33,8 @@ def verify_der_chain(
     own_certificates: Sequence[x509.Certificate] = (),
     expected_names: Sequence[str] | None = None,
     require_crl: bool = False,
+    require_policy: bool = True,
+    strict_stale: bool = False,
 ) -> VerifyResult:
     """Like :func:`verify_peer`, for the DER certificates a peer presented (leaf first)."""
     chain: list[x509.Certificate] = []
@@ -51,6 +53,8 @@ def verify_der_chain(
         own_certificates=own_certificates,
         expected_names=expected_names,
         require_crl=require_crl,
+        require_policy=require_policy,
+        strict_stale=strict_stale,
     )
 
 
@@ -63,6 +67,9 @@ class Trust:
     crls: list[CrlInput] = field(default_factory=list)
     own_certificates: list[x509.Certificate] = field(default_factory=list)
     require_crl: bool = False
+    require_policy: bool = True  # False for access points under a city CA (no federation policy OID)
+    #: out-of-date CRLs refuse (on when CRL files are configured: they were meant to be checked)
+    strict_stale: bool = False
 
     @classmethod
     def from_files(
@@ -72,6 +79,7 @@ class Trust:
         crls: Sequence[Path | str] = (),
         own_certificates: Sequence[Path | str] = (),
         require_crl: bool = False,
+        require_policy: bool = True,
     ) -> Trust:
         """Load PEM bundles; raises :class:`~tsunagaru.pki.errors.MalformedInput` on unreadable files."""
         return cls(
@@ -79,6 +87,8 @@ class Trust:
             [c for path in crls for c in read_crls(load_file(path, "CRL"))],
             [read_pem_certificates(load_file(path, "own certificate"))[0] for path in own_certificates],
             require_crl,
+            require_policy,
+            bool(crls),
         )
 
     def check(
@@ -99,6 +109,8 @@ class Trust:
             own_certificates=self.own_certificates,
             expected_names=expected_names,
             require_crl=self.require_crl,
+            require_policy=self.require_policy,
+            strict_stale=self.strict_stale,
         )
 
 

@@ -62,9 +62,13 @@ def verify_peer(
     own_certificates: Sequence[x509.Certificate] = (),
     expected_names: Sequence[str] | None = None,
     require_crl: bool = False,
+    require_policy: bool = True,
+    strict_stale: bool = False,
 ) -> VerifyResult:
     """Verify the chain a peer presented (leaf first, the rest in any order). ``direction`` is the
-    peer's side: ``"server"`` when we connected to it, ``"client"`` when it connected to us."""
+    peer's side: ``"server"`` when we connected to it, ``"client"`` when it connected to us.
+    ``require_policy=False`` skips the federation policy OID (access points under a city's own CA);
+    ``strict_stale`` refuses on an out-of-date CRL (see :mod:`tsunagaru.pki.revocation`)."""
     steps: list[str] = []
     path: list[x509.Certificate] = []
     now = as_utc(now)
@@ -73,9 +77,10 @@ def verify_peer(
         path = build_path(chain, roots, steps)
         _check_constraints(path, steps)
         _check_validity(path, now, steps)
-        _check_policies(path, steps)
+        if require_policy:
+            _check_policies(path, steps)
         _check_usage(path[0], direction, steps)
-        check_revocation(path, crls, now, require_crl, steps, label)
+        check_revocation(path, crls, now, require_crl, steps, label, strict_stale)
         _check_names(path[0], expected_names, steps)
     except Refused as refusal:
         return VerifyResult(False, refusal.reason, refusal.message, tuple(steps), tuple(path))

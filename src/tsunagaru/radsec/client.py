@@ -4,6 +4,10 @@ All decisions (identifiers, reply checks, timeouts, watchdog, idle) live in
 :class:`~tsunagaru.radsec.session.ClientSession`; this module only connects, writes, reads and
 resolves futures. There is no retransmission: a request gets its reply, a :class:`RequestTimeout`,
 or a :class:`ConnectionClosed` when the connection goes away.
+
+Write back-pressure: while the transport's buffer is above its high-water mark the connection takes no
+new requests (``can_send`` is false, so the pool uses another); a peer that reads nothing for
+``WRITE_STALL`` seconds, or lets more than ``MAX_BUFFERED`` octets pile up, is disconnected.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ from tsunagaru.radsec.session import (
     Send,
     TimedOut,
 )
-from tsunagaru.radsec.tls import PeerInfo, VerifyPeer, check_peer, peer_info
+from tsunagaru.radsec.tls import PeerInfo, VerifyPeer, check_peer, peer_chain, peer_info
 from tsunagaru.radsec.watchdog import DEFAULT_WATCHDOG, PeerState, WatchdogConfig
 from tsunagaru.radsec.writes import CoalescingWriter
 
@@ -32,6 +36,9 @@ log = logging.getLogger(__name__)
 Waiter = asyncio.Future[Packet]
 #: Seconds we wait for the peer's close_notify before dropping TCP (FreeRADIUS 3.2.1 sent none in our tests).
 SHUTDOWN_TIMEOUT = 2.0
+WRITE_STALL = 10.0
+MAX_BUFFERED = 4 * 1024 * 1024
+HIGH_WATER = 64 * 1024  # octets in the transport's buffer at which the peer counts as not reading
 
 
 class RadSecClient:
@@ -52,6 +59,9 @@ class RadSecClient:
         self._gone = self._loop.create_future()  # the transport is released (connection_lost)
         self.peer: PeerInfo | None = None
         self.refused: str | None = None
+        self.chain: list[bytes] = []  # the peer's verified chain, leaf first (DER)
+        self.write_paused = False
+        self._stall: asyncio.TimerHandle | None = None
 
     @classmethod
     async def connect(
@@ -114,7 +124,7 @@ class RadSecClient:
 
     @property
     def can_send(self) -> bool:
-        return not self.closed and self._session.tracker.free > 0
+        return not self.closed and not self.write_paused and self._session.tracker.free > 0
 
     # -- requests ------------------------------------------------------------------------------------
 
@@ -126,6 +136,8 @@ class RadSecClient:
         now = self._loop.time()
         data = self._session.send_request(packet, waiter, now=now, timeout=timeout)
         self._writer.write(data)
+        if self._writer.buffered > MAX_BUFFERED:
+            self._cut_off(f"more than {MAX_BUFFERED} octets of requests unread by the peer")
         self._arm()
         return await waiter
 
@@ -156,9 +168,11 @@ class RadSecClient:
 
     def _made(self, transport: asyncio.Transport) -> None:
         self._transport = transport
+        transport.set_write_buffer_limits(high=HIGH_WATER)  # pause_writing well before 255 x 4 KiB piles up
         self._writer = CoalescingWriter(self._loop, transport)
         sslobj = transport.get_extra_info("ssl_object")
         self.peer = peer_info(sslobj, transport.get_extra_info("peername"), self._server_name)
+        self.chain = peer_chain(sslobj)
         self.refused = check_peer(sslobj, self.peer, self._verify_peer)
         if self.refused is not None:
             log.warning("radsec: refusing %s:%s: %s", self.peer.host, self.peer.port, self.refused)
@@ -177,6 +191,28 @@ class RadSecClient:
             if not ev.value.done():
                 ev.value.set_result(ev.packet)
 
+    def _pause_writing(self) -> None:
+        self.write_paused = True
+        if self._stall is None:
+            self._stall = self._loop.call_later(WRITE_STALL, self._stalled)
+
+    def _resume_writing(self) -> None:
+        self.write_paused = False
+        if self._stall is not None:
+            self._stall.cancel()
+            self._stall = None
+
+    def _stalled(self) -> None:
+        self._stall = None
+        if self.write_paused:
+            self._cut_off(f"the peer read nothing for {WRITE_STALL:g} s")
+
+    def _cut_off(self, why: str) -> None:
+        log.warning("radsec: disconnecting %s: %s", self.peer, why)
+        if self._transport is not None:
+            self._transport.abort()
+        self._finish(f"write stall: {why}")
+
     def _lost(self, exc: Exception | None) -> None:
         if not self._gone.done():
             self._gone.set_result(None)
@@ -188,6 +224,8 @@ class RadSecClient:
         self._closed.set_result(reason)
         if self._timer is not None:
             self._timer.cancel()
+        if self._stall is not None:
+            self._stall.cancel()
         for waiter in self._session.connection_lost():
             if not waiter.done():
                 waiter.set_exception(ConnectionClosed(reason))
@@ -206,7 +244,16 @@ class RadSecClient:
         self._timer = self._loop.call_at(when, self._fire)
 
     def _fire(self) -> None:
+        """The watchdog and request timers; an unexpected error closes this connection (logged), never
+        leaves it without a timer."""
         self._timer = self._timer_at = None
+        try:
+            self._on_timer()
+        except Exception:
+            log.exception("radsec: timer of the connection to %s failed; closing it", self.peer)
+            self.close("internal error in the connection timer")
+
+    def _on_timer(self) -> None:
         for ev in self._session.handle_timer(self._loop.time()):
             if isinstance(ev, TimedOut):
                 if not ev.value.done():
@@ -231,3 +278,9 @@ class _ClientProtocol(asyncio.Protocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.client._lost(exc)
+
+    def pause_writing(self) -> None:
+        self.client._pause_writing()
+
+    def resume_writing(self) -> None:
+        self.client._resume_writing()

@@ -4,20 +4,27 @@ A peer is (host, port, SNI name). The pool opens connections lazily, one more on
 one has all 255 identifiers in use, up to ``max_connections``. Peer state for failover comes from the
 connections' watchdogs; a peer that went DOWN is reconnected in the background with exponential
 back-off (0.5 s first), so it can come back UP without user traffic being risked on it.
+
+Bounded, because peers come from DNS that anyone can write: at most ``max_peers`` peers have a slot;
+a slot no request used for ``slot_idle`` seconds is dropped with its connections; a peer that stays
+DOWN for ``give_up_after`` seconds loses its reviver and its slot (it is tried again, from discovery,
+when a request needs it); at most ``max_opening`` connection attempts run at once. ``pinned`` peers
+(static routes) keep their slot and reviver. ``on_forget(peer)`` runs for every slot dropped, so the
+metrics can drop the peer's series. A reviver that meets an unexpected error logs it, counts it in
+``errors`` and keeps going.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import ssl
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from tsunagaru.radius import Packet
 from tsunagaru.radsec.client import SHUTDOWN_TIMEOUT, RadSecClient
-from tsunagaru.radsec.errors import PeerUnavailable, RequestTimeout
+from tsunagaru.radsec.errors import PeerRefused, PeerUnavailable, RequestTimeout
 from tsunagaru.radsec.session import DEFAULT_REQUEST_TIMEOUT, RADSEC_SECRET
 from tsunagaru.radsec.tls import VerifyPeer
 from tsunagaru.radsec.watchdog import DEFAULT_WATCHDOG, Backoff, PeerState, WatchdogConfig
@@ -47,6 +54,8 @@ class _Slot:
     waiters: int = 0
     reviver: asyncio.Task[None] | None = None
     watchers: set[asyncio.Task[None]] = field(default_factory=set)
+    last_used: float = 0.0  # loop time of the last request (or creation)
+    down_since: float | None = None
 
     def pick(self) -> RadSecClient | None:
         usable = [c for c in self.clients if c.can_send]
@@ -72,6 +81,12 @@ class PeerPool:
         idle_timeout: float | None = None,
         verify_peer: VerifyPeer | None = None,
         backoff: Callable[[], Backoff] = Backoff,
+        max_peers: int = 10_000,
+        slot_idle: float = 600.0,
+        give_up_after: float = 900.0,
+        max_opening: int = 64,
+        pinned: Iterable[Peer] = (),
+        on_forget: Callable[[Peer], None] | None = None,
     ) -> None:
         self.ssl_context = ssl_context
         self.secret = secret
@@ -82,8 +97,32 @@ class PeerPool:
         self.idle_timeout = idle_timeout
         self.verify_peer = verify_peer
         self._backoff = backoff
+        self.max_peers = max_peers
+        self.slot_idle = slot_idle
+        self.give_up_after = give_up_after
+        self.max_opening = max_opening
+        self.pinned = set(pinned)
+        self.on_forget = on_forget
         self._slots: dict[Peer, _Slot] = {}
         self._closing = False
+        self._opening = 0
+        self._reaper: asyncio.Task[None] | None = None
+        self.connect_attempts = 0  # every TLS connection attempt, for metrics and tests
+        self.given_up = 0  # peers forgotten after staying down
+        self.expired = 0  # slots dropped because no request used them
+        self.errors = 0  # unexpected exceptions in revivers, survived
+
+    @property
+    def peers(self) -> int:
+        """Peers the pool keeps state for (bounded by ``max_peers``)."""
+        return len(self._slots)
+
+    @property
+    def tasks(self) -> int:
+        """Background tasks the pool runs now (revivers, watchers, the reaper)."""
+        alive = [s.reviver for s in self._slots.values() if s.reviver is not None and not s.reviver.done()]
+        return len(alive) + sum(len(s.watchers) for s in self._slots.values()) + (
+            1 if self._reaper is not None and not self._reaper.done() else 0)
 
     # -- state for routing ---------------------------------------------------------------------------
 
@@ -100,17 +139,25 @@ class PeerPool:
 
     # -- requests ------------------------------------------------------------------------------------
 
-    async def request(self, peer: Peer, packet: Packet, *, timeout: float | None = None) -> Packet:
+    async def request(self, peer: Peer, packet: Packet, *, timeout: float | None = None,
+                      authorize: Callable[[RadSecClient], str | None] | None = None) -> Packet:
         """Send ``packet`` to ``peer`` and wait for the verified reply (see RadSecClient.request).
 
         ``timeout`` covers waiting for a connection and for the reply. Nothing is retried, not even
-        on another connection: the caller decides about failover. Raises :class:`RequestTimeout`,
-        :class:`ConnectionClosed` (the connection died under the request) or :class:`PeerUnavailable`.
+        on another connection: the caller decides about failover. ``authorize(client)`` may refuse the
+        connection for this request (e.g. its certificate does not name the request's realm): it raises
+        :class:`PeerRefused`. Raises :class:`RequestTimeout`, :class:`ConnectionClosed` (the connection
+        died under the request) or :class:`PeerUnavailable`.
         """
         slot = self._slot(peer)
         loop = asyncio.get_running_loop()
+        slot.last_used = loop.time()
         deadline = loop.time() + (timeout or self.request_timeout)
         client = slot.pick() or await self._acquire(peer, slot, deadline)
+        if authorize is not None:
+            refused = authorize(client)
+            if refused is not None:
+                raise PeerRefused(refused)
         try:
             return await client.request(packet, timeout=max(0.001, deadline - loop.time()))
         finally:
@@ -121,6 +168,8 @@ class PeerPool:
     async def close(self, timeout: float = SHUTDOWN_TIMEOUT) -> None:
         """Close every connection and wait (up to ``timeout``) for their TLS shutdowns."""
         self._closing = True
+        if self._reaper is not None:
+            self._reaper.cancel()
         clients: list[RadSecClient] = []
         for slot in self._slots.values():
             if slot.reviver is not None:
@@ -133,8 +182,64 @@ class PeerPool:
     def _slot(self, peer: Peer) -> _Slot:
         slot = self._slots.get(peer)
         if slot is None:
-            slot = self._slots[peer] = _Slot(self._backoff())
+            loop = asyncio.get_running_loop()
+            if len(self._slots) >= self.max_peers:
+                self.reap(loop.time())
+                if len(self._slots) >= self.max_peers:
+                    raise PeerUnavailable(f"{peer.host}:{peer.port}: the pool already holds {self.max_peers} peers")
+            slot = self._slots[peer] = _Slot(self._backoff(), last_used=loop.time())
+            if self._reaper is None or self._reaper.done():
+                self._reaper = loop.create_task(self._reap_forever())
         return slot
+
+    # -- bounds --------------------------------------------------------------------------------------
+
+    def reap(self, now: float) -> int:
+        """Drop slots of unpinned peers that no request used for ``slot_idle`` s, or that stayed DOWN
+        for ``give_up_after`` s; returns how many were dropped."""
+        dropped = 0
+        for peer, slot in list(self._slots.items()):
+            if peer in self.pinned or slot.waiters or slot.opening:
+                continue
+            dead = slot.down_since is not None and now - slot.down_since >= self.give_up_after
+            idle = now - slot.last_used >= self.slot_idle
+            if dead or idle:
+                self._forget(peer, slot, "stayed down" if dead else "idle")
+                dropped += 1
+        return dropped
+
+    def _forget(self, peer: Peer, slot: _Slot, why: str) -> None:
+        if self._slots.get(peer) is not slot:
+            return
+        del self._slots[peer]
+        if why == "stayed down":
+            self.given_up += 1
+            log.warning("radsec: giving up on %s:%s (%s) after %.0f s down (last error: %s); it is tried again "
+                        "when a request needs it", peer.host, peer.port, peer.server_name, self.give_up_after,
+                        slot.last_error)
+        else:
+            self.expired += 1
+        if slot.reviver is not None and slot.reviver is not asyncio.current_task():
+            slot.reviver.cancel()
+        for client in slot.clients:
+            client.close(f"peer forgotten ({why})")
+        if self.on_forget is not None:
+            try:
+                self.on_forget(peer)
+            except Exception:
+                self.errors += 1
+                log.exception("radsec: on_forget(%s:%s) failed", peer.host, peer.port)
+
+    async def _reap_forever(self) -> None:
+        interval = max(0.05, min(self.slot_idle, self.give_up_after) / 4)
+        loop = asyncio.get_running_loop()
+        while not self._closing and self._slots:
+            await asyncio.sleep(interval)
+            try:
+                self.reap(loop.time())
+            except Exception:
+                self.errors += 1
+                log.exception("radsec: reaping idle peers failed")
 
     async def _acquire(self, peer: Peer, slot: _Slot, deadline: float) -> RadSecClient:
         loop = asyncio.get_running_loop()
@@ -158,7 +263,12 @@ class PeerPool:
 
     async def _open(self, peer: Peer, slot: _Slot) -> RadSecClient:
         loop = asyncio.get_running_loop()
+        if self._opening >= self.max_opening:
+            raise PeerUnavailable(f"{peer.host}:{peer.port}: {self.max_opening} connection attempts already "
+                                  "in progress")
         slot.opening = True
+        self._opening += 1
+        self.connect_attempts += 1
         try:
             client = await RadSecClient.connect(
                 peer.host,
@@ -175,15 +285,18 @@ class PeerPool:
         except Exception as exc:  # OSError, TimeoutError, ssl.SSLError, PeerRefused: all mean "not now"
             slot.last_error = f"{type(exc).__name__}: {exc}"
             slot.last_state = PeerState.DOWN
+            slot.down_since = slot.down_since if slot.down_since is not None else loop.time()
             slot.backoff.failed(loop.time())
             self._start_reviver(peer, slot)
             raise PeerUnavailable(f"cannot connect to {peer.host}:{peer.port}: {slot.last_error}") from exc
         finally:
             slot.opening = False
+            self._opening -= 1
             async with slot.changed:
                 slot.changed.notify_all()
         slot.backoff.succeeded()
         slot.last_state = PeerState.UP
+        slot.down_since = None
         slot.clients.append(client)
         slot.watchers.add(loop.create_task(self._watch(peer, slot, client)))
         return client
@@ -193,11 +306,12 @@ class PeerPool:
         current = asyncio.current_task()
         if current is not None:
             slot.watchers.discard(current)
-        if self._closing or reason in ("idle timeout", "pool closed"):
+        if self._closing or reason in ("idle timeout", "pool closed") or self._slots.get(peer) is not slot:
             return
         log.info("radsec: connection to %s:%s closed: %s", peer.host, peer.port, reason)
         if not any(not c.closed for c in slot.clients):
             slot.last_state = PeerState.DOWN
+            slot.down_since = asyncio.get_running_loop().time()
             slot.last_error = reason
             slot.backoff.failed(asyncio.get_running_loop().time())
             self._start_reviver(peer, slot)
@@ -208,11 +322,23 @@ class PeerPool:
         slot.reviver = asyncio.get_running_loop().create_task(self._revive(peer, slot))
 
     async def _revive(self, peer: Peer, slot: _Slot) -> None:
-        """Reconnect a DOWN peer with back-off until one connection succeeds."""
+        """Reconnect a DOWN peer with back-off until one connection succeeds, or give it up after
+        ``give_up_after`` seconds (pinned peers: never). Unexpected errors are logged and survived."""
         loop = asyncio.get_running_loop()
-        while not self._closing and slot.last_state is PeerState.DOWN:
+        while not self._closing and slot.last_state is PeerState.DOWN and self._slots.get(peer) is slot:
+            if (peer not in self.pinned and slot.down_since is not None
+                    and loop.time() - slot.down_since >= self.give_up_after):
+                self._forget(peer, slot, "stayed down")
+                return
             await asyncio.sleep(max(0.0, slot.backoff.not_before - loop.time()))
             if any(not c.closed for c in slot.clients) or slot.opening:
                 return
-            with contextlib.suppress(PeerUnavailable):
+            try:
                 await self._open(peer, slot)
+            except PeerUnavailable:
+                if slot.backoff.not_before <= loop.time():  # refused before trying (too many attempts at once)
+                    await asyncio.sleep(0.1)
+            except Exception:
+                self.errors += 1
+                log.exception("radsec: reconnecting to %s:%s failed unexpectedly; retrying", peer.host, peer.port)
+                slot.backoff.failed(loop.time())

@@ -4,11 +4,20 @@ Each connection runs a :class:`~tsunagaru.radsec.session.ServerSession`; request
 the secret ``radsec`` before the handler sees them, Status-Server is answered here (RFC 5997), and a
 malformed packet or a bad authenticator closes the connection (RFC 6614 2.5). Requests on one
 connection are handled concurrently and answered in completion order, as TCP transport allows.
+
+Bounded per connection: at most ``max_in_flight`` requests are handled at once (reading pauses until
+one is answered), and a peer that does not read its replies is cut off: when the transport's buffer
+stays above its high-water mark for ``write_stall`` seconds, or holds more than ``max_buffered`` octets,
+the connection is aborted (``write_stalls`` counts it). :meth:`RadSecServer.close` drains: it stops
+accepting connections and reading requests, gives the requests in flight ``drain`` seconds to be
+answered, writes the replies, then closes.
 """
 
 from __future__ import annotations
 
 import asyncio
+import collections
+import contextlib
 import logging
 import ssl
 from collections.abc import Awaitable, Callable
@@ -24,6 +33,10 @@ from tsunagaru.radsec.writes import CoalescingWriter
 
 log = logging.getLogger(__name__)
 HANDSHAKE_TIMEOUT = 10.0
+MAX_IN_FLIGHT = 256  # one identifier space; more at once is a peer that does not wait for its replies
+WRITE_STALL = 10.0  # seconds a connection may keep its write buffer full before it is cut off
+MAX_BUFFERED = 4 * 1024 * 1024  # octets of replies a connection may hold unread
+HIGH_WATER = 64 * 1024  # octets buffered at which reading pauses (and the stall clock starts)
 
 #: ``handler(request, peer) -> reply`` (identifier and authenticators are filled in) or None to drop.
 #: The handler may answer at once (return the reply or None) or later (return an awaitable, e.g. be a
@@ -42,6 +55,9 @@ class RadSecServer:
         secret: bytes = RADSEC_SECRET,
         idle_timeout: float | None = None,
         verify_peer: VerifyPeer | None = None,
+        max_in_flight: int = MAX_IN_FLIGHT,
+        write_stall: float = WRITE_STALL,
+        max_buffered: int = MAX_BUFFERED,
     ) -> None:
         if ssl_context.verify_mode != ssl.CERT_REQUIRED:
             raise ValueError("a RadSec server must require client certificates (CERT_REQUIRED)")
@@ -50,10 +66,15 @@ class RadSecServer:
         self.secret = secret
         self.idle_timeout = idle_timeout
         self.verify_peer = verify_peer
+        self.max_in_flight = max_in_flight
+        self.write_stall = write_stall
+        self.max_buffered = max_buffered
         self._server: asyncio.Server | None = None
         self._connections: set[_ServerConnection] = set()
         self._handshakes: set[asyncio.Task[None]] = set()
         self.handshakes_failed = 0
+        self.write_stalls = 0  # connections cut off because the peer did not read its replies
+        self.draining = False
 
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> int:
         """Listen on ``host``:``port`` (0 = any free port); returns the bound port."""
@@ -103,13 +124,20 @@ class RadSecServer:
     def connections(self) -> int:
         return len(self._connections)
 
-    async def close(self, timeout: float = SHUTDOWN_TIMEOUT) -> None:
-        """Stop listening, close every connection, wait (up to ``timeout``) for the TLS shutdowns."""
+    async def close(self, timeout: float = SHUTDOWN_TIMEOUT, drain: float = 0.0) -> None:
+        """Stop listening and reading; give requests in flight up to ``drain`` seconds to be answered;
+        then close every connection and wait (up to ``timeout``) for the TLS shutdowns."""
+        self.draining = True
         if self._server is not None:
             self._server.close()
         for task in list(self._handshakes):
             task.cancel()
         conns = list(self._connections)
+        for conn in conns:
+            conn.stop_reading()
+        pending = [t for c in conns for t in c.tasks]
+        if pending and drain > 0:
+            await asyncio.wait(pending, timeout=drain)
         for conn in conns:
             conn.close("server shutting down")
         if conns:
@@ -151,6 +179,8 @@ class _Accept(asyncio.Protocol):
 
 
 class _ServerConnection(asyncio.Protocol):
+    """One AP or peer connected to us: its session, its handler tasks, its write back-pressure."""
+
     def __init__(self, server: RadSecServer) -> None:
         self.server = server
         self.loop = asyncio.get_running_loop()
@@ -165,9 +195,14 @@ class _ServerConnection(asyncio.Protocol):
         self.close_reason: str | None = None
         self.gone: asyncio.Future[None] = self.loop.create_future()
         self._early: list[bytes] = []
+        self._reading = True
+        self._backlog: collections.deque[Packet] = collections.deque()  # read while max_in_flight were busy
+        self._write_paused = False
+        self._stall: asyncio.TimerHandle | None = None
 
     def connection_made(self, transport: Any) -> None:
         self.transport = transport
+        transport.set_write_buffer_limits(high=HIGH_WATER)
         self.writer = CoalescingWriter(self.loop, transport)
         self.server._connections.add(self)
         sslobj = transport.get_extra_info("ssl_object")
@@ -176,6 +211,9 @@ class _ServerConnection(asyncio.Protocol):
         if refused is not None:
             log.warning("radsec: refusing client %s:%s: %s", self.peer.host, self.peer.port, refused)
             self.close(f"peer refused: {refused}")
+            return
+        if self.server.draining:
+            self.close("server shutting down")
             return
         self._arm()
         early, self._early = self._early, []
@@ -186,6 +224,8 @@ class _ServerConnection(asyncio.Protocol):
         if self.transport is None:  # TLS delivered records before start_tls handed us the connection
             self._early.append(data)
             return
+        if self.server.draining or self.close_reason is not None:
+            return  # shutting down: requests already read are answered, new ones are not taken
         try:
             events = self.session.receive_data(data, now=self.loop.time())
         except ProtocolViolation as exc:
@@ -196,7 +236,11 @@ class _ServerConnection(asyncio.Protocol):
             if isinstance(ev, Send):
                 self._write(ev.data)
             elif isinstance(ev, Received):
-                self._dispatch(ev.packet)
+                if len(self.tasks) >= self.server.max_in_flight or self._backlog:
+                    self._backlog.append(ev.packet)  # bounded by one read; reading pauses below
+                else:
+                    self._dispatch(ev.packet)
+        self._flow()
 
     def _dispatch(self, request: Packet) -> None:
         assert self.peer is not None
@@ -210,7 +254,57 @@ class _ServerConnection(asyncio.Protocol):
             return
         task = self.loop.create_task(self._handle(request, result))
         self.tasks.add(task)
-        task.add_done_callback(self.tasks.discard)
+        task.add_done_callback(self._done)
+        self._flow()
+
+    def _done(self, task: asyncio.Task[None]) -> None:
+        self.tasks.discard(task)
+        while self._backlog and len(self.tasks) < self.server.max_in_flight and self.close_reason is None:
+            self._dispatch(self._backlog.popleft())
+        self._flow()
+
+    def _flow(self) -> None:
+        """Read while fewer than max_in_flight requests are handled and the peer reads its replies."""
+        want = (len(self.tasks) < self.server.max_in_flight and not self._backlog and not self._write_paused
+                and not self.server.draining and self.close_reason is None)
+        if self.transport is None or want == self._reading:
+            return
+        self._reading = want
+        with contextlib.suppress(RuntimeError, AttributeError):  # the transport may be closing
+            if want:
+                self.transport.resume_reading()
+            else:
+                self.transport.pause_reading()
+
+    def stop_reading(self) -> None:
+        self._flow()
+
+    # -- write back-pressure (asyncio calls these when the transport's buffer crosses its marks) ---------
+
+    def pause_writing(self) -> None:
+        self._write_paused = True
+        self._flow()
+        if self._stall is None:
+            self._stall = self.loop.call_later(self.server.write_stall, self._stalled)
+
+    def resume_writing(self) -> None:
+        self._write_paused = False
+        if self._stall is not None:
+            self._stall.cancel()
+            self._stall = None
+        self._flow()
+
+    def _stalled(self) -> None:
+        self._stall = None
+        if self._write_paused:
+            self._cut_off(f"the peer read no replies for {self.server.write_stall:g} s")
+
+    def _cut_off(self, why: str) -> None:
+        self.server.write_stalls += 1
+        log.warning("radsec: cutting off %s: %s", self.peer, why)
+        self.close_reason = self.close_reason or f"write stall: {why}"
+        if self.transport is not None:
+            self.transport.abort()
 
     async def _handle(self, request: Packet, later: Awaitable[Packet | None]) -> None:
         try:
@@ -228,6 +322,8 @@ class _ServerConnection(asyncio.Protocol):
     def _write(self, data: bytes) -> None:
         if self.writer is not None:
             self.writer.write(data)
+            if self.writer.buffered > self.server.max_buffered:
+                self._cut_off(f"more than {self.server.max_buffered} octets of replies unread")
 
     def _arm(self) -> None:
         when = self.session.timer()
@@ -247,6 +343,8 @@ class _ServerConnection(asyncio.Protocol):
     def close(self, reason: str) -> None:
         if self.close_reason is None:
             self.close_reason = reason
+        if self.writer is not None:
+            self.writer.flush()  # replies written in this loop turn still go out before the close
         if self.transport is not None and not self.transport.is_closing():
             self.transport.close()
 
@@ -255,6 +353,8 @@ class _ServerConnection(asyncio.Protocol):
             self.close_reason = f"connection lost: {exc}" if exc else "closed by peer"
         if self.timer is not None:
             self.timer.cancel()
+        if self._stall is not None:
+            self._stall.cancel()
         for task in self.tasks:
             task.cancel()
         self.server._connections.discard(self)

@@ -34,6 +34,7 @@ class PeerInfo:
     tls_version: str | None = None
     cipher: str | None = None
     alpn: str | None = None
+    names: tuple[str, ...] = ()  # the SAN dNSNames of the peer's certificate (who an AP is)
 
 
 #: Return None to accept the peer, or a reason to refuse it (the connection is then closed).
@@ -98,7 +99,21 @@ def peer_info(sslobj: ssl.SSLObject, address: tuple[Any, ...], server_name: str 
         tls_version=sslobj.version(),
         cipher=cipher[0] if cipher else None,
         alpn=sslobj.selected_alpn_protocol(),
+        names=_san_dns_names(sslobj.getpeercert(binary_form=True)),
     )
+
+
+def _san_dns_names(der: bytes | None) -> tuple[str, ...]:
+    if not der:
+        return ()
+    from cryptography import x509
+
+    try:
+        cert = x509.load_der_x509_certificate(der)
+        san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    except (ValueError, x509.ExtensionNotFound):
+        return ()
+    return tuple(n.lower() for n in san.get_values_for_type(x509.DNSName))
 
 
 def refuse_own_certificate(certfile: StrPath) -> VerifyPeer:

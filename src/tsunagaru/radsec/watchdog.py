@@ -109,10 +109,20 @@ class Backoff:
         self.initial, self.factor, self.cap, self.jitter = initial, factor, cap, jitter
         self.attempts = 0
         self.not_before = 0.0
+        # the first exponent whose delay reaches the cap (7 for 0.5 s * 2**n and 60 s): no higher power is taken
+        self._cap_at = 0
+        delay = initial
+        while delay < cap and self._cap_at < 1000 and factor > 1:
+            delay *= factor
+            self._cap_at += 1
 
     def failed(self, now: float) -> float:
-        """A connect attempt failed at ``now``; returns the earliest time of the next attempt."""
-        nominal = min(self.cap, self.initial * self.factor**self.attempts)
+        """A connect attempt failed at ``now``; returns the earliest time of the next attempt.
+
+        The exponent stops growing once the cap is reached, so a peer dead for weeks (attempt 10,000
+        and more) is still retried every ``cap`` seconds; ``factor**attempts`` alone overflows a float
+        at attempt 1024."""
+        nominal = min(self.cap, self.initial * self.factor ** min(self.attempts, self._cap_at))
         self.attempts += 1
         self.not_before = now + self.jitter(nominal)
         return self.not_before

@@ -36,3 +36,13 @@ class CoalescingWriter:
         parts, self._parts = self._parts, []
         if parts and not self._transport.is_closing():
             self._transport.writelines(parts)
+
+    def flush(self) -> None:
+        """Hand what is buffered to the transport now (before closing it)."""
+        if self._parts:
+            self._flush()
+
+    @property
+    def buffered(self) -> int:
+        """Octets waiting: ours plus the transport's write buffer (what a peer that never reads grows)."""
+        return sum(map(len, self._parts)) + self._transport.get_write_buffer_size()

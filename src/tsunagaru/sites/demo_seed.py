@@ -53,11 +53,11 @@ def secrets_dir(state_dir: Path) -> Path:
 
 
 def _write_secret(state_dir: Path) -> None:
-    from tsunagaru.idp.user_ca import write_private
+    from tsunagaru.secretfile import private_dir, write_private
 
     path = secrets_dir(state_dir) / SECRET_NAME
     if not path.exists():
-        secrets_dir(state_dir).mkdir(mode=0o700, parents=True, exist_ok=True)
+        private_dir(secrets_dir(state_dir))
         write_private(path, DEMO_NAS_SECRET.encode())
 
 

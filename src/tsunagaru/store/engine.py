@@ -3,6 +3,8 @@
 SQLite is the default (one file, nothing to run) and PostgreSQL is for production; the same code
 serves both. SQLite gets WAL (readers do not block the writer: the RADIUS front reads while the CLI
 writes) and foreign keys (off by default in SQLite, and revocation relies on them being real).
+A SQLite file holds password hashes (and NT hashes, password equivalents): it is created 0600 before
+SQLite opens it, in a folder made 0700 when it is new (SQLite gives its -wal and -shm files the same mode).
 """
 
 from __future__ import annotations
@@ -16,8 +18,10 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, select
 from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import Session, sessionmaker
 
+from tsunagaru.secretfile import create_private, private_dir
 from tsunagaru.store.base import SchemaVersion
 
 DEFAULT_URL = "sqlite:///./tsunagaru-idp.sqlite"
@@ -26,8 +30,7 @@ ENV_URL = "TSUNAGARU_DB"
 # Bump only when an existing table changes shape: new tables are added by create_all as they are.
 SCHEMA_VERSION = 1
 
-# Modules that define tables; create_schema imports them so that every table is known. The ANP's
-# accounting spool adds its module here.
+# Modules that define tables; create_schema imports them so that every table is known.
 TABLE_MODULES = (
     "tsunagaru.store.idp_tables",
     "tsunagaru.store.registry_tables",
@@ -51,7 +54,10 @@ def default_url() -> str:
 
 
 def _normalise(url: str) -> URL:
-    parsed = make_url(url)
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise StoreError(f"{url!r} is not a database URL (sqlite:///PATH or postgresql://...)") from None
     if parsed.drivername in ("postgresql", "postgres"):
         parsed = parsed.set(drivername="postgresql+psycopg")  # psycopg 3, not the psycopg2 default
     return parsed
@@ -71,8 +77,11 @@ def make_engine(url: str | None = None) -> Engine:
     """An engine for ``url`` (default :func:`default_url`); a SQLite file's folder is created."""
     parsed = _normalise(url or default_url())
     if parsed.get_backend_name() == "sqlite":
-        if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        if parsed.database and parsed.database != ":memory:" and not parsed.database.startswith("file:"):
+            path = Path(parsed.database).expanduser()
+            if not path.parent.exists():
+                private_dir(path.parent)
+            create_private(path)
         engine = create_engine(parsed)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine

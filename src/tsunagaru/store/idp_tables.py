@@ -4,19 +4,21 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Integer, LargeBinary, String
+from sqlalchemy import Boolean, ForeignKey, Integer, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from tsunagaru.store.base import AccountingRecordMixin, Base
 
 
 class User(Base):
-    """A subscriber of this IdP. ``username`` is the local part of the NAI, unique across realms."""
+    """A subscriber of this IdP. ``username`` is the local part of the NAI, unique within its realm
+    (``alice@city.example`` and ``alice@visitors.example`` are two people)."""
 
     __tablename__ = "idp_users"
+    __table_args__ = (UniqueConstraint("username", "realm", name="uq_idp_users_username_realm"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    username: Mapped[str] = mapped_column(String(253), unique=True)
+    username: Mapped[str] = mapped_column(String(253), index=True)
     realm: Mapped[str] = mapped_column(String(253), index=True)
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     password_hash: Mapped[str | None] = mapped_column(String(255))  # scrypt, see idp.passwords

@@ -57,6 +57,9 @@ class EapMethod(ABC):
         self.config = config
         self.identity = ""
         self._state = MethodState()
+        #: The time of the response being processed (set by the session before each step): a method that
+        #: runs a conversation of its own inside (TTLS inner EAP) passes it on, so its timers are real.
+        self.now = 0.0
 
     def init(self, identity: str) -> None:
         """Start for this (outer) identity; called once before the first ``build_request``."""

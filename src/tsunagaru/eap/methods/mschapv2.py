@@ -52,6 +52,10 @@ class EapMschapV2(EapMethod):
         opcode = SUCCESS if self.phase is Phase.SUCCESS_SENT else FAILURE
         return self._opcode(opcode, self._message)
 
+    def may_block(self) -> bool:
+        """The response to the challenge is checked against the NT hash in the user store."""
+        return self.phase is Phase.CHALLENGE
+
     def _opcode(self, opcode: int, body: bytes) -> bytes:
         return struct.pack("!BBH", opcode, self.ms_id, 4 + len(body)) + body
 

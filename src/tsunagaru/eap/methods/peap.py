@@ -55,6 +55,8 @@ def parse_result(data: bytes) -> int:
             if len(value) != 2:
                 raise MalformedEap("Result TLV is not 2 octets")
             status = int.from_bytes(value, "big")
+            if status not in (1, 2):  # MS-PEAP 2.2.8.1: 1 success, 2 failure; anything else is malformed
+                raise MalformedEap(f"Result TLV status {status} is neither success nor failure")
     else:
         if r.remaining():
             raise MalformedEap(f"more than {MAX_TLVS} TLVs")
@@ -88,7 +90,12 @@ class EapPeap(TlsMethod):
         if self.phase is not Phase.HANDSHAKE:
             raise MalformedEap("empty PEAP response with nothing outstanding")
         self.phase = Phase.INNER
-        self._send_inner(self.inner.start(0.0))
+        self.inner.created = self.now  # the inner conversation starts now (real time, not 0)
+        self._send_inner(self.inner.start(self.now))
+
+    def phase2_may_block(self) -> bool:
+        # Only an inner step whose method checks a credential (the MSCHAPv2 response: an NT hash).
+        return self.phase is Phase.INNER and self.inner.may_block()
 
     def on_application_data(self, data: bytes) -> None:
         if self.phase is Phase.INNER:
@@ -104,7 +111,7 @@ class EapPeap(TlsMethod):
 
     def _inner_response(self, data: bytes) -> None:
         full = struct.pack("!BBH", EapCode.RESPONSE, self._inner_id, 4 + len(data)) + data
-        step = self.inner.receive(full, 0.0)
+        step = self.inner.receive(full, self.now)
         if step.outcome is not None:
             self._inner_outcome = step.outcome
             self.phase = Phase.RESULT_SENT

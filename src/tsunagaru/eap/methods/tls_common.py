@@ -31,11 +31,26 @@ class TlsMethod(EapMethod):
         self._out = Fragmenter(tls.fragment_size)
         self._in = Reassembler(tls.max_message)
         self._start_pending = True
+        self._messages = 0  # whole TLS messages received (the first is the ClientHello)
         self._ack_peer = False
         self._failing: MethodOutcome | None = None
 
     def allows_tls13(self, tls: TlsServerConfig) -> bool:
         """EAP-TLS always may use TLS 1.3; the tunnel methods only when configured (RFC 9427)."""
+        return True
+
+    def may_block(self) -> bool:
+        """Whether the next response may read the user store (the IdP then runs it off its event loop).
+
+        EAP-TLS looks the client certificate up when the handshake completes: any TLS message after the
+        ClientHello, not an ACK of our fragments. The tunnels ask :meth:`phase2_may_block` once the tunnel
+        stands. Everything else is crypto in memory and stays on the loop."""
+        if self.verify_client:
+            return self._messages >= 1 and not self.tunnel.established and not self._out.has_output()
+        return self.tunnel.established and not self._out.has_output() and self.phase2_may_block()
+
+    def phase2_may_block(self) -> bool:
+        """Whether the tunnel's next message may need the store (TTLS and PEAP say exactly when)."""
         return True
 
     # -- EapMethod ------------------------------------------------------------------------------------
@@ -62,6 +77,7 @@ class TlsMethod(EapMethod):
         if message is None:
             self._ack_peer = True
             return
+        self._messages += 1
         try:
             self._on_message(message)
         except TlsFailure as exc:

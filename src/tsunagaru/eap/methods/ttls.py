@@ -41,13 +41,16 @@ class EapTtls(TlsMethod):
         self._inner_identity: str | None = None
         self._inner: object = None  # an EapSession once inner EAP starts (imported lazily: no cycle)
 
-    def may_block(self) -> bool:
-        # Only the first phase-2 message may be PAP (a slow password hash); once an inner EAP
-        # conversation or MSCHAPv2 runs, every step is in memory (as in PEAP) and stays on the loop.
-        return self.tunnel.established and self.phase is Phase.WAIT_AVPS
-
     def allows_tls13(self, tls: TlsServerConfig) -> bool:
         return tls.tls13_tunnels
+
+    def phase2_may_block(self) -> bool:
+        # The first phase-2 message (PAP: a password hash; MSCHAPv2: an NT hash) and, in an inner EAP
+        # conversation, the steps whose inner method needs the store.
+        if self.phase is Phase.WAIT_AVPS:
+            return True
+        inner = self._inner
+        return self.phase is Phase.INNER_EAP and bool(getattr(inner, "may_block", lambda: True)())
 
     def success(self, inner_identity: str | None) -> None:
         if self.tunnel.is_tls13:
@@ -129,10 +132,10 @@ class EapTtls(TlsMethod):
             raise MalformedEap("inner EAP conversation without an EAP-Message AVP")
         if not isinstance(self._inner, EapSession):
             inner_config = SessionConfig(self.config.inner_eap_methods, self.config)
-            self._inner = EapSession(inner_config, 0.0)
+            self._inner = EapSession(inner_config, self.now)
             self.phase = Phase.INNER_EAP
         assert isinstance(self._inner, EapSession)
-        step = self._inner.receive(eap, 0.0)
+        step = self._inner.receive(eap, self.now)
         if step.outcome is not None:
             if step.outcome.success:
                 self.success(step.outcome.identity)

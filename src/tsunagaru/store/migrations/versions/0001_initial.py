@@ -60,8 +60,8 @@ def upgrade() -> None:
         sa.Column("mschapv2_enabled", sa.Boolean(), nullable=False),
         *_created_updated(),
         sa.PrimaryKeyConstraint("id"),
-        sa.UniqueConstraint("username"),
-        indexes=(("realm",),),
+        sa.UniqueConstraint("username", "realm", name="uq_idp_users_username_realm"),
+        indexes=(("realm",), ("username",)),
     )
     _table(
         "idp_user_certificates",

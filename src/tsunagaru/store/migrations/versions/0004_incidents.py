@@ -1,12 +1,9 @@
-"""Disaster incidents (``ops_incidents``); and the ops activity/usage tables when nothing made them yet.
+"""Disaster incidents (``ops_incidents``, :mod:`tsunagaru.store.incident_tables`).
 
 Revision ID: 0004_incidents
-Revises: 0002_web_auth
+Revises: 0003_ops
 
-The incidents table is written out column by column so the revision keeps its meaning when
-:mod:`tsunagaru.store.incident_tables` changes. The tables of :mod:`tsunagaru.store.ops_tables` had no
-revision when this was written (that part predates Alembic here): they are created from the models, only
-where missing, so a later revision of their own (or one that landed first) is not disturbed.
+Written out column by column so the revision keeps its meaning when the table module changes.
 """
 
 from __future__ import annotations
@@ -15,13 +12,9 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0004_incidents"
-down_revision = "0002_web_auth"
+down_revision = "0003_ops"
 branch_labels = None
 depends_on = None
-
-OPS_TABLES = ("ops_activity", "ops_activity_reject", "ops_activity_realm", "ops_accounting_session",
-              "ops_usage_hourly")
-
 
 def upgrade() -> None:
     op.create_table(
@@ -45,13 +38,6 @@ def upgrade() -> None:
     )
     op.create_index("ix_ops_incidents_live", "ops_incidents", ["status", "ends_at"])
     op.create_index("ix_ops_incidents_municipality_code", "ops_incidents", ["municipality_code"])
-
-    from tsunagaru.store import ops_tables  # noqa: F401 - registers the tables on the metadata
-    from tsunagaru.store.base import Base
-
-    bind = op.get_bind()
-    for name in OPS_TABLES:
-        Base.metadata.tables[name].create(bind, checkfirst=True)
 
 
 def downgrade() -> None:
