@@ -79,9 +79,11 @@ def compute(db: Session, now: datetime, t: Thresholds = DEFAULT_THRESHOLDS) -> F
         state = config_state(version, served_at, polled_at, reported_version, reported_at, result, now)
         configs[key] = state
         report = ConfigReport(CONFIG_STATES[state], reported_at or served_at or now) if state in CONFIG_STATES else None
-        last, accepts, rejects = activity.get(key, (None, 0, 0))
+        seen = activity.get(key)
+        last_request = seen[0] if seen else None
+        accepts, rejects = (seen[1], seen[2]) if seen else (0, 0)
         polls = [x for x in (polled_at, reported_at) if x is not None]
-        inputs.append(ApInputs(key, last, accepts, rejects, report, (), max(polls) if polls else None))
+        inputs.append(ApInputs(key, last_request, accepts, rejects, report, (), max(polls) if polls else None))
     return Fleet(now, evaluate(inputs, site_of, now, t), configs, site_of)
 
 
