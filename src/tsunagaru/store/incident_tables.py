@@ -11,8 +11,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Index, String, Text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import JSON, Index, String, Text, select
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from tsunagaru.store.base import Base
 
@@ -36,3 +36,10 @@ class IncidentRow(Base):
     ended_by: Mapped[str | None] = mapped_column(String(200))
     ended_at: Mapped[datetime | None]
     updated_at: Mapped[datetime]
+
+
+def active_incident_aps(session: Session, now: datetime) -> frozenset[str]:
+    """The ids of the APs in an incident active at ``now`` (approved, started, not ended): for the ANP export."""
+    rows = session.scalars(select(IncidentRow.affected).where(
+        IncidentRow.status == "approved", IncidentRow.starts_at <= now, IncidentRow.ends_at > now))
+    return frozenset(ap for affected in rows for ap in affected)
