@@ -124,7 +124,7 @@ def test_a_federation_member_is_no_access_point_and_ap_traffic_is_logged(tmp_pat
     anp_log.setLevel(logging.INFO)
 
     async def main() -> tuple[int, bool]:
-        stack = await start_stack(state, p)
+        stack = await start_stack(state)
         try:
             member = client_context(certfile=state.path("anp.pem"), keyfile=state.path("anp.key"),
                                     cafile=state.path("federation-roots.pem"), check_hostname=False)
