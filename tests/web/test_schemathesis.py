@@ -37,7 +37,7 @@ def test_schemathesis_finds_no_server_errors_and_no_schema_drift(tmp_path: Path)
                     "--seed", "1", "--request-timeout", "20", "-H", f"Authorization: Bearer {token}",
                     "--exclude-path", "/api/v1/auth/token",  # would lock the account out (rate limit), tested apart
                     "--suppress-health-check", "all", "--no-color"]
-            done = subprocess.run(argv, capture_output=True, text=True, timeout=900, check=False,
+            done = subprocess.run(argv, capture_output=True, text=True, timeout=900, check=False, cwd=tmp_path,
                                   env={"PATH": str(Path(sys.executable).parent) + ":/usr/bin:/bin",
                                        "HOME": str(tmp_path), "SCHEMATHESIS_HOOKS": ""})
             (tmp_path / f"schemathesis-{user}.txt").write_text(done.stdout + done.stderr)
