@@ -24,7 +24,8 @@ def _demo(tmp: Path, *extra: str) -> tuple[subprocess.Popen[bytes], Path, int]:
     state, out = tmp / "state", tmp / "demo.out"
     argv = [sys.executable, "-m", "tsunagaru", "demo", "--state", str(state), "--auth-port", str(free_port()),
             "--acct-port", str(free_port()), "--radsec-port", str(free_port()), "--idp-udp-port", str(free_port()),
-            "--anp-radsec-port", str(free_port()), "--web-port", str(web), *extra]
+            "--anp-radsec-port", str(free_port()), "--anp-metrics-port", str(free_port()),
+            "--idp-metrics-port", str(free_port()), "--web-port", str(web), *extra]
     with open(out, "wb") as f:
         proc = subprocess.Popen(argv, stdout=f, stderr=subprocess.STDOUT)
     wait_log(out, "\nready", timeout=90, proc=proc)

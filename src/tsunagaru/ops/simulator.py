@@ -20,6 +20,7 @@ import logging
 import os
 import random
 import socket
+import threading
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -87,6 +88,11 @@ def virtual_aps(store: Store, count: int, now: datetime) -> dict[int, Placement]
             for ap, site in have.items()}
 
 
+def _settle(fut: asyncio.Future[None]) -> None:
+    if not fut.done():
+        fut.set_result(None)
+
+
 class _Exchange(asyncio.DatagramProtocol):
     def __init__(self) -> None:
         self.waiting: dict[int, asyncio.Future[bytes]] = {}
@@ -114,7 +120,6 @@ class Simulator:
         self.acc = Accumulator()
         self.hasher = IdentityHasher(os.urandom(32))
         self.stats = Stats()
-        self.hours: set[datetime] = set()
 
     async def _ask(self, port: int, packet: Packet) -> Packet | None:
         loop = asyncio.get_running_loop()
@@ -169,7 +174,8 @@ class Simulator:
                                octets_out=octets, session_time_s=seconds, realm=realm, session_key=skey, user_id=uid))
 
     async def _ap(self, ap_id: int, stop_at: float) -> None:
-        await asyncio.sleep(random.uniform(0, min(self.c.period, 5.0)))  # spread the first round over 5 s
+        # spread the first round over 15 s: 500 APs at once would be a burst of 2,500 requests
+        await asyncio.sleep(random.uniform(0, min(self.c.period, 15.0)))
         for n in range(self.c.rounds):
             if time.monotonic() >= stop_at:
                 return
@@ -183,12 +189,29 @@ class Simulator:
         if not self.c.record:
             return
         writer = SqlActivityWriter(self.store)
+        hours: set[datetime] = set()  # only the hours this flush touched: each refresh re-reads an hour's sessions
         for batch in self.acc.take(time.time(), force=force):
             stats = writer.write(batch)
             self.stats.rows += stats.activity_rows
-            self.hours.add(datetime.fromtimestamp(batch.interval_start - batch.interval_start % 3600, UTC))
-        if self.hours:
-            refresh_hours(self.store, self.hours, {f"ap-{a}": p for a, p in placements.items()})
+            hours.add(datetime.fromtimestamp(batch.interval_start - batch.interval_start % 3600, UTC))
+        if hours:
+            refresh_hours(self.store, hours, {f"ap-{a}": p for a, p in placements.items()})
+
+    async def _flush_off_loop(self, placements: dict[int, Placement]) -> None:
+        """The store's writes in a daemon thread: off the event loop, and never holding up the demo's exit
+        (a flush cut short by the process ending is a rolled-back transaction of demo activity)."""
+        done = asyncio.get_running_loop().create_future()
+
+        def work() -> None:
+            try:
+                self.flush(placements, True)
+            except Exception:  # a write that failed (database busy...) is logged; the next flush retries
+                log.exception("simulator flush failed")
+            finally:
+                done.get_loop().call_soon_threadsafe(_settle, done)
+
+        threading.Thread(target=work, name="simulator-flush", daemon=True).start()
+        await done
 
     async def run(self, placements: dict[int, Placement], flush_every: float = 20.0) -> Stats:
         stop_at = time.monotonic() + self.c.seconds
@@ -196,12 +219,11 @@ class Simulator:
         try:
             while not all(t.done() for t in tasks):
                 await asyncio.sleep(min(flush_every, max(0.1, stop_at - time.monotonic())))
-                await asyncio.to_thread(self.flush, placements, True)  # the store's writes off the loop
-        finally:
+                await self._flush_off_loop(placements)
+        finally:  # stopped (cancelled by the demo) or done: no last flush, so a stop is prompt
             for t in tasks:
                 t.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
-            await asyncio.to_thread(self.flush, placements, True)
         return self.stats
 
 
@@ -221,9 +243,10 @@ class DemoTraffic:
     store: Store
 
     async def close(self) -> None:
+        """Stop the traffic; a flush already running in its thread finishes (bounded: one interval's rows)."""
         self.task.cancel()
         await asyncio.gather(self.task, return_exceptions=True)
-        await asyncio.to_thread(self.store.dispose)
+        self.store.dispose()
 
 
 async def start_demo_traffic(db_url: str, host: str, auth_port: int, acct_port: int, aps: int = 500,
