@@ -1,10 +1,11 @@
 """The demo's traffic simulator: virtual APs on 127.0.0.1 sending real RADIUS through the ANP.
 
 Each virtual AP is a registry AP (created for sites that have none, marked ``platform="other"`` and named
-``sim-N``) that, every ``period`` seconds, sends a Status-Server, one PAP login of a demo user and the
-accounting of that session (Start, Interim, Stop) to the ANP's ports, with the demo NAS secret and its own
-NAS-Identifier. Bounded: at most ``MAX_APS`` APs, ``MAX_SECONDS`` of running time and ``rounds`` rounds,
-one request in flight per AP and a 2 s timeout; it refuses any address but 127.0.0.1.
+``sim-N``) that, every ``period`` seconds, sends to the ANP's ports, with the demo NAS secret and its own
+NAS-Identifier: a Status-Server, the accounting of its current session (Interim; Stop before the next
+login), and every tenth round a PAP login of a demo user that starts a new session (Start). Bounded: at
+most ``MAX_APS`` APs, ``MAX_SECONDS`` of running time and ``rounds`` rounds, one request in flight per
+AP and a 2 s timeout; it refuses any address but 127.0.0.1.
 
 The ANP on these branches does not yet record per-AP activity itself (``tsunagaru.anp.activity`` exists
 but is not wired into the ANP server), so the simulator records what its APs saw (each request and the
@@ -43,7 +44,8 @@ MAX_APS = 2_000
 MAX_SECONDS = 24 * 3600.0
 LOOPBACK = "127.0.0.1"
 USER_NAME, USER_PASSWORD, NAS_IDENTIFIER, NAS_IP, ACCT_STATUS, ACCT_SESSION_ID = 1, 2, 32, 4, 40, 44
-ACCT_IN, ACCT_OUT, ACCT_TIME, MESSAGE_AUTHENTICATOR = 42, 43, 46, 80
+ACCT_IN, ACCT_OUT, ACCT_TIME = 42, 43, 46
+LOGIN_EVERY = 10  # rounds: 500 APs every 30 s make ~1.7 logins/s
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,6 +122,7 @@ class Simulator:
         self.acc = Accumulator()
         self.hasher = IdentityHasher(os.urandom(32))
         self.stats = Stats()
+        self.sessions: dict[int, int] = {}  # AP -> round its session began (-1: none)
 
     async def _ask(self, port: int, packet: Packet) -> Packet | None:
         loop = asyncio.get_running_loop()
@@ -144,34 +147,44 @@ class Simulator:
         return sign_request(Packet(code, random.randrange(256), attributes=tuple(attrs)), self.c.secret)
 
     async def _round(self, ap_id: int, n: int) -> None:
+        """Status-Server every round; a login every ``LOGIN_EVERY`` rounds (password checks are the IdP's
+        costly part), then that session's Start, Interims and Stop in the rounds that follow."""
         key, nas = f"ap-{ap_id}", f"sim-{ap_id}".encode()
         base = [(NAS_IDENTIFIER, nas), (NAS_IP, socket.inet_aton(LOOPBACK))]
         await self._ask(self.c.auth_port, self._request(Code.STATUS_SERVER, base))
         self.acc.add(Event(key, time.time(), Kind.STATUS))
         user, password = self.c.users[(ap_id + n) % len(self.c.users)]
-        vector = os.urandom(16)
-        login = Packet(Code.ACCESS_REQUEST, random.randrange(256), vector, tuple(
-            [(USER_NAME, user.encode()), (USER_PASSWORD, hide_user_password(password.encode(), self.c.secret, vector)),
-             *base]))
-        reply = await self._ask(self.c.auth_port, sign_request(login, self.c.secret))
         realm = user.rpartition("@")[2]
-        accepted = reply is not None and reply.code == Code.ACCESS_ACCEPT
-        self.stats.accepted += accepted
-        self.stats.rejected += reply is not None and not accepted
-        if reply is not None:
-            self.acc.add(Event(key, time.time(), Kind.ACCEPT if accepted else Kind.REJECT, realm=realm))
-        if not accepted:
+        phase = (n + ap_id) % LOGIN_EVERY
+        if phase == 0:
+            vector = os.urandom(16)
+            login = Packet(Code.ACCESS_REQUEST, random.randrange(256), vector, tuple(
+                [(USER_NAME, user.encode()),
+                 (USER_PASSWORD, hide_user_password(password.encode(), self.c.secret, vector)), *base]))
+            reply = await self._ask(self.c.auth_port, sign_request(login, self.c.secret))
+            accepted = reply is not None and reply.code == Code.ACCESS_ACCEPT
+            self.stats.accepted += accepted
+            self.stats.rejected += reply is not None and not accepted
+            if reply is not None:
+                self.acc.add(Event(key, time.time(), Kind.ACCEPT if accepted else Kind.REJECT, realm=realm))
+            self.sessions[ap_id] = n if accepted else -1
+            status, seconds = 1, 0
+        elif self.sessions.get(ap_id, -1) >= 0:
+            status = 2 if phase == LOGIN_EVERY - 1 else 3
+            seconds = int((n - self.sessions[ap_id]) * self.c.period)
+        else:
             return
-        session = f"{ap_id}-{n}".encode()
+        session = f"{ap_id}-{self.sessions[ap_id]}".encode()
+        octets = 40_000 * (seconds // 30 + 1)
         uid, skey = self.hasher.user_id(None, user.encode()), self.hasher.session_key(key, session)
-        for status, octets, seconds in ((1, 0, 0), (3, 40_000 + n * 1000, 600), (2, 90_000 + n * 2000, 1200)):
-            attrs = [*base, (USER_NAME, user.encode()), (ACCT_STATUS, status.to_bytes(4, "big")),
-                     (ACCT_SESSION_ID, session), (ACCT_IN, (octets // 9).to_bytes(4, "big")),
-                     (ACCT_OUT, octets.to_bytes(4, "big")), (ACCT_TIME, seconds.to_bytes(4, "big"))]
-            if await self._ask(self.c.acct_port, self._request(Code.ACCOUNTING_REQUEST, attrs)) is None:
-                return
+        attrs = [*base, (USER_NAME, user.encode()), (ACCT_STATUS, status.to_bytes(4, "big")),
+                 (ACCT_SESSION_ID, session), (ACCT_IN, (octets // 9).to_bytes(4, "big")),
+                 (ACCT_OUT, octets.to_bytes(4, "big")), (ACCT_TIME, seconds.to_bytes(4, "big"))]
+        if await self._ask(self.c.acct_port, self._request(Code.ACCOUNTING_REQUEST, attrs)) is not None:
             self.acc.add(Event(key, time.time(), Kind.ACCOUNTING, acct_status=status, octets_in=octets // 9,
                                octets_out=octets, session_time_s=seconds, realm=realm, session_key=skey, user_id=uid))
+        if status == 2:
+            self.sessions[ap_id] = -1
 
     async def _ap(self, ap_id: int, stop_at: float) -> None:
         # spread the first round over 15 s: 500 APs at once would be a burst of 2,500 requests
