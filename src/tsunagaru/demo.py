@@ -37,6 +37,7 @@ def register(subparsers: Any) -> None:
     p.add_argument("--anp-metrics-port", type=int, default=9812, help="the ANP's Prometheus /metrics port")
     p.add_argument("--idp-metrics-port", type=int, default=9813, help="the IdP's Prometheus /metrics port")
     p.add_argument("--web-port", type=int, default=8080, help="the web app (dashboard, API, portal)")
+    p.add_argument("--no-sim", action="store_true", help="no traffic simulator (500 virtual APs on 127.0.0.1)")
     p.add_argument("--log-level", default="info")
     p.set_defaults(func=run)
 
@@ -49,7 +50,7 @@ def run(args: argparse.Namespace) -> int:
     from tsunagaru.tomlconf import ConfigError
 
     try:
-        return asyncio.run(_main(args.state, ports, args.web_port))
+        return asyncio.run(_main(args.state, ports, args.web_port, sim=not args.no_sim))
     except OSError as exc:
         print(f"error: {exc} (is another demo or RADIUS server using these ports? see --help)", file=sys.stderr)
         return 1
@@ -58,7 +59,7 @@ def run(args: argparse.Namespace) -> int:
         return 2
 
 
-async def _main(root: Path, ports: DemoPorts, web_port: int = 8080) -> int:
+async def _main(root: Path, ports: DemoPorts, web_port: int = 8080, sim: bool = True) -> int:
     from tsunagaru.stack import start_stack
 
     print("Tsunagaru demo: preparing the state folder (test PKI, demo user, discovery zone)...", flush=True)
@@ -74,6 +75,9 @@ async def _main(root: Path, ports: DemoPorts, web_port: int = 8080) -> int:
     from tsunagaru.web.enrol import demo as enrol_demo
 
     portal = enrol_demo.attach(web.server.config.app, state.root, store=web.store)  # SMTP sink -> DIR/outbox
+    from tsunagaru.ops.simulator import start_demo_traffic
+
+    traffic = await start_demo_traffic(state.db_url, ports.host, ports.auth, ports.acct) if sim else None
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -89,6 +93,8 @@ async def _main(root: Path, ports: DemoPorts, web_port: int = 8080) -> int:
           f"IdP RadSec {ports.host}:{ports.idp_radsec}, IdP RADIUS {ports.host}:{ports.idp_udp}", flush=True)
     await stop.wait()
     portal.stop()
+    if traffic is not None:
+        await traffic.close()
     await web.close()
     await stack.close()
     print("stopped", flush=True)

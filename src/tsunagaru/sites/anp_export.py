@@ -38,6 +38,7 @@ LOCATION_VALID = timedelta(days=365)
 CA_LANGUAGE, CA_A1, CA_A2, CA_A6, CA_NAM = 0, 1, 2, 6, 23
 CIVIC, ENTITY_RADIUS_CLIENT = 0, 1  # RFC 5580 4.2: Code 0 civic location; Entity 1 = the RADIUS client
 MAX_ATTRIBUTE = 253
+INCIDENT_RATE, INCIDENT_BURST = 1_000_000, 10_000_000  # the ANP's highest values: no limit in practice
 
 
 @dataclass(frozen=True)
@@ -49,6 +50,7 @@ class ClientEntry:
     site: str
     location_information: bytes | None = None
     location_data: bytes | None = None
+    in_incident: bool = False  # disaster mode: no per-AP rate limit (tsunagaru.ops.effects.IN_INCIDENT)
 
 
 def _ntp(when: datetime) -> bytes:
@@ -103,6 +105,8 @@ def render(entries: Iterable[ClientEntry], *, source: str = "the site registry")
                   f"secret = {_toml_string(e.secret)}", f"site = {_toml_string(e.site)}"]
         if e.nas_identifier:
             lines.append(f"nas_identifier = {_toml_string(re.escape(e.nas_identifier))}")
+        if e.in_incident:
+            lines += [f"rate = {INCIDENT_RATE}", f"burst = {INCIDENT_BURST}"]
         if e.location_information is not None:
             lines.append(f'location_information = "{e.location_information.hex()}"')
             if e.location_data is not None:
@@ -139,8 +143,12 @@ def _split_address(address: str | None, prefecture: str | None, municipality: st
     return rest or None
 
 
-def collect(session: Session, secrets: SecretStore) -> tuple[list[ClientEntry], list[str]]:
-    """Active RADIUS/UDP APs as clients (by AP id), and what was skipped and why (no secret values)."""
+def collect(session: Session, secrets: SecretStore, now: datetime | None = None) -> tuple[list[ClientEntry], list[str]]:
+    """Active RADIUS/UDP APs as clients (by AP id), and what was skipped and why (no secret values).
+    APs of an active incident get the incident's policy (no rate limit); ``--watch`` drops it at the end."""
+    from tsunagaru.store.incident_tables import active_incident_aps
+
+    in_incident = active_incident_aps(session, now or datetime.now(UTC))
     query = (select(AccessPoint, Site, Municipality.name_ja)
              .join(Site, AccessPoint.site_id == Site.id)
              .outerjoin(Municipality, Site.municipality_code == Municipality.code)
@@ -159,7 +167,7 @@ def collect(session: Session, secrets: SecretStore) -> tuple[list[ClientEntry], 
         entries.append(ClientEntry(
             f"ap-{ap.id}", ap.nas_network, secret, ap.nas_identifier, str(site.id), location_information(sighted),
             location_data(prefecture, municipality, _split_address(site.address, prefecture, municipality),
-                          site.name)))
+                          site.name), str(ap.id) in in_incident))
     return entries, skipped
 
 

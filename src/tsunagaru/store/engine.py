@@ -31,8 +31,14 @@ ENV_URL = "TSUNAGARU_DB"
 SCHEMA_VERSION = 1
 
 # Modules that define tables; create_schema imports them so that every table is known.
-TABLE_MODULES = ("tsunagaru.store.idp_tables", "tsunagaru.store.registry_tables", "tsunagaru.store.web_tables",
-                 "tsunagaru.store.ops_tables", "tsunagaru.store.enrol_tables")
+TABLE_MODULES = (
+    "tsunagaru.store.idp_tables",
+    "tsunagaru.store.registry_tables",
+    "tsunagaru.store.web_tables",
+    "tsunagaru.store.ops_tables",
+    "tsunagaru.store.enrol_tables",
+    "tsunagaru.store.incident_tables",
+)
 
 
 class StoreError(Exception):

@@ -36,6 +36,9 @@ ROUTER_MODULES = (
     "tsunagaru.web.pages.registry",
     "tsunagaru.web.pages.admin",
     "tsunagaru.web.enrol.router",
+    "tsunagaru.web.incidents_api",
+    "tsunagaru.web.dashboard.api",
+    "tsunagaru.web.dashboard.pages",
 )
 
 
@@ -56,6 +59,9 @@ def create_app(settings: WebSettings, store: Store | None = None) -> FastAPI:
     from tsunagaru.web.api.apconfig import install_renderer
 
     install_renderer(app.state.ctx)
+    from tsunagaru.web.incidents import install as install_incidents
+
+    install_incidents(app.state.ctx.extras, app.state.ctx.store)  # active incidents -> the APs' disaster state
     for name in ROUTER_MODULES:
         app.include_router(importlib.import_module(name).router)
     static = resources.files("tsunagaru.web") / "static"

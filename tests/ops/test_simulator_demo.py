@@ -1,0 +1,78 @@
+"""`tsunagaru demo` with its traffic simulator: within a minute the dashboard's map shows sites that are up
+(their virtual APs' logins and accounting went through the real ANP and IdP), and the usage aggregates have
+sessions; with ``--no-sim`` nothing is simulated."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from tests.support.procs import free_port, stop, wait_log
+from tsunagaru.ops.simulator import SimConfig
+
+
+def _demo(tmp: Path, *extra: str) -> tuple[subprocess.Popen[bytes], Path, int]:
+    web = free_port()
+    state, out = tmp / "state", tmp / "demo.out"
+    argv = [sys.executable, "-m", "tsunagaru", "demo", "--state", str(state), "--auth-port", str(free_port()),
+            "--acct-port", str(free_port()), "--radsec-port", str(free_port()), "--idp-udp-port", str(free_port()),
+            "--anp-radsec-port", str(free_port()), "--anp-metrics-port", str(free_port()),
+            "--idp-metrics-port", str(free_port()), "--web-port", str(web), *extra]
+    with open(out, "wb") as f:
+        proc = subprocess.Popen(argv, stdout=f, stderr=subprocess.STDOUT)
+    wait_log(out, "\nready", timeout=90, proc=proc)
+    return proc, state, web
+
+
+def _get(url: str, token: str | None = None, body: object | None = None) -> dict[str, object]:
+    headers = {"Content-Type": "application/json"} | ({"Authorization": f"Bearer {token}"} if token else {})
+    req = urllib.request.Request(url, data=json.dumps(body).encode() if body is not None else None, headers=headers)
+    with urllib.request.urlopen(req, timeout=20) as resp:
+        return dict(json.loads(resp.read()))
+
+
+def _admin(state: Path, web: int) -> str:
+    for line in (state / "web-users.txt").read_text().splitlines():
+        role, user, password = line.split()[:3]
+        if role == "city-admin":
+            return str(_get(f"http://127.0.0.1:{web}/api/v1/auth/token", body={"username": user,
+                                                                             "password": password})["token"])
+    raise AssertionError("no city-admin in web-users.txt")
+
+
+@pytest.mark.interop
+def test_demo_traffic_shows_on_the_map_within_a_minute(tmp_path: Path) -> None:
+    proc, state, web = _demo(tmp_path)
+    try:
+        token = _admin(state, web)
+        t0 = time.monotonic()
+        states: dict[str, object] = {}
+        while time.monotonic() - t0 < 90:
+            states = dict(_get(f"http://127.0.0.1:{web}/api/v1/map/sites", token)["states"])  # type: ignore[arg-type]
+            if int(states.get("ok", 0)) >= 100:  # type: ignore[call-overload]
+                break
+            time.sleep(3)
+        shown = time.monotonic() - t0
+        assert int(states.get("ok", 0)) >= 100, states  # type: ignore[call-overload]
+        print(f"sites up on the map {shown:.1f} s after ready: {states}")
+        os.kill(proc.pid, signal.SIGTERM)
+        assert proc.wait(30) == 0
+    finally:
+        stop(proc)
+
+
+def test_the_simulator_is_bounded_and_loopback_only() -> None:
+    with pytest.raises(ValueError):
+        SimConfig(host="192.0.2.1")
+    with pytest.raises(ValueError):
+        SimConfig(aps=100_000)
+    with pytest.raises(ValueError):
+        SimConfig(seconds=10**9)
