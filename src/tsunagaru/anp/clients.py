@@ -27,6 +27,9 @@ class Client:
     # RFC 5580 location of the site these APs serve, pre-encoded (4.2 Location-Information, 4.3 Location-Data)
     location: tuple[bytes, bytes | None] | None = None
     certificate_name: str | None = None  # RadSec APs: a SAN dNSName (``*.`` allowed) that identifies them
+    # disaster mode: the end (epoch seconds, UTC) of the active incident these APs are in; until then the
+    # disaster credential (``anp.disaster_realms``) is accepted from them, never otherwise
+    disaster_until: float | None = None
 
 
 CACHE_SIZE = 4096

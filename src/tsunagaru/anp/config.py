@@ -22,6 +22,8 @@ listeners, TLS and discovery need a restart.
     peer_idle_timeout = 600                 # a peer no request used for this long is forgotten
     peer_give_up = 900                      # a discovered peer down this long is given up (found again on demand)
     clients_files = ["registry-clients.toml"]  # more [[clients]] from files others write (optional, see load)
+    disaster_realms = ["disaster.idp.tsunagaru.test"]  # the disaster credential's realms: accepted only from
+                                            # clients with disaster_until in the future, else Reject-Reason 42
 
     [tls]                                   # our federation identity towards IdPs
     certificate = "anp.pem"                 # member certificate + chain (clientAuth)
@@ -57,6 +59,8 @@ listeners, TLS and discovery need a restart.
     location_data = "00004a500105546f6b796f"  # RFC 5580 4.3, hex: index 0, civic JP, A1 "Tokyo" (optional)
     site = "shinjuku-gyoen"                 # the site registry's key for these APs (optional, carried along)
     certificate_name = "*.aps.shinjuku.city.example"  # RadSec APs: the SAN dNSName that makes an AP this client
+    disaster_until = 1796000000             # epoch seconds (UTC), a number: the end of the active incident
+                                            # these APs are in (the registry export writes it; optional)
 
     [[routes]]                              # static routes win over discovery: exact, *.suffix, ~regex
     realm = "*.partner.example"
@@ -121,12 +125,12 @@ class PoolConfig:
 _TOP = ("anp", "tls", "discovery", "clients", "routes", "realms")
 _ANP = ("wbaid", "offered_service", "request_cui", "listen_auth", "listen_acct", "listen_radsec", "metrics",
         "request_timeout", "spool", "max_peers", "peer_idle_timeout", "peer_give_up", "clients_files",
-        "activity_db", "activity_interval", "activity_key_file")
+        "activity_db", "activity_interval", "activity_key_file", "disaster_realms")
 _TLS = ("certificate", "key", "roots", "crls", "require_crl", "ap_roots", "ap_crls", "ap_certificate", "ap_key")
 _DISCOVERY = ("enabled", "nameservers", "zone_file", "ttl_floor", "ttl_ceiling", "negative_ttl", "timeout",
               "require_nai_realm")
 _CLIENT = ("name", "network", "secret", "require_message_authenticator", "nas_identifier", "rate", "burst",
-           "location_information", "location_data", "site", "certificate_name")
+           "location_information", "location_data", "site", "certificate_name", "disaster_until")
 _ROUTE = ("realm", "peers", "accounting_peers", "name", "any_member")
 _REALMS = ("allow", "deny")
 
@@ -146,6 +150,7 @@ class AnpConfig:
     activity_interval: int = 300
     activity_key_file: Path = Path("activity.key")
     decoration: Decoration = field(default_factory=Decoration)
+    disaster_realms: frozenset[str] = frozenset()  # lower case
     clients: tuple[Client, ...] = ()
     routes: tuple[StaticRoute, ...] = ()
     allow: tuple[RealmPattern, ...] = ()
@@ -214,6 +219,7 @@ def parse(text: str, base: Path = Path(".")) -> AnpConfig:
         activity_interval=int(r.number(anp, "anp.activity_interval", 300, lo=10, hi=3600)),
         activity_key_file=r.path(anp, "anp.activity_key_file", "activity.key"),
         decoration=r.decoration(anp),
+        disaster_realms=frozenset(x.lower() for x in r.strings(anp, "anp.disaster_realms")),
         clients=clients,
         routes=routes,
         allow=tuple(r.pattern(x, f"realms.allow[{i}]") for i, x in enumerate(r.items(realms, "realms.allow"))),
@@ -302,7 +308,12 @@ class _Reader(TomlReader):
         return Client(name, network, secret.encode(), require_ma, nas_re,
                       self.number(c, f"{key}.rate", 200.0, lo=1, hi=1e6),
                       int(self.number(c, f"{key}.burst", 400, lo=1, hi=1e7)), self.string(c, f"{key}.site"),
-                      self.location(c, key), cert_name.lower() if cert_name else None)
+                      self.location(c, key), cert_name.lower() if cert_name else None,
+                      self.disaster_until(c, f"{key}.disaster_until"))
+
+    def disaster_until(self, c: dict[str, Any], key: str) -> float | None:
+        """Epoch seconds (an integer, UTC) chosen over ISO-8601: no time zone to get wrong, one comparison."""
+        return None if c.get("disaster_until") is None else self.number(c, key, 0, lo=0, hi=2**40)
 
     def location(self, c: dict[str, Any], key: str) -> tuple[bytes, bytes | None] | None:
         info = self.hex(c, f"{key}.location_information")

@@ -10,6 +10,12 @@ salt or Tunnel-Password) with Reject-Reason 21; either way the duplicate-cache e
 answered, so a retransmission gets the same reply instead of being dropped as "in progress". Texts in
 the Reply-Message for the AP are fixed per reason; what went wrong in detail (IdP address, exception)
 goes to ``Reply.detail`` for the operator's log only.
+
+The disaster credential (``disaster_realms``) is refused with Reject-Reason 42 before routing unless the
+client's ``disaster_until`` lies after ``wall`` (epoch seconds, passed in like ``now``). This is the rule
+of :func:`tsunagaru.ops.disaster_credential.decide_request` in the form the ANP can hold: the ANP has no
+incidents or store, only what the registry export wrote per client (``disaster_until`` for the APs of an
+active incident, its end), so "AP in an active incident's area" becomes "the client's end is still ahead".
 """
 
 from __future__ import annotations
@@ -96,8 +102,10 @@ class AnpCore:
     decoration: Decoration = field(default_factory=Decoration)
     admitter: Admitter = field(default_factory=Admitter)
     upstream_secret: bytes = RADSEC_SECRET
+    disaster_realms: frozenset[str] = frozenset()  # lower case
 
-    def on_datagram(self, data: bytes, address: str, port: int, now: float, service: Service = None) -> Action:
+    def on_datagram(self, data: bytes, address: str, port: int, now: float, service: Service = None,
+                    wall: float | None = None) -> Action:
         client = self.clients.find(address)
         if client is None:
             return Ignore(f"unknown client {address}", "unknown_client")
@@ -105,9 +113,12 @@ class AnpCore:
             request = Packet.from_bytes(data)
         except MalformedPacket as exc:
             return Ignore(f"malformed packet from {client.name}: {exc.reason}", "malformed")
-        return self.on_request(request, client, port, now, service)
+        return self.on_request(request, client, port, now, service, wall)
 
-    def on_request(self, request: Packet, client: Client, port: int, now: float, service: Service = None) -> Action:
+    def on_request(self, request: Packet, client: Client, port: int, now: float, service: Service = None,
+                   wall: float | None = None) -> Action:
+        """``now`` is monotonic (caches, buckets); ``wall`` is epoch seconds for ``disaster_until`` (None: the
+        disaster credential is refused, fail closed)."""
         if service == "acct" and request.code == Code.ACCESS_REQUEST:
             return Ignore(f"Access-Request from {client.name} on the accounting port", "wrong_port")
         verdict = self.admitter.admit(request, client, port, now)
@@ -128,6 +139,10 @@ class AnpCore:
                                   client.secret, add_message_authenticator=False)
             return SpoolAccounting(request, client, realm, response.to_bytes())
         assert realm is not None
+        refused = self._disaster_refusal(realm, client, wall)
+        if refused is not None:
+            return self._reject(request, client, port, RejectReason.ROAMING_NOT_ALLOWED, "roaming not allowed here",
+                                now, realm, detail=refused)
         decision = self.router.decide(realm)
         if isinstance(decision, Deny):
             return self._reject(request, client, port, decision.reason, decision.text, now, realm)
@@ -138,6 +153,16 @@ class AnpCore:
             return self._reject(request, client, port, RejectReason.BAD_REQUEST, "malformed request", now, realm,
                                 detail=exc.reason)
         return Forward(request, client, realm, decision, upstream)
+
+    def _disaster_refusal(self, realm: str, client: Client, wall: float | None) -> str | None:
+        """Why the disaster credential is refused from this client now (for the log), or None to go on."""
+        if realm.lower() not in self.disaster_realms:
+            return None
+        if client.disaster_until is None:
+            return "disaster credential from a client in no active incident"
+        if wall is None or wall >= client.disaster_until:
+            return f"disaster credential after the incident's end ({client.disaster_until:.0f})"
+        return None
 
     def _status(self, request: Packet, client: Client, port: int, now: float, service: Service) -> Reply:
         """RFC 5997 3: Access-Accept on the authentication port, Accounting-Response on the accounting port."""

@@ -146,7 +146,7 @@ class AnpServer:
     def on_datagram(self, sock: DatagramSocket, service: Service, data: bytes, addr: tuple[str, int]) -> None:
         try:
             now = time.monotonic()
-            action = self.core.on_datagram(data, addr[0], addr[1], now, service)
+            action = self.core.on_datagram(data, addr[0], addr[1], now, service, time.time())
             if isinstance(action, Ignore):
                 self._ignored(action)
             elif isinstance(action, Reply):
@@ -189,7 +189,7 @@ class AnpServer:
             return None
         # Over TLS the hop's secret is "radsec" and the TLS session already authenticated the AP.
         client = replace(client, secret=RADSEC_SECRET, require_message_authenticator=False)
-        action = self.core.on_request(packet, client, peer.port, started)
+        action = self.core.on_request(packet, client, peer.port, started, wall=time.time())
         if isinstance(action, Ignore):
             self._ignored(action)
             return None

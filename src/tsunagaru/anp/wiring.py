@@ -204,7 +204,8 @@ def build_source(config: AnpConfig) -> CachedSource:
 
 def build_core(config: AnpConfig) -> AnpCore:
     router = Router(list(config.routes), list(config.allow), list(config.deny), config.discovery.enabled)
-    return AnpCore(ClientRegistry.of(config.clients), router, config.decoration)
+    return AnpCore(ClientRegistry.of(config.clients), router, config.decoration,
+                   disaster_realms=config.disaster_realms)
 
 
 def build_server(config: AnpConfig, metrics: AnpMetrics | None = None) -> AnpServer:

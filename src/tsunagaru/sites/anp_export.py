@@ -51,6 +51,7 @@ class ClientEntry:
     location_information: bytes | None = None
     location_data: bytes | None = None
     in_incident: bool = False  # disaster mode: no per-AP rate limit (tsunagaru.ops.effects.IN_INCIDENT)
+    disaster_until: datetime | None = None  # the active incident's end: the disaster credential works until then
 
 
 def _ntp(when: datetime) -> bytes:
@@ -90,6 +91,11 @@ def location_data(prefecture: str | None, municipality: str | None, address_rest
     return out
 
 
+def epoch_seconds(when: datetime) -> int:
+    """The ANP's ``disaster_until`` (epoch seconds); the store's naive datetimes are UTC."""
+    return int((when if when.tzinfo else when.replace(tzinfo=UTC)).timestamp())
+
+
 def _toml_string(value: str) -> str:
     escaped = value.replace("\\", "\\\\").replace('"', '\\"')
     escaped = re.sub(r"[\x00-\x1f\x7f]", lambda m: f"\\u{ord(m.group()):04x}", escaped)
@@ -107,6 +113,8 @@ def render(entries: Iterable[ClientEntry], *, source: str = "the site registry")
             lines.append(f"nas_identifier = {_toml_string(re.escape(e.nas_identifier))}")
         if e.in_incident:
             lines += [f"rate = {INCIDENT_RATE}", f"burst = {INCIDENT_BURST}"]
+        if e.disaster_until is not None:
+            lines.append(f"disaster_until = {epoch_seconds(e.disaster_until)}")
         if e.location_information is not None:
             lines.append(f'location_information = "{e.location_information.hex()}"')
             if e.location_data is not None:
@@ -145,10 +153,11 @@ def _split_address(address: str | None, prefecture: str | None, municipality: st
 
 def collect(session: Session, secrets: SecretStore, now: datetime | None = None) -> tuple[list[ClientEntry], list[str]]:
     """Active RADIUS/UDP APs as clients (by AP id), and what was skipped and why (no secret values).
-    APs of an active incident get the incident's policy (no rate limit); ``--watch`` drops it at the end."""
-    from tsunagaru.store.incident_tables import active_incident_aps
+    APs of an active incident get the incident's policy (no rate limit) and its end as ``disaster_until`` (the
+    disaster credential is accepted from them until then); ``--watch`` drops both at the end."""
+    from tsunagaru.store.incident_tables import active_incident_ends
 
-    in_incident = active_incident_aps(session, now or datetime.now(UTC))
+    in_incident = active_incident_ends(session, now or datetime.now(UTC))
     query = (select(AccessPoint, Site, Municipality.name_ja)
              .join(Site, AccessPoint.site_id == Site.id)
              .outerjoin(Municipality, Site.municipality_code == Municipality.code)
@@ -167,7 +176,7 @@ def collect(session: Session, secrets: SecretStore, now: datetime | None = None)
         entries.append(ClientEntry(
             f"ap-{ap.id}", ap.nas_network, secret, ap.nas_identifier, str(site.id), location_information(sighted),
             location_data(prefecture, municipality, _split_address(site.address, prefecture, municipality),
-                          site.name), str(ap.id) in in_incident))
+                          site.name), str(ap.id) in in_incident, in_incident.get(str(ap.id))))
     return entries, skipped
 
 

@@ -40,6 +40,15 @@ class IncidentRow(Base):
 
 def active_incident_aps(session: Session, now: datetime) -> frozenset[str]:
     """The ids of the APs in an incident active at ``now`` (approved, started, not ended): for the ANP export."""
-    rows = session.scalars(select(IncidentRow.affected).where(
+    return frozenset(active_incident_ends(session, now))
+
+
+def active_incident_ends(session: Session, now: datetime) -> dict[str, datetime]:
+    """AP id -> the latest end of the incidents active at ``now`` it is in: the disaster credential's window."""
+    rows = session.execute(select(IncidentRow.affected, IncidentRow.ends_at).where(
         IncidentRow.status == "approved", IncidentRow.starts_at <= now, IncidentRow.ends_at > now))
-    return frozenset(ap for affected in rows for ap in affected)
+    ends: dict[str, datetime] = {}
+    for affected, ends_at in rows:
+        for ap in affected:
+            ends[ap] = max(ends_at, ends.get(ap, ends_at))
+    return ends

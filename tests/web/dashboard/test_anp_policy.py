@@ -1,6 +1,7 @@
 """The ANP's policy for APs in an active incident reaches the ANP through the registry export: the clients
 file gives them no rate limit (the ANP's highest rate and burst) while the incident is active, and the
-ANP's own loader reads it; at the end the next export takes it away."""
+ANP's own loader reads it, with the incident's end as ``disaster_until`` (the disaster credential's window);
+at the end the next export takes both away."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from fastapi.testclient import TestClient
 from tests.web.conftest import token_for
 from tests.web.dashboard.test_incidents_api import Clock, iso
 from tests.web.seed import SHINJUKU, Seeded
+from tsunagaru.anp.clients import Client
 from tsunagaru.anp.config import load
 from tsunagaru.sites.anp_export import INCIDENT_RATE, export
 
@@ -26,9 +28,12 @@ def test_incident_policy_in_the_clients_file(app_client: tuple[TestClient, Seede
     (tmp_path / "anp.toml").write_text('[anp]\nwbaid = "TEST:JP"\nclients_files = ["registry-clients.toml"]\n')
 
     def rates() -> dict[str, float]:
+        return {c.name: c.rate_per_second for c in exported()}
+
+    def exported() -> tuple[Client, ...]:
         with store.session() as db:
             export(db, secrets, out)
-        return {c.name: c.rate_per_second for c in load(tmp_path / "anp.toml").clients}
+        return load(tmp_path / "anp.toml").clients
 
     normal = rates()
     assert normal[f"ap-{seeded.shinjuku_ap}"] == normal[f"ap-{seeded.chiyoda_ap}"] == 200.0
@@ -38,5 +43,9 @@ def test_incident_policy_in_the_clients_file(app_client: tuple[TestClient, Seede
     assert r.status_code == 201, r.text
     during = rates()
     assert during[f"ap-{seeded.shinjuku_ap}"] == INCIDENT_RATE and during[f"ap-{seeded.chiyoda_ap}"] == 200.0
+    until = {c.name: c.disaster_until for c in exported()}
+    end = (clock.now + timedelta(hours=3)).timestamp()
+    assert until[f"ap-{seeded.shinjuku_ap}"] == int(end) and until[f"ap-{seeded.chiyoda_ap}"] is None
     assert client.post(f"/api/v1/incidents/{r.json()['id']}/end", headers=admin).status_code == 200
     assert rates() == normal
+    assert all(c.disaster_until is None for c in exported())
