@@ -34,6 +34,7 @@ from tsunagaru.secretfile import private_dir, read_or_create_key, write_private,
 from tsunagaru.store import Store
 
 REALM = "idp.tsunagaru.test"
+DISASTER_REALM = "disaster.idp.tsunagaru.test"  # the city's disaster credential (accepted only inside an incident)
 USER = "alice"
 PASSWORD = "alice-password"
 ANP_WBAID = "TSUNAGARU:JP"
@@ -176,7 +177,7 @@ certificate_name = "*.aps.tsunagaru.test"   # RadSec APs: identified by their ce
 def idp_config(state: DemoState, ports: DemoPorts) -> str:
     return f"""# The demo IdP (written by `tsunagaru demo`; the same file runs with `tsunagaru idp serve -c idp.toml`)
 [idp]
-realms = ["{REALM}"]
+realms = ["{REALM}", "{DISASTER_REALM}"]
 db = "{state.db_url}"
 eap_certificate = "{state.path('eap-server.pem')}"
 eap_key = "{state.path('eap-server.key')}"
