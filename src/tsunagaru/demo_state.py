@@ -154,6 +154,7 @@ listen_radsec = "{ports.host}:{ports.anp_radsec}"
 request_timeout = 4.0
 metrics = "{ports.host}:{ports.anp_metrics}"
 spool = "{state.path('anp-spool.sqlite')}"
+disaster_realms = ["{DISASTER_REALM}"]   # forwarded only from clients with disaster_until ahead, else 42
 
 [tls]
 certificate = "{state.path('anp.pem')}"
@@ -171,6 +172,10 @@ name = "loopback-aps"
 network = "127.0.0.0/8"
 secret = "{NAS_SECRET}"
 certificate_name = "*.aps.tsunagaru.test"   # RadSec APs: identified by their certificate
+
+[[routes]]                                  # the disaster credential's realm is served by the same IdP
+realm = "{DISASTER_REALM}"
+peers = ["{ports.host}:{ports.idp_radsec}/{REALM}"]
 """
 
 

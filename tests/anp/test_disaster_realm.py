@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import ipaddress
+from pathlib import Path
 
 from tsunagaru.anp.clients import Client, ClientRegistry
 from tsunagaru.anp.config import parse
 from tsunagaru.anp.core import AnpCore, Forward, Reply
 from tsunagaru.anp.routing import PeerAddress, RealmPattern, Router, StaticRoute
+from tsunagaru.demo_state import DISASTER_REALM, DemoPorts, DemoState, anp_config
 from tsunagaru.radius import Code, Packet, default_dictionary, encode, sign_request
 from tsunagaru.radius.reasons import RejectReason, parse_reject_reason
 
@@ -73,3 +75,9 @@ disaster_until = 1800000000
 ''')
     assert cfg.disaster_realms == frozenset({DISASTER})
     assert cfg.clients[0].disaster_until == END
+
+
+def test_the_demo_anp_refuses_the_disaster_realm_outside_incidents(tmp_path: Path) -> None:
+    cfg = parse(anp_config(DemoState(tmp_path), DemoPorts()))
+    assert cfg.disaster_realms == frozenset({DISASTER_REALM})
+    assert any(r.pattern.text == DISASTER_REALM for r in cfg.routes)
