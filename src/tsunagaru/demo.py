@@ -121,7 +121,8 @@ def banner(state: DemoState, ports: DemoPorts) -> str:
         f"  state folder         {state.root}",
         f"  ANP proxy            RADIUS/UDP auth {h}:{ports.auth}, accounting {h}:{ports.acct}  "
         f"(any NAS on 127.0.0.0/8, secret {NAS_SECRET!r}; config {state.path('anp.toml')})",
-        f"  ANP RadSec for APs   {h}:{ports.anp_radsec} (client certificates under the federation roots)",
+        f"  ANP RadSec for APs   {h}:{ports.anp_radsec} (AP certificates under the city's AP CA, "
+        f"{state.path('ap-ca')}; a demo AP's: ap.pem + ap.key)",
         f"  IdP                  RadSec {h}:{ports.idp_radsec} (federation peers), RADIUS/UDP {h}:{ports.idp_udp}",
         f"  metrics              ANP http://{h}:{ports.anp_metrics}/metrics, IdP http://{h}:{ports.idp_metrics}/metrics",
         f"  realm                {REALM}, found by RFC 7585 discovery in {state.path('demo.zone')}",
