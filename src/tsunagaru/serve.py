@@ -49,14 +49,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     except (anp_config.ConfigError, idp_config.ConfigError) as exc:
         print(f"serve: {exc}", file=sys.stderr)
         return 2
-    from tsunagaru.anp.cli import workers_problem as anp_problem
     from tsunagaru.idp.serve import StartError
-    from tsunagaru.idp.serve import workers_problem as idp_problem
 
-    problem = (anp_problem(anp, args.workers) if anp else None) or (idp_problem(idp, args.workers) if idp else None)
-    if problem is not None:
-        print(f"serve: {problem}", file=sys.stderr)
-        return 2
     try:
         if anp is not None and idp is None:  # the IdP's start loads its own; the ANP's sits beside its file
             logs.use_key_file(args.anp.parent / logs.LOG_KEY_FILE)

@@ -74,18 +74,6 @@ def workers_count(text: str) -> int:
     return n
 
 
-def workers_problem(cfg: AnpConfig, workers: int) -> str | None:
-    """Why ``cfg`` cannot run in ``workers`` processes (None: it can): every worker must bind the same ports."""
-    if workers > 1:
-        ports = [("anp.listen_auth", cfg.auth.port), ("anp.listen_acct", cfg.acct.port)]
-        if cfg.radsec is not None:
-            ports.append(("anp.listen_radsec", cfg.radsec.port))
-        for name, port in ports:
-            if port == 0:
-                return f"{name} has port 0: --workers {workers} needs fixed ports (each worker binds the same one)"
-    return None
-
-
 def metrics_dir(cfg: AnpConfig) -> Path:
     """prometheus_client's multiprocess directory of an ANP with workers: beside its spool."""
     spool = Path(cfg.spool)
@@ -128,10 +116,6 @@ def cmd_run(args: argparse.Namespace) -> int:
         logs.use_key_file(args.config.parent / logs.LOG_KEY_FILE)  # the installation's key, as `serve` does
     except (OSError, ValueError) as exc:
         return startup_error(args.config, OSError(f"log key {args.config.parent / logs.LOG_KEY_FILE}: {exc}"))
-    problem = workers_problem(cfg, args.workers)
-    if problem is not None:
-        print(f"{args.config}: {problem}", file=sys.stderr)
-        return 2
     if args.workers > 1:
         return run_forked(cfg, args.config, args.workers)
     try:

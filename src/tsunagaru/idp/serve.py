@@ -136,15 +136,6 @@ def _workers_count(text: str) -> int:
     return workers_count(text)
 
 
-def workers_problem(cfg: IdpConfig, workers: int) -> str | None:
-    """Why ``cfg`` cannot run in ``workers`` processes (None: it can): every worker binds the same ports."""
-    if workers > 1:
-        for name, where in (("radsec.listen", cfg.radsec), ("udp.listen", cfg.udp)):
-            if where is not None and where.port == 0:
-                return f"{name} has port 0: --workers {workers} needs fixed ports (each worker binds the same one)"
-    return None
-
-
 def metrics_dir(cfg: IdpConfig) -> Path:
     """prometheus_client's multiprocess directory of an IdP with workers: beside its log key."""
     return cfg.log_key_file.parent / "idp-metrics"
@@ -205,10 +196,6 @@ def cmd_serve(args: argparse.Namespace) -> int:
     logs.setup(args.log_level)
     cfg = load_or_report(load, args.config)
     if cfg is None:
-        return 2
-    problem = workers_problem(cfg, args.workers)
-    if problem is not None:
-        print(f"tsunagaru idp serve: {problem}", file=sys.stderr)
         return 2
     if args.workers > 1:
         return run_forked(cfg, args.workers)
