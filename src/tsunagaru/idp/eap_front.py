@@ -15,7 +15,6 @@ retransmits). It keeps no outcomes: ``on_outcome`` (metrics, logs, tests) is tol
 from __future__ import annotations
 
 import logging
-import os
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -35,6 +34,7 @@ from tsunagaru.radius import (
 )
 from tsunagaru.radius.attributes import vsa
 from tsunagaru.radius.hiding import salt_encrypt
+from tsunagaru.radius.node_state import make_state
 from tsunagaru.radius.packet import EAP_MESSAGE, STATE, USER_NAME, split_value
 from tsunagaru.radius.reasons import RejectReason, access_reject
 
@@ -67,6 +67,8 @@ class FrontConfig:
     accept_attributes: Callable[[Packet, SessionOutcome], list[tuple[int, bytes]]] | None = None
     #: Told of every finished conversation (metrics; tests); the handler itself keeps none.
     on_outcome: Callable[[Finished], None] | None = None
+    #: This node's name, carried in the State of every challenge (:mod:`tsunagaru.radius.node_state`).
+    node_id: str | None = None
 
 
 class EapRadiusHandler:
@@ -171,7 +173,7 @@ class EapRadiusHandler:
                     self._busy.discard(state)
         if step.reply is None:
             return None
-        state = state or os.urandom(16)
+        state = state or make_state(self.config.node_id)
         if step.outcome is None:
             with self._lock:
                 self.sessions[state] = session
