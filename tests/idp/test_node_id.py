@@ -43,7 +43,8 @@ def test_a_conversation_of_another_node_is_rejected_at_once_so_the_client_restar
     reject = b.handle(access_request(answer, challenge.get(STATE), 2), 0.1)
     assert reject is not None and reject.code == Code.ACCESS_REJECT
     assert f"Reject-Reason={int(RejectReason.PROTOCOL_TIMEOUT)}".encode() in (reject.get(18) or b"")
-    assert reply_eap(reject).code == EapCode.FAILURE
+    failure = reply_eap(reject)
+    assert failure.code == EapCode.FAILURE and failure.identifier == answer.identifier  # else discarded
     assert not b.sessions
 
 

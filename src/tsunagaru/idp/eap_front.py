@@ -40,7 +40,7 @@ from tsunagaru.radius.reasons import RejectReason, access_reject
 
 log = logging.getLogger(__name__)
 MICROSOFT, MS_MPPE_SEND_KEY, MS_MPPE_RECV_KEY = 311, 16, 17  # dictionary.microsoft
-EAP_FAILURE = bytes((4, 0, 0, 4))  # the NAS passes it on whatever the identifier
+EAP_FAILURE = bytes((4, 0, 0, 4))  # when the request holds no EAP Response to take the Identifier from
 _ACCESS_REQUEST, _ACCESS_CHALLENGE = int(Code.ACCESS_REQUEST), int(Code.ACCESS_CHALLENGE)  # per packet: plain ints
 
 
@@ -218,4 +218,9 @@ class EapRadiusHandler:
 
     @staticmethod
     def _reject(request: Packet, eap: bytes | None, text: str, reason: int) -> Packet:
-        return access_reject(request, reason, text, EAP_FAILURE if eap is None else eap)
+        # RFC 3748 4.2: a Failure carries the Identifier of the Response it answers, else the peer discards it
+        # and waits for a timeout instead of restarting (an unknown State: say, a conversation of a node now gone)
+        if eap is None:
+            response = eap_message(request)
+            eap = bytes((4, response[1], 0, 4)) if response is not None and len(response) >= 2 else EAP_FAILURE
+        return access_reject(request, reason, text, eap)
