@@ -6,12 +6,15 @@ ANP reaches them by DNS discovery (dnsmasq, two equal-priority SRV records) or b
 ``balance = "spread"``. :class:`LoginLoad` runs ``eapol_test -r`` processes from a few threads (bounded
 concurrency, count and time) and counts each conversation's result from eapol_test's own output;
 :class:`AccountingLoad` sends distinct accounting records through the ANP at a steady pace.
-Used by tests/interop/test_idp_nodes.py (a smaller count) and bench/idp_nodes.py (1,000 logins).
+:func:`scenario` runs the whole story (logins on two nodes, then one node killed under load) and returns
+its figures; tests/interop/test_idp_nodes.py asserts on them with a smaller count, bench/idp_nodes.py
+prints them for 1,000 logins.
 """
 
 from __future__ import annotations
 
 import contextlib
+import os
 import re
 import socket
 import subprocess
@@ -24,7 +27,19 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from tests.discovery.dnsmasq import Dnsmasq, host, naptr, srv
-from tests.support.anp_stack import AnpPorts, accounting_request, anp_toml, exchange, scrape
+from tests.support.anp_stack import (
+    AnpPorts,
+    AnpProcess,
+    accounting_request,
+    accounting_rows,
+    anp_ports,
+    anp_toml,
+    exchange,
+    kill,
+    make_state,
+    run_anp,
+    scrape,
+)
 from tests.support.idp_process import TLS12, tls_block, tunnel_block, write_config
 from tests.support.procs import free_port, running, wait_log
 from tsunagaru.demo_state import NAS_SECRET, PASSWORD, REALM, USER, DemoState
@@ -100,7 +115,9 @@ def anp_config(state: DemoState, ports: AnpPorts, spool: Path, *, nameserver: in
                pool: Sequence[int] = ()) -> str:
     """The ANP over discovery (``nameserver``) or over a static ``balance = "spread"`` route to ``pool``."""
     routes = [(REALM, [f"127.0.0.1:{p}/{REALM}" for p in pool])] if pool else []
-    text = anp_toml(state, ports, spool=spool, routes=routes, nameserver=nameserver)
+    # The one loopback client stands for many access points: its rate limit (200/s by default) is not tested here
+    text = anp_toml(state, ports, spool=spool, routes=routes, nameserver=nameserver,
+                    client_options="rate = 100000\nburst = 100000")
     return text + 'balance = "spread"\n' if pool else text  # the route is the file's last table
 
 
@@ -263,3 +280,107 @@ def peer_up(metrics: dict[str, float], port: int) -> float | None:
         if name.startswith("tsunagaru_anp_peer_up") and f'127.0.0.1:{port}"' in name:
             return value
     return None
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU of a process so far (/proc/PID/stat, clock ticks)."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+# -- the whole story --------------------------------------------------------------------------------------
+
+
+@dataclass
+class Figures:
+    """What one :func:`scenario` run measured (phase 1: both nodes up; phase 2: idp-a killed under load)."""
+
+    mode: str
+    first: LoginLoad
+    on_a: int  # logins idp-a ended in phase 1 (its /metrics)
+    on_b: int
+    cpu: dict[str, float]  # CPU seconds in phase 1: anp, idp-a, idp-b
+    second: LoginLoad
+    marked_down: float | None  # seconds from the kill to the ANP's peer_up 0 for idp-a
+    to_a_after_2s: int  # requests the ANP delivered to idp-a more than 2 s after the kill
+    slower_than_5s: int  # replies the ANP sent more than 5 s after their request (both phases)
+    accounting: AccountingLoad
+    rows: tuple[int, int, int]  # (rows, distinct record keys, distinct sessions) in the shared store
+    anp_dropped: dict[str, int] = field(default_factory=dict)  # the ANP's drop and internal-error counters
+
+    def report(self) -> str:
+        n = self.first.total
+        per_login = ", ".join(f"{k} {v / n * 1000:.1f} ms" for k, v in self.cpu.items())
+        return (f"idp nodes ({self.mode}): {self.first.succeeded}/{n} logins in {self.first.seconds:.1f} s "
+                f"({self.first.ok}), restarts {self.first.restarts}, idp-a {self.on_a} idp-b {self.on_b}; "
+                f"CPU per login: {per_login}\n"
+                f"idp nodes ({self.mode}) kill: marked down after "
+                f"{'never' if self.marked_down is None else f'{self.marked_down:.2f} s'}; requests to idp-a after "
+                f"2 s: {self.to_a_after_2s}; {self.second.succeeded}/{self.second.total} logins in "
+                f"{self.second.seconds:.1f} s, restarts {self.second.restarts} ({self.second.failed}); replies "
+                f"slower than 5 s: {self.slower_than_5s}; accounting acked {self.accounting.acked}/"
+                f"{self.accounting.count}, stored {self.rows}; ANP drops/errors {self.anp_dropped}")
+
+
+def scenario(folder: Path, mode: str, logins: int, kill_logins: int, accounting: int, *,
+             concurrency: int = 8) -> Figures:
+    """Two nodes (``mode`` "srv": dnsmasq with two equal SRV records; "static": a spread pool) behind one
+    ANP; ``logins`` logins, then ``kill_logins`` more with ``accounting`` records while idp-a is killed."""
+    state = make_state(folder / "state")
+    cheaper_password(state)
+    a_port, b_port = free_port(socket.SOCK_STREAM), free_port(socket.SOCK_STREAM)
+    dns = start_dns(folder, [a_port, b_port]) if mode == "srv" else None
+    ports = anp_ports()
+    toml = anp_config(state, ports, folder / "spool.sqlite", nameserver=dns.port if dns else None,
+                      pool=() if dns else (a_port, b_port))
+    try:
+        with contextlib.ExitStack() as stack:
+            a = stack.enter_context(run_node(state, folder / "a", "idp-a", a_port))
+            b = stack.enter_context(run_node(state, folder / "b", "idp-b", b_port))
+            anp = stack.enter_context(run_anp(folder / "anp", toml, ports))
+            pids = {"anp": anp.pid, "idp-a": a.pid, "idp-b": b.pid}
+            before = {k: cpu_seconds(p) for k, p in pids.items()}
+            first = LoginLoad(state, folder / "load-1", anp.auth, logins, concurrency=concurrency).run()
+            cpu = {k: cpu_seconds(p) - before[k] for k, p in pids.items()}
+            on_a, on_b = a.accepted(), b.accepted()
+            return _kill_phase(folder, mode, state, anp, a, b, a_port, first, on_a, on_b, cpu, kill_logins,
+                               accounting, concurrency)
+    finally:
+        if dns is not None:
+            dns.stop()
+
+
+def _kill_phase(folder: Path, mode: str, state: DemoState, anp: AnpProcess, a: Node, b: Node, a_port: int,
+                first: LoginLoad, on_a: int, on_b: int, cpu: dict[str, float], kill_logins: int, accounting: int,
+                concurrency: int) -> Figures:
+    acct = AccountingLoad(anp.acct, accounting, prefix=mode)
+    second = LoginLoad(state, folder / "load-2", anp.auth, kill_logins, concurrency=concurrency)
+    acct.start()
+    second.start()
+    deadline = time.monotonic() + 60
+    while a.accepted() + b.accepted() < first.total + kill_logins // 3 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    kill(a.pid)
+    killed = time.monotonic()
+    marked = None
+    while time.monotonic() - killed < 5:
+        if peer_up(anp.metrics(), a_port) == 0:
+            marked = time.monotonic() - killed
+            break
+        time.sleep(0.05)
+    time.sleep(max(0.0, killed + 2.0 - time.monotonic()))
+    to_a_at_2s = upstream_per_port(anp.metrics()).get(a_port, 0)
+    second.join()
+    acct.join()
+    metrics = anp.metrics()
+    rows = (0, 0, 0)
+    rows_deadline = time.monotonic() + 30
+    while rows[1] < accounting and time.monotonic() < rows_deadline:
+        rows = accounting_rows(state)
+        time.sleep(0.2)
+    dropped = {k.split("{", 1)[1].rstrip("}"): int(v) for k, v in metrics.items()
+               if k.startswith(("tsunagaru_anp_dropped_total{", "tsunagaru_anp_internal_errors_total{"))}
+    return Figures(mode, first, on_a, on_b, cpu, second, marked,
+                   upstream_per_port(metrics).get(a_port, 0) - to_a_at_2s, slower_than(metrics), acct, rows,
+                   dropped)
