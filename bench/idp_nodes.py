@@ -6,7 +6,8 @@ behind ``tsunagaru anp run``, reached through dnsmasq with two equal-priority SR
 static ``balance = "spread"`` route (``static``). Phase 1: ``--logins`` eapol_test logins (TTLS/PAP and
 EAP-TLS alternating, ``--concurrency`` at a time) must all succeed on both nodes; phase 2:
 ``--kill-logins`` more with ``--accounting`` records sent through the ANP while idp-a is SIGKILLed.
-Prints wall time, logins per node, CPU per login (ANP and each node, /proc utime+stime over phase 1),
+Prints wall time, logins per node, CPU per login served (the ANP: every login; each node: its own;
+/proc utime+stime over phase 1),
 the restarts, when the ANP marked idp-a down, and the accounting count in the store; writes JSON.
 
     .venv/bin/python bench/idp_nodes.py                      # both modes, 1,000 logins each
@@ -40,7 +41,7 @@ def summary(f: Figures, wall: float) -> dict[str, object]:
         "phase1": {"logins": f.first.total, "succeeded": f.first.succeeded, "seconds": round(f.first.seconds, 1),
                    "per_s": round(f.first.succeeded / f.first.seconds, 1) if f.first.seconds else None,
                    "by_method": f.first.ok, "restarts": f.first.restarts, "idp_a": f.on_a, "idp_b": f.on_b,
-                   "cpu_ms_per_login": {k: round(v / f.first.total * 1000, 2) for k, v in f.cpu.items()}},
+                   "cpu_ms_per_login_served": {k: round(v / max(1, n) * 1000, 2) for k, v, n in f.cpu_per_login()}},
         "phase2": {"logins": f.second.total, "succeeded": f.second.succeeded,
                    "seconds": round(f.second.seconds, 1), "restarts": f.second.restarts,
                    "marked_down_s": f.marked_down, "to_idp_a_after_2s": f.to_a_after_2s,
