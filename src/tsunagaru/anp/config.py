@@ -68,6 +68,9 @@ listeners, TLS and discovery need a restart.
     accounting_peers = []
     name = "partner"                        # for logs (default: the realm pattern)
     any_member = false                      # true: accept any federation member without a name (warned at start)
+    balance = "failover"                    # "spread": the peers are equal IdP nodes of one realm; new
+                                            # conversations spread over the up ones, a conversation stays on
+                                            # the node its State names (docs: IdP nodes)
 
     [realms]
     allow = []                              # empty: every realm
@@ -131,7 +134,7 @@ _DISCOVERY = ("enabled", "nameservers", "zone_file", "ttl_floor", "ttl_ceiling",
               "require_nai_realm")
 _CLIENT = ("name", "network", "secret", "require_message_authenticator", "nas_identifier", "rate", "burst",
            "location_information", "location_data", "site", "certificate_name", "disaster_until")
-_ROUTE = ("realm", "peers", "accounting_peers", "name", "any_member")
+_ROUTE = ("realm", "peers", "accounting_peers", "name", "any_member", "balance")
 _REALMS = ("allow", "deny")
 
 DEFAULT_AUTH = Listen("127.0.0.1", 1812)
@@ -350,7 +353,11 @@ class _Reader(TomlReader):
         if any_member and any(p.name is None for p in (*peers, *acct)):
             warnings.append(f"{key} ({pattern.text}): any_member = true - any federation member is accepted as "
                             "this route's identity provider; name the certificate (host:port/name) instead")
-        return StaticRoute(pattern, peers, self.string(c, f"{key}.name") or pattern.text, acct)
+        balance = self.string(c, f"{key}.balance") or "failover"
+        if balance not in ("failover", "spread"):
+            raise ConfigError(f"{key}.balance", f"{balance!r} is neither \"failover\" nor \"spread\"")
+        return StaticRoute(pattern, peers, self.string(c, f"{key}.name") or pattern.text, acct,
+                           spread=balance == "spread")
 
     def peers(self, c: dict[str, Any], key: str) -> tuple[PeerAddress, ...]:
         out = []
