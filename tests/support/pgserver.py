@@ -48,7 +48,9 @@ class PgServer:
     def start(self) -> None:
         data = str(self.root / "data")
         self._run(str(self.bindir / "initdb"), "-D", data, "-A", "trust", "-U", "tsunagaru", "-E", "UTF8")
-        options = f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off"
+        # a server zone other than UTC, as a Tokyo server may have: nothing may depend on it (see store.engine)
+        options = (f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off "
+                   "-c timezone=Asia/Tokyo")
         log = str(self.root / "log")
         self._run(str(self.bindir / "pg_ctl"), "-D", data, "-l", log, "-w", "-o", options, "start")
 
