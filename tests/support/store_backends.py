@@ -48,7 +48,7 @@ def backend_url(request: pytest.FixtureRequest, sqlite_path: Path) -> Iterator[s
         yield f"sqlite:///{sqlite_path}"
         return
     server: PgServer = request.getfixturevalue("pg_server")
-    with server.database() as url:
+    with server.database(migrated=True) as url:
         yield url
 
 
