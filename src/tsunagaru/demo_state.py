@@ -155,6 +155,9 @@ request_timeout = 4.0
 metrics = "{ports.host}:{ports.anp_metrics}"
 spool = "{state.path('anp-spool.sqlite')}"
 disaster_realms = ["{DISASTER_REALM}"]   # forwarded only from clients with disaster_until ahead, else 42
+activity_db = "{state.db_url}"   # per-AP activity for the dashboard (the registry's store)
+activity_interval = 30                   # demo: seconds per record, so the map is live within a minute
+activity_key_file = "{state.path('activity.key')}"
 
 [tls]
 certificate = "{state.path('anp.pem')}"

@@ -2,16 +2,17 @@
 
 Each virtual AP is a registry AP (created for sites that have none, marked ``platform="other"`` and named
 ``sim-N``) that, every ``period`` seconds, sends to the ANP's ports, with the demo NAS secret and its own
-NAS-Identifier: a Status-Server, the accounting of its current session (Interim; Stop before the next
-login), and every tenth round a PAP login of a demo user that starts a new session (Start). Bounded: at
-most ``MAX_APS`` APs, ``MAX_SECONDS`` of running time and ``rounds`` rounds, one request in flight per
-AP and a 2 s timeout; it refuses any address but 127.0.0.1.
+NAS-Identifier: an Accounting-On on its first round, a Status-Server, the accounting of its current
+session (Interim; Stop before the next login), and every tenth round a PAP login of a demo user that
+starts a new session (Start). Bounded: at most ``MAX_APS`` APs, ``MAX_SECONDS`` of running time and
+``rounds`` rounds, one request in flight per AP and a 2 s timeout; it refuses any address but 127.0.0.1.
 
-The ANP on these branches does not yet record per-AP activity itself (``tsunagaru.anp.activity`` exists
-but is not wired into the ANP server), so the simulator records what its APs saw (each request and the
-ANP's answer: accepted, rejected, no answer) through the same pure accumulator and SQL writer, keyed
-``ap-ID`` as the ANP's exported clients are, and refreshes the hourly usage of the hours it touched.
-Drop ``record`` once the ANP records activity. Sessions carry only keyed hashes, as the ANP's would.
+The demo's ANP records per-AP activity itself (``[anp] activity_db``; keyed ``loopback-aps/sim-N`` by
+the NAS-Identifier, which the dashboard places by the AP's registry NAS-Identifier) and the web app's
+jobs refresh the hourly usage (:mod:`tsunagaru.ops.jobs`), so the demo runs the simulator with
+``record=False``. ``record=True`` (tests and benches without an ANP that records) keeps what the virtual
+APs saw through the same pure accumulator and SQL writer, keyed ``ap-ID``, and refreshes the hours it
+touched. Sessions carry only keyed hashes, as the ANP's do.
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ MAX_SECONDS = 24 * 3600.0
 LOOPBACK = "127.0.0.1"
 USER_NAME, USER_PASSWORD, NAS_IDENTIFIER, NAS_IP, ACCT_STATUS, ACCT_SESSION_ID = 1, 2, 32, 4, 40, 44
 ACCT_IN, ACCT_OUT, ACCT_TIME = 42, 43, 46
+ACCOUNTING_ON = 7
 LOGIN_EVERY = 10  # rounds: 500 APs every 30 s make ~1.7 logins/s
 
 
@@ -143,6 +145,10 @@ class Simulator:
         finally:
             transport.close()
 
+    def _note(self, event: Event) -> None:
+        if self.c.record:  # else the ANP records it: nothing kept here, nothing to grow
+            self.acc.add(event)
+
     def _request(self, code: int, attrs: list[tuple[int, bytes]]) -> Packet:
         return sign_request(Packet(code, random.randrange(256), attributes=tuple(attrs)), self.c.secret)
 
@@ -152,7 +158,11 @@ class Simulator:
         key, nas = f"ap-{ap_id}", f"sim-{ap_id}".encode()
         base = [(NAS_IDENTIFIER, nas), (NAS_IP, socket.inet_aton(LOOPBACK))]
         await self._ask(self.c.auth_port, self._request(Code.STATUS_SERVER, base))
-        self.acc.add(Event(key, time.time(), Kind.STATUS))
+        self._note(Event(key, time.time(), Kind.STATUS))
+        if n == 0:  # a booting AP says Accounting-On (RFC 2866 5.1): the ANP then knows it by NAS-Identifier
+            on = [*base, (ACCT_STATUS, ACCOUNTING_ON.to_bytes(4, "big")), (ACCT_SESSION_ID, f"on-{ap_id}".encode())]
+            if await self._ask(self.c.acct_port, self._request(Code.ACCOUNTING_REQUEST, on)) is not None:
+                self._note(Event(key, time.time(), Kind.ACCOUNTING, acct_status=ACCOUNTING_ON))
         user, password = self.c.users[(ap_id + n) % len(self.c.users)]
         realm = user.rpartition("@")[2]
         phase = (n + ap_id) % LOGIN_EVERY
@@ -166,7 +176,7 @@ class Simulator:
             self.stats.accepted += accepted
             self.stats.rejected += reply is not None and not accepted
             if reply is not None:
-                self.acc.add(Event(key, time.time(), Kind.ACCEPT if accepted else Kind.REJECT, realm=realm))
+                self._note(Event(key, time.time(), Kind.ACCEPT if accepted else Kind.REJECT, realm=realm))
             self.sessions[ap_id] = n if accepted else -1
             status, seconds = 1, 0
         elif self.sessions.get(ap_id, -1) >= 0:
@@ -181,7 +191,7 @@ class Simulator:
                  (ACCT_SESSION_ID, session), (ACCT_IN, (octets // 9).to_bytes(4, "big")),
                  (ACCT_OUT, octets.to_bytes(4, "big")), (ACCT_TIME, seconds.to_bytes(4, "big"))]
         if await self._ask(self.c.acct_port, self._request(Code.ACCOUNTING_REQUEST, attrs)) is not None:
-            self.acc.add(Event(key, time.time(), Kind.ACCOUNTING, acct_status=status, octets_in=octets // 9,
+            self._note(Event(key, time.time(), Kind.ACCOUNTING, acct_status=status, octets_in=octets // 9,
                                octets_out=octets, session_time_s=seconds, realm=realm, session_key=skey, user_id=uid))
         if status == 2:
             self.sessions[ap_id] = -1
@@ -266,6 +276,7 @@ async def start_demo_traffic(db_url: str, host: str, auth_port: int, acct_port: 
                              seconds: float = 8 * 3600.0) -> DemoTraffic:
     """What ``tsunagaru demo`` runs unless ``--no-sim``: 500 virtual APs, a round every 30 s, 8 h at most."""
     store = await asyncio.to_thread(Store.open, db_url)
-    config = SimConfig(host=host, auth_port=auth_port, acct_port=acct_port, aps=aps, period=30.0, seconds=seconds)
+    config = SimConfig(host=host, auth_port=auth_port, acct_port=acct_port, aps=aps, period=30.0, seconds=seconds,
+                       record=False)  # the demo ANP records the activity (anp.activity_db)
     sim, task = await start(store, config)
     return DemoTraffic(sim, task, store)
