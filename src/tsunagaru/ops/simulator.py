@@ -2,9 +2,9 @@
 
 Each virtual AP is a registry AP (created for sites that have none, marked ``platform="other"`` and named
 ``sim-N``) that, every ``period`` seconds, sends to the ANP's ports, with the demo NAS secret and its own
-NAS-Identifier: an Accounting-On on its first round, a Status-Server, the accounting of its current
-session (Interim; Stop before the next login), and every tenth round a PAP login of a demo user that
-starts a new session (Start). Bounded: at most ``MAX_APS`` APs, ``MAX_SECONDS`` of running time and
+NAS-Identifier: a Status-Server, the accounting of its current session (Interim; Stop before the next
+login), and on its first and every tenth round a PAP login of a demo user that starts a new session
+(Start). Bounded: at most ``MAX_APS`` APs, ``MAX_SECONDS`` of running time and
 ``rounds`` rounds, one request in flight per AP and a 2 s timeout; it refuses any address but 127.0.0.1.
 
 The demo's ANP records per-AP activity itself (``[anp] activity_db``; keyed ``loopback-aps/sim-N`` by
@@ -46,7 +46,6 @@ MAX_SECONDS = 24 * 3600.0
 LOOPBACK = "127.0.0.1"
 USER_NAME, USER_PASSWORD, NAS_IDENTIFIER, NAS_IP, ACCT_STATUS, ACCT_SESSION_ID = 1, 2, 32, 4, 40, 44
 ACCT_IN, ACCT_OUT, ACCT_TIME = 42, 43, 46
-ACCOUNTING_ON = 7
 LOGIN_EVERY = 10  # rounds: 500 APs every 30 s make ~1.7 logins/s
 
 
@@ -159,14 +158,12 @@ class Simulator:
         base = [(NAS_IDENTIFIER, nas), (NAS_IP, socket.inet_aton(LOOPBACK))]
         await self._ask(self.c.auth_port, self._request(Code.STATUS_SERVER, base))
         self._note(Event(key, time.time(), Kind.STATUS))
-        if n == 0:  # a booting AP says Accounting-On (RFC 2866 5.1): the ANP then knows it by NAS-Identifier
-            on = [*base, (ACCT_STATUS, ACCOUNTING_ON.to_bytes(4, "big")), (ACCT_SESSION_ID, f"on-{ap_id}".encode())]
-            if await self._ask(self.c.acct_port, self._request(Code.ACCOUNTING_REQUEST, on)) is not None:
-                self._note(Event(key, time.time(), Kind.ACCOUNTING, acct_status=ACCOUNTING_ON))
         user, password = self.c.users[(ap_id + n) % len(self.c.users)]
         realm = user.rpartition("@")[2]
         phase = (n + ap_id) % LOGIN_EVERY
-        if phase == 0:
+        # the first round logs in too: the ANP knows an AP by its requests' NAS-Identifier, and its
+        # Status-Server answers are counted for the RADIUS client (here the demo's one loopback client)
+        if phase == 0 or n == 0:
             vector = os.urandom(16)
             login = Packet(Code.ACCESS_REQUEST, random.randrange(256), vector, tuple(
                 [(USER_NAME, user.encode()),
@@ -197,8 +194,8 @@ class Simulator:
             self.sessions[ap_id] = -1
 
     async def _ap(self, ap_id: int, stop_at: float) -> None:
-        # spread the first round over 15 s: 500 APs at once would be a burst of 2,500 requests
-        await asyncio.sleep(random.uniform(0, min(self.c.period, 15.0)))
+        # spread the first round (a login each) over a period: 500 APs at once would be a burst of logins
+        await asyncio.sleep(random.uniform(0, min(self.c.period, 30.0)))
         for n in range(self.c.rounds):
             if time.monotonic() >= stop_at:
                 return
