@@ -51,9 +51,9 @@ def test_a_hostile_disaster_reason_stays_in_its_comment() -> None:
     hostapd reads as configuration: the golden file shows how it is written (reviewed by a person)."""
     import dataclasses
 
+    from tests.passpoint.goldens import NOW, description
     from tsunagaru.passpoint.plan import plan_ap
     from tsunagaru.passpoint.render.hostapd import render_hostapd
-    from tests.passpoint.goldens import NOW, description
 
     desc = description("city-facility")
     state = dataclasses.replace(desc.disaster, reason=HOSTILE_REASON)

@@ -31,7 +31,7 @@ from tsunagaru.web.dashboard.api import SITE_STATES, fleet, scoped_sites
 from tsunagaru.web.dashboard.charts import hours, usage_svg
 from tsunagaru.web.dashboard.fleet import ap_ids as fleet_ap_ids
 from tsunagaru.web.deps import DB, Authenticated, Csrf, Ctx
-from tsunagaru.web.errors import Rejected, _, translator
+from tsunagaru.web.errors import Rejected, translator
 from tsunagaru.web.incidents_api import MESSAGES
 from tsunagaru.web.pages.common import see_other
 from tsunagaru.web.render import render
@@ -42,14 +42,7 @@ Word = Annotated[str, Query(max_length=32, pattern=r"^[a-z-]*$")]
 Tenant = Annotated[str, Query(alias="tenant", pattern=r"^(\d{1,9})?$")]  # "" from a form: all
 RECENT = timedelta(hours=6)
 HISTORY = timedelta(days=7)  # ended alerts shown on the alert list and the site and AP pages
-# the registry's categories, plus the venue categories the BSS plan knows (shelters come first in incidents)
-MAP_CATEGORIES = (*CATEGORIES, "shelter", "library")
-EXTRA_NAMES = {"shelter": _("shelter"), "library": _("library")}
-
-
-def category_names(request: Request) -> dict[str, str]:
-    t = translator(request)
-    return {code: t.gettext(text) for code, text in EXTRA_NAMES.items()}
+MAP_CATEGORIES = CATEGORIES  # the registry's, shelter and library among them (shelters come first in incidents)
 
 
 def _orgs(db: DB, principal: Principal) -> list[Any]:
@@ -73,7 +66,6 @@ def dashboard(request: Request, principal: Authenticated, db: DB, ctx: Ctx, stat
                                "tenant": str(tenant) if tenant else ""}.items() if v}
     return render(request, "dashboard/map.html", counts=counts, states=SITE_STATES, state=state,
                   municipality=municipality, category=category, tenant=tenant, categories=MAP_CATEGORIES,
-                  cat_names=category_names(request),
                   municipalities=list(tenants.list_municipalities(db, principal)), organisations=_orgs(db, principal),
                   incidents=live, now=now, tile_url=tile_url(ctx.settings), query=query)
 
@@ -114,8 +106,7 @@ def site_page(request: Request, site_id: int, principal: Authenticated, db: DB, 
     ids = [a.id for a in aps.items]
     rendering = Rendering.for_role(principal.role)
     connected = _connected(db, ids, now)
-    return render(request, "dashboard/site.html", cat_names=category_names(request),
-                  site=site, aps=aps, fleet=f, site_state=f.site_state(site_id),
+    return render(request, "dashboard/site.html", site=site, aps=aps, fleet=f, site_state=f.site_state(site_id),
                   activity=_activity(db, ids, now - RECENT), connected=show_count(connected, rendering),
                   chart=f"/dashboard/charts/usage.svg?site={site_id}",
                   history=list_alerts(db, principal, site_id=site_id, since=now - HISTORY, limit=50), show_site=False)
@@ -242,8 +233,7 @@ def incident_page(request: Request, incident_id: str, principal: Authenticated, 
     shown = [s for s in sites if int(s.site_id) in readable]
     ap_ids = [int(a) for s in shown for a in s.ap_ids]
     rendering = Rendering.for_role(principal.role)
-    return render(request, "dashboard/incident.html", cat_names=category_names(request),
-                  incident=incident, phase=incident.phase(now).value,
+    return render(request, "dashboard/incident.html", incident=incident, phase=incident.phase(now).value,
                   sites=shown, fleet=f, connected=show_count(_connected(db, ap_ids, now), rendering),
                   area=incident.area.to_json(), site_ids=",".join(s.site_id for s in shown),
                   may_end=principal.role is Role.CITY_ADMIN and incident.phase(now).value in ("active", "scheduled"),
