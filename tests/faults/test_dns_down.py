@@ -5,7 +5,8 @@ port that never answers), requests for realms the ANP has not seen are rejected 
 timeout, not the resolver's default of several seconds); a realm found before the outage is still served,
 also after its DNS TTL has passed (the route is served stale, RFC 8767); every Accounting-Request is
 acknowledged and reaches the IdP exactly once. When dnsmasq returns, a realm first asked during the
-outage is found (a DNS failure is not cached as "no such realm"): the ANP goes on to the IdP it names. Figures are printed for the report.
+outage is found (a DNS failure is not cached as "no such realm"): the ANP goes on to the IdP it names.
+Figures are printed for the report.
 """
 
 from __future__ import annotations
@@ -68,7 +69,8 @@ def test_dns_down_unknown_realms_fail_fast_known_ones_are_served(tmp_path: Path,
                 finally:
                     if hole is not None:
                         hole.close()
-                dns.restart([*records, naptr(late, f"_radsec._tcp.{late}"),  # served by the IdP's host (its certificate)
+                # the late realm's SRV target is the IdP's host, the name its certificate carries
+                dns.restart([*records, naptr(late, f"_radsec._tcp.{late}"),
                              srv(f"_radsec._tcp.{late}", REALM, idp.radsec)], ttl=TTL)
                 started = time.monotonic()
                 recovered = wait_until(lambda: _pap(anp.auth, f"{USER}@{late}", 99)[0] != -1
@@ -80,7 +82,8 @@ def test_dns_down_unknown_realms_fail_fast_known_ones_are_served(tmp_path: Path,
                 rows = accounting_rows(state)
         finally:
             dns.stop()
-    figures.update(unknown_max_ms=round(max(s for _, s in unknown) * 1000), unknown_codes=sorted({c for c, _ in unknown}),
+    figures.update(unknown_max_ms=round(max(s for _, s in unknown) * 1000),
+                   unknown_codes=sorted({c for c, _ in unknown}),
                    known_max_ms=round(max(s for _, s in known) * 1000), known_codes=sorted({c for c, _ in known}),
                    accounting_rows=rows)
     print("dns down:", figures)
