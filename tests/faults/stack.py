@@ -93,3 +93,46 @@ def upstream_requests(metrics: dict[str, float], port: int) -> float:
     """Requests the ANP sent to the upstream on 127.0.0.1:``port`` (its upstream latency histogram's count)."""
     return sum(v for k, v in metrics.items() if k.startswith("tsunagaru_anp_upstream_latency_seconds_count")
                and f'peer="127.0.0.1:{port}"' in k)
+
+
+def open_held(port: int, count: int, *, deadline: float) -> tuple[list[socket.socket], int]:
+    """Up to ``count`` TCP connections to 127.0.0.1:``port`` that send nothing (held open); (sockets,
+    connects that failed or timed out). Stops at ``deadline`` (monotonic): the loop is bounded in time."""
+    held: list[socket.socket] = []
+    failed = 0
+    for _ in range(count):
+        if time.monotonic() > deadline:
+            break
+        try:
+            held.append(socket.create_connection(("127.0.0.1", port), timeout=2))
+        except OSError:
+            failed += 1
+    return held, failed
+
+
+def churn(port: int, count: int, *, deadline: float) -> tuple[int, int]:
+    """``count`` TCP connections opened and closed at once (a port scan, a health check storm); (done, failed)."""
+    done = failed = 0
+    for _ in range(count):
+        if time.monotonic() > deadline:
+            break
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=2).close()
+            done += 1
+        except OSError:
+            failed += 1
+    return done, failed
+
+
+def closed_by_peer(socks: Sequence[socket.socket]) -> int:
+    """How many of ``socks`` the other side has closed (reset, or a read of 0 octets)."""
+    closed = 0
+    for s in socks:
+        s.setblocking(False)
+        try:
+            closed += s.recv(1, socket.MSG_PEEK) == b""
+        except BlockingIOError:
+            pass
+        except OSError:
+            closed += 1
+    return closed
