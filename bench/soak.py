@@ -236,7 +236,8 @@ def main() -> int:
             rows = accounting_rows(state)
             pending = anp.metrics().get("tsunagaru_anp_accounting_pending", -1)
     result["soak"] = {
-        "pap": {"ok": soak_pap.ok, "failed": soak_pap.failed, "retransmits": soak_pap.retransmits, "per_s": round(soak_pap.ok / seconds, 1),
+        "pap": {"ok": soak_pap.ok, "failed": soak_pap.failed, "retransmits": soak_pap.retransmits,
+                "per_s": round(soak_pap.ok / seconds, 1),
                 "median_ms": round(pct(soak_pap.latencies, 0.5) * 1000, 1),
                 "p90_ms": round(pct(soak_pap.latencies, 0.9) * 1000, 1)},
         "ttls": {"ok": soak_ttls.ok, "failed": soak_ttls.failed, "per_s": round(soak_ttls.ok / seconds, 2),
