@@ -224,3 +224,24 @@ def test_accounting_exactly_once_through_a_death_a_sigterm_and_fewer_workers(tmp
         time.sleep(1.0)
         total, keys, sessions = accounting_rows(state)
         assert total == keys == sessions == len(first) + len(second)
+
+
+def test_workers_do_not_outlive_a_killed_parent(tmp_path: Path) -> None:
+    state = make_state(tmp_path / "state")
+    ports = anp_ports()
+    folder = tmp_path / "anp"
+    with run_idp(state, tmp_path / "idp") as idp, workers(folder, _config(state, ports, folder, idp.radsec), 2,
+                                                          "orphan") as proc:
+        pids = worker_pids(folder / "anp-orphan.log")
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(10)
+
+        def gone(pid: int) -> bool:
+            try:
+                os.kill(pid, 0)
+            except ProcessLookupError:
+                return True
+            with open(f"/proc/{pid}/stat") as f:  # a zombie waiting for init is gone too
+                return f.read().split(") ", 1)[1].startswith("Z")
+
+        wait_for(lambda: all(gone(p) for p in pids.values()), 20, "the workers stopped with their parent")
