@@ -58,6 +58,7 @@ class PapLoad:
         self.acct_port = port + 1
         self.ok = self.failed = self.acct_sent = self.acct_ok = self.retransmits = 0
         self.latencies: list[float] = []
+        self.lock = threading.Lock()  # the workers share the counters (``x += f()`` across a recv loses counts)
 
     def run(self, seconds: float, *, concurrency: int = 1, rate: float | None = None) -> None:
         end = time.monotonic() + seconds
@@ -78,17 +79,21 @@ class PapLoad:
             while time.monotonic() < end:
                 ident = (ident + 1) % 256
                 started = time.monotonic()
-                if self._exchange(s, pap_request(f"{USER}@{REALM}", PASSWORD, ident), Code.ACCESS_ACCEPT):
-                    self.ok += 1
-                    self.latencies.append(time.monotonic() - started)
-                    if self.acct_every and self.ok % self.acct_every == 0:
-                        self.acct_sent += 1
-                        session = f"soak-{n}-{self.acct_sent}-{time.monotonic_ns()}"
-                        acct_ident = (acct_ident + 1) % 256
-                        self.acct_ok += self._exchange(acct, accounting_request(f"{USER}@{REALM}", session, acct_ident),
-                                                       Code.ACCOUNTING_RESPONSE)
-                else:
-                    self.failed += 1
+                accepted = self._exchange(s, pap_request(f"{USER}@{REALM}", PASSWORD, ident), Code.ACCESS_ACCEPT)
+                with self.lock:
+                    self.ok += accepted
+                    self.failed += not accepted
+                    send_acct = accepted and self.acct_every > 0 and self.ok % self.acct_every == 0
+                    self.acct_sent += send_acct
+                    if accepted:
+                        self.latencies.append(time.monotonic() - started)
+                if send_acct:
+                    session = f"soak-{n}-{time.monotonic_ns()}"
+                    acct_ident = (acct_ident + 1) % 256
+                    acked = self._exchange(acct, accounting_request(f"{USER}@{REALM}", session, acct_ident),
+                                           Code.ACCOUNTING_RESPONSE)
+                    with self.lock:
+                        self.acct_ok += acked
                 if rate:
                     next_at += 1 / rate
                     time.sleep(max(0.0, next_at - time.monotonic()))
@@ -104,7 +109,8 @@ class PapLoad:
                     if reply.identifier == request.identifier:
                         return reply.code == want
             except TimeoutError:
-                self.retransmits += 1
+                with self.lock:
+                    self.retransmits += 1
         return False
 
 
@@ -117,6 +123,7 @@ class TtlsLoad:
         self.port = port
         self.ok = self.failed = 0
         self.latencies: list[float] = []
+        self.lock = threading.Lock()
 
     def run(self, seconds: float, *, procs: int, rate: float | None = None) -> None:
         end = time.monotonic() + seconds
@@ -138,11 +145,11 @@ class TtlsLoad:
                 good = done.returncode == 0
             except subprocess.TimeoutExpired:
                 good = False
-            if good:
-                self.ok += 1
-                self.latencies.append(time.monotonic() - started)
-            else:
-                self.failed += 1
+            with self.lock:
+                self.ok += good
+                self.failed += not good
+                if good:
+                    self.latencies.append(time.monotonic() - started)
             if rate:
                 next_at += 1 / rate
                 time.sleep(max(0.0, next_at - time.monotonic()))

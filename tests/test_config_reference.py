@@ -59,7 +59,9 @@ def _cases(cfg: ref.ConfigFile, minimal: dict[str, str]) -> list[Any]:
 
 @pytest.mark.parametrize(("cfg", "minimal", "header", "key"),
                          _cases(ref.ANP, ANP_MINIMAL) + _cases(ref.IDP, IDP_MINIMAL) + _cases(ref.WEB, {
-                             "[web]": '[web]\ndb = "sqlite:////tmp/x.sqlite"\n'}))
+                             "[web]": '[web]\ndb = "sqlite:////tmp/x.sqlite"\n',
+                             "[enrol]": '[enrol]\nrealm = "idp.example"\nca_file = "ca.pem"\n',
+                             "[enrol.smtp]": '[enrol.smtp]\nsender = "w@city.example"\n'}))
 def test_each_stated_default_is_the_parsers(cfg: ref.ConfigFile, minimal: dict[str, str], header: str,
                                             key: ref.Key) -> None:
     parse = {"anp.toml": anp_config.parse, "idp.toml": idp_config.parse, "web.toml": web_config.parse}[cfg.file]

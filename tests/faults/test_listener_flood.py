@@ -144,7 +144,8 @@ def test_a_connection_flood_at_a_radsec_listener_is_bounded(tmp_path: Path, list
     assert figures["closed_by_listener"] == len(held)
     assert figures["fds_after"] <= 5  # type: ignore[operator]
     # bounded by the listener's cap on pending handshakes (each with its 256 KiB TLS buffer), not by the flood
-    assert max(peak_fds, peak_fds2) - fds0 <= MAX_HANDSHAKES + 50
+    # (+ sockets of dropped handshakes not yet closed by the loop, and the listener's own work): far below the flood
+    assert max(peak_fds, peak_fds2) - fds0 <= MAX_HANDSHAKES + 150
     assert max(peak_rss, peak_rss2) - rss0 < MAX_HANDSHAKES * 256 + 64 * 1024
     assert all_acked(acked) and rows == (20, 20, 20)
 

@@ -49,7 +49,7 @@ def test_an_upstream_that_never_speaks_tls_is_bounded(tmp_path: Path) -> None:
                "rss_kib": (rss0, rss1), "spool_pending": pending}
     print("stalled upstream tls:", figures)
     assert len(got) == 100 and all(c == Code.ACCESS_REJECT for c, _ in got.values())
-    assert latencies[-1] < TIMEOUT + 0.5
+    assert latencies[-1] < TIMEOUT + 1.0  # the timeout, not the 10 s TLS connect timeout (the figure is above)
     assert connections <= 20  # a few handshake attempts, not one per request
     assert fds1 - fds0 <= 5 and rss1 - rss0 < 16 * 1024
     assert all_acked(acked) and pending == 10
