@@ -26,6 +26,7 @@ from typing import Any, TypeVar
 
 from tsunagaru import logs
 from tsunagaru.anp.activity import ActivityRecorder
+from tsunagaru.anp.affinity import NodeAffinity
 from tsunagaru.anp.core import AnpCore, Forward, Ignore, Reply, Service, SpoolAccounting
 from tsunagaru.anp.decorate import Decoration
 from tsunagaru.anp.metrics import AnpMetrics
@@ -62,6 +63,7 @@ class AnpServer:
     ap_verify: VerifyPeer | None = None  # the AP-side certificate check (AP roots, CRLs)
     ap_client: Callable[[PeerInfo], str | None] | None = None  # the client name an AP's certificate names
     activity: ActivityRecorder | None = None  # per-AP activity for operations (batched, off the loop)
+    affinity: NodeAffinity = field(default_factory=NodeAffinity)  # EAP conversations back to their IdP node
     _tasks: set[asyncio.Task[None]] = field(default_factory=set)
     # Each listener drains the datagrams already queued on a wake-up (tsunagaru.net.datagram), so their
     # upstream requests leave in one RadSec write: one TLS send instead of one per request.
@@ -78,10 +80,10 @@ class AnpServer:
     _spool_io: concurrent.futures.ThreadPoolExecutor = field(
         default_factory=lambda: concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="anp-spool"))
 
-    async def listen(self, host: str, auth_port: int, acct_port: int) -> None:
+    async def listen(self, host: str, auth_port: int, acct_port: int, *, reuse_port: bool = False) -> None:
         services: tuple[Service, Service] = ("auth", "acct")
         for port, service in zip((auth_port, acct_port), services, strict=True):
-            sock = await DatagramSocket.bind(host, port, lambda data, addr: None)
+            sock = await DatagramSocket.bind(host, port, lambda data, addr: None, reuse_port=reuse_port)
             sock.on_datagram = functools.partial(self.on_datagram, sock, service)  # set before the loop reads
             self._sockets.append(sock)
         self._forwarder = asyncio.create_task(self._accounting_forwarder())
@@ -89,13 +91,13 @@ class AnpServer:
             self._activity_task = asyncio.create_task(self.activity.run())
 
     async def listen_radsec(self, host: str, port: int, ssl_context: ssl.SSLContext,
-                            verify_peer: VerifyPeer | None = None) -> int:
+                            verify_peer: VerifyPeer | None = None, *, reuse_port: bool = False) -> int:
         """RadSec from access points that can do it (RFC 6614): the AP's certificate is checked against
         the AP roots and CRLs (``verify_peer``, by default :attr:`ap_verify`) and names its client."""
         server = self._radsec = RadSecServer(self._radsec_request, ssl_context,
                                              verify_peer=verify_peer or self.ap_verify)
         self.metrics.write_stalls.set_function(lambda: server.write_stalls)
-        return await server.start(host, port)
+        return await server.start(host, port, reuse_port=reuse_port)
 
     async def close(self, drain: float = 5.0) -> None:
         """Stop taking requests, let those in flight finish (up to ``drain`` s) and send their replies,
@@ -272,7 +274,9 @@ class AnpServer:
         try:
             peers = await self._peers(fwd)
             budget = self.request_timeout - (time.monotonic() - started)
-            delivery = await deliver(self.transport, peers, fwd.upstream, budget)
+            ordered = self.affinity.order(fwd.realm, fwd.request, peers, started)  # State's IdP node first
+            delivery = await deliver(self.transport, ordered, fwd.upstream, budget)
+            self.affinity.learn(fwd.realm, delivery.reply, delivery.peer, started)
             peer_label = self.metrics.peer(delivery.peer.host, delivery.peer.port)
             self.metrics.latency.labels(self.metrics.realm(fwd.realm), peer_label).observe(time.monotonic() - started)
             return self.core.on_upstream_reply(fwd, delivery.reply, delivery.sent.authenticator, port,
@@ -298,7 +302,7 @@ class AnpServer:
 
     async def _peers(self, fwd: Forward) -> list[PeerAddress]:
         if isinstance(fwd.decision, UseStatic):
-            return list(fwd.decision.route.peers)
+            return list(fwd.decision.route.candidates())
         return list(await self.finder.peers(fwd.realm, accounting=False))
 
     # -- accounting ---------------------------------------------------------------------------------
@@ -377,7 +381,7 @@ class AnpServer:
             return list(route.accounting_peers or route.peers)
         decision = self.core.router.decide(realm)
         if isinstance(decision, UseStatic):
-            return list(decision.route.accounting_peers or decision.route.peers)
+            return list(decision.route.candidates(accounting=True))
         try:
             return list(await self.finder.peers(realm, accounting=True))
         except UpstreamError:

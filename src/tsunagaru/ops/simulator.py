@@ -1,4 +1,4 @@
-"""The demo's traffic simulator: virtual APs on 127.0.0.1 sending real RADIUS through the ANP.
+"""The demo's traffic simulator: virtual APs (each on its own 127.2.x.y) sending real RADIUS to the ANP on 127.0.0.1.
 
 Each virtual AP is a registry AP (created for sites that have none, marked ``platform="other"`` and named
 ``sim-N``) that, every ``period`` seconds, sends to the ANP's ports, with the demo NAS secret and its own
@@ -23,10 +23,12 @@ import random
 import socket
 import threading
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, update
 
 from tsunagaru.ops.activity import Accumulator, Event, IdentityHasher, Kind
 from tsunagaru.ops.usage import Placement
@@ -68,8 +70,24 @@ class SimConfig:
             raise ValueError(f"aps 1-{MAX_APS}, seconds up to {MAX_SECONDS:.0f}, rounds >= 1")
 
 
+SECRET_REF = "file:nas-secret"  # the demo's NAS secret by reference (tsunagaru.sites.demo_seed.SECRET_NAME)
+
+
+def source_address(ap_id: int) -> str:
+    """The loopback address a virtual AP sends from: its own, registered as its RADIUS client (127.2.x.y)."""
+    return f"127.{2 + (ap_id >> 16) % 200}.{(ap_id >> 8) & 255}.{ap_id & 255}"
+
+
+def _register_sources(db: Any, ap_ids: Iterable[int]) -> None:
+    """Give virtual APs made before they had addresses (an older demo state) their client identity."""
+    for ap_id in ap_ids:
+        db.execute(update(AccessPoint).where(AccessPoint.id == ap_id, AccessPoint.nas_network.is_(None))
+                   .values(nas_network=f"{source_address(ap_id)}/32", secret_ref=SECRET_REF))
+
+
 def virtual_aps(store: Store, count: int, now: datetime) -> dict[int, Placement]:
-    """Registry APs for the simulator (``sim-N`` on sites without an AP, created once): id -> placement."""
+    """Registry APs for the simulator (``sim-N`` on sites without an AP, created once): id -> placement.
+    Each is a RADIUS client of the ANP on its own address (:func:`source_address`) with the demo secret."""
     with store.session() as db:
         have = {ap_id: site for ap_id, site in db.execute(
             select(AccessPoint.id, AccessPoint.site_id).where(AccessPoint.name.like("sim-%")).limit(count))}
@@ -84,6 +102,7 @@ def virtual_aps(store: Store, count: int, now: datetime) -> dict[int, Placement]
                     for s in free])
             have = {ap_id: site for ap_id, site in db.execute(
                 select(AccessPoint.id, AccessPoint.site_id).where(AccessPoint.name.like("sim-%")).limit(count))}
+        _register_sources(db, have)
         sites = {sid: (code, org) for sid, code, org in db.execute(
             select(Site.id, Site.municipality_code, Site.operator_id).where(Site.id.in_(list(have.values()))))}
     return {ap: Placement(str(site), sites[site][0] or "", str(sites[site][1] or sites[site][0] or "city"))
@@ -124,10 +143,10 @@ class Simulator:
         self.stats = Stats()
         self.sessions: dict[int, int] = {}  # AP -> round its session began (-1: none)
 
-    async def _ask(self, port: int, packet: Packet) -> Packet | None:
+    async def _ask(self, port: int, packet: Packet, source: str = LOOPBACK) -> Packet | None:
         loop = asyncio.get_running_loop()
         transport, proto = await loop.create_datagram_endpoint(_Exchange, remote_addr=(self.c.host, port),
-                                                               family=socket.AF_INET)
+                                                               local_addr=(source, 0), family=socket.AF_INET)
         try:
             fut: asyncio.Future[bytes] = loop.create_future()
             proto.waiting[packet.identifier] = fut
@@ -149,9 +168,9 @@ class Simulator:
     async def _round(self, ap_id: int, n: int) -> None:
         """Status-Server every round; a login every ``LOGIN_EVERY`` rounds (password checks are the IdP's
         costly part), then that session's Start, Interims and Stop in the rounds that follow."""
-        key, nas = f"ap-{ap_id}", f"sim-{ap_id}".encode()
-        base = [(NAS_IDENTIFIER, nas), (NAS_IP, socket.inet_aton(LOOPBACK))]
-        await self._ask(self.c.auth_port, self._request(Code.STATUS_SERVER, base))
+        key, nas, source = f"ap-{ap_id}", f"sim-{ap_id}".encode(), source_address(ap_id)
+        base = [(NAS_IDENTIFIER, nas), (NAS_IP, socket.inet_aton(source))]
+        await self._ask(self.c.auth_port, self._request(Code.STATUS_SERVER, base), source)
         self.acc.add(Event(key, time.time(), Kind.STATUS))
         user, password = self.c.users[(ap_id + n) % len(self.c.users)]
         realm = user.rpartition("@")[2]
@@ -161,7 +180,7 @@ class Simulator:
             login = Packet(Code.ACCESS_REQUEST, random.randrange(256), vector, tuple(
                 [(USER_NAME, user.encode()),
                  (USER_PASSWORD, hide_user_password(password.encode(), self.c.secret, vector)), *base]))
-            reply = await self._ask(self.c.auth_port, sign_request(login, self.c.secret))
+            reply = await self._ask(self.c.auth_port, sign_request(login, self.c.secret), source)
             accepted = reply is not None and reply.code == Code.ACCESS_ACCEPT
             self.stats.accepted += accepted
             self.stats.rejected += reply is not None and not accepted
@@ -180,7 +199,7 @@ class Simulator:
         attrs = [*base, (USER_NAME, user.encode()), (ACCT_STATUS, status.to_bytes(4, "big")),
                  (ACCT_SESSION_ID, session), (ACCT_IN, (octets // 9).to_bytes(4, "big")),
                  (ACCT_OUT, octets.to_bytes(4, "big")), (ACCT_TIME, seconds.to_bytes(4, "big"))]
-        if await self._ask(self.c.acct_port, self._request(Code.ACCOUNTING_REQUEST, attrs)) is not None:
+        if await self._ask(self.c.acct_port, self._request(Code.ACCOUNTING_REQUEST, attrs), source) is not None:
             self.acc.add(Event(key, time.time(), Kind.ACCOUNTING, acct_status=status, octets_in=octets // 9,
                                octets_out=octets, session_time_s=seconds, realm=realm, session_key=skey, user_id=uid))
         if status == 2:
