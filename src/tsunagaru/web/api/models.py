@@ -13,9 +13,8 @@ from typing import TYPE_CHECKING, Any, Literal, get_type_hints
 
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
-from tsunagaru.sites.views import ApView, AuditView, MunicipalityView, OrganisationView, SiteView
-
 from tsunagaru.sites.fields import CATEGORIES
+from tsunagaru.sites.views import ApView, AuditView, MunicipalityView, OrganisationView, SiteView
 
 # checked by tsunagaru.sites.fields (one typed error for the API, the pages and the importers), named here
 CATEGORY_DOC = "one of: " + ", ".join(CATEGORIES)
