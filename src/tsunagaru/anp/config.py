@@ -65,6 +65,8 @@ listeners, TLS and discovery need a restart.
     certificate_name = "*.aps.shinjuku.city.example"  # RadSec APs: the SAN dNSName that makes an AP this client
     disaster_until = 1796000000             # epoch seconds (UTC), a number: the end of the active incident
                                             # these APs are in (the registry export writes it; optional)
+    disaster_session_timeout = 21600        # until then, an Access-Accept's Session-Timeout is at least this
+                                            # (cut at disaster_until; the incident's policy, from the export)
 
     [[routes]]                              # static routes win over discovery: exact, *.suffix, ~regex
     realm = "*.partner.example"
@@ -72,6 +74,9 @@ listeners, TLS and discovery need a restart.
     accounting_peers = []
     name = "partner"                        # for logs (default: the realm pattern)
     any_member = false                      # true: accept any federation member without a name (warned at start)
+    balance = "failover"                    # "spread": the peers are equal IdP nodes of one realm; new
+                                            # conversations spread over the up ones, a conversation stays on
+                                            # the node its State names (docs: IdP nodes)
 
     [realms]
     allow = []                              # empty: every realm
@@ -135,8 +140,9 @@ _TLS = ("certificate", "key", "roots", "crls", "require_crl", "ap_roots", "ap_cr
 _DISCOVERY = ("enabled", "nameservers", "zone_file", "ttl_floor", "ttl_ceiling", "negative_ttl", "timeout",
               "require_nai_realm")
 _CLIENT = ("name", "network", "secret", "require_message_authenticator", "nas_identifier", "rate", "burst",
-           "location_information", "location_data", "site", "certificate_name", "disaster_until")
-_ROUTE = ("realm", "peers", "accounting_peers", "name", "any_member")
+           "location_information", "location_data", "site", "certificate_name", "disaster_until",
+           "disaster_session_timeout")
+_ROUTE = ("realm", "peers", "accounting_peers", "name", "any_member", "balance")
 _REALMS = ("allow", "deny")
 
 DEFAULT_AUTH = Listen("127.0.0.1", 1812)
@@ -323,11 +329,18 @@ class _Reader(TomlReader):
                       self.number(c, f"{key}.rate", 200.0, lo=1, hi=1e6),
                       int(self.number(c, f"{key}.burst", 400, lo=1, hi=1e7)), self.string(c, f"{key}.site"),
                       self.location(c, key), cert_name.lower() if cert_name else None,
-                      self.disaster_until(c, f"{key}.disaster_until"))
+                      self.disaster_until(c, f"{key}.disaster_until"),
+                      self.disaster_session_timeout(c, f"{key}.disaster_session_timeout"))
 
     def disaster_until(self, c: dict[str, Any], key: str) -> float | None:
         """Epoch seconds (an integer, UTC) chosen over ISO-8601: no time zone to get wrong, one comparison."""
         return None if c.get("disaster_until") is None else self.number(c, key, 0, lo=0, hi=2**40)
+
+    def disaster_session_timeout(self, c: dict[str, Any], key: str) -> int | None:
+        """Seconds (1 min to 72 h, the longest incident); applied only while ``disaster_until`` is ahead."""
+        if c.get("disaster_session_timeout") is None:
+            return None
+        return int(self.number(c, key, 0, lo=60, hi=72 * 3600))
 
     def location(self, c: dict[str, Any], key: str) -> tuple[bytes, bytes | None] | None:
         info = self.hex(c, f"{key}.location_information")
@@ -364,7 +377,11 @@ class _Reader(TomlReader):
         if any_member and any(p.name is None for p in (*peers, *acct)):
             warnings.append(f"{key} ({pattern.text}): any_member = true - any federation member is accepted as "
                             "this route's identity provider; name the certificate (host:port/name) instead")
-        return StaticRoute(pattern, peers, self.string(c, f"{key}.name") or pattern.text, acct)
+        balance = self.string(c, f"{key}.balance") or "failover"
+        if balance not in ("failover", "spread"):
+            raise ConfigError(f"{key}.balance", f"{balance!r} is neither \"failover\" nor \"spread\"")
+        return StaticRoute(pattern, peers, self.string(c, f"{key}.name") or pattern.text, acct,
+                           spread=balance == "spread")
 
     def peers(self, c: dict[str, Any], key: str) -> tuple[PeerAddress, ...]:
         out = []

@@ -3,15 +3,16 @@
 Each virtual AP is a registry AP (created for sites that have none, marked ``platform="other"`` and named
 ``sim-N``) that, every ``period`` seconds, sends to the ANP's ports, with the demo NAS secret and its own
 NAS-Identifier: a Status-Server, the accounting of its current session (Interim; Stop before the next
-login), and every tenth round a PAP login of a demo user that starts a new session (Start). Bounded: at
-most ``MAX_APS`` APs, ``MAX_SECONDS`` of running time and ``rounds`` rounds, one request in flight per
-AP and a 2 s timeout; it refuses any address but 127.0.0.1.
+login), and on its first and every tenth round a PAP login of a demo user that starts a new session
+(Start). Bounded: at most ``MAX_APS`` APs, ``MAX_SECONDS`` of running time and
+``rounds`` rounds, one request in flight per AP and a 2 s timeout; it refuses any address but 127.0.0.1.
 
-The ANP on these branches does not yet record per-AP activity itself (``tsunagaru.anp.activity`` exists
-but is not wired into the ANP server), so the simulator records what its APs saw (each request and the
-ANP's answer: accepted, rejected, no answer) through the same pure accumulator and SQL writer, keyed
-``ap-ID`` as the ANP's exported clients are, and refreshes the hourly usage of the hours it touched.
-Drop ``record`` once the ANP records activity. Sessions carry only keyed hashes, as the ANP's would.
+The demo's ANP records per-AP activity itself (``[anp] activity_db``; keyed ``loopback-aps/sim-N`` by
+the NAS-Identifier, which the dashboard places by the AP's registry NAS-Identifier) and the web app's
+jobs refresh the hourly usage (:mod:`tsunagaru.ops.jobs`), so the demo runs the simulator with
+``record=False``. ``record=True`` (tests and benches without an ANP that records) keeps what the virtual
+APs saw through the same pure accumulator and SQL writer, keyed ``ap-ID``, and refreshes the hours it
+touched. Sessions carry only keyed hashes, as the ANP's do.
 """
 
 from __future__ import annotations
@@ -162,6 +163,10 @@ class Simulator:
         finally:
             transport.close()
 
+    def _note(self, event: Event) -> None:
+        if self.c.record:  # else the ANP records it: nothing kept here, nothing to grow
+            self.acc.add(event)
+
     def _request(self, code: int, attrs: list[tuple[int, bytes]]) -> Packet:
         return sign_request(Packet(code, random.randrange(256), attributes=tuple(attrs)), self.c.secret)
 
@@ -171,11 +176,13 @@ class Simulator:
         key, nas, source = f"ap-{ap_id}", f"sim-{ap_id}".encode(), source_address(ap_id)
         base = [(NAS_IDENTIFIER, nas), (NAS_IP, socket.inet_aton(source))]
         await self._ask(self.c.auth_port, self._request(Code.STATUS_SERVER, base), source)
-        self.acc.add(Event(key, time.time(), Kind.STATUS))
+        self._note(Event(key, time.time(), Kind.STATUS))
         user, password = self.c.users[(ap_id + n) % len(self.c.users)]
         realm = user.rpartition("@")[2]
         phase = (n + ap_id) % LOGIN_EVERY
-        if phase == 0:
+        # the first round logs in too: the ANP knows an AP by its requests' NAS-Identifier, and its
+        # Status-Server answers are counted for the RADIUS client (here the demo's one loopback client)
+        if phase == 0 or n == 0:
             vector = os.urandom(16)
             login = Packet(Code.ACCESS_REQUEST, random.randrange(256), vector, tuple(
                 [(USER_NAME, user.encode()),
@@ -185,7 +192,7 @@ class Simulator:
             self.stats.accepted += accepted
             self.stats.rejected += reply is not None and not accepted
             if reply is not None:
-                self.acc.add(Event(key, time.time(), Kind.ACCEPT if accepted else Kind.REJECT, realm=realm))
+                self._note(Event(key, time.time(), Kind.ACCEPT if accepted else Kind.REJECT, realm=realm))
             self.sessions[ap_id] = n if accepted else -1
             status, seconds = 1, 0
         elif self.sessions.get(ap_id, -1) >= 0:
@@ -200,14 +207,14 @@ class Simulator:
                  (ACCT_SESSION_ID, session), (ACCT_IN, (octets // 9).to_bytes(4, "big")),
                  (ACCT_OUT, octets.to_bytes(4, "big")), (ACCT_TIME, seconds.to_bytes(4, "big"))]
         if await self._ask(self.c.acct_port, self._request(Code.ACCOUNTING_REQUEST, attrs), source) is not None:
-            self.acc.add(Event(key, time.time(), Kind.ACCOUNTING, acct_status=status, octets_in=octets // 9,
+            self._note(Event(key, time.time(), Kind.ACCOUNTING, acct_status=status, octets_in=octets // 9,
                                octets_out=octets, session_time_s=seconds, realm=realm, session_key=skey, user_id=uid))
         if status == 2:
             self.sessions[ap_id] = -1
 
     async def _ap(self, ap_id: int, stop_at: float) -> None:
-        # spread the first round over 15 s: 500 APs at once would be a burst of 2,500 requests
-        await asyncio.sleep(random.uniform(0, min(self.c.period, 15.0)))
+        # spread the first round (a login each) over a period: 500 APs at once would be a burst of logins
+        await asyncio.sleep(random.uniform(0, min(self.c.period, 30.0)))
         for n in range(self.c.rounds):
             if time.monotonic() >= stop_at:
                 return
@@ -285,6 +292,7 @@ async def start_demo_traffic(db_url: str, host: str, auth_port: int, acct_port: 
                              seconds: float = 8 * 3600.0) -> DemoTraffic:
     """What ``tsunagaru demo`` runs unless ``--no-sim``: 500 virtual APs, a round every 30 s, 8 h at most."""
     store = await asyncio.to_thread(Store.open, db_url)
-    config = SimConfig(host=host, auth_port=auth_port, acct_port=acct_port, aps=aps, period=30.0, seconds=seconds)
+    config = SimConfig(host=host, auth_port=auth_port, acct_port=acct_port, aps=aps, period=30.0, seconds=seconds,
+                       record=False)  # the demo ANP records the activity (anp.activity_db)
     sim, task = await start(store, config)
     return DemoTraffic(sim, task, store)
