@@ -83,6 +83,12 @@ ANP = ConfigFile("ANP proxy", "anp.toml", "tsunagaru.anp.config", (
         K("peer_give_up", SECS, "900", "a discovered peer down this long is given up (found again on demand)"),
         K("clients_files", "list of paths", "[]", "more `[[clients]]` from files others write (the registry "
           "export); such a file may hold only `[[clients]]`; a missing file adds none"),
+        K("clients_db", "SQLAlchemy URL", None, "the registry's store: its active RADIUS/UDP APs are clients too, "
+          "followed live (NOTIFY on PostgreSQL, else polling); restart to change"),
+        K("clients_secrets", PATH, None, "the folder of the APs' secret references `file:NAME` (needed with "
+          "`clients_db`)"),
+        K("clients_poll", SECS, "10", "seconds between checks of the registry's change counter (0.5-60): the "
+          "bound when no notification arrives"),
         K("activity_db", "SQLAlchemy URL", None, "per-AP activity for the dashboard (the registry's store)"),
         K("activity_interval", "integer (seconds)", "300", "seconds per activity record (10-3600)"),
         K("activity_key_file", PATH, '"activity.key"', "key of the hashed user/session ids (made 0600)"),
@@ -126,6 +132,8 @@ ANP = ConfigFile("ANP proxy", "anp.toml", "tsunagaru.anp.config", (
         K("site", "string", None, "the site registry's key for these APs (carried along)"),
         K("certificate_name", "string", None, "RadSec APs: the SAN dNSName that makes an AP this client"),
         K("disaster_until", "number (epoch seconds)", None, "end of the active incident these APs are in"),
+        K("disaster_session_timeout", "integer (seconds)", None, "while `disaster_until` is ahead, an "
+          "Access-Accept's Session-Timeout is at least this (the incident policy; the registry export writes it)"),
     )),
     Table("[[routes]]", anp_config._ROUTE, (
         K("realm", "realm pattern", REQUIRED, "exact, `*.suffix` or `~regex`; static routes win over discovery"),
@@ -133,6 +141,8 @@ ANP = ConfigFile("ANP proxy", "anp.toml", "tsunagaru.anp.config", (
         K("accounting_peers", "list of host:port/name", "[]", "accounting elsewhere (default: peers)"),
         K("name", "string", None, "for logs (default: the realm pattern)"),
         K("any_member", "boolean", "false", "accept any federation member without a name (warned at start)"),
+        K("balance", "string", '"failover"', "`\"spread\"`: the peers are equal IdP nodes of one realm; new "
+          "conversations spread over the up ones, a conversation stays on the node its State names"),
     )),
     Table("[realms]", anp_config._REALMS, (
         K("allow", "list of realm patterns", "[]", "empty: every realm"),
@@ -157,6 +167,8 @@ IDP = ConfigFile("IdP", "idp.toml", "tsunagaru.idp.config", (
         K("tls13_tunnels", "boolean", "false", "TTLS/PEAP may use TLS 1.3 (RFC 9427)"),
         K("eap_tls13", "boolean", "true", "EAP-TLS may use TLS 1.3 (RFC 9190)"),
         K("cache_ttl", SECS, "30", "seconds a user/certificate lookup is trusted (max 60)"),
+        K("node_id", "string", None, "several nodes for one realm: this one's name, carried in State (the ANP "
+          "routes a conversation back to it)"),
         K("max_sessions", "integer", "10000", "EAP conversations in progress at once"),
         K("metrics", ADDR, None, "Prometheus `/metrics`"),
         K("log_key_file", PATH, '"log.key"', "key for redacted identities in logs (made 0600)"),

@@ -2,7 +2,7 @@
 
 Every ANP and IdP node caches something it reads from the store (the ANP its RADIUS clients, the IdP
 its users and certificates for up to 30 s). They learn of a change made anywhere (the web app, the CLI,
-another node, plain SQL) from these counters: triggers installed by migration ``0006_change_feed`` bump
+another node, plain SQL) from these counters: triggers installed by migration ``0005_change_feed`` bump
 ``serial`` in the same transaction as the change (so a counter never moves before the change is
 visible), and on PostgreSQL also ``pg_notify('tsunagaru_changes', topic)``, delivered at commit. A
 reader compares the serials it saw with the current ones (polling, the fallback and SQLite's only way)

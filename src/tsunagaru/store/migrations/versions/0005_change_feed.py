@@ -1,6 +1,9 @@
 """Change counters and the triggers that bump them (``store_changes``, :mod:`tsunagaru.store.change_tables`).
 
-Revision ID: 0006_change_feed
+(Chained after ``0005_alerts``, written beside it in the same session; the id is kept so databases already
+at ``0005_change_feed`` stay known.)
+
+Revision ID: 0005_change_feed
 Revises: 0005_alerts
 
 The watched tables and columns are written out here (not read from the table modules) so the revision
@@ -14,7 +17,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0006_change_feed"
+revision = "0005_change_feed"
 down_revision = "0005_alerts"
 branch_labels = None
 depends_on = None
