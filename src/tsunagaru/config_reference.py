@@ -194,6 +194,7 @@ WEB = ConfigFile("Web app", "web.toml", "tsunagaru.web.config", (
         K("listen", ADDR, '"127.0.0.1:8080"', "HTTP listener (keep it on loopback behind the proxy)"),
         K("db", "SQLAlchemy URL", REQUIRED, "the same store as the registry"),
         K("public_url", "URL", '"http://127.0.0.1:8080"', "what users see; https turns on Secure cookies, HSTS"),
+        K("tile_url", "URL template", '""', "base map tiles (`{z}/{x}/{y}`); empty: none, nothing leaves the machine"),
         K("secret_key_file", PATH, '"web-secret.key"', "CSRF key (made 0600 when missing)"),
         K("max_body", "integer (octets)", "1048576", "larger requests get 413"),
         K("session_hours", "number", "12", "web session lifetime"),
