@@ -7,9 +7,10 @@ municipalities with addresses the gazetteer resolves; the APs are an AP inventor
 by source id, each with a unique source network, two BSSIDs and two radios. Each phase (parse, apply,
 commit) is timed by wall clock and by process CPU; the import is the `tsunagaru sites import` path
 (parse -> diff -> bulk insert with audit rows) run as a city admin. A second, unchanged import of the
-site list is timed too (the idempotent path: a diff and no writes). PostgreSQL is a private server
-started for the run (tests/support/pgserver.py) and stopped at the end. Results go to stdout and to
-bench/results/registry-import-<time>.json.
+site list is timed too (the idempotent path: a diff and no writes), and so is one reload of the ANP's
+clients from the store (``anp.clients_db``: every AP read, secrets resolved, RFC 5580 location encoded).
+PostgreSQL is a private server started for the run (tests/support/pgserver.py) and stopped at the end.
+Results go to stdout and to bench/results/registry-import-<time>.json.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "src"))
 
+from tsunagaru.anp.registry_clients import load_clients  # noqa: E402
 from tsunagaru.sites.importers import ap_inventory, apply, apply_aps, wifi_list  # noqa: E402
 from tsunagaru.sites.municipalities import Gazetteer, shipped  # noqa: E402
 from tsunagaru.sites.scope import Principal, Role  # noqa: E402
@@ -126,6 +128,10 @@ def run(url: str, sites: bytes, aps: bytes, n_sites: int, n_aps: int,
         with t.phase("reimport_sites_unchanged"), store.session() as s:
             records, report = wifi_list.parse(sites, gaz)
             again = apply.apply_sites(s, ADMIN, records, report, now=now)
+        with tempfile.TemporaryDirectory() as secrets, t.phase("anp_registry_clients_load"):
+            (Path(secrets) / "nas-secret").write_text("bench-secret\n")  # what one ANP reload reads
+            clients, skipped = load_clients(store, Path(secrets), now)
+        assert len(clients) == n_aps and not skipped, (len(clients), skipped[:3])
         assert len(diff.added) == n_sites and len(ap_diff.added) == n_aps, (diff.summary(), ap_diff.summary())
         assert again.unchanged == n_sites and not again.added and not again.changed
         return {"phases": t.phases, "import_total": total,

@@ -87,6 +87,7 @@ def test_an_incident_gives_disaster_until_and_no_rate_limit_and_its_boundaries(
     (during,), _ = load_clients(store, secrets, start + timedelta(seconds=1))
     assert before.disaster_until is None and before.rate_per_second == 200
     assert during.disaster_until == end.timestamp() and during.rate_per_second >= 1e6
+    assert before.disaster_session_timeout is None and (during.disaster_session_timeout or 0) > 3600
 
 
 def test_the_follower_merges_keeps_clients_when_the_store_fails_and_follows_changes(

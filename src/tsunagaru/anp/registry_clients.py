@@ -56,8 +56,9 @@ def client_of(entry: ClientEntry) -> Client:
     if entry.location_information is not None:
         location = (entry.location_information, entry.location_data)
     until = None if entry.disaster_until is None else _epoch(entry.disaster_until)
+    timeout = entry.session_timeout if until is not None else None  # the incident's Session-Timeout policy
     return Client(entry.name, network, entry.secret.encode(), True, pattern, rate, burst, entry.site, location,
-                  None, until)
+                  None, until, timeout)
 
 
 def _epoch(when: datetime) -> float:

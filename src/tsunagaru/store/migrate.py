@@ -11,6 +11,7 @@ adopted: ``0001_initial`` creates only the tables it lacks, then later revisions
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
 
@@ -58,8 +59,7 @@ def current(engine: Engine) -> str | None:
         return MigrationContext.configure(conn).get_current_revision()
 
 
-def upgrade(target: Engine | str, revision: str = "head") -> str | None:
-    """Bring the database at ``target`` (an engine or a URL) to ``revision``; returns the new revision."""
+def _move(target: Engine | str, step: Callable[[Config, str], None], revision: str) -> str | None:
     from tsunagaru.store.engine import make_engine
 
     engine = make_engine(target) if isinstance(target, str) else target
@@ -67,25 +67,19 @@ def upgrade(target: Engine | str, revision: str = "head") -> str | None:
         cfg = alembic_config()
         with engine.begin() as conn:
             cfg.attributes["connection"] = conn
-            command.upgrade(cfg, revision)
+            step(cfg, revision)
         return current(engine)
     finally:
         if isinstance(target, str):
             engine.dispose()
+
+
+def upgrade(target: Engine | str, revision: str = "head") -> str | None:
+    """Bring the database at ``target`` (an engine or a URL) to ``revision``; returns the new revision."""
+    return _move(target, command.upgrade, revision)
 
 
 def downgrade(target: Engine | str, revision: str) -> str | None:
     """Take the database at ``target`` back to ``revision`` (``base``: empty); returns the new revision.
     For operators undoing an upgrade (the chain is tested both ways on SQLite and PostgreSQL)."""
-    from tsunagaru.store.engine import make_engine
-
-    engine = make_engine(target) if isinstance(target, str) else target
-    try:
-        cfg = alembic_config()
-        with engine.begin() as conn:
-            cfg.attributes["connection"] = conn
-            command.downgrade(cfg, revision)
-        return current(engine)
-    finally:
-        if isinstance(target, str):
-            engine.dispose()
+    return _move(target, command.downgrade, revision)
