@@ -24,6 +24,7 @@ from typing import Any
 from tsunagaru.anp import config as anp_config
 from tsunagaru.idp import config as idp_config
 from tsunagaru.web import config as web_config
+from tsunagaru.web.enrol import config as enrol_config
 
 REQUIRED = "required"
 
@@ -83,12 +84,10 @@ ANP = ConfigFile("ANP proxy", "anp.toml", "tsunagaru.anp.config", (
         K("peer_give_up", SECS, "900", "a discovered peer down this long is given up (found again on demand)"),
         K("clients_files", "list of paths", "[]", "more `[[clients]]` from files others write (the registry "
           "export); such a file may hold only `[[clients]]`; a missing file adds none"),
-        K("clients_db", "SQLAlchemy URL", None, "the registry's store: its active RADIUS/UDP APs are clients too, "
-          "followed live (NOTIFY on PostgreSQL, else polling); restart to change"),
-        K("clients_secrets", PATH, None, "the folder of the APs' secret references `file:NAME` (needed with "
-          "`clients_db`)"),
-        K("clients_poll", SECS, "10", "seconds between checks of the registry's change counter (0.5-60): the "
-          "bound when no notification arrives"),
+        K("clients_db", "SQLAlchemy URL", None, "the registry's store: its active APs become clients too, followed "
+          "live (NOTIFY, else polling)"),
+        K("clients_secrets", PATH, None, "the folder of the APs' secret references (`file:NAME`)"),
+        K("clients_poll", SECS, "10", "seconds between checks of the registry's change counter (0.5-60)"),
         K("activity_db", "SQLAlchemy URL", None, "per-AP activity for the dashboard (the registry's store)"),
         K("activity_interval", "integer (seconds)", "300", "seconds per activity record (10-3600)"),
         K("activity_key_file", PATH, '"activity.key"', "key of the hashed user/session ids (made 0600)"),
@@ -132,8 +131,8 @@ ANP = ConfigFile("ANP proxy", "anp.toml", "tsunagaru.anp.config", (
         K("site", "string", None, "the site registry's key for these APs (carried along)"),
         K("certificate_name", "string", None, "RadSec APs: the SAN dNSName that makes an AP this client"),
         K("disaster_until", "number (epoch seconds)", None, "end of the active incident these APs are in"),
-        K("disaster_session_timeout", "integer (seconds)", None, "while `disaster_until` is ahead, an "
-          "Access-Accept's Session-Timeout is at least this (the incident policy; the registry export writes it)"),
+        K("disaster_session_timeout", "integer (seconds)", None, "until disaster_until, an Access-Accept's "
+          "Session-Timeout is at least this (cut at disaster_until; the incident's policy, from the export)"),
     )),
     Table("[[routes]]", anp_config._ROUTE, (
         K("realm", "realm pattern", REQUIRED, "exact, `*.suffix` or `~regex`; static routes win over discovery"),
@@ -141,8 +140,8 @@ ANP = ConfigFile("ANP proxy", "anp.toml", "tsunagaru.anp.config", (
         K("accounting_peers", "list of host:port/name", "[]", "accounting elsewhere (default: peers)"),
         K("name", "string", None, "for logs (default: the realm pattern)"),
         K("any_member", "boolean", "false", "accept any federation member without a name (warned at start)"),
-        K("balance", "string", '"failover"', "`\"spread\"`: the peers are equal IdP nodes of one realm; new "
-          "conversations spread over the up ones, a conversation stays on the node its State names"),
+        K("balance", "failover / spread", '"failover"', "spread: the peers are equal IdP nodes of one realm; new "
+          "conversations are spread over them, a request carrying State goes back to the node named in it"),
     )),
     Table("[realms]", anp_config._REALMS, (
         K("allow", "list of realm patterns", "[]", "empty: every realm"),
@@ -167,11 +166,11 @@ IDP = ConfigFile("IdP", "idp.toml", "tsunagaru.idp.config", (
         K("tls13_tunnels", "boolean", "false", "TTLS/PEAP may use TLS 1.3 (RFC 9427)"),
         K("eap_tls13", "boolean", "true", "EAP-TLS may use TLS 1.3 (RFC 9190)"),
         K("cache_ttl", SECS, "30", "seconds a user/certificate lookup is trusted (max 60)"),
-        K("node_id", "string", None, "several nodes for one realm: this one's name, carried in State (the ANP "
-          "routes a conversation back to it)"),
         K("max_sessions", "integer", "10000", "EAP conversations in progress at once"),
         K("metrics", ADDR, None, "Prometheus `/metrics`"),
         K("log_key_file", PATH, '"log.key"', "key for redacted identities in logs (made 0600)"),
+        K("node_id", "string", None, "several nodes for one realm: this one's name, carried in State (the ANP "
+          "routes a conversation back to it)"),
     )),
     Table("[radsec]", tuple(sorted(idp_config._RADSEC_KEYS)), (
         K("listen", ADDR, REQUIRED, "RadSec from federation peers"),
@@ -194,7 +193,6 @@ WEB = ConfigFile("Web app", "web.toml", "tsunagaru.web.config", (
         K("listen", ADDR, '"127.0.0.1:8080"', "HTTP listener (keep it on loopback behind the proxy)"),
         K("db", "SQLAlchemy URL", REQUIRED, "the same store as the registry"),
         K("public_url", "URL", '"http://127.0.0.1:8080"', "what users see; https turns on Secure cookies, HSTS"),
-        K("tile_url", "URL template", '""', "base map tiles (`{z}/{x}/{y}`); empty: none, nothing leaves the machine"),
         K("secret_key_file", PATH, '"web-secret.key"', "CSRF key (made 0600 when missing)"),
         K("max_body", "integer (octets)", "1048576", "larger requests get 413"),
         K("session_hours", "number", "12", "web session lifetime"),
@@ -204,6 +202,47 @@ WEB = ConfigFile("Web app", "web.toml", "tsunagaru.web.config", (
         K("login_window", SECS, "300", "the window of login_attempts"),
         K("passpoint", PATH, None, "`[operator]` + `[secrets]` of a Passpoint description (AP configs)"),
         K("secrets_dir", PATH, None, "files named by APs' `secret_ref = \"file:NAME\"`"),
+        K("tile_url", "URL template", None, "base map tiles `.../{z}/{x}/{y}.png` (none by default); its origin "
+          "is added to the Content-Security-Policy's img-src"),
+    )),
+    Table("[enrol]", enrol_config.ENROL_KEYS, (
+        K("realm", "string", REQUIRED, "the IdP realm the portal issues device credentials for"),
+        K("ca_file", PATH, REQUIRED, "the CA chain devices trust for the EAP server (never its certificate)"),
+        K("server_names", "list of strings", "[]", "names the EAP server's certificate carries (pinned)"),
+        K("user_ca_dir", PATH, None, "user-ca.pem + user-ca.key there: EAP-TLS is then offered"),
+        K("signing_dir", PATH, '"enrol-signing"', "profile-signing certificate + key (made once if missing)"),
+        K("idp_db", "SQLAlchemy URL", None, "where the IdP reads device credentials (default: web.db)"),
+        K("code_minutes", "number", "10", "life of a sign-up code"),
+        K("code_attempts", "integer", "5", "wrong codes before the code is spent"),
+        K("codes_per_email", "integer", "5", "codes per address per rate_window_minutes"),
+        K("codes_per_source", "integer", "20", "codes per client address per rate_window_minutes"),
+        K("rate_window_minutes", "number", "60", "the window of the two limits above"),
+        K("session_hours", "number", "12", "a signed-in person's session"),
+        K("profile_link_minutes", "number", "15", "life of a tokenised profile link"),
+        K("device_days", "integer", "365", "life of a device credential"),
+        K("reminder_days", "integer", "14", "renewal reminder this many days before the end"),
+        K("grace_days", "number", "7", "a renewed credential's predecessor works this long"),
+        K("max_devices", "integer", "10", "devices per person"),
+        K("smtp", "table", REQUIRED, "`[enrol.smtp]`, below"),
+    )),
+    Table("[enrol.smtp]", enrol_config.SMTP_KEYS, (
+        K("host", "string", '"127.0.0.1"', "the mail server"),
+        K("port", "integer", "25", "its port"),
+        K("sender", "string (one address)", REQUIRED, "From: of the sign-up mails"),
+        K("starttls", "boolean", "false", "STARTTLS, the certificate checked against the system's CAs"),
+        K("username", "string", None, "optional; then password_file is required"),
+        K("password_file", PATH, None, "its first line; mode 0600 (refused when others may read it)"),
+        K("timeout", SECS, "10", "per SMTP session"),
+    )),
+    Table("[jobs]", web_config._JOB_KEYS, (
+        K("run", "boolean", "true", "periodic jobs in this process; false on a second replica"),
+        K("sweep_minutes", "number", "60", "renewal sweep and reminder mails (with [enrol])"),
+        K("usage_minutes", "number", "10", "hourly usage aggregates of the last usage_hours hours"),
+        K("usage_hours", "integer", "3", "see usage_minutes"),
+        K("purge_hours", "number", "24", "retention purge"),
+        K("retention_days", "number", "90", "accounting sessions (hashed ids); the hourly aggregates stay"),
+        K("activity_retention_days", "number", "7", "per-interval activity (at most retention_days)"),
+        K("alerts_minutes", "number", "1", "health rules -> stored alert history"),
     )),
 ))
 
