@@ -128,7 +128,7 @@ def banner(state: DemoState, ports: DemoPorts) -> str:
         "Tsunagaru demo",
         f"  state folder         {state.root}",
         f"  ANP proxy            RADIUS/UDP auth {h}:{ports.auth}, accounting {h}:{ports.acct}  "
-        f"(any NAS on 127.0.0.0/8, secret {NAS_SECRET!r}; config {state.path('anp.toml')})",
+        f"(NAS 127.0.0.1, secret {NAS_SECRET!r}; every other AP from the registry; config {state.path('anp.toml')})",
         f"  ANP RadSec for APs   {h}:{ports.anp_radsec} (AP certificates under the city's AP CA, "
         f"{state.path('ap-ca')}; a demo AP's: ap.pem + ap.key)",
         f"  IdP                  RadSec {h}:{ports.idp_radsec} (federation peers), RADIUS/UDP {h}:{ports.idp_udp}",

@@ -22,6 +22,10 @@ listeners, TLS and discovery need a restart.
     peer_idle_timeout = 600                 # a peer no request used for this long is forgotten
     peer_give_up = 900                      # a discovered peer down this long is given up (found again on demand)
     clients_files = ["registry-clients.toml"]  # more [[clients]] from files others write (optional, see load)
+    clients_db = "postgresql://anp@db/tsunagaru"  # or the registry's store itself: its active APs become clients,
+                                            # followed live (NOTIFY, else polling; tsunagaru.anp.registry_clients)
+    clients_secrets = "/etc/tsunagaru/ap-secrets"  # the folder of the APs' secret references (file:NAME)
+    clients_poll = 10                       # seconds between checks of the change counter (the fallback bound)
     disaster_realms = ["disaster.idp.tsunagaru.test"]  # the disaster credential's realms: accepted only from
                                             # clients with disaster_until in the future, else Reject-Reason 42
 
@@ -70,6 +74,9 @@ listeners, TLS and discovery need a restart.
     accounting_peers = []
     name = "partner"                        # for logs (default: the realm pattern)
     any_member = false                      # true: accept any federation member without a name (warned at start)
+    balance = "failover"                    # "spread": the peers are equal IdP nodes of one realm; new
+                                            # conversations spread over the up ones, a conversation stays on
+                                            # the node its State names (docs: IdP nodes)
 
     [realms]
     allow = []                              # empty: every realm
@@ -127,14 +134,15 @@ class PoolConfig:
 _TOP = ("anp", "tls", "discovery", "clients", "routes", "realms")
 _ANP = ("wbaid", "offered_service", "request_cui", "listen_auth", "listen_acct", "listen_radsec", "metrics",
         "request_timeout", "spool", "max_peers", "peer_idle_timeout", "peer_give_up", "clients_files",
-        "activity_db", "activity_interval", "activity_key_file", "disaster_realms")
+        "activity_db", "activity_interval", "activity_key_file", "disaster_realms", "clients_db", "clients_secrets",
+        "clients_poll")
 _TLS = ("certificate", "key", "roots", "crls", "require_crl", "ap_roots", "ap_crls", "ap_certificate", "ap_key")
 _DISCOVERY = ("enabled", "nameservers", "zone_file", "ttl_floor", "ttl_ceiling", "negative_ttl", "timeout",
               "require_nai_realm")
 _CLIENT = ("name", "network", "secret", "require_message_authenticator", "nas_identifier", "rate", "burst",
            "location_information", "location_data", "site", "certificate_name", "disaster_until",
            "disaster_session_timeout")
-_ROUTE = ("realm", "peers", "accounting_peers", "name", "any_member")
+_ROUTE = ("realm", "peers", "accounting_peers", "name", "any_member", "balance")
 _REALMS = ("allow", "deny")
 
 DEFAULT_AUTH = Listen("127.0.0.1", 1812)
@@ -155,6 +163,9 @@ class AnpConfig:
     decoration: Decoration = field(default_factory=Decoration)
     disaster_realms: frozenset[str] = frozenset()  # lower case
     clients: tuple[Client, ...] = ()
+    clients_db: str | None = None  # the registry's store: its APs are clients too (tsunagaru.anp.registry_clients)
+    clients_secrets: Path | None = None
+    clients_poll: float = 10.0
     routes: tuple[StaticRoute, ...] = ()
     allow: tuple[RealmPattern, ...] = ()
     deny: tuple[RealmPattern, ...] = ()
@@ -224,6 +235,9 @@ def parse(text: str, base: Path = Path(".")) -> AnpConfig:
         decoration=r.decoration(anp),
         disaster_realms=frozenset(x.lower() for x in r.strings(anp, "anp.disaster_realms")),
         clients=clients,
+        clients_db=r.string(anp, "anp.clients_db"),
+        clients_secrets=r.opt_path(anp, "anp.clients_secrets"),
+        clients_poll=r.number(anp, "anp.clients_poll", 10.0, lo=0.5, hi=60),
         routes=routes,
         allow=tuple(r.pattern(x, f"realms.allow[{i}]") for i, x in enumerate(r.items(realms, "realms.allow"))),
         deny=tuple(r.pattern(x, f"realms.deny[{i}]") for i, x in enumerate(r.items(realms, "realms.deny"))),
@@ -240,8 +254,11 @@ def parse(text: str, base: Path = Path(".")) -> AnpConfig:
 
 def _check_whole(cfg: AnpConfig) -> None:
     """What no single key shows: clients at all, unique names, a sane TTL range, AP roots for RadSec."""
-    if not cfg.clients:
-        raise ConfigError("clients", "no RADIUS clients: add at least one [[clients]] table")
+    if not cfg.clients and cfg.clients_db is None:
+        raise ConfigError("clients", "no RADIUS clients: add at least one [[clients]] table (or anp.clients_db)")
+    if cfg.clients_db is not None and cfg.clients_secrets is None:
+        raise ConfigError("anp.clients_secrets", "needed with anp.clients_db: the folder of the APs' secrets "
+                          "(file:NAME)")
     seen: dict[str, int] = {}
     for i, client in enumerate(cfg.clients):
         if client.name in seen:
@@ -360,7 +377,11 @@ class _Reader(TomlReader):
         if any_member and any(p.name is None for p in (*peers, *acct)):
             warnings.append(f"{key} ({pattern.text}): any_member = true - any federation member is accepted as "
                             "this route's identity provider; name the certificate (host:port/name) instead")
-        return StaticRoute(pattern, peers, self.string(c, f"{key}.name") or pattern.text, acct)
+        balance = self.string(c, f"{key}.balance") or "failover"
+        if balance not in ("failover", "spread"):
+            raise ConfigError(f"{key}.balance", f"{balance!r} is neither \"failover\" nor \"spread\"")
+        return StaticRoute(pattern, peers, self.string(c, f"{key}.name") or pattern.text, acct,
+                           spread=balance == "spread")
 
     def peers(self, c: dict[str, Any], key: str) -> tuple[PeerAddress, ...]:
         out = []

@@ -1,18 +1,18 @@
-"""The demo's traffic simulator: virtual APs on 127.0.0.1 sending real RADIUS through the ANP.
+"""The demo's traffic simulator: virtual APs (each on its own 127.2.x.y) sending real RADIUS to the ANP on 127.0.0.1.
 
 Each virtual AP is a registry AP (created for sites that have none, marked ``platform="other"`` and named
 ``sim-N``) that, every ``period`` seconds, sends to the ANP's ports, with the demo NAS secret and its own
 NAS-Identifier: a Status-Server, the accounting of its current session (Interim; Stop before the next
-login), and on its first and every tenth round a PAP login of a demo user that starts a new session
-(Start). Bounded: at most ``MAX_APS`` APs, ``MAX_SECONDS`` of running time and
-``rounds`` rounds, one request in flight per AP and a 2 s timeout; it refuses any address but 127.0.0.1.
+login), and every tenth round a PAP login of a demo user that starts a new session (Start). Bounded: at
+most ``MAX_APS`` APs, ``MAX_SECONDS`` of running time and ``rounds`` rounds, one request in flight per AP
+and a 2 s timeout; it refuses any address but 127.0.0.1.
 
-The demo's ANP records per-AP activity itself (``[anp] activity_db``; keyed ``loopback-aps/sim-N`` by
-the NAS-Identifier, which the dashboard places by the AP's registry NAS-Identifier) and the web app's
-jobs refresh the hourly usage (:mod:`tsunagaru.ops.jobs`), so the demo runs the simulator with
-``record=False``. ``record=True`` (tests and benches without an ANP that records) keeps what the virtual
-APs saw through the same pure accumulator and SQL writer, keyed ``ap-ID``, and refreshes the hours it
-touched. Sessions carry only keyed hashes, as the ANP's do.
+The demo's ANP records per-AP activity itself (``[anp] activity_db``; keyed ``ap-ID``, the client the
+registry exports for each virtual AP) and the web app's jobs refresh the hourly usage
+(:mod:`tsunagaru.ops.jobs`), so the demo runs the simulator with ``record=False``. ``record=True`` (tests
+and benches without an ANP that records) keeps what the virtual APs saw through the same pure accumulator
+and SQL writer, keyed ``ap-ID``, and refreshes the hours it touched. Sessions carry only keyed hashes, as
+the ANP's do.
 """
 
 from __future__ import annotations
@@ -24,10 +24,12 @@ import random
 import socket
 import threading
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, update
 
 from tsunagaru.ops.activity import Accumulator, Event, IdentityHasher, Kind
 from tsunagaru.ops.usage import Placement
@@ -69,8 +71,24 @@ class SimConfig:
             raise ValueError(f"aps 1-{MAX_APS}, seconds up to {MAX_SECONDS:.0f}, rounds >= 1")
 
 
+SECRET_REF = "file:nas-secret"  # the demo's NAS secret by reference (tsunagaru.sites.demo_seed.SECRET_NAME)
+
+
+def source_address(ap_id: int) -> str:
+    """The loopback address a virtual AP sends from: its own, registered as its RADIUS client (127.2.x.y)."""
+    return f"127.{2 + (ap_id >> 16) % 200}.{(ap_id >> 8) & 255}.{ap_id & 255}"
+
+
+def _register_sources(db: Any, ap_ids: Iterable[int]) -> None:
+    """Give virtual APs made before they had addresses (an older demo state) their client identity."""
+    for ap_id in ap_ids:
+        db.execute(update(AccessPoint).where(AccessPoint.id == ap_id, AccessPoint.nas_network.is_(None))
+                   .values(nas_network=f"{source_address(ap_id)}/32", secret_ref=SECRET_REF))
+
+
 def virtual_aps(store: Store, count: int, now: datetime) -> dict[int, Placement]:
-    """Registry APs for the simulator (``sim-N`` on sites without an AP, created once): id -> placement."""
+    """Registry APs for the simulator (``sim-N`` on sites without an AP, created once): id -> placement.
+    Each is a RADIUS client of the ANP on its own address (:func:`source_address`) with the demo secret."""
     with store.session() as db:
         have = {ap_id: site for ap_id, site in db.execute(
             select(AccessPoint.id, AccessPoint.site_id).where(AccessPoint.name.like("sim-%")).limit(count))}
@@ -85,6 +103,7 @@ def virtual_aps(store: Store, count: int, now: datetime) -> dict[int, Placement]
                     for s in free])
             have = {ap_id: site for ap_id, site in db.execute(
                 select(AccessPoint.id, AccessPoint.site_id).where(AccessPoint.name.like("sim-%")).limit(count))}
+        _register_sources(db, have)
         sites = {sid: (code, org) for sid, code, org in db.execute(
             select(Site.id, Site.municipality_code, Site.operator_id).where(Site.id.in_(list(have.values()))))}
     return {ap: Placement(str(site), sites[site][0] or "", str(sites[site][1] or sites[site][0] or "city"))
@@ -125,10 +144,10 @@ class Simulator:
         self.stats = Stats()
         self.sessions: dict[int, int] = {}  # AP -> round its session began (-1: none)
 
-    async def _ask(self, port: int, packet: Packet) -> Packet | None:
+    async def _ask(self, port: int, packet: Packet, source: str = LOOPBACK) -> Packet | None:
         loop = asyncio.get_running_loop()
         transport, proto = await loop.create_datagram_endpoint(_Exchange, remote_addr=(self.c.host, port),
-                                                               family=socket.AF_INET)
+                                                               local_addr=(source, 0), family=socket.AF_INET)
         try:
             fut: asyncio.Future[bytes] = loop.create_future()
             proto.waiting[packet.identifier] = fut
@@ -154,21 +173,19 @@ class Simulator:
     async def _round(self, ap_id: int, n: int) -> None:
         """Status-Server every round; a login every ``LOGIN_EVERY`` rounds (password checks are the IdP's
         costly part), then that session's Start, Interims and Stop in the rounds that follow."""
-        key, nas = f"ap-{ap_id}", f"sim-{ap_id}".encode()
-        base = [(NAS_IDENTIFIER, nas), (NAS_IP, socket.inet_aton(LOOPBACK))]
-        await self._ask(self.c.auth_port, self._request(Code.STATUS_SERVER, base))
+        key, nas, source = f"ap-{ap_id}", f"sim-{ap_id}".encode(), source_address(ap_id)
+        base = [(NAS_IDENTIFIER, nas), (NAS_IP, socket.inet_aton(source))]
+        await self._ask(self.c.auth_port, self._request(Code.STATUS_SERVER, base), source)
         self._note(Event(key, time.time(), Kind.STATUS))
         user, password = self.c.users[(ap_id + n) % len(self.c.users)]
         realm = user.rpartition("@")[2]
         phase = (n + ap_id) % LOGIN_EVERY
-        # the first round logs in too: the ANP knows an AP by its requests' NAS-Identifier, and its
-        # Status-Server answers are counted for the RADIUS client (here the demo's one loopback client)
-        if phase == 0 or n == 0:
+        if phase == 0:
             vector = os.urandom(16)
             login = Packet(Code.ACCESS_REQUEST, random.randrange(256), vector, tuple(
                 [(USER_NAME, user.encode()),
                  (USER_PASSWORD, hide_user_password(password.encode(), self.c.secret, vector)), *base]))
-            reply = await self._ask(self.c.auth_port, sign_request(login, self.c.secret))
+            reply = await self._ask(self.c.auth_port, sign_request(login, self.c.secret), source)
             accepted = reply is not None and reply.code == Code.ACCESS_ACCEPT
             self.stats.accepted += accepted
             self.stats.rejected += reply is not None and not accepted
@@ -187,15 +204,15 @@ class Simulator:
         attrs = [*base, (USER_NAME, user.encode()), (ACCT_STATUS, status.to_bytes(4, "big")),
                  (ACCT_SESSION_ID, session), (ACCT_IN, (octets // 9).to_bytes(4, "big")),
                  (ACCT_OUT, octets.to_bytes(4, "big")), (ACCT_TIME, seconds.to_bytes(4, "big"))]
-        if await self._ask(self.c.acct_port, self._request(Code.ACCOUNTING_REQUEST, attrs)) is not None:
+        if await self._ask(self.c.acct_port, self._request(Code.ACCOUNTING_REQUEST, attrs), source) is not None:
             self._note(Event(key, time.time(), Kind.ACCOUNTING, acct_status=status, octets_in=octets // 9,
                                octets_out=octets, session_time_s=seconds, realm=realm, session_key=skey, user_id=uid))
         if status == 2:
             self.sessions[ap_id] = -1
 
     async def _ap(self, ap_id: int, stop_at: float) -> None:
-        # spread the first round (a login each) over a period: 500 APs at once would be a burst of logins
-        await asyncio.sleep(random.uniform(0, min(self.c.period, 30.0)))
+        # spread the first round over 15 s: 500 APs at once would be a burst of 2,500 requests
+        await asyncio.sleep(random.uniform(0, min(self.c.period, 15.0)))
         for n in range(self.c.rounds):
             if time.monotonic() >= stop_at:
                 return
