@@ -2,7 +2,6 @@
 SHELL := /bin/bash
 VENV := .venv
 BIN := $(VENV)/bin
-FUZZ_RUNS ?= 1000000
 
 .PHONY: demo test deps deps-test lint typecheck pytest pytest-pg fuzz fuzz-eap fuzz-ttls fuzz-peap fuzz-toml fuzz-zone fuzz-radius bench clean
 
@@ -33,26 +32,34 @@ PG_TESTS := tests/web/test_matrix.py tests/web/dashboard/test_incidents_api.py t
 pytest-pg:
 	TSUNAGARU_TEST_DB=postgresql $(BIN)/pytest -q $(PG_TESTS)
 
-# Long atheris runs (FUZZ_RUNS each; short runs are part of the tests): `make fuzz` runs them all.
+# Long atheris runs (FUZZ_RUNS each, at nice FUZZ_NICE; short runs are part of the tests): `make fuzz` runs
+# them all. Each logs to fuzz/runs/NAME.log (git-ignored; the last line says "Done N runs") and writes any
+# crashing input there as fuzz/runs/NAME-crash-*.
+FUZZ_RUNS ?= 10000000
+FUZZ_NICE ?= 19
+FUZZ_LOGS := fuzz/runs
+fuzz_run = mkdir -p $(FUZZ_LOGS) && set -o pipefail && nice -n $(FUZZ_NICE) $(BIN)/python fuzz/$(1).py \
+	-atheris_runs=$(FUZZ_RUNS) -artifact_prefix=$(FUZZ_LOGS)/$(1)- 2>&1 | tee $(FUZZ_LOGS)/$(1).log
+
 fuzz: fuzz-radius fuzz-eap fuzz-ttls fuzz-peap fuzz-toml fuzz-zone
 
 fuzz-radius: deps-test
-	$(BIN)/python fuzz/fuzz_radius.py -atheris_runs=$(FUZZ_RUNS)
+	$(call fuzz_run,fuzz_radius)
 
 fuzz-eap: deps-test
-	$(BIN)/python fuzz/fuzz_eap.py -atheris_runs=$(FUZZ_RUNS)
+	$(call fuzz_run,fuzz_eap)
 
 fuzz-ttls: deps-test
-	$(BIN)/python fuzz/fuzz_ttls_avp.py -atheris_runs=$(FUZZ_RUNS)
+	$(call fuzz_run,fuzz_ttls_avp)
 
 fuzz-peap: deps-test
-	$(BIN)/python fuzz/fuzz_peap_tlv.py -atheris_runs=$(FUZZ_RUNS)
+	$(call fuzz_run,fuzz_peap_tlv)
 
 fuzz-toml: deps-test
-	$(BIN)/python fuzz/fuzz_toml.py -atheris_runs=$(FUZZ_RUNS)
+	$(call fuzz_run,fuzz_toml)
 
 fuzz-zone: deps-test
-	$(BIN)/python fuzz/fuzz_zonefile.py -atheris_runs=$(FUZZ_RUNS)
+	$(call fuzz_run,fuzz_zonefile)
 
 bench: deps-test
 	$(BIN)/python bench/radius_codec.py

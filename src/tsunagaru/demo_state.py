@@ -158,6 +158,9 @@ disaster_realms = ["{DISASTER_REALM}"]   # forwarded only from clients with disa
 clients_db = "{state.db_url}"   # the registry's APs are the clients (demo APs 127.0.1.N, the simulator's 127.2.x.y)
 clients_secrets = "{state.path('secrets')}"
 clients_poll = 2                # an AP added or removed, an incident declared or ended: served within ~2 s
+activity_db = "{state.db_url}"   # per-AP activity for the dashboard (the registry's store)
+activity_interval = 30                   # demo: seconds per record, so the map is live within a minute
+activity_key_file = "{state.path('activity.key')}"
 
 [tls]
 certificate = "{state.path('anp.pem')}"

@@ -25,10 +25,8 @@ D = default_dictionary()
 def test_activity_reaches_the_store(tmp_path: Path) -> None:
     p = ports()
     state = prepare(tmp_path / "state", datetime.now(UTC), p)
-    url = f"sqlite:///{tmp_path / 'ops.sqlite'}"
-    toml = state.path("anp.toml")
-    toml.write_text(toml.read_text().replace(
-        "[anp]\n", f'[anp]\nactivity_db = "{url}"\nactivity_key_file = "{tmp_path / "activity.key"}"\n', 1))
+    url = state.db_url  # the demo's ANP records activity into the registry's store (anp.toml: activity_db)
+    assert f'activity_db = "{url}"' in state.path("anp.toml").read_text()
 
     async def main() -> None:
         stack = await start_stack(state)
@@ -60,4 +58,4 @@ def test_activity_reaches_the_store(tmp_path: Path) -> None:
     assert [(r.accepts, r.acct_starts) for r in rows] == [(1, 1)]
     assert len(sessions) == 1 and sessions[0].user_id is not None
     assert "alice" not in (sessions[0].user_id or "") and sessions[0].session_key != "s1"
-    assert (tmp_path / "activity.key").stat().st_mode & 0o777 == 0o600
+    assert state.path("activity.key").stat().st_mode & 0o777 == 0o600

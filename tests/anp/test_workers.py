@@ -14,6 +14,7 @@ import subprocess
 import time
 from collections.abc import Iterator
 from contextlib import closing, contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -61,6 +62,31 @@ def workers(folder: Path, config: str, count: int, tag: str) -> Iterator[subproc
         yield proc
 
 
+@dataclass
+class Stack:
+    """Our IdP and an ANP with workers in front of it."""
+
+    state: DemoState
+    ports: AnpPorts
+    folder: Path
+    idp_port: int
+    proc: subprocess.Popen[bytes]
+    log: Path
+
+    def config(self, secret: str = NAS_SECRET) -> str:
+        return _config(self.state, self.ports, self.folder, self.idp_port, secret)
+
+
+@contextmanager
+def anp_with_workers(tmp_path: Path, tag: str, count: int = 2) -> Iterator[Stack]:
+    state = make_state(tmp_path / "state")
+    ports = anp_ports()
+    folder = tmp_path / "anp"
+    with run_idp(state, tmp_path / "idp") as idp, workers(folder, _config(state, ports, folder, idp.radsec), count,
+                                                          tag) as proc:
+        yield Stack(state, ports, folder, idp.radsec, proc, folder / f"anp-{tag}.log")
+
+
 def _pap(secret: bytes, identifier: int) -> Packet:
     if secret == SECRET:
         return pap_request(USER, "alice-password", identifier)
@@ -84,14 +110,11 @@ def _pap_from_flows(port: int, secret: bytes, flows: int = FLOWS, each: int = 2)
 
 def test_two_workers_share_the_ports_and_the_metrics_add_up(tmp_path: Path) -> None:
     need("eapol_test")
-    state = make_state(tmp_path / "state")
-    conf = tmp_path / "ttls.conf"
-    conf.write_text(eapol_conf(state, "TTLS"))
-    ports = anp_ports()
-    folder = tmp_path / "anp"
-    with run_idp(state, tmp_path / "idp") as idp, workers(folder, _config(state, ports, folder, idp.radsec), 2,
-                                                          "share") as proc:
-        pids = worker_pids(folder / "anp-share.log")
+    with anp_with_workers(tmp_path, "share") as stack:
+        proc, ports, folder = stack.proc, stack.ports, stack.folder
+        conf = tmp_path / "ttls.conf"
+        conf.write_text(eapol_conf(stack.state, "TTLS"))
+        pids = worker_pids(stack.log)
         assert sorted(pids) == [0, 1] and proc.pid not in pids.values()
         assert _pap_from_flows(ports.auth, SECRET) == 2 * FLOWS
         with concurrent.futures.ThreadPoolExecutor(4) as pool:  # each eapol_test conversation: one socket
@@ -111,13 +134,9 @@ def test_two_workers_share_the_ports_and_the_metrics_add_up(tmp_path: Path) -> N
 
 
 def test_sighup_reaches_every_worker_and_a_bad_file_is_refused(tmp_path: Path) -> None:
-    state = make_state(tmp_path / "state")
-    ports = anp_ports()
-    folder = tmp_path / "anp"
-    with run_idp(state, tmp_path / "idp") as idp, workers(folder, _config(state, ports, folder, idp.radsec), 2,
-                                                          "hup") as proc:
-        log = folder / "anp-hup.log"
-        (folder / "anp.toml").write_text(_config(state, ports, folder, idp.radsec, secret="a-new-secret"))
+    with anp_with_workers(tmp_path, "hup") as stack:
+        proc, ports, folder, log = stack.proc, stack.ports, stack.folder, stack.log
+        (folder / "anp.toml").write_text(stack.config(secret="a-new-secret"))
         os.kill(proc.pid, signal.SIGHUP)
         wait_for(lambda: len(log_events(log, "configuration reloaded")) == 2, 15, "both workers reloaded")
         assert _pap_from_flows(ports.auth, b"a-new-secret", each=1) == FLOWS  # whichever worker a flow meets
@@ -131,12 +150,8 @@ def test_sighup_reaches_every_worker_and_a_bad_file_is_refused(tmp_path: Path) -
 
 
 def test_a_killed_worker_is_logged_and_restarted(tmp_path: Path) -> None:
-    state = make_state(tmp_path / "state")
-    ports = anp_ports()
-    folder = tmp_path / "anp"
-    with run_idp(state, tmp_path / "idp") as idp, workers(folder, _config(state, ports, folder, idp.radsec), 2,
-                                                          "kill") as proc:
-        log = folder / "anp-kill.log"
+    with anp_with_workers(tmp_path, "kill") as stack:
+        proc, ports, log = stack.proc, stack.ports, stack.log
         old = worker_pids(log)
         os.kill(old[1], signal.SIGKILL)
         wait_for(lambda: worker_pids(log).get(1) not in (None, old[1]), 15, "worker 1 restarted")
@@ -224,3 +239,21 @@ def test_accounting_exactly_once_through_a_death_a_sigterm_and_fewer_workers(tmp
         time.sleep(1.0)
         total, keys, sessions = accounting_rows(state)
         assert total == keys == sessions == len(first) + len(second)
+
+
+def test_workers_do_not_outlive_a_killed_parent(tmp_path: Path) -> None:
+    with anp_with_workers(tmp_path, "orphan") as stack:
+        proc = stack.proc
+        pids = worker_pids(stack.log)
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(10)
+
+        def gone(pid: int) -> bool:
+            try:
+                os.kill(pid, 0)
+            except ProcessLookupError:
+                return True
+            with open(f"/proc/{pid}/stat") as f:  # a zombie waiting for init is gone too
+                return f.read().split(") ", 1)[1].startswith("Z")
+
+        wait_for(lambda: all(gone(p) for p in pids.values()), 20, "the workers stopped with their parent")

@@ -34,3 +34,16 @@ def test_unreadable_zone_file_is_a_typed_error(tmp_path: Path) -> None:
     path.write_bytes(b"$ORIGIN \xff.\n")
     with pytest.raises(ZoneFileError, match="not UTF-8"):
         ZoneFileSource.from_file(path)
+
+
+def test_generate_directive_is_refused_not_expanded() -> None:
+    """One ``$GENERATE`` line makes as many records as its range says (dnspython has no bound): refused."""
+    text = "$ORIGIN r.example.\n$TTL 60\n$GENERATE 0-4000000000 h$ IN A 192.0.2.1\n"
+    with pytest.raises(ZoneFileError, match=r"\$GENERATE"):
+        ZoneFileSource.from_text(text)
+
+
+@pytest.mark.parametrize("directive", ["$INCLUDE /etc/passwd", "$UNICODE 2008"])
+def test_other_directives_are_refused(directive: str) -> None:
+    with pytest.raises(ZoneFileError, match="not allowed"):
+        ZoneFileSource.from_text(f"$ORIGIN r.example.\n$TTL 60\n{directive}\n")

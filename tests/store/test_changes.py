@@ -116,7 +116,7 @@ def test_the_feed_calls_back_when_a_counter_moves(store: Store) -> None:
 
 
 def test_change_feed_downgrade_and_upgrade_again(store: Store) -> None:
-    assert downgrade(store.engine, "0004_incidents") == "0004_incidents"
+    assert downgrade(store.engine, "0005_alerts") == "0005_alerts"
     with store.session() as s:  # the triggers went with the table: writes still work
         users.add_user(s, "erin", now=NOW, password="pw-pw-pw-pw", realm="r.example")
     assert upgrade(store.engine) == head() == current(store.engine)

@@ -16,6 +16,17 @@ client's ``disaster_until`` lies after ``wall`` (epoch seconds, passed in like `
 of :func:`tsunagaru.ops.disaster_credential.decide_request` in the form the ANP can hold: the ANP has no
 incidents or store, only what the registry export wrote per client (``disaster_until`` for the APs of an
 active incident, its end), so "AP in an active incident's area" becomes "the client's end is still ahead".
+
+Outcomes, by stage (four names, two meanings: *silent* or *Access-Reject*). Admission
+(:mod:`tsunagaru.anp.admit`) answers ``Drop`` (say nothing: a code not taken from APs, a bad authenticator, a
+duplicate still in progress, a NAS-Identifier that does not match, over the rate), ``Resend`` (the cached
+reply of a duplicate) or ``Refuse`` (an Access-Reject with a Reject-Reason: no or an invalid User-Name, too
+many Proxy-State; for any other code it becomes silence). Routing
+(:mod:`tsunagaru.anp.routing`) answers ``Deny`` (an Access-Reject: realm not allowed or unroutable) or a
+route. The core's own action ``Ignore`` is the only silent outcome the adapter sees: every ``Drop``, a
+``Refuse`` of a non-Access-Request, an unknown source, a malformed packet or an Access-Request on the
+accounting port become ``Ignore`` with a bounded metric kind; every ``Refuse`` and ``Deny`` of an
+Access-Request becomes a :class:`Reply` holding the Access-Reject.
 """
 
 from __future__ import annotations

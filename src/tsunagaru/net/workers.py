@@ -266,7 +266,8 @@ class _MetricsServers:
             registry.register(PrefixCollector(directory, ep.prefix))
             handler = type("Handler", (MetricsHandler,), {"registry": registry, "timeout": 5.0,
                                                           "log_message": lambda *a: None})
-            httpd = HTTPServer((ep.host, ep.port), handler)
+            server_class = type("Server", (HTTPServer,), {"handle_error": _scrape_failed})
+            httpd = server_class((ep.host, ep.port), handler)
             httpd.timeout = 0
             self.servers.append(httpd)
 
@@ -276,7 +277,10 @@ class _MetricsServers:
     def serve(self, fd: int) -> None:
         for s in self.servers:
             if s.fileno() == fd:
-                s.handle_request()  # one scrape; the handler's socket timeout bounds a slow client
+                try:
+                    s.handle_request()  # one scrape; the handler's socket timeout bounds a slow client
+                except Exception as exc:  # a scrape must never end the supervisor
+                    log.warning("metrics scrape failed: %s: %s", type(exc).__name__, exc)
 
     def close(self) -> None:
         for s in self.servers:
@@ -323,6 +327,7 @@ def _fork(index: int, count: int, child: Callable[[WorkerContext], int], ready_w
         for fd in close_in_child:
             with contextlib.suppress(OSError):
                 os.close(fd)
+        _die_with_parent()
         code = int(child(WorkerContext(index, count, ready_w)))
     except SystemExit as exc:
         code = exc.code if isinstance(exc.code, int) else 1
@@ -335,6 +340,21 @@ def _fork(index: int, count: int, child: Callable[[WorkerContext], int], ready_w
             sys.stdout.flush()
             sys.stderr.flush()
         os._exit(code)
+
+
+def _scrape_failed(_server: object, _request: object, address: object) -> None:
+    log.debug("metrics scrape from %s failed", address, exc_info=True)
+
+
+def _die_with_parent() -> None:
+    """Linux: SIGTERM this worker if the parent dies (a SIGKILLed supervisor leaves no orphan serving)."""
+    with contextlib.suppress(Exception):
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, int(signal.SIGTERM), 0, 0, 0)  # PR_SET_PDEATHSIG
+        if os.getppid() == 1:  # the parent died before prctl
+            os.kill(os.getpid(), signal.SIGTERM)
 
 
 def _status(raw: int) -> int:
@@ -409,6 +429,15 @@ def run_workers(count: int, child: Callable[[WorkerContext], int], *, name: str 
                 logs.event(log, "workers killed", logging.ERROR, part=name, after_s=kill_after,
                            pids=",".join(str(p) for p in sup.pids))
                 _send(sup.pids, signal.SIGKILL)
+    except BaseException:  # the supervisor itself failed: its workers must not outlive it
+        log.exception("worker supervisor failed; stopping the workers")
+        _send(sup.pids, signal.SIGTERM)
+        deadline = time.monotonic() + kill_after
+        while sup.pids and time.monotonic() < deadline:
+            time.sleep(0.05)
+            _reap(sup, name, metrics_dir)
+        _send(sup.pids, signal.SIGKILL)
+        raise
     finally:
         signal.set_wakeup_fd(old_wakeup)
         for sig in _PARENT_SIGNALS:

@@ -12,21 +12,19 @@ driver (mac80211_hwsim or a real radio), which this machine does not have."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 import time
 import urllib.request
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from tests.support.agent_hostapd import agent_and_hostapd
 from tests.support.procs import running, wait_log
 from tests.support.wired import veth_pair
 from tests.web.seed import PASSWORD, SHINJUKU
 from tests.web.server import web_server
 
 ARTEFACTS = Path(__file__).resolve().parents[3] / "artefacts" / "dashboard"
-UNSET = ("country_code", "ieee80211d", "bridge", "proxy_arp")
 POLL = 0.5
 
 
@@ -50,59 +48,42 @@ def hostapd_runs(cli: list[str], wanted: bool, deadline: float) -> float:
 
 def test_declare_and_end_reach_hostapd(tmp_path: Path) -> None:
     ARTEFACTS.mkdir(parents=True, exist_ok=True)
-    with veth_pair() as link, web_server(tmp_path) as server:
-        ap_id = server.seeded.shinjuku_ap
-        token_file = tmp_path / "ap.token"
-        fd = os.open(token_file, os.O_WRONLY | os.O_CREAT, 0o600)
-        os.write(fd, f"{ap_id} {server.seeded.ap_tokens[ap_id]}\n".encode())
-        os.close(fd)
-        ctrl_dir = link.sockets / "hostapd"
-        conf = tmp_path / "hostapd.conf"
-        conf.write_text(f"interface={link.ap}\ndriver=wired\nctrl_interface={ctrl_dir}\nssid=bootstrap\n"
-                        "ieee8021x=1\nauth_server_addr=127.0.0.1\nauth_server_port=18120\n"
-                        "auth_server_shared_secret=bootstrap-secret\n")
-        log = tmp_path / "hostapd.log"
-        with running(["hostapd", "-d", str(conf)], log) as hostapd:
-            wait_log(log, "AP-ENABLED", timeout=10, proc=hostapd)
-            pid_file = tmp_path / "hostapd.pid"
-            pid_file.write_text(str(hostapd.pid))
-            argv = [sys.executable, "-m", "tsunagaru.agent", "--url", server.url, "--token-file", str(token_file),
-                    "--config", str(conf), "--pid-file", str(pid_file), "--ctrl", str(ctrl_dir / link.ap),
-                    "--set", f"interface={link.ap}", "--set", "driver=wired", "--set", f"ctrl_interface={ctrl_dir}",
-                    *[a for key in UNSET for a in ("--unset", key)], "--interval", str(POLL), "--jitter", "0",
-                    "--max-cycles", "400", "--log-level", "info"]
-            cli = ["hostapd_cli", "-p", str(ctrl_dir), "-i", link.ap]
-            with running(argv, tmp_path / "agent.log"):
-                hostapd_runs(cli, False, time.monotonic() + 30)
-                wait_log(tmp_path / "agent.log", "applied config", timeout=30)
-                admin = call(server.url + "/api/v1/auth/token", "POST", {"username": "admin", "password": PASSWORD})
-                token = str(admin["token"])
-                ends = (datetime.now(UTC) + timedelta(hours=2)).isoformat()
-                seen = len(log.read_bytes())
-                t0 = time.monotonic()
-                incident = call(server.url + "/api/v1/incidents", "POST",
-                                {"area": {"municipalities": [SHINJUKU]}, "ends_at": ends, "reason": "e2e"}, token)
-                assert str(ap_id) in incident["affected_aps"]  # type: ignore[operator]
-                while b"Signal 1 received" not in log.read_bytes()[seen:]:  # the agent's SIGHUP with the new plan
-                    assert time.monotonic() < t0 + 60, "hostapd was not reloaded"
-                    time.sleep(0.02)
-                t_on = time.monotonic()
-                wait_log(log, "deinit bss wlan0-1", timeout=30, proc=hostapd)  # it did read the disaster BSS
-                wait_log(tmp_path / "agent.log", "did not apply", timeout=30)
-                hostapd_runs(cli, False, time.monotonic() + 30)  # the last good config is running again
-                t1 = time.monotonic()
-                ap_auth = {"Authorization": f"Bearer {server.seeded.ap_tokens[ap_id]}"}
-                call(f"{server.url}/api/v1/incidents/{incident['id']}/end", "POST", {}, token)
-                while True:
-                    req = urllib.request.Request(f"{server.url}/api/v1/aps/{ap_id}/config", headers=ap_auth)
-                    with urllib.request.urlopen(req, timeout=10) as resp:
-                        if b"00000JAPAN" not in resp.read():
-                            break
-                    assert time.monotonic() < t1 + 30
-                    time.sleep(0.05)
-                t_off = time.monotonic()
-                assert "00000JAPAN" not in conf.read_text() and "ssid=OpenRoaming" in conf.read_text()
-            assert hostapd.poll() is None
+    with veth_pair() as link, web_server(tmp_path) as server, \
+            agent_and_hostapd(tmp_path, link, server.url, server.seeded.shinjuku_ap,
+                              server.seeded.ap_tokens[server.seeded.shinjuku_ap]) as rig:
+        ap_id, conf, log, hostapd, cli = server.seeded.shinjuku_ap, rig.conf, rig.log, rig.hostapd, rig.cli
+        argv = [*rig.agent, "--interval", str(POLL), "--jitter", "0", "--max-cycles", "400", "--log-level", "info"]
+        with running(argv, tmp_path / "agent.log"):
+            hostapd_runs(cli, False, time.monotonic() + 30)
+            wait_log(tmp_path / "agent.log", "applied config", timeout=30)
+            admin = call(server.url + "/api/v1/auth/token", "POST", {"username": "admin", "password": PASSWORD})
+            token = str(admin["token"])
+            ends = (datetime.now(UTC) + timedelta(hours=2)).isoformat()
+            seen = len(log.read_bytes())
+            t0 = time.monotonic()
+            incident = call(server.url + "/api/v1/incidents", "POST",
+                            {"area": {"municipalities": [SHINJUKU]}, "ends_at": ends, "reason": "e2e"}, token)
+            assert str(ap_id) in incident["affected_aps"]  # type: ignore[operator]
+            while b"Signal 1 received" not in log.read_bytes()[seen:]:  # the agent's SIGHUP with the new plan
+                assert time.monotonic() < t0 + 60, "hostapd was not reloaded"
+                time.sleep(0.02)
+            t_on = time.monotonic()
+            wait_log(log, "deinit bss wlan0-1", timeout=30, proc=hostapd)  # it did read the disaster BSS
+            wait_log(tmp_path / "agent.log", "did not apply", timeout=30)
+            hostapd_runs(cli, False, time.monotonic() + 30)  # the last good config is running again
+            t1 = time.monotonic()
+            ap_auth = {"Authorization": f"Bearer {server.seeded.ap_tokens[ap_id]}"}
+            call(f"{server.url}/api/v1/incidents/{incident['id']}/end", "POST", {}, token)
+            while True:
+                req = urllib.request.Request(f"{server.url}/api/v1/aps/{ap_id}/config", headers=ap_auth)
+                with urllib.request.urlopen(req, timeout=10) as resp:
+                    if b"00000JAPAN" not in resp.read():
+                        break
+                assert time.monotonic() < t1 + 30
+                time.sleep(0.05)
+            t_off = time.monotonic()
+            assert "00000JAPAN" not in conf.read_text() and "ssid=OpenRoaming" in conf.read_text()
+        assert hostapd.poll() is None
         figures = {"poll_interval_s": POLL, "declare_to_hostapd_reload_s": round(t_on - t0, 3),
                    "end_to_previous_config_served_s": round(t_off - t1, 3)}
         (ARTEFACTS / "disaster-e2e.json").write_text(json.dumps(figures, indent=1))

@@ -1,18 +1,20 @@
 """Pydantic shapes of the registry resources in the API (the OpenAPI document is made from these).
 
-They mirror :mod:`tsunagaru.sites.views` (the service results) field for field; input models are
-loose on purpose where the registry's own validation (:mod:`tsunagaru.sites.fields`) is the judge, so
+The output models are made from :mod:`tsunagaru.sites.views` (the service results), so a field is declared
+once, in its view, and the API says what the services return; input models are loose on purpose where
+the registry's own validation (:mod:`tsunagaru.sites.fields`) is the judge, so
 that the API, the pages and the importers refuse exactly the same things with the same field names.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any, Literal
+import dataclasses
+from typing import TYPE_CHECKING, Any, Literal, get_type_hints
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from tsunagaru.sites.fields import CATEGORIES
+from tsunagaru.sites.views import ApView, AuditView, MunicipalityView, OrganisationView, SiteView
 
 # checked by tsunagaru.sites.fields (one typed error for the API, the pages and the importers), named here
 CATEGORY_DOC = "one of: " + ", ".join(CATEGORIES)
@@ -20,27 +22,26 @@ CATEGORY_DOC = "one of: " + ", ".join(CATEGORIES)
 Text300 = Field(default=None, max_length=300)
 
 
-class SiteOut(BaseModel):
-    id: int
-    name: str
-    name_en: str | None
-    municipality_code: str | None
-    lat: float | None
-    lon: float | None
-    category: str
-    state: str
-    name_kana: str | None = None
-    address: str | None = None
-    address_extra: str | None = None
-    operator_id: int | None = None
-    installer: str | None = None
-    ssid: str | None = None
-    url: str | None = None
-    source: str | None = None
-    source_id: str | None = None
-    checked_on: str | None = None
-    created_at: datetime | None = None
-    updated_at: datetime | None = None
+def out_model(view: type[Any], name: str) -> type[BaseModel]:
+    """A pydantic model with the fields of the frozen dataclass ``view``: same names, types and defaults."""
+    hints = get_type_hints(view)
+    fields: dict[str, Any] = {f.name: (hints[f.name], ... if f.default is dataclasses.MISSING else f.default)
+                              for f in dataclasses.fields(view)}
+    return create_model(name, __module__=__name__, **fields)
+
+
+if TYPE_CHECKING:  # mypy sees models; at run time each is made from its view
+    SiteOut = BaseModel
+    ApOut = BaseModel
+    OrganisationOut = BaseModel
+    MunicipalityOut = BaseModel
+    AuditOut = BaseModel
+else:
+    SiteOut = out_model(SiteView, "SiteOut")
+    ApOut = out_model(ApView, "ApOut")
+    OrganisationOut = out_model(OrganisationView, "OrganisationOut")
+    MunicipalityOut = out_model(MunicipalityView, "MunicipalityOut")
+    AuditOut = out_model(AuditView, "AuditOut")
 
 
 class SiteIn(BaseModel):
@@ -84,31 +85,6 @@ class Radio(BaseModel):
     channel: int | None = Field(default=None, ge=1, le=233)
 
 
-class ApOut(BaseModel):
-    id: int
-    site_id: int
-    municipality_code: str | None
-    config_state: str
-    name: str
-    platform: str
-    state: str
-    operator_id: int | None = None
-    radios: list[dict[str, Any]] = []
-    bssids: list[str] = []
-    nas_network: str | None = None
-    nas_identifier: str | None = None
-    secret_ref: str | None = None
-    radsec_name: str | None = None
-    config_version: str | None = None
-    config_served_at: datetime | None = None
-    reported_version: str | None = None
-    reported_at: datetime | None = None
-    report_result: str | None = None
-    report_log: str | None = None
-    created_at: datetime | None = None
-    updated_at: datetime | None = None
-
-
 class ApIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     site_id: int = Field(ge=1, le=2**31 - 1)
@@ -136,18 +112,6 @@ class ApPatch(BaseModel):
     state: Literal["active", "disabled"] | None = None
 
 
-class OrganisationOut(BaseModel):
-    id: int
-    name: str
-    name_en: str | None
-    kind: str
-    municipality_code: str | None
-    state: str
-    contact_email: str | None
-    created_at: datetime
-    updated_at: datetime
-
-
 class OrganisationIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: str = Field(min_length=1, max_length=200)
@@ -166,30 +130,6 @@ class Application(BaseModel):
     name_en: str | None = Field(default=None, max_length=200)
     contact_email: str = Field(min_length=3, max_length=254)
     note: str | None = Field(default=None, max_length=2000)
-
-
-class MunicipalityOut(BaseModel):
-    code: str
-    name: str
-    name_en: str | None
-    name_kana: str | None
-    pref_code: str
-    kind: str
-
-
-class AuditOut(BaseModel):
-    id: int
-    at: datetime
-    actor: str
-    role: str
-    action: str
-    resource_type: str
-    resource_id: str
-    municipality_code: str | None
-    organisation_id: int | None
-    before: dict[str, Any] | None
-    after: dict[str, Any] | None
-    note: str | None = None
 
 
 # fields a PATCH may leave out but not set to null (the registry has no "nothing" for them)

@@ -100,7 +100,9 @@ def boundaries_body() -> bytes:
     return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
 
 
-@router.get("/api/v1/map/boundaries", responses=READ)
+@router.get("/api/v1/map/boundaries", response_class=Response, responses={
+    **READ, 200: {"description": "a GeoJSON FeatureCollection (RFC 7946)",
+                  "content": {"application/geo+json": {"schema": {"type": "object"}}}}})
 def map_boundaries(principal: Authenticated) -> Response:
     return Response(boundaries_body(), media_type="application/geo+json",
                     headers={"Cache-Control": "private, max-age=86400"})

@@ -151,21 +151,19 @@ def _signed_in(request: Request, portal: Portal) -> AccountView | None:
 
 @pages.get("/")
 def start_page(request: Request) -> Response:
-    portal = portal_of(request)
-    lang = request_lang(request, portal.service.catalogs)
+    portal, lang = _portal_lang(request)
     return _page(request, portal, "start.html", lang, email="")
 
 
 @pages.get("/about")
 def about_page(request: Request) -> Response:
-    portal = portal_of(request)
-    return _page(request, portal, "about.html", request_lang(request, portal.service.catalogs))
+    portal, lang = _portal_lang(request)
+    return _page(request, portal, "about.html", lang)
 
 
 @pages.post("/start")
 async def start_post(request: Request) -> Response:
-    portal = portal_of(request)
-    lang = request_lang(request, portal.service.catalogs)
+    portal, lang = _portal_lang(request)
     email = ""
     try:
         form = await _form(request, portal)
@@ -179,8 +177,7 @@ async def start_post(request: Request) -> Response:
 
 @pages.post("/verify")
 async def verify_post(request: Request) -> Response:
-    portal = portal_of(request)
-    lang = request_lang(request, portal.service.catalogs)
+    portal, lang = _portal_lang(request)
     email = ""
     try:
         form = await _form(request, portal)
@@ -194,6 +191,22 @@ async def verify_post(request: Request) -> Response:
     response.set_cookie(SESSION_COOKIE, signed.token, **cookie_options(
         portal.https, max_age=int(portal.service.limits.session_ttl.total_seconds())))
     return response
+
+
+def _portal_lang(request: Request) -> tuple[Portal, str]:
+    """The portal and the page language for a visitor not signed in."""
+    portal = portal_of(request)
+    return portal, request_lang(request, portal.service.catalogs)
+
+
+def _session_page(request: Request) -> tuple[Portal, AccountView, str] | Response:
+    """The portal, the signed-in account and its page language; or the response that sends the visitor to
+    sign in."""
+    portal = portal_of(request)
+    account = _need_session(request, portal)
+    if isinstance(account, Response):
+        return account
+    return portal, account, request_lang(request, portal.service.catalogs, account.lang)
 
 
 def _need_session(request: Request, portal: Portal) -> AccountView | Response:
@@ -211,21 +224,19 @@ def _choice_values(request: Request, portal: Portal) -> dict[str, Any]:
 
 @pages.get("/devices/new")
 def choose_page(request: Request) -> Response:
-    portal = portal_of(request)
-    account = _need_session(request, portal)
-    if isinstance(account, Response):
-        return account
-    lang = request_lang(request, portal.service.catalogs, account.lang)
+    signed_in = _session_page(request)
+    if isinstance(signed_in, Response):
+        return signed_in
+    portal, account, lang = signed_in
     return _page(request, portal, "choose.html", lang, account=account, **_choice_values(request, portal))
 
 
 @pages.post("/devices")
 async def add_device_post(request: Request) -> Response:
-    portal = portal_of(request)
-    account = _need_session(request, portal)
-    if isinstance(account, Response):
-        return account
-    lang = request_lang(request, portal.service.catalogs, account.lang)
+    signed_in = _session_page(request)
+    if isinstance(signed_in, Response):
+        return signed_in
+    portal, account, lang = signed_in
     try:
         form = await _form(request, portal)
         platform = form.get("platform", "")
@@ -260,11 +271,10 @@ def profile_url(portal: Portal, token: str) -> str:
 
 @pages.get("/devices")
 def devices_page(request: Request) -> Response:
-    portal = portal_of(request)
-    account = _need_session(request, portal)
-    if isinstance(account, Response):
-        return account
-    lang = request_lang(request, portal.service.catalogs, account.lang)
+    signed_in = _session_page(request)
+    if isinstance(signed_in, Response):
+        return signed_in
+    portal, account, lang = signed_in
     notice = request.query_params.get("done")
     return _page(request, portal, "devices.html", lang, account=account,
                  devices=portal.service.devices(account.id), notice=notice if notice in _NOTICES else None)
@@ -275,11 +285,10 @@ _NOTICES = ("renamed", "revoked")
 
 @pages.post("/devices/{device_id}/{action}")
 async def device_action(request: Request, device_id: int, action: str) -> Response:
-    portal = portal_of(request)
-    account = _need_session(request, portal)
-    if isinstance(account, Response):
-        return account
-    lang = request_lang(request, portal.service.catalogs, account.lang)
+    signed_in = _session_page(request)
+    if isinstance(signed_in, Response):
+        return signed_in
+    portal, account, lang = signed_in
     try:
         form = await _form(request, portal)
         now = portal.now()
@@ -324,8 +333,7 @@ async def signout(request: Request) -> Response:
 @pages.get("/p/{token}")
 def profile_download(request: Request, token: str) -> Response:
     """The profile behind a one-time link (browsers, Windows' Settings app, scripts)."""
-    portal = portal_of(request)
-    lang = request_lang(request, portal.service.catalogs)
+    portal, lang = _portal_lang(request)
     try:
         profile = portal.service.fetch_profile(token, portal.now())
     except errors.EnrolError as exc:

@@ -1,7 +1,7 @@
 """Change counters and the triggers that bump them (``store_changes``, :mod:`tsunagaru.store.change_tables`).
 
 Revision ID: 0005_change_feed
-Revises: 0004_incidents
+Revises: 0005_alerts
 
 The watched tables and columns are written out here (not read from the table modules) so the revision
 keeps its meaning. PostgreSQL: one statement-level trigger per table that bumps the topic's serial and
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0005_change_feed"
-down_revision = "0004_incidents"
+down_revision = "0005_alerts"
 branch_labels = None
 depends_on = None
 
