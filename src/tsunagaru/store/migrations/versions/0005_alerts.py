@@ -1,7 +1,7 @@
 """Stored alert history (``ops_alerts``, :class:`tsunagaru.store.ops_tables.AlertRow`).
 
 Revision ID: 0005_alerts
-Revises: 0005_change_feed
+Revises: 0004_incidents
 
 Written out column by column so the revision keeps its meaning when the table module changes.
 """
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0005_alerts"
-down_revision = "0005_change_feed"  # re-chained after pg's revision (both were 0005)
+down_revision = "0004_incidents"
 branch_labels = None
 depends_on = None
 
