@@ -1,5 +1,8 @@
 """Change counters and the triggers that bump them (``store_changes``, :mod:`tsunagaru.store.change_tables`).
 
+(Chained after ``0005_alerts``, written beside it in the same session; the id is kept so databases already
+at ``0005_change_feed`` stay known.)
+
 Revision ID: 0005_change_feed
 Revises: 0005_alerts
 
