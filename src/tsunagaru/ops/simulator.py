@@ -3,16 +3,16 @@
 Each virtual AP is a registry AP (created for sites that have none, marked ``platform="other"`` and named
 ``sim-N``) that, every ``period`` seconds, sends to the ANP's ports, with the demo NAS secret and its own
 NAS-Identifier: a Status-Server, the accounting of its current session (Interim; Stop before the next
-login), and on its first and every tenth round a PAP login of a demo user that starts a new session
-(Start). Bounded: at most ``MAX_APS`` APs, ``MAX_SECONDS`` of running time and
-``rounds`` rounds, one request in flight per AP and a 2 s timeout; it refuses any address but 127.0.0.1.
+login), and every tenth round a PAP login of a demo user that starts a new session (Start). Bounded: at
+most ``MAX_APS`` APs, ``MAX_SECONDS`` of running time and ``rounds`` rounds, one request in flight per AP
+and a 2 s timeout; it refuses any address but 127.0.0.1.
 
-The demo's ANP records per-AP activity itself (``[anp] activity_db``; keyed ``loopback-aps/sim-N`` by
-the NAS-Identifier, which the dashboard places by the AP's registry NAS-Identifier) and the web app's
-jobs refresh the hourly usage (:mod:`tsunagaru.ops.jobs`), so the demo runs the simulator with
-``record=False``. ``record=True`` (tests and benches without an ANP that records) keeps what the virtual
-APs saw through the same pure accumulator and SQL writer, keyed ``ap-ID``, and refreshes the hours it
-touched. Sessions carry only keyed hashes, as the ANP's do.
+The demo's ANP records per-AP activity itself (``[anp] activity_db``; keyed ``ap-ID``, the client the
+registry exports for each virtual AP) and the web app's jobs refresh the hourly usage
+(:mod:`tsunagaru.ops.jobs`), so the demo runs the simulator with ``record=False``. ``record=True`` (tests
+and benches without an ANP that records) keeps what the virtual APs saw through the same pure accumulator
+and SQL writer, keyed ``ap-ID``, and refreshes the hours it touched. Sessions carry only keyed hashes, as
+the ANP's do.
 """
 
 from __future__ import annotations
@@ -180,9 +180,7 @@ class Simulator:
         user, password = self.c.users[(ap_id + n) % len(self.c.users)]
         realm = user.rpartition("@")[2]
         phase = (n + ap_id) % LOGIN_EVERY
-        # the first round logs in too: the ANP knows an AP by its requests' NAS-Identifier, and its
-        # Status-Server answers are counted for the RADIUS client (here the demo's one loopback client)
-        if phase == 0 or n == 0:
+        if phase == 0:
             vector = os.urandom(16)
             login = Packet(Code.ACCESS_REQUEST, random.randrange(256), vector, tuple(
                 [(USER_NAME, user.encode()),
@@ -213,8 +211,8 @@ class Simulator:
             self.sessions[ap_id] = -1
 
     async def _ap(self, ap_id: int, stop_at: float) -> None:
-        # spread the first round (a login each) over a period: 500 APs at once would be a burst of logins
-        await asyncio.sleep(random.uniform(0, min(self.c.period, 30.0)))
+        # spread the first round over 15 s: 500 APs at once would be a burst of 2,500 requests
+        await asyncio.sleep(random.uniform(0, min(self.c.period, 15.0)))
         for n in range(self.c.rounds):
             if time.monotonic() >= stop_at:
                 return
