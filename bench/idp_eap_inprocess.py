@@ -33,10 +33,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from idp_eap import prepare_ours  # the same PKI, user and idp.toml as the side-by-side bench
 
 from tsunagaru.eap import tls_engine
+from tsunagaru.eap.credentials import answer_now
 from tsunagaru.eap.packet import EapCode, EapPacket, EapType
 from tsunagaru.eap.tls_engine import FLAG_M, TlsFrame
 from tsunagaru.idp.config import load
-from tsunagaru.idp.service import EapStep, IdpCore, Reply, build_eap_handler
+from tsunagaru.idp.service import EapCredential, IdpCore, Reply, build_eap_handler
 from tsunagaru.idp.store import SqlCredentialStore
 from tsunagaru.radius import Code, Packet, eap_message, sign_request, with_eap_message
 from tsunagaru.radius.packet import STATE
@@ -53,8 +54,9 @@ Conversation = Generator[tuple[Packet, int], Packet, None]
 class Meter:
     """Server thread CPU, in total, inside OpenSSL's handshake, and per round trip."""
 
-    def __init__(self, core: IdpCore, profile_round: int | None) -> None:
+    def __init__(self, core: IdpCore, credentials: SqlCredentialStore, profile_round: int | None) -> None:
         self.core = core
+        self.credentials = credentials
         self.total = 0.0
         self.openssl = 0.0
         self.rounds: dict[int, list[float]] = defaultdict(lambda: [0, 0.0, 0.0])
@@ -84,11 +86,10 @@ class Meter:
             self.profile.enable()  # type: ignore[union-attr]
         start = time.thread_time()
         action = self.core.decide(Packet.from_bytes(raw), SECRET, time.monotonic(), WALL)
-        if isinstance(action, EapStep):  # the real server runs it in a worker thread; here in line
-            reply = self.core.eap.handle(action.request, action.now, secret=action.secret)
-        else:
-            assert isinstance(action, Reply)
-            reply = action.packet
+        while isinstance(action, EapCredential):  # the real server: from the cache, or in a worker on a miss
+            action = self.core.resume(action, answer_now(self.credentials, action.query), time.monotonic())
+        assert isinstance(action, Reply)
+        reply = action.packet
         wire = reply.to_bytes() if reply is not None else b""
         spent = time.thread_time() - start
         if profiling:
@@ -188,7 +189,7 @@ def main() -> int:
     client_ctx.load_verify_locations(str(pki / "root.crt"))
     client_ctx.use_certificate_chain_file(str(pki / "client-chain.pem"))
     client_ctx.use_privatekey_file(str(pki / "client.key"))
-    meter = Meter(core, args.profile)
+    meter = Meter(core, credentials, args.profile)
     try:
         run(meter, client_ctx, args.concurrent, args.concurrent)  # warm-up: contexts, caches, queries
         best: tuple[float, float, dict[int, list[float]]] | None = None
