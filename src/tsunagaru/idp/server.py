@@ -155,7 +155,7 @@ class IdpServer:
             self._dropped("busy")
             return None
         result = self.answer(packet, RADSEC_SECRET)
-        if not inspect.isawaitable(result):
+        if result is None or type(result) is Packet or not inspect.isawaitable(result):  # see net.front
             return result
         task = asyncio.ensure_future(result)
         self._radsec_pending.add(task)
