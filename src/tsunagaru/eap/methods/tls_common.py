@@ -27,13 +27,23 @@ class TlsMethod(EapMethod):
         if tls is None:
             raise ValueError(f"EAP type {self.eap_type} needs a TLS server configuration")
         self.tls = tls
-        self.tunnel = TlsTunnel(tls, verify_client=self.verify_client, tls13=self.allows_tls13(tls))
+        # Made when the peer's first TLS message arrives: a peer that Naks the method proposed first
+        # (a TLS method, often) never needs one, and an SSL object costs ~50 us to set up.
+        self._tunnel: TlsTunnel | None = None
         self._out = Fragmenter(tls.fragment_size)
         self._in = Reassembler(tls.max_message)
         self._start_pending = True
         self._messages = 0  # whole TLS messages received (the first is the ClientHello)
         self._ack_peer = False
         self._failing: MethodOutcome | None = None
+
+    @property
+    def tunnel(self) -> TlsTunnel:
+        tunnel = self._tunnel
+        if tunnel is None:
+            tunnel = self._tunnel = TlsTunnel(self.tls, verify_client=self.verify_client,
+                                              tls13=self.allows_tls13(self.tls))
+        return tunnel
 
     def allows_tls13(self, tls: TlsServerConfig) -> bool:
         """EAP-TLS always may use TLS 1.3; the tunnel methods only when configured (RFC 9427)."""
