@@ -18,7 +18,6 @@ tests) is told of each one.
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -38,12 +37,13 @@ from tsunagaru.radius import (
 )
 from tsunagaru.radius.attributes import vsa
 from tsunagaru.radius.hiding import salt_encrypt
+from tsunagaru.radius.node_state import make_state
 from tsunagaru.radius.packet import EAP_MESSAGE, STATE, USER_NAME, split_value
 from tsunagaru.radius.reasons import RejectReason, access_reject
 
 log = logging.getLogger(__name__)
 MICROSOFT, MS_MPPE_SEND_KEY, MS_MPPE_RECV_KEY = 311, 16, 17  # dictionary.microsoft
-EAP_FAILURE = bytes((4, 0, 0, 4))  # the NAS passes it on whatever the identifier
+EAP_FAILURE = bytes((4, 0, 0, 4))  # when the request holds no EAP Response to take the Identifier from
 _ACCESS_REQUEST, _ACCESS_CHALLENGE = int(Code.ACCESS_REQUEST), int(Code.ACCESS_CHALLENGE)  # per packet: plain ints
 
 
@@ -54,11 +54,6 @@ class Finished:
     outcome: SessionOutcome
     rounds: int
     seconds: float
-
-
-def new_state() -> bytes:
-    """The State attribute that names a new conversation (the one place it is made)."""
-    return os.urandom(16)
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +82,8 @@ class FrontConfig:
     accept_attributes: Callable[[Packet, SessionOutcome], list[tuple[int, bytes]]] | None = None
     #: Told of every finished conversation (metrics; tests); the handler itself keeps none.
     on_outcome: Callable[[Finished], None] | None = None
+    #: This node's name, carried in the State of every challenge (:mod:`tsunagaru.radius.node_state`).
+    node_id: str | None = None
 
 
 class EapRadiusHandler:
@@ -223,7 +220,7 @@ class EapRadiusHandler:
         if step.reply is None:
             return None
         if step.outcome is None:
-            state = state or new_state()
+            state = state or make_state(self.config.node_id)  # the one place a State is made
             self.sessions[state] = session
             return Packet(_ACCESS_CHALLENGE, request.identifier,
                           attributes=((STATE, state), *split_value(EAP_MESSAGE, step.reply)))
@@ -253,4 +250,9 @@ class EapRadiusHandler:
 
     @staticmethod
     def _reject(request: Packet, eap: bytes | None, text: str, reason: int) -> Packet:
-        return access_reject(request, reason, text, EAP_FAILURE if eap is None else eap)
+        # RFC 3748 4.2: a Failure carries the Identifier of the Response it answers, else the peer discards it
+        # and waits for a timeout instead of restarting (an unknown State: say, a conversation of a node now gone)
+        if eap is None:
+            response = eap_message(request)
+            eap = bytes((4, response[1], 0, 4)) if response is not None and len(response) >= 2 else EAP_FAILURE
+        return access_reject(request, reason, text, eap)
