@@ -9,6 +9,7 @@ Both servers listen on 127.0.0.1:18120 (secret testing123) one after the other, 
     .venv/bin/python bench/idp_eap.py --rsa           # RSA-2048 PKI instead of EC P-256
     .venv/bin/python bench/idp_eap.py --only ours --profile   # cProfile our IdP (slower; figures not comparable)
     .venv/bin/python bench/idp_eap.py --scrypt-n 1024 # cheaper PAP hash for alice (say so when quoting it)
+    .venv/bin/python bench/idp_eap.py --rounds 3 --base /tmp/old/src   # A/B: also our IdP from another tree
 
 Everything generated (PKI, raddb, our state, results JSON, profile) goes under ``--work``.
 """
@@ -66,12 +67,13 @@ def wait_udp(port: int, proc: subprocess.Popen[bytes], timeout: float = 30) -> N
 
 
 @contextmanager
-def daemon(argv: list[str], log: Path, port: int) -> Iterator[subprocess.Popen[bytes]]:
+def daemon(argv: list[str], log: Path, port: int,
+           env: dict[str, str] | None = None) -> Iterator[subprocess.Popen[bytes]]:
     """Run a server in the foreground as our child; stop it by pid (TERM, then KILL)."""
     if not port_free(port):
         sys.exit(f"port {port} is in use: another benchmark or server holds it")
     with open(log, "wb") as out:
-        proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env)
     try:
         wait_udp(port, proc)
         time.sleep(0.5)
@@ -96,10 +98,21 @@ def memory_kb(pid: int) -> dict[str, int]:
     return out
 
 
-def load(bench: Path, env: dict[str, str], method: str, n: int, procs: int, label: str, pid: int,
+def watched(pid: int) -> list[int]:
+    """The pids to watch: the server and, with ``--workers``, its worker processes (its children)."""
+    try:
+        children = [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        children = []
+    return [pid, *children]
+
+
+def load(bench: Path, env: dict[str, str], method: str, n: int, procs: int, label: str, pid: int | list[int],
          out: Path) -> dict[str, object]:
+    pids = [pid] if isinstance(pid, int) else pid
+    watch = ",".join(f"{label}{'' if i == 0 else f'.w{i}'}={p}" for i, p in enumerate(pids))
     argv = [str(bench / "load-eap.sh"), method, HOST, str(PORT), SECRET, str(n), "--procs", str(procs),
-            "--pki", env["BENCH_WORK"] + "/pki", "--label", label, "--watch", f"{label}={pid}", "--out", str(out)]
+            "--pki", env["BENCH_WORK"] + "/pki", "--label", label, "--watch", watch, "--out", str(out)]
     done = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=600, check=False)
     print(done.stdout.strip() or done.stderr[-2000:], flush=True)
     if not out.exists():
@@ -161,17 +174,22 @@ allowed = "127.0.0.0/8"
     return config
 
 
-def run_ours(bench: Path, env: dict[str, str], work: Path, args: argparse.Namespace) -> dict[str, object]:
+def run_ours(bench: Path, env: dict[str, str], work: Path, args: argparse.Namespace,
+             label: str = "tsunagaru", src: Path | None = None) -> dict[str, object]:
+    """Our IdP (from ``src``, a source tree's ``src`` folder, when given: the A/B baseline)."""
     config = prepare_ours(work, args.scrypt_n)
     serve = ["-m", "tsunagaru", "idp", "serve", "--log-level", "warning", "--config", str(config)]
+    if args.workers:
+        serve += ["--workers", str(args.workers)]
     if args.profile:
         serve = ["-m", "cProfile", "-o", str(work / "tsunagaru.prof"), *serve]
     results: dict[str, object] = {}
-    with daemon([sys.executable, *serve], work / "tsunagaru.log", PORT) as proc:
+    child_env = None if src is None else {**os.environ, "PYTHONPATH": str(src.resolve())}
+    with daemon([sys.executable, *serve], work / f"{label}.log", PORT, child_env) as proc:
         results["memory_kb_start"] = memory_kb(proc.pid)
         for method in args.methods:
-            results[method] = load(bench, env, method, args.n, args.procs, "tsunagaru", proc.pid,
-                                   work / "results" / f"tsunagaru-{method}.json")
+            results[method] = load(bench, env, method, args.n, args.procs, label, watched(proc.pid),
+                                   work / "results" / f"{label}-{method}.json")
         results["memory_kb"] = memory_kb(proc.pid)
     if args.profile:
         import pstats
@@ -182,32 +200,48 @@ def run_ours(bench: Path, env: dict[str, str], work: Path, args: argparse.Namesp
     return results
 
 
-def per_handshake(result: object, label: str) -> tuple[float | None, int, int, float | None]:
-    """(CPU ms per handshake incl. tail, succeeded, failed, handshakes/s) from a load-eap.sh result."""
+def per_handshake(result: object, label: str) -> dict[str, float | int | None]:
+    """CPU ms per handshake (tail included; summed over the server's processes), succeeded, failed,
+    handshakes/s and login latency (median, p90 ms) from a load-eap.sh result."""
     if not isinstance(result, dict):
-        return None, 0, 0, None
-    server = result.get("measure", {}).get("servers", {}).get(label, {})
-    return server.get("cpu_ms_per_handshake"), result.get("succeeded", 0), result.get("failed", 0), \
-        result.get("handshakes_per_s")
+        return {"ms": None, "ok": 0, "bad": 0, "rate": None, "median": None, "p90": None}
+    servers = result.get("measure", {}).get("servers", {})
+    parts = [v.get("cpu_ms_per_handshake") for k, v in servers.items() if k == label or k.startswith(label + ".w")]
+    ms = round(sum(parts), 3) if parts and all(p is not None for p in parts) else None
+    latency = result.get("latency_ms", {})
+    return {"ms": ms, "ok": result.get("succeeded", 0), "bad": result.get("failed", 0),
+            "rate": result.get("handshakes_per_s"), "median": latency.get("median"), "p90": latency.get("p90")}
 
 
-def report(args: argparse.Namespace, fr: dict[str, object], ours: dict[str, object]) -> str:
+def _fmt(value: object) -> str:
+    return "-" if value is None else str(value)
+
+
+def report(args: argparse.Namespace, fr: dict[str, object], ours: dict[str, dict[str, object]]) -> str:
+    """One round: FreeRADIUS and each of our contenders (``tsunagaru``, and ``base`` in an A/B run)."""
     lines = [f"EAP handshakes: {args.procs} eapol_test processes, {args.n} per method, "
-             f"{'RSA-2048' if args.rsa else 'EC P-256'} PKI, scrypt n={args.scrypt_n} for alice",
-             f"{'method':16} {'FreeRADIUS ms/hs':>17} {'ours ms/hs':>11} {'ratio':>6} "
-             f"{'FR hs/s':>8} {'ours hs/s':>9}  ok (FR / ours)"]
+             f"{'RSA-2048' if args.rsa else 'EC P-256'} PKI, scrypt n={args.scrypt_n} for alice"
+             f"{f', {args.workers} workers' if args.workers else ''}; load average {load_average()}",
+             f"{'method':14} {'server':11} {'ms/hs':>7} {'ratio':>6} {'hs/s':>7} {'med ms':>7} {'p90 ms':>7}  ok"]
     for method in args.methods:
-        f_ms, f_ok, f_bad, f_rate = per_handshake(fr.get(method), "freeradius")
-        o_ms, o_ok, o_bad, o_rate = per_handshake(ours.get(method), "tsunagaru")
-        ratio = f"{o_ms / f_ms:.2f}x" if f_ms and o_ms else "-"
-        lines.append(f"{method:16} {f_ms if f_ms is not None else '-':>17} {o_ms if o_ms is not None else '-':>11} "
-                     f"{ratio:>6} {f_rate or '-':>8} {o_rate or '-':>9}  {f_ok}/{f_ok + f_bad} / {o_ok}/{o_ok + o_bad}")
-    for name, res in (("FreeRADIUS", fr), ("ours", ours)):
+        f = per_handshake(fr.get(method), "freeradius")
+        rows = [("freeradius", f)] if fr else []
+        rows += [(label, per_handshake(res.get(method), label)) for label, res in ours.items() if res]
+        for label, r in rows:
+            ratio = f"{r['ms'] / f['ms']:.2f}x" if label != "freeradius" and f["ms"] and r["ms"] else ""
+            total = int(r["ok"] or 0) + int(r["bad"] or 0)
+            lines.append(f"{method:14} {label:11} {_fmt(r['ms']):>7} {ratio:>6} {_fmt(r['rate']):>7} "
+                         f"{_fmt(r['median']):>7} {_fmt(r['p90']):>7}  {r['ok']}/{total}")
+    for name, res in (("freeradius", fr), *ours.items()):
         mem = res.get("memory_kb")
         if isinstance(mem, dict):
             lines.append(f"{name} after the load: RSS {mem.get('VmRSS', 0) / 1024:.1f} MB, "
                          f"peak {mem.get('VmHWM', 0) / 1024:.1f} MB")
     return "\n".join(lines)
+
+
+def load_average() -> str:
+    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
 
 
 def main() -> int:
@@ -223,6 +257,9 @@ def main() -> int:
     p.add_argument("--profile", action="store_true", help="run our IdP under cProfile and print the top")
     p.add_argument("--rounds", type=int, default=1,
                    help="alternate FreeRADIUS and ours this many times; report per-round figures and means")
+    p.add_argument("--base", type=Path, help="A/B: also run our IdP from this source tree's src/ folder, "
+                   "alternated with the installed one (labelled base)")
+    p.add_argument("--workers", type=int, default=0, help="`idp serve --workers N` (0: the option is not given)")
     args = p.parse_args()
     args.methods = [m for m in args.methods.split(",") if m]
     args.n = args.n or 15 * args.procs
@@ -233,31 +270,52 @@ def main() -> int:
     pki_args = ["--out", str(work / "pki"), *(["--rsa"] if args.rsa else ["--ec"])]
     subprocess.run([str(args.bench / "pki.sh"), *pki_args], env=env, check=True, capture_output=True)
     print(f"work folder: {work}", flush=True)
-    rounds: list[tuple[dict[str, object], dict[str, object]]] = []
-    for _ in range(max(1, args.rounds)):  # alternated: the shared machine's drift hits both alike
+    rounds: list[tuple[dict[str, object], dict[str, dict[str, object]]]] = []
+    for n in range(max(1, args.rounds)):  # alternated: the shared machine's drift hits all alike
         fr = run_freeradius(args.bench, env, work, args) if args.only in ("both", "freeradius") else {}
-        ours = run_ours(args.bench, env, work, args) if args.only in ("both", "ours") else {}
+        ours: dict[str, dict[str, object]] = {}
+        if args.only in ("both", "ours"):
+            order = [("tsunagaru", None), *([("base", args.base / "src" if (args.base / "src").is_dir()
+                                              else args.base)] if args.base else [])]
+            for label, src in (order if n % 2 == 0 else order[::-1]):
+                ours[label] = run_ours(args.bench, env, work, args, label, src)
         rounds.append((fr, ours))
+        print("\n" + report(args, fr, ours), flush=True)
     text = "\n\n".join(report(args, fr, ours) for fr, ours in rounds)
     if len(rounds) > 1:
         text += "\n\n" + means(args, rounds)
     print("\n" + text)
     (work / "summary.txt").write_text(text + "\n")
     (work / "summary.json").write_text(json.dumps(
-        [{"freeradius": fr, "tsunagaru": ours} for fr, ours in rounds], indent=1, default=str))
+        [{"freeradius": fr, **ours} for fr, ours in rounds], indent=1, default=str))
     return 0
 
 
-def means(args: argparse.Namespace, rounds: list[tuple[dict[str, object], dict[str, object]]]) -> str:
-    """Mean CPU per handshake over the rounds, and the ratio of the means."""
-    lines = [f"Means over {len(rounds)} alternated rounds (ms CPU per handshake):"]
+def means(args: argparse.Namespace, rounds: list[tuple[dict[str, object], dict[str, dict[str, object]]]]) -> str:
+    """Mean CPU per handshake, handshakes/s and latency over the rounds, and the ratio of the CPU means."""
+    lines = [f"Means over {len(rounds)} alternated rounds (ms CPU per handshake; hs/s; median / p90 ms):"]
+    labels = ["freeradius", *dict.fromkeys(label for _, ours in rounds for label in ours)]
+
+    def mean(values: list[float | int | None]) -> float | None:
+        got = [float(v) for v in values if v is not None]
+        return sum(got) / len(got) if got else None
+
     for method in args.methods:
-        f = [per_handshake(fr.get(method), "freeradius")[0] for fr, _ in rounds]
-        o = [per_handshake(ours.get(method), "tsunagaru")[0] for _, ours in rounds]
-        fv, ov = [x for x in f if x], [x for x in o if x]
-        if fv and ov:
-            fm, om = sum(fv) / len(fv), sum(ov) / len(ov)
-            lines.append(f"{method:16} FreeRADIUS {fm:.3f} {fv}  ours {om:.3f} {ov}  ratio {om / fm:.2f}x")
+        figures = {}
+        for label in labels:
+            rows = [per_handshake((fr if label == "freeradius" else ours.get(label, {})).get(method), label)
+                    for fr, ours in rounds]
+            figures[label] = {k: mean([r[k] for r in rows]) for k in ("ms", "rate", "median", "p90")}
+            figures[label]["each"] = [r["ms"] for r in rows]  # type: ignore[assignment]
+        ref = figures["freeradius"]["ms"]
+        for label in labels:
+            m = figures[label]
+            if m["ms"] is None:
+                continue
+            ratio = f" ratio {m['ms'] / ref:.2f}x" if ref and label != "freeradius" else ""
+            lines.append(f"{method:14} {label:11} {m['ms']:.3f} {m['each']}{ratio}  "
+                         f"{_fmt(m['rate'] and round(m['rate'], 1))} hs/s  "
+                         f"{_fmt(m['median'] and round(m['median'], 1))} / {_fmt(m['p90'] and round(m['p90'], 1))} ms")
     return "\n".join(lines)
 
 

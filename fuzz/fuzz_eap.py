@@ -13,7 +13,7 @@ import atheris
 
 with atheris.instrument_imports():
     from tsunagaru.eap import EapType, MalformedEap, MethodConfig, SessionConfig
-    from tsunagaru.eap.credentials import NtHashResult, Verdict
+    from tsunagaru.eap.credentials import NtHashResult, Verdict, answer_now
     from tsunagaru.eap.diameter import parse_avps
     from tsunagaru.eap.packet import EapPacket
     from tsunagaru.eap.session import EapSession
@@ -22,6 +22,9 @@ with atheris.instrument_imports():
 
 class NoUsers:
     """A store that knows nobody: the fuzzer reaches the session machine, not a database."""
+
+    def peek(self, query: object) -> None:
+        return None
 
     def check_password(self, username: str, password: bytes) -> Verdict:
         return Verdict.UNKNOWN_USER
@@ -33,7 +36,8 @@ class NoUsers:
         return Verdict.UNKNOWN_USER
 
 
-CONFIG = SessionConfig((EapType.MSCHAPV2,), MethodConfig(NoUsers()))
+NO_USERS = NoUsers()
+CONFIG = SessionConfig((EapType.MSCHAPV2,), MethodConfig(NO_USERS))
 
 
 def test_one_input(data: bytes) -> None:
@@ -47,7 +51,9 @@ def test_one_input(data: bytes) -> None:
     session = EapSession(CONFIG, 0.0)
     session.start(0.0)
     for n, chunk in enumerate(data.split(b"\xfe\xfe")[:8]):
-        session.receive(chunk, float(n))
+        step = session.receive(chunk, float(n))
+        while step.query is not None:  # answered as the IdP would, from the store
+            step = session.resume(answer_now(NO_USERS, step.query), float(n))
 
 
 def main() -> None:

@@ -7,8 +7,9 @@ import struct
 from tests.eap.certs import Pki
 from tests.eap.memstore import MemStore
 from tsunagaru.eap import mschapv2_crypto as mc
+from tsunagaru.eap.credentials import answer_now
 from tsunagaru.eap.methods.base import MethodConfig
-from tsunagaru.eap.session import EapSession, SessionConfig
+from tsunagaru.eap.session import EapSession, SessionConfig, Step
 from tsunagaru.eap.tls_config import TlsServerConfig
 
 
@@ -17,6 +18,13 @@ def session(
 ) -> EapSession:
     tls_config = TlsServerConfig(pki.server_cert, pki.server_key, client_ca_file=pki.ca, **tls)  # type: ignore[arg-type]
     return EapSession(SessionConfig(methods, MethodConfig(store, tls_config)), now)
+
+
+def settle(s: EapSession, step: Step, now: float = 0.0) -> Step:
+    """Answer the step's credential questions from the session's store, as the IdP's adapter would."""
+    while step.query is not None:
+        step = s.resume(answer_now(s.config.method_config.store, step.query), now)
+    return step
 
 
 def mschapv2_response(request_data: bytes, user: str, password: str) -> bytes:

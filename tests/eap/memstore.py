@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from cryptography import x509
 from cryptography.x509.oid import NameOID
 
-from tsunagaru.eap.credentials import NtHashResult, Verdict
+from tsunagaru.eap.credentials import CredentialAnswer, CredentialQuery, NtHashResult, Verdict
 from tsunagaru.eap.mschapv2_crypto import nt_password_hash
 
 
@@ -17,6 +17,9 @@ class MemStore:
     passwords: dict[str, str] = field(default_factory=dict)
     revoked_serials: set[int] = field(default_factory=set)
     certificate_users: set[str] = field(default_factory=set)
+
+    def peek(self, query: CredentialQuery) -> CredentialAnswer | None:
+        return None  # no cache: every question is "resolved" (synchronously, in these tests)
 
     def check_password(self, username: str, password: bytes) -> Verdict:
         known = self.passwords.get(username)

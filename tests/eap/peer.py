@@ -5,6 +5,7 @@ from __future__ import annotations
 from OpenSSL import SSL
 
 from tests.eap.certs import Pki
+from tests.eap.helpers import settle
 from tsunagaru.eap.packet import EapCode, EapPacket, EapType
 from tsunagaru.eap.session import EapSession, Step
 from tsunagaru.eap.tls_engine import FLAG_M, TlsFrame
@@ -29,7 +30,7 @@ class Peer:
         self.step: Step | None = None
 
     def send_raw(self, raw: bytes) -> Step:
-        self.step = self.session.receive(raw, self.now)
+        self.step = settle(self.session, self.session.receive(raw, self.now), self.now)
         if self.step.reply is not None:
             self.last = EapPacket.from_bytes(self.step.reply)
         return self.step

@@ -142,17 +142,26 @@ def test_ttls_pap_in_memory(pki: Pki, store: MemStore) -> None:
     assert outcome.msk == peer.tls.export_keying_material(b"ttls keying material", 128)[:64]
 
 
-def test_ttls_inner_credential_steps_may_block(pki: Pki, store: MemStore) -> None:
-    """Review 28: an inner EAP conversation (MSCHAPv2: an NT hash from the store) read the database on the
-    event loop. The first phase-2 message and an inner step whose method checks a credential run off the
-    loop; the handshake does not (tests/eap/test_store_off_loop.py checks every method end to end)."""
+def test_credential_checks_are_questions_the_session_returns(pki: Pki, store: MemStore) -> None:
+    """Issue 9.7: the methods never call the store; a step that needs a credential returns the question
+    (here the inner MSCHAPv2 response inside TTLS: look up the NT hash), the session discards responses
+    until it is answered, and ``resume`` with the answer gives the step that was due."""
+    from tsunagaru.eap.credentials import LookupNtHash, answer_now
+
     peer = Peer(session(pki, store, (EapType.TTLS,)), pki, EapType.TTLS)
-    assert not peer.session.may_block()  # before and during the handshake: in-memory crypto only
-    peer.handshake()
-    assert peer.session.may_block()
+    peer.handshake()  # every handshake step answered without a question (Peer would settle them)
     identity = EapPacket(EapCode.RESPONSE, 0, EapType.IDENTITY, ALICE.encode()).to_bytes()
-    peer.app(d.Avp(d.EAP_MESSAGE, identity).to_bytes())
-    assert peer.session.state is State.METHOD and peer.session.may_block()
+    challenge = EapPacket.from_bytes(d.eap_payload(d.parse_avps(peer.app(d.Avp(d.EAP_MESSAGE, identity).to_bytes())))
+                                     or b"")
+    response = EapPacket(EapCode.RESPONSE, challenge.identifier, EapType.MSCHAPV2,
+                         mschapv2_response(challenge.data, ALICE, "alice-password")).to_bytes()
+    peer.tls.sendall(d.Avp(d.EAP_MESSAGE, response).to_bytes())
+    raw = EapPacket(EapCode.RESPONSE, peer.last.identifier, EapType.TTLS, b"\x00" + peer.tls.bio_read(65536))
+    step = peer.session.receive(raw.to_bytes(), 0.0)
+    assert step.reply is None and step.query == LookupNtHash(ALICE) and peer.session.pending == step.query
+    assert peer.session.receive(raw.to_bytes(), 0.0).reply is None  # waiting: discarded
+    step = peer.session.resume(answer_now(store, step.query), 0.0)
+    assert step.reply is not None and step.query is None and peer.session.pending is None
 
 
 def test_ttls_inner_session_runs_on_real_time(pki: Pki, store: MemStore) -> None:

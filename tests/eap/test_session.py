@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.eap.certs import Pki
-from tests.eap.helpers import mschapv2_response, session
+from tests.eap.helpers import mschapv2_response, session, settle
 from tests.eap.memstore import MemStore
 from tsunagaru.eap.credentials import Verdict
 from tsunagaru.eap.packet import EapCode, EapPacket, EapType
@@ -16,7 +16,7 @@ ALICE = "alice@idp.tsunagaru.test"
 
 
 def respond(s: EapSession, ident: int, eap_type: int, data: bytes, now: float = 0.0) -> EapPacket | None:
-    step = s.receive(EapPacket(EapCode.RESPONSE, ident, eap_type, data).to_bytes(), now)
+    step = settle(s, s.receive(EapPacket(EapCode.RESPONSE, ident, eap_type, data).to_bytes(), now), now)
     return None if step.reply is None else EapPacket.from_bytes(step.reply)
 
 
@@ -144,6 +144,6 @@ def test_session_fuzz(pki: Pki, packets: list[tuple[int, bytes]], method: int) -
     reply = respond(s, 1, EapType.IDENTITY, ALICE.encode())
     for eap_type, data in packets:
         ident = reply.identifier if reply is not None else 0
-        step = s.receive(EapPacket(EapCode.RESPONSE, ident, eap_type, data).to_bytes(), 0.0)
+        step = settle(s, s.receive(EapPacket(EapCode.RESPONSE, ident, eap_type, data).to_bytes(), 0.0))
         reply = EapPacket.from_bytes(step.reply) if step.reply is not None else reply
         assert step.state in State

@@ -1,11 +1,13 @@
-"""Review 28: no user-store read on the event loop. A store that refuses to be asked unless the handler
-said the step may block (so the IdP runs it in a worker), driven by the real eapol_test for every
-method; and the count of steps sent to a worker stays at the few that need the store."""
+"""Review 28 and issue 9.7: no user-store read on the event loop, and the EAP methods never call the store.
+A store that refuses to be asked on the loop's thread, behind an adapter that does what the IdP's does
+(the handler returns a credential question; the answer comes from a worker thread; the conversation
+resumes on the loop), driven by the real eapol_test for every method; one question per login."""
 
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Iterator
+import threading
+from collections.abc import Awaitable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,12 +18,12 @@ from tests.eap.certs import Pki
 from tests.eap.eapol import SECRET, eapol_test
 from tests.eap.memstore import MemStore
 from tests.support.procs import free_port, need
-from tsunagaru.eap.credentials import NtHashResult, Verdict
+from tsunagaru.eap.credentials import CredentialAnswer, CredentialQuery, NtHashResult, Verdict, resolve
 from tsunagaru.eap.methods.base import MethodConfig
 from tsunagaru.eap.packet import EapType
 from tsunagaru.eap.session import SessionConfig
 from tsunagaru.eap.tls_config import TlsServerConfig
-from tsunagaru.idp.eap_front import EapRadiusHandler, FrontConfig
+from tsunagaru.idp.eap_front import EapPending, EapRadiusHandler, FrontConfig
 from tsunagaru.net.front import UdpFront
 from tsunagaru.radius import Packet
 
@@ -32,15 +34,18 @@ TLS12 = 'phase1="tls_disable_tlsv1_0=1 tls_disable_tlsv1_1=1 tls_disable_tlsv1_2
 
 @dataclass
 class Guarded:
-    """MemStore whose every question fails unless ``allowed`` (set from ``may_block`` per request)."""
+    """MemStore that fails when asked on the event loop's thread (``loop_thread``) or asked to peek."""
 
     inner: MemStore
-    allowed: bool = False
+    loop_thread: int | None = None
     asked: int = 0
 
     def _check(self) -> None:
         self.asked += 1
-        assert self.allowed, "the user store was asked on a step the handler said would not block"
+        assert threading.get_ident() != self.loop_thread, "the user store was asked on the event loop"
+
+    def peek(self, query: CredentialQuery) -> CredentialAnswer | None:
+        return None  # nothing cached: every question goes to a worker
 
     def check_password(self, username: str, password: bytes) -> Verdict:
         self._check()
@@ -58,28 +63,32 @@ class Guarded:
 @dataclass
 class Counts:
     requests: int = 0
-    blocking: int = 0
+    questions: int = 0
 
 
 def _serve(handler: EapRadiusHandler, store: Guarded, counts: Counts, port: int) -> Iterator[None]:
     import asyncio
-    import threading
 
     loop = asyncio.new_event_loop()
 
-    def answer(packet: Packet, _addr: object) -> Packet | None:
+    async def later(pending: EapPending) -> Packet | None:
+        result: Packet | EapPending | None = pending
+        while isinstance(result, EapPending):
+            counts.questions += 1
+            answer = await loop.run_in_executor(None, resolve, store, result.query)
+            result = handler.resume(result, answer, loop.time())
+        return result
+
+    def answer(packet: Packet, _addr: object) -> Packet | Awaitable[Packet | None] | None:
         counts.requests += 1
-        store.allowed = handler.may_block(packet)
-        counts.blocking += store.allowed
-        try:
-            return handler.handle(packet, loop.time())
-        finally:
-            store.allowed = False
+        result = handler.begin(packet, loop.time())
+        return later(result) if isinstance(result, EapPending) else result
 
     front = UdpFront(answer, [ipaddress.ip_network("127.0.0.0/8")])
     loop.run_until_complete(front.bind("127.0.0.1", port))
     thread = threading.Thread(target=loop.run_forever, daemon=True)
     thread.start()
+    store.loop_thread = thread.ident
     try:
         yield
     finally:
@@ -99,7 +108,7 @@ CASES = {
 
 
 @pytest.mark.parametrize("case", list(CASES))
-def test_store_is_asked_only_on_blocking_steps(tmp_path: Path, pki: Pki, store: MemStore, case: str) -> None:
+def test_store_is_asked_only_off_the_loop(tmp_path: Path, pki: Pki, store: MemStore, case: str) -> None:
     import contextlib
 
     need("eapol_test")
@@ -121,6 +130,5 @@ def test_store_is_asked_only_on_blocking_steps(tmp_path: Path, pki: Pki, store: 
     with contextlib.contextmanager(_serve)(handler, guarded, counts, port):
         run = eapol_test(tmp_path, port, block)
     assert run.success, run.log[-3000:]
-    assert guarded.asked >= 1
-    # only the steps that need the store go to a worker: one (two for an inner EAP conversation)
-    assert 1 <= counts.blocking <= (1 if case == "tls" else 2) < counts.requests, (counts, case)
+    # one question per login (the certificate, the password, the NT hash), answered off the loop
+    assert guarded.asked == counts.questions == 1 < counts.requests, (counts, case)

@@ -7,9 +7,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from tsunagaru.demo_state import DemoPorts, prepare
+from tsunagaru.eap.credentials import answer_now
 from tsunagaru.idp.config import load
 from tsunagaru.idp.server import store_accounting
-from tsunagaru.idp.service import CheckPassword, EapStep, IdpCore, Reply, StoreAccounting, build_eap_handler
+from tsunagaru.idp.service import CheckPassword, EapCredential, IdpCore, Reply, StoreAccounting, build_eap_handler
 from tsunagaru.idp.store import SqlCredentialStore
 from tsunagaru.radius import Packet
 from tsunagaru.store import Store
@@ -25,13 +26,13 @@ class Driven:
 
     def answer(self, request: Packet, secret: bytes, now: float = 0.0) -> Packet | None:
         action = self.core.decide(request, secret, now, WALL)
+        while isinstance(action, EapCredential):  # the server answers from the cache or in a worker
+            action = self.core.resume(action, answer_now(self.credentials, action.query), now)
         if isinstance(action, Reply):
             return action.packet
         if isinstance(action, CheckPassword):
             verdict = self.credentials.check_password(action.user, action.password)
             return self.core.pap_result(action.request, action.secret, action.user, verdict)
-        if isinstance(action, EapStep):
-            return self.core.eap.handle(action.request, action.now, secret=action.secret)
         assert isinstance(action, StoreAccounting)
         store_accounting(self.store, action.row)
         return action.reply

@@ -197,6 +197,55 @@ def test_verified_password_cache_never_accepts_a_wrong_password(
     assert creds.check_password("alice", b"alice-password") is Verdict.DISABLED
 
 
+def test_peek_answers_only_from_fresh_cache_entries(
+    store: Store, creds: SqlCredentialStore, ca: UserCA, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 9.7: ``peek`` (the event loop's inline answer) never reads the database nor hashes, says
+    None on a miss, and gives the same verdicts as the checks while the entries are fresh: a wrong
+    password, an unknown user or an expired entry always goes back to the worker's check."""
+    import tsunagaru.idp.store as module
+    from tsunagaru.eap.credentials import CheckCertificate, LookupNtHash, VerifyPassword
+
+    cert = _issue(store, ca)
+    assert creds.peek(LookupNtHash("alice")) is None  # nothing cached yet
+    assert creds.peek(VerifyPassword("alice", b"alice-password")) is None
+    assert creds.peek(CheckCertificate(cert, True)) is None
+    assert creds.check_password("alice", b"alice-password") is Verdict.OK
+    assert creds.check_certificate(cert, chain_verified=True) is Verdict.OK
+    assert creds.check_password("nobody", b"x") is Verdict.UNKNOWN_USER
+
+    def no_io(*_args: object) -> object:
+        raise AssertionError("peek read the store or hashed")
+
+    monkeypatch.setattr(module, "verify_password", no_io)
+    monkeypatch.setattr(module, "burn_time", no_io)
+    monkeypatch.setattr(creds, "_load_user", no_io)
+    monkeypatch.setattr(creds, "_load_certificate", no_io)
+    assert creds.peek(LookupNtHash("alice")) == NtHashResult(Verdict.OK, nt_hash("alice-password"))
+    assert creds.peek(VerifyPassword("alice", b"alice-password")) is Verdict.OK
+    assert creds.peek(VerifyPassword("alice", b"wrong")) is None  # a hash is due (in a worker)
+    assert creds.peek(VerifyPassword("nobody", b"x")) is None  # refused only after a hash's time
+    assert creds.peek(CheckCertificate(cert, True)) is Verdict.OK
+    assert creds.peek(CheckCertificate(cert, False)) is Verdict.BAD_CREDENTIALS
+    clock.now += TTL
+    assert creds.peek(LookupNtHash("alice")) is None  # expired: the worker reads the store again
+    assert creds.peek(CheckCertificate(cert, True)) is None
+
+
+def test_peek_sees_a_revocation_once_invalidated(store: Store, creds: SqlCredentialStore, ca: UserCA) -> None:
+    from tsunagaru.eap.credentials import CheckCertificate
+
+    cert = _issue(store, ca)
+    assert creds.check_certificate(cert, chain_verified=True) is Verdict.OK
+    with store.session() as session:
+        users.revoke_user_certificates(session, "alice", now=NOW)
+    assert creds.peek(CheckCertificate(cert, True)) is Verdict.OK  # cached, within the TTL (as before)
+    creds.invalidate()
+    assert creds.peek(CheckCertificate(cert, True)) is None
+    assert creds.check_certificate(cert, chain_verified=True) is Verdict.REVOKED
+    assert creds.peek(CheckCertificate(cert, True)) is Verdict.REVOKED
+
+
 def test_a_change_made_elsewhere_is_seen_before_the_ttl(
     store: Store, creds: SqlCredentialStore, clock: Clock
 ) -> None:

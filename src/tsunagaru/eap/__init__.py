@@ -6,10 +6,13 @@ The API the IdP uses::
     config = SessionConfig((EapType.TTLS, EapType.PEAP, EapType.TLS),
                            MethodConfig(store, TlsServerConfig(cert, key, client_ca_file=ca)))
     session = EapSession(config, now)
-    step = session.receive(eap_bytes, now)      # Step(reply, state, outcome)
+    step = session.receive(eap_bytes, now)      # Step(reply, state, outcome, query)
+    while step.query is not None:               # e.g. VerifyPassword(user, password): the adapter answers
+        step = session.resume(answer, now)      # from its cache, or later from a worker thread
 
 Errors: parsers raise :class:`MalformedEap` only; the session turns it into EAP-Failure with
-Reject-Reason 30. Store verdicts (:class:`Verdict`) become Reject-Reasons 10/11/12.
+Reject-Reason 30. Store verdicts (:class:`Verdict`) become Reject-Reasons 10/11/12. The methods never
+call the store: see :mod:`tsunagaru.eap.credentials`.
 """
 
 from tsunagaru.eap.credentials import CredentialStore, NtHashResult, Verdict

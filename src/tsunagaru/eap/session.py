@@ -9,6 +9,10 @@ is a protocol error and the packet is silently discarded (RFC 3748 4.1 and 7.x):
     any running state --abort (malformed, timeout, round limit)--> FAILURE
 
 Time is an argument: ``receive(raw, now)``, ``timer()``, ``handle_timer(now)``, ``expired(now)``.
+
+A step may end in a question instead of a reply: ``Step.query`` (verify this password, look up this NT
+hash, check this certificate). The adapter answers it and calls ``resume(answer, now)``, which returns
+the step the conversation would have produced; until then the session discards new responses.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ import os
 from dataclasses import dataclass
 from enum import Enum
 
-from tsunagaru.eap.credentials import Verdict
+from tsunagaru.eap.credentials import CredentialAnswer, CredentialQuery, Verdict
 from tsunagaru.eap.methods import base
 from tsunagaru.eap.packet import (
     EapCode,
@@ -122,11 +126,13 @@ class SessionOutcome:
 
 @dataclass(frozen=True, slots=True)
 class Step:
-    """What to send after an input: an EAP packet (or None to stay silent) and the outcome when final."""
+    """What to send after an input: an EAP packet (or None to stay silent) and the outcome when final;
+    or, with ``reply`` None, the credential question to answer before :meth:`EapSession.resume`."""
 
     reply: bytes | None
     state: State
     outcome: SessionOutcome | None = None
+    query: CredentialQuery | None = None
 
 
 class EapSession:
@@ -187,9 +193,24 @@ class EapSession:
         self._sent_at = now
         return Step(self._last_request, self.state)
 
-    def may_block(self) -> bool:
-        """Whether processing the next response may wait on a slow credential check."""
-        return self.method is not None and self.method.may_block()
+    def resume(self, answer: CredentialAnswer, now: float) -> Step:
+        """Go on with the answer to the last step's ``query``; the step that follows (maybe another query)."""
+        method = self.method
+        if method is None or method.pending is None or self.state in FINAL:
+            raise ProtocolError("no credential question is pending")
+        method.now = now
+        try:
+            method.resume(answer)
+            return self._after_method(now)
+        except MalformedEap as exc:
+            return self._end(
+                False, Verdict.BAD_CREDENTIALS, f"malformed: {exc.reason}", now, REJECT_MALFORMED
+            )
+
+    @property
+    def pending(self) -> CredentialQuery | None:
+        """The credential question the conversation waits on, if any."""
+        return None if self.method is None else self.method.pending
 
     def expired(self, now: float) -> bool:
         return now - self.created > self.config.lifetime
@@ -210,6 +231,8 @@ class EapSession:
     def _dispatch(self, pkt: EapPacket, now: float) -> Step:
         if pkt.code != _RESPONSE:
             raise ProtocolError("only EAP-Responses go to a server")
+        if self.method is not None and self.method.pending is not None:
+            raise ProtocolError("a credential check is pending")
         if self._last_id is not None and pkt.identifier != self._last_id:
             raise ProtocolError("identifier does not match the outstanding request")
         self._rounds += 1
@@ -258,6 +281,8 @@ class EapSession:
     def _after_method(self, now: float) -> Step:
         method = self.method
         assert method is not None
+        if method.pending is not None:
+            return Step(None, self.state, query=method.pending)
         if not method.is_done():
             data = method.build_request()
             return Step(self._send(eap_request(self._next_id(), method.eap_type, data), now), self.state)

@@ -6,21 +6,24 @@ identifier and authenticator) gets the same reply again without touching the ses
 (:class:`~tsunagaru.net.replay.ReplyCache`, the one the ANP uses too). An empty EAP-Message without
 State is EAP-Start (RFC 3579 2.1): the answer is EAP-Request/Identity.
 
-Threads: the IdP runs steps that may read the user store or hash a password in worker threads. The
-handler's maps are guarded by a lock held only for dictionary operations, never across a step; a
-session is stepped by one thread at a time (a second request for a busy session is dropped, the NAS
-retransmits). It keeps no outcomes: ``on_outcome`` (metrics, logs, tests) is told of each one.
+Credentials: :meth:`EapRadiusHandler.begin` returns an :class:`EapPending` when the conversation waits
+for a credential check (its ``query``); the adapter answers it (from its cache at once, or from a worker
+thread that reads the store or hashes) and calls :meth:`EapRadiusHandler.resume`. Everything here runs
+on one thread (the event loop): no lock. A request for a session that is waiting is dropped (the NAS
+retransmits). :meth:`EapRadiusHandler.handle` answers questions on the calling thread, for synchronous
+drivers (tests, fuzzing, the in-process bench). It keeps no outcomes: ``on_outcome`` (metrics, logs,
+tests) is told of each one.
 """
 
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from tsunagaru import logs
-from tsunagaru.eap.session import EapSession, SessionConfig, SessionOutcome
+from tsunagaru.eap.credentials import CredentialAnswer, CredentialQuery, answer_now
+from tsunagaru.eap.session import EapSession, SessionConfig, SessionOutcome, Step
 from tsunagaru.net.replay import ReplyCache
 from tsunagaru.radius import (
     Code,
@@ -54,6 +57,18 @@ class Finished:
 
 
 @dataclass(frozen=True, slots=True)
+class EapPending:
+    """A conversation waiting for the answer to ``query``; hand it back to :meth:`EapRadiusHandler.resume`."""
+
+    query: CredentialQuery
+    request: Packet
+    secret: bytes
+    key: tuple[int, bytes]  # the request's identifier and authenticator (its replay-cache entry)
+    state: bytes | None
+    session: EapSession
+
+
+@dataclass(frozen=True, slots=True)
 class FrontConfig:
     """The shared secret of the NAS (or ``radsec``), EAP settings and the caps that bound memory."""
 
@@ -79,11 +94,24 @@ class EapRadiusHandler:
         self.sessions: dict[bytes, EapSession] = {}
         self._replies: ReplyCache[tuple[int, bytes], Packet] = ReplyCache(config.replay_lifetime,
                                                                           config.replay_cache)
-        self._busy: set[bytes] = set()  # sessions being stepped now (maybe in a worker thread)
-        self._lock = threading.Lock()  # guards the three maps above; held for dict operations only
+        self._busy: set[bytes] = set()  # sessions waiting for a credential answer
 
     def handle(self, request: Packet, now: float, *, secret: bytes | None = None) -> Packet | None:
-        """The signed reply to ``request``, or None when it must be dropped (bad authenticator, ...)."""
+        """The signed reply to ``request`` (None: drop it), credential questions answered on this thread
+        from the session's store: may block, so servers use :meth:`begin` and :meth:`resume` instead."""
+        result = self.begin(request, now, secret=secret)
+        while isinstance(result, EapPending):
+            try:
+                answer = answer_now(self.config.session.method_config.store, result.query)
+            except Exception:  # the user store (a database) failed: one boundary, one answer
+                log.exception("credential check failed")
+                return self.fail(result, now)
+            result = self.resume(result, answer, now)
+        return result
+
+    def begin(self, request: Packet, now: float, *, secret: bytes | None = None) -> Packet | EapPending | None:
+        """The signed reply to ``request``, None when it must be dropped (bad authenticator, ...), or the
+        credential question the conversation waits on."""
         secret = self.config.secret if secret is None else secret
         if request.code != _ACCESS_REQUEST:
             return None
@@ -94,44 +122,54 @@ class EapRadiusHandler:
         except (RadiusError, MalformedPacket):
             return None
         key = (request.identifier, request.authenticator)
-        with self._lock:
-            seen = self._replies.begin(key, now)
+        seen = self._replies.begin(key, now)
         if seen is not None:
             return seen.reply  # None while the first copy is still being answered: dropped
-        reply: Packet | None = None
+        eap = eap_message(request)
+        if eap is None:
+            return self._finish(key, self._reject(request, None, "not an EAP request", RejectReason.BAD_REQUEST),
+                                request, secret, now)
+        state = request.get(STATE)
+        session = self._session(state, now)
+        if session is None:
+            if state in self._busy:
+                return self._finish(key, None, request, secret, now)
+            if state:
+                reply = self._reject(request, None, "unknown or expired State", RejectReason.PROTOCOL_TIMEOUT)
+            else:
+                reply = self._reject(request, None, "too many EAP sessions", RejectReason.BACKEND_FAILURE)
+            return self._finish(key, reply, request, secret, now)
         try:
-            reply = self._answer(request, now, secret)
-            if reply is not None:
-                reply = sign_reply(reply, request.authenticator, secret)
-        finally:
-            with self._lock:
-                if reply is None:
-                    self._replies.forget(key)
-                else:
-                    self._replies.answered(key, reply, now)
+            step = session.start_step(now) if not eap and state is None else session.receive(eap, now)
+        except Exception:  # one boundary, one answer: a method must never take the server down
+            log.exception("EAP session failed")
+            return self._failed(key, request, secret, state, now)
+        return self._step(step, key, request, secret, state, session, now)
+
+    def resume(self, pending: EapPending, answer: CredentialAnswer, now: float) -> Packet | EapPending | None:
+        """Go on with the answer to ``pending.query``: the reply, or the next question."""
+        self._busy.discard(pending.state or b"")
+        try:
+            step = pending.session.resume(answer, now)
+        except Exception:
+            log.exception("EAP session failed after a credential answer")
+            return self._failed(pending.key, pending.request, pending.secret, pending.state, now)
+        return self._step(step, pending.key, pending.request, pending.secret, pending.state, pending.session, now)
+
+    def fail(self, pending: EapPending, now: float) -> Packet:
+        """End a waiting conversation when its question cannot be answered (the store failed, the worker
+        queue is full): Access-Reject with Reject-Reason 21."""
+        self._busy.discard(pending.state or b"")
+        reply = self._failed(pending.key, pending.request, pending.secret, pending.state, now)
+        assert reply is not None
         return reply
-
-    def may_block(self, request: Packet) -> bool:
-        """Whether answering ``request`` may read the user store or hash a password: run it off the loop."""
-        state = request.get(STATE)
-        if state is None:
-            return False
-        with self._lock:
-            session = self.sessions.get(state)
-        return session is not None and session.may_block()
-
-    def abandon(self, request: Packet) -> None:
-        """Forget the session ``request`` belongs to (it was answered with a reject from outside)."""
-        state = request.get(STATE)
-        if state is not None:
-            with self._lock:
-                if state not in self._busy:
-                    self.sessions.pop(state, None)
 
     def expire(self, now: float) -> int:
         """Forget sessions past their lifetime; returns how many went."""
-        with self._lock:
-            return self._expire(now)
+        old = [k for k, s in self.sessions.items() if s.expired(now) and k not in self._busy]
+        for k in old:
+            del self.sessions[k]
+        return len(old)
 
     @property
     def in_progress(self) -> int:
@@ -139,48 +177,54 @@ class EapRadiusHandler:
 
     # -- internals ------------------------------------------------------------------------------------
 
-    def _expire(self, now: float) -> int:
-        old = [k for k, s in self.sessions.items() if s.expired(now) and k not in self._busy]
-        for k in old:
-            del self.sessions[k]
-        return len(old)
+    def _session(self, state: bytes | None, now: float) -> EapSession | None:
+        """The session ``state`` names, or a new one (None: unknown State, busy, or full)."""
+        if state is not None:
+            if state in self._busy:
+                return None
+            found = self.sessions.get(state)
+            if found is None or found.expired(now):
+                self.sessions.pop(state, None)
+                return None
+            return found
+        if len(self.sessions) >= self.config.max_sessions and not self.expire(now):
+            return None
+        return EapSession(self.config.session, now)
 
-    def _answer(self, request: Packet, now: float, secret: bytes) -> Packet | None:
-        eap = eap_message(request)
-        if eap is None:
-            return self._reject(request, None, "not an EAP request", RejectReason.BAD_REQUEST)
-        state = request.get(STATE)
-        with self._lock:
-            session = self._session(state, now)
-            if session is not None and state is not None:
-                if state in self._busy:
-                    return None
-                self._busy.add(state)
-        if session is None:
-            if state:
-                return self._reject(request, None, "unknown or expired State", RejectReason.PROTOCOL_TIMEOUT)
-            return self._reject(request, None, "too many EAP sessions", RejectReason.BACKEND_FAILURE)
-        try:
-            step = session.start_step(now) if not eap and state is None else session.receive(eap, now)
-        except Exception:  # the user store (a database) failed: one boundary, one answer
-            log.exception("EAP session failed")
-            with self._lock:
-                self.sessions.pop(state or b"", None)
-            return self._reject(request, None, "backend failure", RejectReason.BACKEND_FAILURE)
-        finally:
+    def _step(self, step: Step, key: tuple[int, bytes], request: Packet, secret: bytes, state: bytes | None,
+              session: EapSession, now: float) -> Packet | EapPending | None:
+        if step.query is not None:
             if state is not None:
-                with self._lock:
-                    self._busy.discard(state)
+                self._busy.add(state)
+            return EapPending(step.query, request, secret, key, state, session)
+        return self._finish(key, self._reply(step, request, secret, state, session, now), request, secret, now)
+
+    def _failed(self, key: tuple[int, bytes], request: Packet, secret: bytes, state: bytes | None,
+                now: float) -> Packet | None:
+        self.sessions.pop(state or b"", None)
+        reply = self._reject(request, None, "backend failure", RejectReason.BACKEND_FAILURE)
+        return self._finish(key, reply, request, secret, now)
+
+    def _finish(self, key: tuple[int, bytes], reply: Packet | None, request: Packet, secret: bytes,
+                now: float) -> Packet | None:
+        """Sign ``reply`` and remember it for retransmissions (None: forget the request, it was dropped)."""
+        if reply is None:
+            self._replies.forget(key)
+            return None
+        signed = sign_reply(reply, request.authenticator, secret)
+        self._replies.answered(key, signed, now)
+        return signed
+
+    def _reply(self, step: Step, request: Packet, secret: bytes, state: bytes | None, session: EapSession,
+               now: float) -> Packet | None:
         if step.reply is None:
             return None
-        state = state or make_state(self.config.node_id)
         if step.outcome is None:
-            with self._lock:
-                self.sessions[state] = session
+            state = state or make_state(self.config.node_id)  # the one place a State is made
+            self.sessions[state] = session
             return Packet(_ACCESS_CHALLENGE, request.identifier,
                           attributes=((STATE, state), *split_value(EAP_MESSAGE, step.reply)))
-        with self._lock:
-            self.sessions.pop(state, None)
+        self.sessions.pop(state or b"", None)
         if self.config.on_outcome is not None:
             self.config.on_outcome(Finished(step.outcome, session.rounds, max(0.0, now - session.created)))
         if step.outcome.success:
@@ -189,18 +233,6 @@ class EapRadiusHandler:
         # (an anonymous outer identity would be pointless otherwise); the verdict says enough.
         logs.event(log, "eap refused", method=step.outcome.method, verdict=step.outcome.verdict.value)
         return self._reject(request, step.reply, step.outcome.verdict.value, step.outcome.reject_reason)
-
-    def _session(self, state: bytes | None, now: float) -> EapSession | None:
-        """The session ``state`` names, or a new one (None: unknown State, or full). Lock held."""
-        if state is not None:
-            found = self.sessions.get(state)
-            if found is None or (found.expired(now) and state not in self._busy):
-                self.sessions.pop(state, None)
-                return None
-            return found
-        if len(self.sessions) >= self.config.max_sessions and not self._expire(now):
-            return None
-        return EapSession(self.config.session, now)
 
     def _accept(self, request: Packet, eap: bytes, outcome: SessionOutcome, secret: bytes) -> Packet:
         # RFC 2548 2.4.2/2.4.3: MPPE-Recv-Key = MSK[0:32], MPPE-Send-Key = MSK[32:64], salt-encrypted

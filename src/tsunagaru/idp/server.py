@@ -1,8 +1,11 @@
 """The IdP's I/O: RadSec for federation peers (checked against the federation PKI) and RADIUS/UDP for
 local NASes, both handing packets to one :class:`~tsunagaru.idp.service.IdpCore` and doing what it asks.
 
-Password checks and EAP steps that read the user store run in one bounded worker queue (``checks``);
-accounting commits in another (``writes``), so nothing on the event loop waits on a hash or a database.
+Credential questions (an EAP method's password, NT hash or certificate status; a PAP password) are
+answered from the store's cache on the event loop when it has them; otherwise (a store read, a slow
+hash) in one bounded worker queue (``checks``), after which the conversation resumes on the loop.
+Accounting commits run in another queue (``writes``), so nothing on the event loop waits on a hash or a
+database.
 When the check queue is full the request gets an Access-Reject with Reject-Reason 21 at once (counted
 in ``tsunagaru_idp_check_overflow``); a full write queue drops the Accounting-Request unanswered (the NAS
 keeps it and retransmits). :meth:`IdpServer.close` drains: it stops reading on every listener, gives
@@ -13,7 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
 import inspect
 import ipaddress
 import logging
@@ -24,10 +26,10 @@ from datetime import UTC, datetime
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from tsunagaru import logs
-from tsunagaru.eap.credentials import CredentialStore, Verdict
+from tsunagaru.eap.credentials import CredentialAnswer, CredentialStore, Verdict, VerifyPassword, as_verdict, resolve
 from tsunagaru.idp.checks import CheckPool
 from tsunagaru.idp.metrics import IdpMetrics, code_label
-from tsunagaru.idp.service import Action, CheckPassword, EapStep, IdpCore, Reply, StoreAccounting
+from tsunagaru.idp.service import Action, CheckPassword, EapCredential, IdpCore, Reply, StoreAccounting
 from tsunagaru.idp.settings import RadSecListen, UdpListen
 from tsunagaru.net.front import UdpFront
 from tsunagaru.radius import Packet
@@ -103,24 +105,57 @@ class IdpServer:
                 return None
             return self._after_store(job, action.reply, started)
         if isinstance(action, CheckPassword):
-            verdict = self.checks.submit(self.credentials.check_password, action.user, action.password)
-            if verdict is None:
+            known = self.credentials.peek(VerifyPassword(action.user, action.password))
+            if known is not None:  # verified within the cache's lifetime: no hash, no thread
+                verdict = as_verdict(known)
+                self.metrics.pap(verdict is Verdict.OK, verdict.reject_reason)
+                return self._replied(self.core.pap_result(action.request, action.secret, action.user, verdict),
+                                     started, "inline")
+            check = self.checks.submit(self.credentials.check_password, action.user, action.password)
+            if check is None:
                 return self._overflow(packet, secret, started)
-            return self._after_pap(verdict, action, started)
-        assert isinstance(action, EapStep)
-        step = self.checks.submit(functools.partial(self.core.eap.handle, action.request, action.now,
-                                                    secret=action.secret))
-        if step is None:
-            self.core.eap.abandon(packet)
-            return self._overflow(packet, secret, started)
-        return self._after(step, started)
+            return self._after_pap(check, action, started)
+        assert isinstance(action, EapCredential)
+        return self._eap_credential(action, started)
+
+    def _eap_credential(self, action: EapCredential, started: float) -> Packet | Awaitable[Packet | None] | None:
+        """Answer the conversation's questions from the cache while it can; the first miss goes to a worker."""
+        while True:
+            answer = self.credentials.peek(action.query)
+            if answer is None:
+                break
+            step = self.core.resume(action, answer, asyncio.get_running_loop().time())
+            if isinstance(step, Reply):
+                return self._replied(step.packet, started, "inline")
+            action = step
+        job = self.checks.submit(resolve, self.credentials, action.query)
+        if job is None:
+            reply = self.core.credential_failed(action, asyncio.get_running_loop().time())
+            self.metrics.overflow.labels("checks").inc()
+            logs.event(log, "check queue full: rejected", logging.WARNING, pending=self.checks.pending)
+            return self._replied(reply, started, "inline")
+        return self._after_credential(job, action, started)
+
+    async def _after_credential(self, job: Awaitable[CredentialAnswer], action: EapCredential,
+                                started: float) -> Packet | None:
+        loop = asyncio.get_running_loop()
+        try:
+            answer = await job
+        except Exception:  # the store failed: one boundary, one answer (Reject-Reason 21)
+            log.exception("credential check failed")
+            return self._replied(self.core.credential_failed(action, loop.time()), started, "worker")
+        step = self.core.resume(action, answer, loop.time())
+        if isinstance(step, Reply):
+            return self._replied(step.packet, started, "worker")
+        more = self._eap_credential(step, started)  # a second question (none of today's methods asks one)
+        return await more if inspect.isawaitable(more) else more
 
     def _radsec_request(self, packet: Packet, peer: PeerInfo) -> Awaitable[Packet | None] | Packet | None:
         if self._stopping:  # stopping: take nothing new (the peer's watchdog fails over), finish the rest
             self._dropped("busy")
             return None
         result = self.answer(packet, RADSEC_SECRET)
-        if not inspect.isawaitable(result):
+        if result is None or type(result) is Packet or not inspect.isawaitable(result):  # see net.front
             return result
         task = asyncio.ensure_future(result)
         self._radsec_pending.add(task)
@@ -133,9 +168,6 @@ class IdpServer:
         reply = self.core.overloaded(packet, secret)
         self._replied(reply, started, "inline")
         return reply
-
-    async def _after(self, job: Awaitable[Packet | None], started: float) -> Packet | None:
-        return self._replied(await job, started, "worker")
 
     async def _after_pap(self, job: Awaitable[Verdict], action: CheckPassword, started: float) -> Packet | None:
         try:

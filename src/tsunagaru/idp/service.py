@@ -2,11 +2,12 @@
 
 :meth:`IdpCore.decide` never touches a socket, the database or a clock. It returns an action:
 :class:`Reply` (send this, or drop on None), :class:`CheckPassword` (hash this PAP password against the
-store, then call :meth:`IdpCore.pap_result`), :class:`EapStep` (run this EAP step, which may read the
-user store or hash a password, off the event loop) or :class:`StoreAccounting` (store this record, then
-send this reply). The adapter (:class:`~tsunagaru.idp.server.IdpServer`) does the I/O in bounded worker
-queues. Inside an EAP step the methods ask a :class:`~tsunagaru.eap.credentials.CredentialStore`
-directly; that step as a whole is what runs in a worker.
+store, then call :meth:`IdpCore.pap_result`), :class:`EapCredential` (an EAP conversation asks to verify
+a password, look up an NT hash or check a certificate: answer its ``query``, then call
+:meth:`IdpCore.resume`) or :class:`StoreAccounting` (store this record, then send this reply). The
+adapter (:class:`~tsunagaru.idp.server.IdpServer`) answers credential questions from the store's cache
+at once when it can and otherwise in bounded worker queues, as it does the database writes. The EAP
+methods run on the caller's thread from start to end; only the store's work leaves it.
 """
 
 from __future__ import annotations
@@ -23,8 +24,8 @@ from cryptography.x509.oid import NameOID
 
 from tsunagaru import logs
 from tsunagaru.eap import EapType, MethodConfig, SessionConfig, SessionOutcome, TlsServerConfig, Verdict
-from tsunagaru.eap.credentials import CredentialStore
-from tsunagaru.idp.eap_front import EapRadiusHandler, Finished, FrontConfig
+from tsunagaru.eap.credentials import CredentialAnswer, CredentialQuery, CredentialStore
+from tsunagaru.idp.eap_front import EapPending, EapRadiusHandler, Finished, FrontConfig
 from tsunagaru.idp.reply_policy import AcceptPolicy, accept_attributes
 from tsunagaru.idp.settings import IdpSettings
 from tsunagaru.idp.users import split_identity
@@ -120,12 +121,15 @@ class CheckPassword:
 
 
 @dataclass(frozen=True, slots=True)
-class EapStep:
-    """Run ``IdpCore.eap.handle(request, now, secret=secret)`` off the event loop: it may read the store."""
+class EapCredential:
+    """An EAP conversation waits for the answer to ``query``; then :meth:`IdpCore.resume` (or
+    :meth:`IdpCore.credential_failed` when there is none)."""
 
-    request: Packet
-    secret: bytes
-    now: float
+    pending: EapPending
+
+    @property
+    def query(self) -> CredentialQuery:
+        return self.pending.query
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,7 +140,11 @@ class StoreAccounting:
     reply: Packet
 
 
-Action = Reply | CheckPassword | EapStep | StoreAccounting
+Action = Reply | CheckPassword | EapCredential | StoreAccounting
+
+
+def _eap_action(result: Packet | EapPending | None) -> Reply | EapCredential:
+    return EapCredential(result) if isinstance(result, EapPending) else Reply(result)
 
 
 @dataclass
@@ -161,9 +169,7 @@ class IdpCore:
                 return Reply(self._reject(request, secret, RejectReason.INVALID_IDENTITY,
                                           f"realm {foreign[:64]} is not served by this identity provider"))
             if request.has(EAP_MESSAGE):
-                if self.eap.may_block(request):
-                    return EapStep(request, secret, now)
-                return Reply(self.eap.handle(request, now, secret=secret))
+                return _eap_action(self.eap.begin(request, now, secret=secret))
             return self._pap(request, secret)
         if request.code == Code.STATUS_SERVER:
             if not self._verified(request, secret, True):
@@ -172,6 +178,14 @@ class IdpCore:
         if request.code == Code.ACCOUNTING_REQUEST:
             return self._accounting(request, secret, wall)
         return Reply(None)
+
+    def resume(self, action: EapCredential, answer: CredentialAnswer, now: float) -> Reply | EapCredential:
+        """The EAP conversation goes on with ``answer``: its reply, or its next question."""
+        return _eap_action(self.eap.resume(action.pending, answer, now))
+
+    def credential_failed(self, action: EapCredential, now: float) -> Packet:
+        """The question cannot be answered (store failure, full queue): Access-Reject, Reject-Reason 21."""
+        return self.eap.fail(action.pending, now)
 
     def pap_result(self, request: Packet, secret: bytes, user: str, verdict: Verdict) -> Packet:
         """The reply to a PAP request once its password was checked."""

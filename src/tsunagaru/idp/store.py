@@ -8,18 +8,21 @@ and forgets its cached views at once: a revocation made on any node is refused w
 on PostgreSQL (NOTIFY), the TTL being only the bound when the feed cannot reach the store.
 Certificates are looked up by fingerprint and serial at every EAP-TLS authentication; a revoked serial
 refuses every certificate that carries it.
+
+:meth:`SqlCredentialStore.peek` answers an EAP method's question from these caches alone (the event
+loop asks it first); the three checks read the database or hash a password (worker threads). Both share
+the caches: every :class:`TtlCache` operation is one step under the GIL and ``clear`` swaps the dict.
+``invalidate`` and ``forget_views`` are the ways to drop cached answers (after a change, a revocation).
 """
 
 from __future__ import annotations
 
-import contextlib
 import hmac
 import logging
 import os
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
-from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Generic, TypeVar
@@ -28,7 +31,15 @@ from cryptography import x509
 from sqlalchemy import or_, select
 from sqlalchemy.exc import SQLAlchemyError
 
-from tsunagaru.eap.credentials import CredentialStore, NtHashResult, Verdict
+from tsunagaru.eap.credentials import (
+    CheckCertificate,
+    CredentialAnswer,
+    CredentialQuery,
+    CredentialStore,
+    LookupNtHash,
+    NtHashResult,
+    Verdict,
+)
 from tsunagaru.idp.passwords import PasswordHashError, burn_time, verify_password
 from tsunagaru.idp.settings import DEFAULT_CACHE_TTL, MAX_CACHE_TTL
 from tsunagaru.idp.users import certificate_fingerprint, certificate_serial, find_user, split_identity
@@ -132,16 +143,36 @@ class SqlCredentialStore:
         # changed password, a changed hash or a disabled user is seen as before (the user view is fresh).
         self._verified: TtlCache[tuple[str, str, bytes], bool] = TtlCache(cache_ttl, max_cache_entries)
         self._verify_key = os.urandom(32)
-        # Set by the IdP when it runs steps in worker threads: the password hash (hashlib.scrypt releases
-        # the GIL) is computed with the IdP's lock released, so other requests go on meanwhile.
-        self.slow_section: Callable[[], AbstractContextManager[object]] = contextlib.nullcontext
         self._inflight: dict[tuple[str, str, bytes], threading.Event] = {}
+        self._inflight_lock = threading.Lock()
 
     def invalidate(self) -> None:
         """Forget every cached lookup (after a change made in this process)."""
         self._users.clear()
         self._verified.clear()
         self._certs.clear()
+
+    def peek(self, query: CredentialQuery) -> CredentialAnswer | None:
+        """The answer from the caches alone (None: a database read or a password hash is needed)."""
+        now = self._clock()
+        if isinstance(query, CheckCertificate):
+            if not query.chain_verified:
+                return Verdict.BAD_CREDENTIALS
+            cert = query.certificate
+            cached = self._certs.get((certificate_fingerprint(cert), certificate_serial(cert)), now)
+            return None if cached is None else _cert_verdict(cached[0], cert, now)
+        user = self._users.get(split_identity(query.username), now)
+        if user is None:
+            return None
+        view = user[0]
+        if isinstance(query, LookupNtHash):
+            return _nt_result(view)
+        if view is None or view.password_hash is None:
+            return None  # refused, but only after the time a hash takes (burn_time, in a worker)
+        key = (query.username, view.password_hash, hmac.digest(self._verify_key, query.password, "sha256"))
+        if self._verified.get(key, now) is None:
+            return None
+        return Verdict.OK if view.enabled else Verdict.DISABLED
 
     def forget_views(self) -> None:
         """Forget cached users and certificates: a change was made somewhere (any process, any node).
@@ -165,8 +196,7 @@ class SqlCredentialStore:
     def check_password(self, username: str, password: bytes) -> Verdict:
         user = self._user(username)
         if user is None or user.password_hash is None:
-            with self.slow_section():
-                burn_time(password)
+            burn_time(password)
             return Verdict.UNKNOWN_USER if user is None else Verdict.BAD_CREDENTIALS
         key = (username, user.password_hash, hmac.digest(self._verify_key, password, "sha256"))
         if self._verified.get(key, self._clock()) is None:
@@ -182,33 +212,28 @@ class SqlCredentialStore:
     def _verify_once(self, key: tuple[str, str, bytes], password: bytes, stored: str) -> bool:
         """One hash computation per (user, stored hash, password) at a time: concurrent logins of the same
         user wait for the one in progress (a burst would otherwise hash the same password many times)."""
-        waiter = self._inflight.get(key)
+        with self._inflight_lock:
+            waiter = self._inflight.get(key)
         if waiter is not None:
-            with self.slow_section():
-                waiter.wait(60)
+            waiter.wait(60)
             if self._verified.get(key, self._clock()) is not None:
                 return True
-        done = self._inflight[key] = threading.Event()
+        done = threading.Event()
+        with self._inflight_lock:
+            self._inflight[key] = done
         try:
-            with self.slow_section():
-                matches = verify_password(password, stored)
+            matches = verify_password(password, stored)
             if matches:
                 self._verified.put(key, True, self._clock())
             return matches
         finally:
-            if self._inflight.get(key) is done:
-                del self._inflight[key]
+            with self._inflight_lock:
+                if self._inflight.get(key) is done:
+                    del self._inflight[key]
             done.set()
 
     def nt_hash(self, username: str) -> NtHashResult:
-        user = self._user(username)
-        if user is None:
-            return NtHashResult(Verdict.UNKNOWN_USER)
-        if not user.enabled:
-            return NtHashResult(Verdict.DISABLED)
-        if not user.mschapv2 or user.nt_hash is None:
-            return NtHashResult(Verdict.METHOD_NOT_ALLOWED)
-        return NtHashResult(Verdict.OK, user.nt_hash)
+        return _nt_result(self._user(username))
 
     def check_certificate(self, certificate: x509.Certificate, chain_verified: bool) -> Verdict:
         """A certificate not verified against the user CA is BAD_CREDENTIALS, whatever the database says."""
@@ -216,15 +241,7 @@ class SqlCredentialStore:
             return Verdict.BAD_CREDENTIALS
         now = self._clock()
         cert = self._certificate(certificate_fingerprint(certificate), certificate_serial(certificate), now)
-        if not cert.known:
-            return Verdict.UNKNOWN_USER
-        if cert.revoked:
-            return Verdict.REVOKED
-        if not cert.user_enabled:
-            return Verdict.DISABLED
-        if not certificate.not_valid_before_utc <= now <= certificate.not_valid_after_utc:
-            return Verdict.EXPIRED
-        return Verdict.OK
+        return _cert_verdict(cert, certificate, now)
 
     def _user(self, identity: str) -> _UserView | None:
         """The user for ``identity`` (``alice@realm``; a bare name only when unambiguous), or None."""
@@ -273,6 +290,28 @@ class SqlCredentialStore:
                 )
         except SQLAlchemyError as exc:
             raise StoreError("credential store unavailable") from exc
+
+
+def _nt_result(user: _UserView | None) -> NtHashResult:
+    if user is None:
+        return NtHashResult(Verdict.UNKNOWN_USER)
+    if not user.enabled:
+        return NtHashResult(Verdict.DISABLED)
+    if not user.mschapv2 or user.nt_hash is None:
+        return NtHashResult(Verdict.METHOD_NOT_ALLOWED)
+    return NtHashResult(Verdict.OK, user.nt_hash)
+
+
+def _cert_verdict(cert: _CertView, certificate: x509.Certificate, now: datetime) -> Verdict:
+    if not cert.known:
+        return Verdict.UNKNOWN_USER
+    if cert.revoked:
+        return Verdict.REVOKED
+    if not cert.user_enabled:
+        return Verdict.DISABLED
+    if not certificate.not_valid_before_utc <= now <= certificate.not_valid_after_utc:
+        return Verdict.EXPIRED
+    return Verdict.OK
 
 
 def _view_of(user: User) -> _UserView:

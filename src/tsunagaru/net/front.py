@@ -68,7 +68,9 @@ class UdpFront:
             self.on_drop("malformed")
             return
         result = self.answer(request, addr)
-        if not inspect.isawaitable(result):
+        # A reply at once is the common case; inspect.isawaitable ends in an ABC isinstance check that
+        # py-spy put at ~4 % of the IdP's samples under EAP load, so the plain types are tested first.
+        if result is None or type(result) is Packet or not inspect.isawaitable(result):
             self._send(result, addr)
             return
         if len(self._tasks) >= self.max_in_flight:

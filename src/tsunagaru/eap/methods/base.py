@@ -4,6 +4,11 @@ A method sees only Type-Data: the session adds EAP headers, identifiers, Nak and
 flow per round is hostapd's: ``process_response`` then, unless ``is_done``, ``build_request``. When done,
 ``outcome`` says success or failure, why (a :class:`Verdict` the RADIUS front maps to Reject-Reason) and
 the key material.
+
+A method that needs a credential checked calls :meth:`EapMethod.ask` with the question and what to do
+with the answer, and returns: ``pending`` then holds the question, the session hands it out, and the
+adapter calls :meth:`EapMethod.resume` with the answer (from its cache at once, or from a worker thread
+later). Methods never call the store themselves.
 """
 
 from __future__ import annotations
@@ -13,13 +18,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import ClassVar
 
-from tsunagaru.eap.credentials import CredentialStore, Verdict
+from tsunagaru.eap.credentials import CredentialAnswer, CredentialQuery, CredentialStore, Verdict
 from tsunagaru.eap.tls_config import TlsServerConfig
 
 
 @dataclass(frozen=True, slots=True)
 class MethodConfig:
-    """What methods may need from the server: the user store, TLS material and tunable limits."""
+    """What methods may need from the server: TLS material and tunable limits, and the user store that the
+    adapters answer the methods' credential questions from (the methods never call it)."""
 
     store: CredentialStore
     tls: TlsServerConfig | None = None
@@ -60,6 +66,9 @@ class EapMethod(ABC):
         #: The time of the response being processed (set by the session before each step): a method that
         #: runs a conversation of its own inside (TTLS inner EAP) passes it on, so its timers are real.
         self.now = 0.0
+        #: The credential question this method waits on (None: not waiting); see :meth:`ask`.
+        self.pending: CredentialQuery | None = None
+        self._then: Callable[[CredentialAnswer], None] | None = None
 
     def init(self, identity: str) -> None:
         """Start for this (outer) identity; called once before the first ``build_request``."""
@@ -76,10 +85,25 @@ class EapMethod(ABC):
     def is_done(self) -> bool:
         return self._state.done
 
-    def may_block(self) -> bool:
-        """Whether the next response may need a slow credential check (a password hash): the IdP runs
-        such steps off its event loop. Most steps only do crypto already in memory."""
-        return False
+    def ask(self, query: CredentialQuery, then: Callable[[CredentialAnswer], None]) -> None:
+        """Wait for the answer to ``query``; ``then(answer)`` runs when the adapter has it."""
+        if self.pending is not None:
+            raise RuntimeError("a method asks one credential question at a time")
+        self.pending, self._then = query, then
+
+    def resume(self, answer: CredentialAnswer) -> None:
+        """Go on with the answer to ``pending`` (which may ask again), then :meth:`after_answer`."""
+        then = self._then
+        if then is None:
+            raise RuntimeError("resume without a pending credential question")
+        self.pending = self._then = None
+        then(answer)
+        if self.pending is None:
+            self.after_answer()
+
+    def after_answer(self) -> None:
+        """What the round owes once no question is left (the TLS methods flush the tunnel's output)."""
+        return None
 
     def outcome(self) -> MethodOutcome:
         if self._state.outcome is None:

@@ -12,7 +12,7 @@ import struct
 from enum import Enum
 
 from tsunagaru.eap import mschapv2_crypto as mc
-from tsunagaru.eap.credentials import Verdict
+from tsunagaru.eap.credentials import CredentialAnswer, LookupNtHash, Verdict, as_nt_hash
 from tsunagaru.eap.methods.base import EapMethod, MethodConfig, MethodOutcome, register
 from tsunagaru.eap.packet import EapType, MalformedEap, Reader
 
@@ -52,10 +52,6 @@ class EapMschapV2(EapMethod):
         opcode = SUCCESS if self.phase is Phase.SUCCESS_SENT else FAILURE
         return self._opcode(opcode, self._message)
 
-    def may_block(self) -> bool:
-        """The response to the challenge is checked against the NT hash in the user store."""
-        return self.phase is Phase.CHALLENGE
-
     def _opcode(self, opcode: int, body: bytes) -> bytes:
         return struct.pack("!BBH", opcode, self.ms_id, 4 + len(body)) + body
 
@@ -87,12 +83,16 @@ class EapMschapV2(EapMethod):
         self.verify(name, peer_challenge, nt_response)
 
     def verify(self, name: bytes, peer_challenge: bytes, nt_response: bytes) -> None:
-        """Check the NT-Response against the stored hash and queue Success or Failure."""
+        """Ask for the stored NT hash; the answer checks the NT-Response and queues Success or Failure."""
         user = strip_domain(self.identity or name.decode("utf-8", "replace"))
         if strip_domain(name.decode("utf-8", "replace")) != user:
             self._deny(Verdict.BAD_CREDENTIALS, "MS-CHAPv2 name differs from the EAP identity")
             return
-        stored = self.config.store.nt_hash(user)
+        self.ask(LookupNtHash(user), lambda answer: self._check(answer, user, name, peer_challenge, nt_response))
+
+    def _check(self, answer: CredentialAnswer, user: str, name: bytes, peer_challenge: bytes,
+               nt_response: bytes) -> None:
+        stored = as_nt_hash(answer)
         if stored.verdict is not Verdict.OK or stored.nt_hash is None:
             self._deny(stored.verdict, f"no NT hash: {stored.verdict.value}")
             return

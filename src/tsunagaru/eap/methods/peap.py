@@ -16,7 +16,7 @@ from tsunagaru.eap.credentials import Verdict
 from tsunagaru.eap.methods.base import MethodConfig, MethodOutcome, register
 from tsunagaru.eap.methods.tls_common import TlsMethod
 from tsunagaru.eap.packet import EapCode, EapPacket, EapType, MalformedEap, Reader
-from tsunagaru.eap.session import EapSession, SessionConfig, SessionOutcome
+from tsunagaru.eap.session import EapSession, SessionConfig, SessionOutcome, Step
 from tsunagaru.eap.tls_config import TlsServerConfig
 
 LABEL_TLS12 = b"client EAP encryption"
@@ -93,10 +93,6 @@ class EapPeap(TlsMethod):
         self.inner.created = self.now  # the inner conversation starts now (real time, not 0)
         self._send_inner(self.inner.start(self.now))
 
-    def phase2_may_block(self) -> bool:
-        # Only an inner step whose method checks a credential (the MSCHAPv2 response: an NT hash).
-        return self.phase is Phase.INNER and self.inner.may_block()
-
     def on_application_data(self, data: bytes) -> None:
         if self.phase is Phase.INNER:
             self._inner_response(data)
@@ -111,7 +107,12 @@ class EapPeap(TlsMethod):
 
     def _inner_response(self, data: bytes) -> None:
         full = struct.pack("!BBH", EapCode.RESPONSE, self._inner_id, 4 + len(data)) + data
-        step = self.inner.receive(full, self.now)
+        self._inner_step(self.inner.receive(full, self.now))
+
+    def _inner_step(self, step: Step) -> None:
+        if step.query is not None:  # the inner method (MSCHAPv2) asks the store: so do we, for it
+            self.ask(step.query, lambda answer: self._inner_step(self.inner.resume(answer, self.now)))
+            return
         if step.outcome is not None:
             self._inner_outcome = step.outcome
             self.phase = Phase.RESULT_SENT

@@ -1,7 +1,8 @@
 """EAP-TLS (RFC 5216; TLS 1.3 per RFC 9190): mutual certificate authentication, nothing tunnelled.
 
 The client certificate is verified by OpenSSL against ``client_ca_file`` during the handshake, then
-the credential store decides (revoked, expired, disabled, unknown). With TLS 1.3 the server sends one
+the credential store decides (revoked, expired, disabled, unknown): the method asks
+:class:`~tsunagaru.eap.credentials.CheckCertificate` and goes on with the answer. With TLS 1.3 the server sends one
 octet of application data, 0x00, after the handshake: the protected success indication (RFC 9190 2.5).
 """
 
@@ -11,7 +12,7 @@ from functools import lru_cache
 
 from cryptography import x509
 
-from tsunagaru.eap.credentials import Verdict
+from tsunagaru.eap.credentials import CheckCertificate, CredentialAnswer, Verdict, as_verdict
 from tsunagaru.eap.methods.base import MethodConfig, MethodOutcome, register
 from tsunagaru.eap.methods.tls_common import TlsMethod
 from tsunagaru.eap.packet import EapType
@@ -37,7 +38,10 @@ class EapTls(TlsMethod):
             self.fail_with_alert(Verdict.UNKNOWN_USER, "no client certificate")
             return
         self._subject = _subject(cert)
-        self._verdict = self.config.store.check_certificate(cert, True)
+        self.ask(CheckCertificate(cert, True), self._checked)
+
+    def _checked(self, answer: CredentialAnswer) -> None:
+        self._verdict = as_verdict(answer)
         if self._verdict is not Verdict.OK:
             self.fail_with_alert(self._verdict, f"client certificate refused: {self._verdict.value}")
             return

@@ -6,7 +6,7 @@ arrives (``on_application_data``) and when the peer acknowledges our last flight
 
 from __future__ import annotations
 
-from tsunagaru.eap.credentials import Verdict
+from tsunagaru.eap.credentials import CredentialAnswer, Verdict
 from tsunagaru.eap.methods.base import EapMethod, MethodConfig, MethodOutcome
 from tsunagaru.eap.packet import MalformedEap
 from tsunagaru.eap.tls_config import TlsServerConfig
@@ -27,7 +27,9 @@ class TlsMethod(EapMethod):
         if tls is None:
             raise ValueError(f"EAP type {self.eap_type} needs a TLS server configuration")
         self.tls = tls
-        self.tunnel = TlsTunnel(tls, verify_client=self.verify_client, tls13=self.allows_tls13(tls))
+        # Made when the peer's first TLS message arrives: a peer that Naks the method proposed first
+        # (a TLS method, often) never needs one, and an SSL object costs ~50 us to set up.
+        self._tunnel: TlsTunnel | None = None
         self._out = Fragmenter(tls.fragment_size)
         self._in = Reassembler(tls.max_message)
         self._start_pending = True
@@ -35,22 +37,16 @@ class TlsMethod(EapMethod):
         self._ack_peer = False
         self._failing: MethodOutcome | None = None
 
+    @property
+    def tunnel(self) -> TlsTunnel:
+        tunnel = self._tunnel
+        if tunnel is None:
+            tunnel = self._tunnel = TlsTunnel(self.tls, verify_client=self.verify_client,
+                                              tls13=self.allows_tls13(self.tls))
+        return tunnel
+
     def allows_tls13(self, tls: TlsServerConfig) -> bool:
         """EAP-TLS always may use TLS 1.3; the tunnel methods only when configured (RFC 9427)."""
-        return True
-
-    def may_block(self) -> bool:
-        """Whether the next response may read the user store (the IdP then runs it off its event loop).
-
-        EAP-TLS looks the client certificate up when the handshake completes: any TLS message after the
-        ClientHello, not an ACK of our fragments. The tunnels ask :meth:`phase2_may_block` once the tunnel
-        stands. Everything else is crypto in memory and stays on the loop."""
-        if self.verify_client:
-            return self._messages >= 1 and not self.tunnel.established and not self._out.has_output()
-        return self.tunnel.established and not self._out.has_output() and self.phase2_may_block()
-
-    def phase2_may_block(self) -> bool:
-        """Whether the tunnel's next message may need the store (TTLS and PEAP say exactly when)."""
         return True
 
     # -- EapMethod ------------------------------------------------------------------------------------
@@ -81,10 +77,31 @@ class TlsMethod(EapMethod):
         try:
             self._on_message(message)
         except TlsFailure as exc:
-            expired = self.tunnel.peer_verify_error == X509_V_ERR_CERT_HAS_EXPIRED
-            self.fail_with_alert(Verdict.EXPIRED if expired else Verdict.BAD_CREDENTIALS, str(exc))
+            self._tls_failed(exc)
             return
-        self._flush()
+        if self.pending is None:  # else the round goes on in after_answer, once the store has answered
+            self._flush()
+
+    def resume(self, answer: CredentialAnswer) -> None:
+        try:
+            super().resume(answer)
+        except TlsFailure as exc:  # the answer's continuation wrote into a tunnel that failed
+            self._tls_failed(exc)
+
+    def after_answer(self) -> None:
+        """The credential question is answered: read what else the tunnel holds, then send our flight."""
+        try:
+            if self.tunnel.established:
+                self._deliver(self.tunnel.read())
+        except TlsFailure as exc:
+            self._tls_failed(exc)
+            return
+        if self.pending is None:
+            self._flush()
+
+    def _tls_failed(self, exc: TlsFailure) -> None:
+        expired = self.tunnel.peer_verify_error == X509_V_ERR_CERT_HAS_EXPIRED
+        self.fail_with_alert(Verdict.EXPIRED if expired else Verdict.BAD_CREDENTIALS, str(exc))
 
     # -- hooks ----------------------------------------------------------------------------------------
 
@@ -125,7 +142,7 @@ class TlsMethod(EapMethod):
             self.tunnel.feed(message)
             if self.tunnel.handshake():
                 self.on_established()
-                if not self.is_done():
+                if not self.is_done() and self.pending is None:
                     self._deliver(self.tunnel.read())
             return
         if not message:
@@ -135,7 +152,7 @@ class TlsMethod(EapMethod):
         self._deliver(self.tunnel.read())
 
     def _deliver(self, data: bytes) -> None:
-        if data and not self.is_done():
+        if data and not self.is_done() and self.pending is None:
             self.on_application_data(data)
 
     def _flush(self) -> None:

@@ -10,15 +10,27 @@ from __future__ import annotations
 
 import hmac
 from enum import Enum
+from typing import TYPE_CHECKING
 
 from tsunagaru.eap import diameter as d
 from tsunagaru.eap import mschapv2_crypto as mc
-from tsunagaru.eap.credentials import Verdict
+from tsunagaru.eap.credentials import (
+    CredentialAnswer,
+    LookupNtHash,
+    NtHashResult,
+    Verdict,
+    VerifyPassword,
+    as_nt_hash,
+    as_verdict,
+)
 from tsunagaru.eap.methods.base import MethodConfig, MethodOutcome, register
 from tsunagaru.eap.methods.mschapv2 import strip_domain
 from tsunagaru.eap.methods.tls_common import TlsMethod
 from tsunagaru.eap.packet import EapType, MalformedEap
 from tsunagaru.eap.tls_config import TlsServerConfig
+
+if TYPE_CHECKING:
+    from tsunagaru.eap.session import Step
 
 LABEL_TLS12 = b"ttls keying material"
 LABEL_TLS13 = b"EXPORTER_EAP_TLS_Key_Material"
@@ -43,14 +55,6 @@ class EapTtls(TlsMethod):
 
     def allows_tls13(self, tls: TlsServerConfig) -> bool:
         return tls.tls13_tunnels
-
-    def phase2_may_block(self) -> bool:
-        # The first phase-2 message (PAP: a password hash; MSCHAPv2: an NT hash) and, in an inner EAP
-        # conversation, the steps whose inner method needs the store.
-        if self.phase is Phase.WAIT_AVPS:
-            return True
-        inner = self._inner
-        return self.phase is Phase.INNER_EAP and bool(getattr(inner, "may_block", lambda: True)())
 
     def success(self, inner_identity: str | None) -> None:
         if self.tunnel.is_tls13:
@@ -92,7 +96,9 @@ class EapTtls(TlsMethod):
     def _pap(self, avps: list[d.Avp]) -> None:
         user = self._user(avps)
         password = (d.find(avps, d.USER_PASSWORD) or b"").rstrip(b"\x00")
-        verdict = self.config.store.check_password(user, password)
+        self.ask(VerifyPassword(user, password), lambda answer: self._pap_checked(user, as_verdict(answer)))
+
+    def _pap_checked(self, user: str, verdict: Verdict) -> None:
         if verdict is Verdict.OK:
             self.success(user)
         else:
@@ -108,7 +114,11 @@ class EapTtls(TlsMethod):
         if response[0] != implicit[16]:
             raise MalformedEap("MS-CHAP2-Response ident does not match the implicit challenge")
         name = strip_domain(user)
-        stored = self.config.store.nt_hash(name)
+        self.ask(LookupNtHash(name),
+                 lambda answer: self._mschapv2_checked(as_nt_hash(answer), user, name, challenge, response))
+
+    def _mschapv2_checked(self, stored: NtHashResult, user: str, name: str, challenge: bytes,
+                          response: bytes) -> None:
         if stored.verdict is not Verdict.OK or stored.nt_hash is None:
             self.fail(stored.verdict, f"no NT hash for {user!r}")
             return
@@ -135,7 +145,12 @@ class EapTtls(TlsMethod):
             self._inner = EapSession(inner_config, self.now)
             self.phase = Phase.INNER_EAP
         assert isinstance(self._inner, EapSession)
-        step = self._inner.receive(eap, self.now)
+        self._inner_step(self._inner.receive(eap, self.now))
+
+    def _inner_step(self, step: Step) -> None:
+        if step.query is not None:  # the inner method asks the store: so do we, for it
+            self.ask(step.query, self._inner_answered)
+            return
         if step.outcome is not None:
             if step.outcome.success:
                 self.success(step.outcome.identity)
@@ -145,3 +160,9 @@ class EapTtls(TlsMethod):
             self.send_application_data(d.Avp(d.EAP_MESSAGE, step.reply).to_bytes())
         else:
             raise MalformedEap("the inner EAP packet was discarded")
+
+    def _inner_answered(self, answer: CredentialAnswer) -> None:
+        from tsunagaru.eap.session import EapSession
+
+        assert isinstance(self._inner, EapSession)
+        self._inner_step(self._inner.resume(answer, self.now))
