@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from tsunagaru import logs
+from tsunagaru.net import eventloop
 
 
 def register(sub: Any) -> None:
@@ -44,8 +45,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     try:
         if anp is not None and idp is None:  # the IdP's start loads its own; the ANP's sits beside its file
             logs.use_key_file(args.anp.parent / logs.LOG_KEY_FILE)
-        return asyncio.run(_serve(anp, idp, args.anp))
-    except (OSError, StartError) as exc:  # one line, exit 2: a port in use, a bad certificate or database
+        return eventloop.run(_serve(anp, idp, args.anp))  # uvloop where installed
+    except (OSError, StartError, ValueError) as exc:  # one line, exit 2 (a port in use, a bad cert)
         print(f"serve: {exc}", file=sys.stderr)
         return 2
 

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from tsunagaru import heap, logs
 from tsunagaru.anp.config import AnpConfig, ConfigError, load
+from tsunagaru.net import eventloop
 from tsunagaru.pki.errors import PkiError
 from tsunagaru.tomlconf import load_or_report
 
@@ -82,7 +83,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     if cfg is None:
         return 2
     try:
-        return asyncio.run(run(cfg, args.config))
+        return eventloop.run(run(cfg, args.config))  # uvloop where installed
     except START_ERRORS as exc:
         return startup_error(args.config, exc)
 

@@ -44,6 +44,7 @@ from tsunagaru.radsec import (
     refuse_own_certificate,
     server_context,
 )
+from tsunagaru.radsec.client import Done
 from tsunagaru.radsec.federation import TrustFiles, federation_check, load_crls
 
 log = logging.getLogger("tsunagaru.anp")
@@ -87,6 +88,13 @@ class RadSecTransport:
         except RadSecError as exc:
             raise ConnectionError(str(exc)) from exc
         return packet, reply
+
+    def try_send(self, peer: PeerAddress, packet: Packet, timeout: float, done: Done) -> bool:
+        """Forward on a callback when a connection is ready (see :meth:`PeerPool.try_send`): ``done`` gets
+        (reply, None) or (None, a RadSecError: RequestTimeout, ConnectionClosed). False: use :meth:`send`."""
+        realm = peer.realm
+        authorize = None if realm is None else (lambda client: self.authorize(client, peer, realm))
+        return self.pool.try_send(self._peer(peer), packet, done, timeout=timeout, authorize=authorize)
 
     def authorize(self, client: RadSecClient, peer: PeerAddress, realm: str) -> str | None:
         """None when the connection's certificate may answer for ``realm``, else why not."""
