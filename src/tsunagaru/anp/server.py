@@ -42,7 +42,7 @@ from tsunagaru.anp.metrics import AnpMetrics
 from tsunagaru.anp.routing import PeerAddress, UseStatic
 from tsunagaru.anp.spool import AccountingSpool, SpooledRecord
 from tsunagaru.anp.upstream import PeerFinder, Transport, UpstreamError, deliver
-from tsunagaru.logs import redact
+from tsunagaru.logs import redact_cached
 from tsunagaru.net.datagram import DatagramSocket
 from tsunagaru.radius import Code, Packet
 from tsunagaru.radius.packet import MESSAGE_AUTHENTICATOR, OPERATOR_NAME, PROXY_STATE
@@ -326,18 +326,19 @@ class AnpServer:
     def _sent(self, reply: Reply, started: float) -> None:
         """Metrics and the access line for a reply the ANP sends (every one: forwarded or its own)."""
         realm = reply.realm or "-"
+        elapsed = time.monotonic() - started
         self.metrics.results.labels(self.metrics.realm(realm), reply.outcome).inc()
-        if reply.reason is not None:
-            self.metrics.rejects.labels(str(int(reply.reason))).inc()
+        reason = int(reply.reason) if reply.reason is not None else None
+        if reason is not None:
+            self.metrics.rejects.labels(str(reason)).inc()
         if reply.client is not None:
-            self.metrics.client_latency.labels(reply.client).observe(time.monotonic() - started)
+            self.metrics.client_latency.labels(reply.client).observe(elapsed)
         if reply.detail is not None:
             logs.event(log, "rejected by the ANP", logging.INFO, client=reply.client, realm=realm,
-                       reason=int(reply.reason) if reply.reason else None, why=reply.detail)
+                       reason=reason or None, why=reply.detail)
         # Realm and a CUI hash only (never the user part): an operator can follow one subscriber's sessions.
-        self.access_log.write(realm=realm, cui=redact(reply.cui) if reply.cui else None, client=reply.client,
-                              outcome=reply.outcome, reason=int(reply.reason) if reply.reason else None,
-                              ms=round((time.monotonic() - started) * 1000, 1))
+        self.access_log.access(realm, redact_cached(reply.cui) if reply.cui else None, reply.client, reply.outcome,
+                               reason or None, round(elapsed * 1000, 1))
 
     def _overloaded(self, action: Forward | SpoolAccounting, port: int) -> None:
         """Too much in flight: drop, and let the retransmission in (the duplicate entry is released)."""
