@@ -135,6 +135,10 @@ class RadSecClient:
     def can_send(self) -> bool:
         return not self.closed and not self.write_paused and self._session.tracker.free > 0
 
+    def loop_time(self) -> float:
+        """The time of the loop this connection runs on (what the pool's bookkeeping uses)."""
+        return self._loop.time()
+
     # -- requests ------------------------------------------------------------------------------------
 
     async def request(self, packet: Packet, *, timeout: float | None = None) -> Packet:

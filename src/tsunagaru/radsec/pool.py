@@ -178,13 +178,9 @@ class PeerPool:
         client = slot.pick()
         if client is None or (authorize is not None and authorize(client) is not None):
             return False
-        slot.last_used = self._loop_time()
+        slot.last_used = client.loop_time()
         client.send(packet, done, timeout=timeout or self.request_timeout)
         return True
-
-    @staticmethod
-    def _loop_time() -> float:
-        return asyncio.get_running_loop().time()
 
     def _settled(self, slot: _Slot) -> None:
         """Identifiers came free on a connection: wake a request waiting for one (request() does the same
