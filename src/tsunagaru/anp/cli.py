@@ -6,6 +6,13 @@ line ``FILE: problem`` on stderr and exit status 2, never a traceback. SIGHUP re
 realm lists, decoration and rate limits; a file that does not load is refused with
 "reload refused, keeping the running configuration: ..." and the proxy keeps serving. SIGTERM stops
 taking requests, answers those in flight (up to 5 s), flushes the spool and exits 0.
+
+``--workers N`` (N > 1) runs N pre-fork workers (:mod:`tsunagaru.net.workers`), each binding the auth,
+acct and RadSec ports with SO_REUSEPORT and owning its spool (``spool.wN``); the parent passes SIGHUP and
+SIGTERM to every worker, restarts one that dies (with back-off) and serves ``/metrics`` summing the
+workers (prometheus_client multiprocess mode, files in ``SPOOL.metrics/``, 0700, emptied at start).
+``--workers 1`` (the default) is the single process, no fork. Both load the installation's redaction
+key (``log.key`` beside the configuration file, 0600, made on first start).
 """
 
 from __future__ import annotations
@@ -23,12 +30,13 @@ from typing import TYPE_CHECKING, Any
 
 from tsunagaru import heap, logs
 from tsunagaru.anp.config import AnpConfig, ConfigError, load
-from tsunagaru.net import eventloop
+from tsunagaru.net import eventloop, gauges
 from tsunagaru.pki.errors import PkiError
 from tsunagaru.tomlconf import load_or_report
 
 if TYPE_CHECKING:
     from tsunagaru.anp.server import AnpServer
+    from tsunagaru.net.workers import WorkerContext
 
 log = logging.getLogger("tsunagaru.anp")
 
@@ -39,6 +47,8 @@ def register(sub: Any) -> None:
     run = anp.add_parser("run", help="run the proxy (SIGHUP reloads clients, routes and realm lists)")
     run.add_argument("--config", "-c", type=Path, required=True, help="the proxy's TOML file")
     run.add_argument("--log-level", default="info")
+    run.add_argument("--workers", type=workers_count, default=1, metavar="N",
+                     help="pre-fork worker processes sharing the ports with SO_REUSEPORT (default 1: no fork)")
     run.set_defaults(func=cmd_run)
     check = anp.add_parser("check-config", help="parse a configuration file and say what is wrong")
     check.add_argument("config", type=Path)
@@ -48,6 +58,26 @@ def register(sub: Any) -> None:
 
 #: What building the server from a valid file may still raise (files named but missing, bad keys, ...)
 START_ERRORS = (ConfigError, OSError, ValueError, ssl.SSLError, PkiError, UnicodeDecodeError)
+
+
+MAX_WORKERS = 256
+
+
+def workers_count(text: str) -> int:
+    """``--workers``: 1..MAX_WORKERS (argparse reports anything else as a usage error)."""
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not 1 <= n <= MAX_WORKERS:
+        raise argparse.ArgumentTypeError(f"between 1 and {MAX_WORKERS}, not {n}")
+    return n
+
+
+def metrics_dir(cfg: AnpConfig) -> Path:
+    """prometheus_client's multiprocess directory of an ANP with workers: beside its spool."""
+    spool = Path(cfg.spool)
+    return spool.with_name(f"{spool.name}.metrics")
 
 
 def startup_error(path: Path | None, exc: BaseException) -> int:
@@ -83,26 +113,63 @@ def cmd_run(args: argparse.Namespace) -> int:
     if cfg is None:
         return 2
     try:
+        logs.use_key_file(args.config.parent / logs.LOG_KEY_FILE)  # the installation's key, as `serve` does
+    except (OSError, ValueError) as exc:
+        return startup_error(args.config, OSError(f"log key {args.config.parent / logs.LOG_KEY_FILE}: {exc}"))
+    if args.workers > 1:
+        return run_forked(cfg, args.config, args.workers)
+    try:
         return eventloop.run(run(cfg, args.config))  # uvloop where installed
     except START_ERRORS as exc:
         return startup_error(args.config, exc)
 
 
+def run_forked(cfg: AnpConfig, path: Path, workers: int) -> int:
+    """``workers`` pre-fork processes, each :func:`run` with its index; the parent serves the metrics."""
+    from tsunagaru.net.workers import MetricsEndpoint, run_workers, use_multiprocess_metrics
+
+    directory = use_multiprocess_metrics(metrics_dir(cfg)) if cfg.metrics is not None else None
+    endpoints = [] if cfg.metrics is None else [MetricsEndpoint(cfg.metrics.host, cfg.metrics.port, "tsunagaru_anp_")]
+
+    def child(ctx: WorkerContext) -> int:
+        try:
+            return eventloop.run(run(cfg, path, worker=ctx))  # uvloop where installed
+        except START_ERRORS as exc:
+            return startup_error(path, exc)
+
+    try:
+        return run_workers(workers, child, name="anp", metrics_dir=directory, metrics=endpoints)
+    except OSError as exc:  # the parent's metrics port in use
+        return startup_error(path, exc)
+
+
 async def run(cfg: AnpConfig, path: Path | None = None, ready: asyncio.Event | None = None,
-              stop: asyncio.Event | None = None, on_server: Callable[[AnpServer], None] | None = None) -> int:
+              stop: asyncio.Event | None = None, on_server: Callable[[AnpServer], None] | None = None,
+              worker: WorkerContext | None = None) -> int:
+    """Serve ``cfg`` until ``stop`` is set or SIGTERM/SIGINT arrives; ``worker``: as pre-fork worker
+    ``worker.index`` (SO_REUSEPORT, its own spool, no metrics endpoint of its own: the parent's)."""
+    from tsunagaru.anp.spool import adopt_orphans
     from tsunagaru.anp.wiring import ClientLookup, build_ap_context, build_core, build_server
 
     for warning in cfg.warnings:
         logs.event(log, "configuration warning", logging.WARNING, detail=warning)
-    server = build_server(cfg)
+    index = None if worker is None else worker.index
+    server = build_server(cfg, worker=index, workers=1 if worker is None else worker.count)
+    shared = worker is not None
+    refresher: asyncio.Task[None] | None = None
     try:
-        await server.listen(cfg.auth.host, cfg.auth.port, cfg.acct.port)
+        adopted = adopt_orphans(server.spool, Path(cfg.spool), index, 1 if worker is None else worker.count)
+        if adopted:
+            logs.event(log, "orphaned accounting adopted", logging.WARNING, records=adopted)
+        await server.listen(cfg.auth.host, cfg.auth.port, cfg.acct.port, reuse_port=shared)
         if cfg.radsec is not None:
-            await server.listen_radsec(cfg.radsec.host, cfg.radsec.port, build_ap_context(cfg))
-        if cfg.metrics is not None:
+            await server.listen_radsec(cfg.radsec.host, cfg.radsec.port, build_ap_context(cfg), reuse_port=shared)
+        if cfg.metrics is not None and not shared:
             from prometheus_client import start_http_server
 
             start_http_server(cfg.metrics.port, cfg.metrics.host, registry=server.metrics.registry)
+        if shared and gauges.multiprocess_on():
+            refresher = asyncio.create_task(gauges.refresh_every())
     except BaseException:
         await server.close(drain=0)
         raise
@@ -131,10 +198,16 @@ async def run(cfg: AnpConfig, path: Path | None = None, ready: asyncio.Event | N
             logs.event(log, "configuration reloaded", clients=len(new.clients), routes=len(new.routes))
 
         loop.add_signal_handler(signal.SIGHUP, reload)
-    logs.event(log, "anp listening", auth=f"{cfg.auth.host}:{cfg.auth.port}", acct=f"{cfg.acct.host}:{cfg.acct.port}")
+    logs.event(log, "anp listening", auth=f"{cfg.auth.host}:{cfg.auth.port}", acct=f"{cfg.acct.host}:{cfg.acct.port}",
+               worker=index)
     heap.settle()
     if ready is not None:
         ready.set()
+    if worker is not None:
+        worker.ready()
     await stop.wait()
     await server.close()
+    if refresher is not None:
+        refresher.cancel()
+        gauges.refresh()
     return 0

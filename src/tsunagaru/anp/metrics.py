@@ -6,6 +6,13 @@ names) or from a bounded one: realms and peers are labelled by name for the firs
 ``MAX_SERIES`` children (further label combinations are counted under ``other``). A peer the RadSec
 pool forgets is removed from prometheus_client too (:meth:`AnpMetrics.forget_peer`), so the series
 count follows the peers that exist, not every peer ever seen.
+
+With pre-fork workers (``anp run --workers N``) prometheus_client runs in multiprocess mode: each worker
+writes its own file, the parent serves the sum. Each worker bounds its labels as above, so a scrape holds
+at most N times the bounds; a forgotten peer's series stays until its worker restarts (prometheus_client
+cannot remove a label in that mode). Gauges say how they combine: what each worker holds is summed over
+the live workers (``livesum``), a peer is up when every worker that talks to it says so (``livemin``),
+the certificate's expiry is the same everywhere (``max``).
 """
 
 from __future__ import annotations
@@ -14,6 +21,8 @@ from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+from tsunagaru.net.gauges import WatchedGauge, multiprocess_on
 
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 MAX_SERIES = 5000  # children per metric in prometheus_client; later combinations go to "other"
@@ -112,6 +121,8 @@ class AnpMetrics:
     def forget_peer(self, host: str, port: int) -> None:
         """The pool gave up a peer: remove its series from prometheus_client."""
         label = f"{host}:{port}"
+        if multiprocess_on():  # labels cannot be removed there: the label keeps its slot (still bounded)
+            return
         if self._peers.forget(label):
             self.peer_up.remove(label)
             self.latency.remove_where(1, label)
@@ -139,7 +150,7 @@ class AnpMetrics:
         self.discovery = Labelled(Counter("tsunagaru_anp_discovery_lookups", "Discovery lookups by cache result",
                                           ["result"], registry=r))
         self.peer_up = Labelled(Gauge("tsunagaru_anp_peer_up", "1 when the RadSec peer answers its watchdog",
-                                      ["peer"], registry=r))
+                                      ["peer"], registry=r, multiprocess_mode="livemin"))
         self.errors = Labelled(Counter("tsunagaru_anp_internal_errors",
                                        "Unexpected exceptions caught, logged and survived, by task", ["task"],
                                        registry=r))
@@ -148,15 +159,19 @@ class AnpMetrics:
                                       registry=r)
         self.peers_given_up = Counter("tsunagaru_anp_peers_given_up",
                                       "RadSec peers forgotten after staying down or idle", registry=r)
-        self.write_stalls = Gauge("tsunagaru_anp_radsec_write_stalls",
-                                  "RadSec AP connections cut off since start because the AP did not read", registry=r)
-        self.pool_errors = Gauge("tsunagaru_anp_pool_errors",
-                                 "Unexpected errors the RadSec pool's revivers survived since start", registry=r)
+        self.write_stalls = WatchedGauge("tsunagaru_anp_radsec_write_stalls",
+                                         "RadSec AP connections cut off since start because the AP did not read",
+                                         registry=r, multiprocess_mode="livesum")
+        self.pool_errors = WatchedGauge("tsunagaru_anp_pool_errors",
+                                        "Unexpected errors the RadSec pool's revivers survived since start",
+                                        registry=r, multiprocess_mode="livesum")
         self.cert_expiry = Gauge("tsunagaru_anp_certificate_expiry_seconds",
-                                 "Unix time at which our RadSec certificate expires", registry=r)
+                                 "Unix time at which our RadSec certificate expires", registry=r,
+                                 multiprocess_mode="max")
         self.spool_pending = Gauge("tsunagaru_anp_accounting_pending", "Accounting records not yet forwarded",
-                                   registry=r)
-        self.pool_peers = Gauge("tsunagaru_anp_pool_peers", "RadSec peers the pool keeps state for", registry=r)
+                                   registry=r, multiprocess_mode="livesum")
+        self.pool_peers = WatchedGauge("tsunagaru_anp_pool_peers", "RadSec peers the pool keeps state for",
+                                       registry=r, multiprocess_mode="livesum")
 
 
 def series_count(registry: CollectorRegistry, name: str) -> int:

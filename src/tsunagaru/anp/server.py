@@ -94,10 +94,10 @@ class AnpServer:
     _spool_io: concurrent.futures.ThreadPoolExecutor = field(
         default_factory=lambda: concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="anp-spool"))
 
-    async def listen(self, host: str, auth_port: int, acct_port: int) -> None:
+    async def listen(self, host: str, auth_port: int, acct_port: int, *, reuse_port: bool = False) -> None:
         services: tuple[Service, Service] = ("auth", "acct")
         for port, service in zip((auth_port, acct_port), services, strict=True):
-            sock = await DatagramSocket.bind(host, port, lambda data, addr: None)
+            sock = await DatagramSocket.bind(host, port, lambda data, addr: None, reuse_port=reuse_port)
             sock.on_datagram = functools.partial(self.on_datagram, sock, service)  # set before the loop reads
             self._sockets.append(sock)
         self._forwarder = asyncio.create_task(self._accounting_forwarder())
@@ -105,13 +105,13 @@ class AnpServer:
             self._activity_task = asyncio.create_task(self.activity.run())
 
     async def listen_radsec(self, host: str, port: int, ssl_context: ssl.SSLContext,
-                            verify_peer: VerifyPeer | None = None) -> int:
+                            verify_peer: VerifyPeer | None = None, *, reuse_port: bool = False) -> int:
         """RadSec from access points that can do it (RFC 6614): the AP's certificate is checked against
         the AP roots and CRLs (``verify_peer``, by default :attr:`ap_verify`) and names its client."""
         server = self._radsec = RadSecServer(self._radsec_request, ssl_context,
                                              verify_peer=verify_peer or self.ap_verify)
         self.metrics.write_stalls.set_function(lambda: server.write_stalls)
-        return await server.start(host, port)
+        return await server.start(host, port, reuse_port=reuse_port)
 
     async def close(self, drain: float = 5.0) -> None:
         """Stop taking requests, let those in flight finish (up to ``drain`` s) and send their replies,

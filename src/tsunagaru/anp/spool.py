@@ -8,17 +8,31 @@ Exactly once: a record's identity is a digest of what makes it one accounting ev
 id, status type, counters, timestamps: everything but Acct-Delay-Time, Proxy-State and the
 authenticators). A retransmission from the AP, before or after a proxy restart, maps to the same row,
 so it is stored and forwarded once. A record leaves the spool only when the IdP has answered it.
+
+Pre-fork workers (``anp run --workers N``) each own a spool, ``spool.wN``. The kernel keeps an AP's
+retransmissions on one worker, but not while the set of workers changes (a worker restarting): so a
+worker also looks the record up in its siblings' spools before storing it, and a record is spooled by
+exactly one worker. At start the first worker (or a single process) adopts the spools nobody owns any
+more (indices at or above N, or the single-process file): their rows move into its own spool in one
+transaction, keyed as before, and the old file is removed; nothing is orphaned when N shrinks.
 """
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import sqlite3
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from tsunagaru.net.workers import worker_path, worker_paths
 from tsunagaru.radius import Packet
 from tsunagaru.radius.accounting import record_key
 from tsunagaru.secretfile import create_private
+
+log = logging.getLogger("tsunagaru.anp")
+COLUMNS = "record_key, client, realm, packet, received_at, attempts, next_attempt, sent_at"
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS acct_spool (
@@ -53,8 +67,10 @@ def spool_key(client: str, packet: Packet) -> str:
 class AccountingSpool:
     """A small queue on SQLite. Not thread-safe: one owner (the ANP's event loop) calls it."""
 
-    def __init__(self, path: Path | str) -> None:
+    def __init__(self, path: Path | str, siblings: Sequence[Path] = ()) -> None:
         self.path = Path(path)
+        self.siblings = {Path(p): None for p in siblings}  # the other workers' spools (opened when they exist)
+        self._sibling_db: dict[Path, sqlite3.Connection] = {}
         create_private(self.path)  # accounting: 0600 from the first byte (SQLite would use the umask)
         self.db = sqlite3.connect(str(self.path), isolation_level=None, check_same_thread=False)  # one spool thread
         self.db.execute("PRAGMA journal_mode=WAL")
@@ -63,15 +79,63 @@ class AccountingSpool:
 
     def close(self) -> None:
         self.db.close()
+        for db in self._sibling_db.values():
+            db.close()
+        self._sibling_db.clear()
 
     def put(self, client: str, realm: str | None, packet: Packet, raw: bytes, now: float) -> bool:
-        """Store a record durably; False when the same record is already stored (a retransmission)."""
+        """Store a record durably; False when the same record is already stored (a retransmission),
+        here or in a sibling worker's spool."""
+        key = spool_key(client, packet)
+        if self.siblings and self._in_sibling(key):
+            return False
         cur = self.db.execute(
             "INSERT OR IGNORE INTO acct_spool (record_key, client, realm, packet, received_at, next_attempt)"
             " VALUES (?, ?, ?, ?, ?, ?)",
-            (spool_key(client, packet), client, realm, raw, now, now),
+            (key, client, realm, raw, now, now),
         )
         return cur.rowcount == 1
+
+    def _in_sibling(self, key: str) -> bool:
+        for path in self.siblings:
+            db = self._sibling_db.get(path)
+            if db is None:
+                try:  # never created here: a worker not started yet has no spool to look in
+                    db = sqlite3.connect(f"file:{path}?mode=rw", uri=True, isolation_level=None,
+                                         check_same_thread=False, timeout=5.0)
+                    db.execute("SELECT 1 FROM acct_spool LIMIT 1")
+                except sqlite3.Error:
+                    continue
+                self._sibling_db[path] = db
+            try:
+                if db.execute("SELECT 1 FROM acct_spool WHERE record_key = ?", (key,)).fetchone():
+                    return True
+            except sqlite3.Error as exc:  # the sibling's file went away (adopted): look again next time
+                log.debug("sibling spool %s not readable: %s", path.name, exc)
+                self._sibling_db.pop(path).close()
+        return False
+
+    def adopt(self, other: Path) -> int:
+        """Move every row of another spool file into this one (one transaction; a row already here by its
+        key stays as it is), then remove that file. Returns how many rows were not yet forwarded."""
+        self.db.execute("ATTACH DATABASE ? AS orphan", (str(other),))
+        try:
+            self.db.execute("BEGIN IMMEDIATE")
+            try:
+                (pending,) = self.db.execute("SELECT count(*) FROM orphan.acct_spool WHERE sent_at IS NULL"
+                                             ).fetchone()
+                self.db.execute(f"INSERT OR IGNORE INTO main.acct_spool ({COLUMNS}) "
+                                f"SELECT {COLUMNS} FROM orphan.acct_spool")
+                self.db.execute("COMMIT")
+            except BaseException:
+                self.db.execute("ROLLBACK")
+                raise
+        finally:
+            self.db.execute("DETACH DATABASE orphan")
+        for suffix in ("-wal", "-shm", "-journal", ""):  # the main file last: a crash before leaves it to adopt again
+            with contextlib.suppress(FileNotFoundError):
+                Path(f"{other}{suffix}").unlink()
+        return int(pending)
 
     def due(self, now: float, limit: int = 256) -> list[SpooledRecord]:
         rows = self.db.execute(
@@ -99,3 +163,36 @@ class AccountingSpool:
     def purge_sent(self, older_than: float) -> int:
         cur = self.db.execute("DELETE FROM acct_spool WHERE sent_at IS NOT NULL AND sent_at < ?", (older_than,))
         return cur.rowcount
+
+
+def open_spool(base: Path, worker: int | None = None, workers: int = 1) -> AccountingSpool:
+    """The spool of a single process (``base``) or of pre-fork worker ``worker`` of ``workers``."""
+    siblings = [] if worker is None else [worker_path(base, j) for j in range(workers) if j != worker]
+    return AccountingSpool(worker_path(base, worker), siblings)
+
+
+def orphans(base: Path, worker: int | None, workers: int) -> list[Path]:
+    """Spool files no configured worker owns: ``base.wN`` for N >= ``workers`` (all of them for a single
+    process), and ``base`` itself for workers. Only the first worker (or the single process) adopts them."""
+    if worker not in (None, 0):
+        return []
+    found = [p for i, p in sorted(worker_paths(base).items()) if worker is None or i >= workers]
+    if worker is not None and base.exists():
+        found.insert(0, base)
+    return found
+
+
+def adopt_orphans(spool: AccountingSpool, base: Path, worker: int | None, workers: int) -> int:
+    """Adopt the orphaned spools (at start, before listening); returns the records still to forward."""
+    pending = 0
+    for path in orphans(base, worker, workers):
+        if path == spool.path:
+            continue
+        try:
+            count = spool.adopt(path)
+        except sqlite3.Error as exc:  # left where it is, for the next start (and the operator) to see
+            log.error("spool %s not adopted: %s", path, exc)
+            continue
+        pending += count
+        log.info("adopted spool %s: %d records to forward", path.name, count)
+    return pending

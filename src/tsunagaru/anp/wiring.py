@@ -26,7 +26,7 @@ from tsunagaru.anp.finder import DiscoveryFinder
 from tsunagaru.anp.metrics import AnpMetrics
 from tsunagaru.anp.routing import PeerAddress, Router
 from tsunagaru.anp.server import AnpServer
-from tsunagaru.anp.spool import AccountingSpool
+from tsunagaru.anp.spool import open_spool
 from tsunagaru.discovery import CachedSource, CachePolicy, DnsSource, RouteCache, ZoneFileSource
 from tsunagaru.discovery.source import DiscoverySource
 from tsunagaru.pki.names import nai_realms, name_matches
@@ -222,9 +222,11 @@ def build_core(config: AnpConfig) -> AnpCore:
                    disaster_realms=config.disaster_realms)
 
 
-def build_server(config: AnpConfig, metrics: AnpMetrics | None = None) -> AnpServer:
+def build_server(config: AnpConfig, metrics: AnpMetrics | None = None, worker: int | None = None,
+                 workers: int = 1) -> AnpServer:
     """Everything ``anp run`` needs short of binding ports: certificates and keys loaded, the pool, the
-    discovery source, the spool opened. Raises ValueError, OSError, ssl.SSLError or PkiError."""
+    discovery source, the spool opened. Raises ValueError, OSError, ssl.SSLError or PkiError.
+    ``worker``: this pre-fork worker's index (of ``workers``): its own spool file (``spool.wN``)."""
     metrics = metrics or AnpMetrics()
     pool = build_pool(config, metrics)
     metrics.pool_peers.set_function(lambda: pool.peers)
@@ -237,7 +239,7 @@ def build_server(config: AnpConfig, metrics: AnpMetrics | None = None) -> AnpSer
         build_ap_context(config)  # fails here, not at the first AP, when its files are wrong
         ap_verify = build_ap_verify(config)
     finder = DiscoveryFinder(build_source(config), metrics)
-    spool = AccountingSpool(Path(config.spool))
+    spool = open_spool(Path(config.spool), worker, workers)
     core = build_core(config)
     transport = RadSecTransport(pool, metrics, require_nai_realm=config.discovery.require_nai_realm)
     return AnpServer(core, transport, finder, spool, config.request_timeout, metrics, ap_verify=ap_verify,

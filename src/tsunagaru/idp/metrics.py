@@ -3,6 +3,10 @@
 Every label has a fixed set of values, whatever arrives from the network: the RADIUS code (four names),
 the EAP method (the registered ones, ``pap``, ``other``), the outcome, the WBA Reject-Reason (the known
 codes or ``other``), the drop reason (a fixed list) and the certificate (``eap``, ``radsec``).
+
+With ``idp serve --workers N`` prometheus_client runs in multiprocess mode and the parent serves the sum
+of the workers: sessions in progress and queue depths add up over the live workers (``livesum``, written
+every second by each worker: :mod:`tsunagaru.net.gauges`), a certificate's expiry is the same in all.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 from tsunagaru.eap import EapType
 from tsunagaru.idp.eap_front import Finished
+from tsunagaru.net.gauges import WatchedGauge
 from tsunagaru.radius import Code, Packet
 from tsunagaru.radius.packet import REPLY_MESSAGE
 from tsunagaru.radius.reasons import RejectReason, parse_reject_reason
@@ -89,11 +94,12 @@ class IdpMetrics:
         self.overflow = Children(Counter(
             "tsunagaru_idp_check_overflow", "Requests refused because a worker queue was full", ["queue"],
             registry=r))
-        self.sessions = Gauge("tsunagaru_idp_eap_sessions", "EAP conversations in progress", registry=r)
-        self.queue_depth = Gauge("tsunagaru_idp_check_queue_depth", "Jobs waiting for a worker", ["queue"],
-                                 registry=r)
+        self.sessions = WatchedGauge("tsunagaru_idp_eap_sessions", "EAP conversations in progress", registry=r,
+                                     multiprocess_mode="livesum")
+        self.queue_depth = WatchedGauge("tsunagaru_idp_check_queue_depth", "Jobs waiting for a worker", ["queue"],
+                                        registry=r, multiprocess_mode="livesum")
         self.cert_expiry = Gauge("tsunagaru_idp_certificate_expiry_seconds", "Unix time a certificate expires",
-                                 ["certificate"], registry=r)
+                                 ["certificate"], registry=r, multiprocess_mode="max")
         for why in DROPS:
             self.dropped.labels(why)
 

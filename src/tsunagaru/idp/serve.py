@@ -6,6 +6,13 @@ This module is the one place that assembles the IdP: `idp serve`, `tsunagaru ser
 :func:`start`. Every start-up problem is one line on stderr and exit status 2, never a traceback. The
 process logs one JSON line ``idp listening`` once every listener is bound, so supervisors and tests can
 wait for it; on SIGTERM it stops reading, answers what is in flight (up to 5 s) and exits 0.
+
+``idp serve --workers N`` (N > 1) forks N workers (:mod:`tsunagaru.net.workers`), each this same IdP
+with its listeners bound with SO_REUSEPORT: an EAP conversation over UDP keeps its 4-tuple and so its
+worker (the one holding its TLS state), and a RadSec connection stays with the worker that accepted it.
+The parent passes SIGTERM on, restarts a worker that dies (with back-off), logs ``workers ready`` once
+all listen, and serves ``/metrics`` as the sum of the workers (multiprocess files in ``idp-metrics/``
+beside the log key, 0700, emptied at start).
 """
 
 from __future__ import annotations
@@ -20,13 +27,16 @@ import sys
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cryptography import x509
 
 from tsunagaru import heap, logs
 from tsunagaru.idp.config import IdpConfig, load
 from tsunagaru.tomlconf import ConfigError, Listen, load_or_report
+
+if TYPE_CHECKING:
+    from tsunagaru.net.workers import WorkerContext
 
 log = logging.getLogger("tsunagaru.idp")
 
@@ -40,6 +50,8 @@ def register(idp_subparsers: Any) -> None:
     serve = idp_subparsers.add_parser("serve", help="run the IdP's RADIUS/RadSec service")
     serve.add_argument("--config", "-c", type=Path, required=True, help="the IdP's TOML file")
     serve.add_argument("--log-level", default="info")
+    serve.add_argument("--workers", type=_workers_count, default=1, metavar="N",
+                       help="pre-fork worker processes sharing the ports with SO_REUSEPORT (default 1: no fork)")
     serve.set_defaults(func=cmd_serve)
     check = idp_subparsers.add_parser("check-config", help="check the IdP's TOML file as `idp serve` would start")
     check.add_argument("config", type=Path)
@@ -118,8 +130,20 @@ class RunningIdp:
             self.prepared.dispose()
 
 
-async def start(prepared: Prepared) -> RunningIdp:
-    """Build the core and its adapter and bind every listener (and the metrics endpoint)."""
+def _workers_count(text: str) -> int:
+    from tsunagaru.anp.cli import workers_count
+
+    return workers_count(text)
+
+
+def metrics_dir(cfg: IdpConfig) -> Path:
+    """prometheus_client's multiprocess directory of an IdP with workers: beside its log key."""
+    return cfg.log_key_file.parent / "idp-metrics"
+
+
+async def start(prepared: Prepared, *, shared: bool = False) -> RunningIdp:
+    """Build the core and its adapter and bind every listener (and the metrics endpoint, unless
+    ``shared``: a pre-fork worker binds with SO_REUSEPORT and the parent serves the metrics)."""
     from tsunagaru.idp.metrics import IdpMetrics
     from tsunagaru.idp.server import IdpServer
     from tsunagaru.idp.service import IdpCore, build_eap_handler
@@ -136,8 +160,8 @@ async def start(prepared: Prepared) -> RunningIdp:
     server = IdpServer(IdpCore(cfg.settings, eap), credentials, prepared.store, metrics=metrics)
     running = RunningIdp(server, prepared)
     try:
-        await server.start(cfg.radsec, cfg.udp)
-        if cfg.metrics is not None:
+        await server.start(cfg.radsec, cfg.udp, reuse_port=shared)
+        if cfg.metrics is not None and not shared:
             running.metrics_http = serve_metrics(cfg.metrics, metrics.registry)
     except BaseException:
         await running.close(drain=0)
@@ -173,16 +197,40 @@ def cmd_serve(args: argparse.Namespace) -> int:
     cfg = load_or_report(load, args.config)
     if cfg is None:
         return 2
+    if args.workers > 1:
+        return run_forked(cfg, args.workers)
+    return _run_reporting(cfg)
+
+
+def _run_reporting(cfg: IdpConfig, worker: WorkerContext | None = None) -> int:
     try:
-        return asyncio.run(run(cfg))
+        return asyncio.run(run(cfg, worker=worker))
     except (StartError, OSError, ConfigError) as exc:  # a port in use, an unreadable certificate: one line
         print(f"tsunagaru idp serve: {_why(exc) if isinstance(exc, OSError) else exc}", file=sys.stderr)
         return 2
 
 
-async def run(cfg: IdpConfig, ready: asyncio.Event | None = None, stop: asyncio.Event | None = None) -> int:
-    """Serve ``cfg`` until ``stop`` is set (or SIGTERM/SIGINT arrives), then drain and return 0."""
-    running = await start(prepare(cfg))
+def run_forked(cfg: IdpConfig, workers: int) -> int:
+    """``workers`` pre-fork IdP processes; the parent supervises them and serves the summed metrics."""
+    from tsunagaru.net.workers import MetricsEndpoint, run_workers, use_multiprocess_metrics
+
+    directory = use_multiprocess_metrics(metrics_dir(cfg)) if cfg.metrics is not None else None
+    endpoints = [] if cfg.metrics is None else [MetricsEndpoint(cfg.metrics.host, cfg.metrics.port, "tsunagaru_idp_")]
+    try:
+        return run_workers(workers, lambda ctx: _run_reporting(cfg, ctx), name="idp", metrics_dir=directory,
+                           metrics=endpoints)
+    except OSError as exc:  # the parent's metrics port in use
+        print(f"tsunagaru idp serve: {_why(exc)}", file=sys.stderr)
+        return 2
+
+
+async def run(cfg: IdpConfig, ready: asyncio.Event | None = None, stop: asyncio.Event | None = None,
+              worker: WorkerContext | None = None) -> int:
+    """Serve ``cfg`` until ``stop`` is set (or SIGTERM/SIGINT arrives), then drain and return 0;
+    ``worker``: as a pre-fork worker (SO_REUSEPORT, function gauges refreshed, readiness told)."""
+    from tsunagaru.net import gauges
+
+    running = await start(prepare(cfg), shared=worker is not None)
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     with contextlib.suppress(NotImplementedError, RuntimeError):
@@ -191,12 +239,21 @@ async def run(cfg: IdpConfig, ready: asyncio.Event | None = None, stop: asyncio.
     logs.event(log, "idp listening", realms=",".join(cfg.realms),
                radsec=f"{cfg.radsec.host}:{cfg.radsec.port}" if cfg.radsec else None,
                udp=f"{cfg.udp.host}:{cfg.udp.port}" if cfg.udp else None,
-               metrics=f"{cfg.metrics.host}:{cfg.metrics.port}" if cfg.metrics else None)
+               metrics=f"{cfg.metrics.host}:{cfg.metrics.port}" if cfg.metrics else None,
+               worker=None if worker is None else worker.index)
     heap.settle()
+    refresher = None
+    if worker is not None and gauges.multiprocess_on():
+        refresher = asyncio.create_task(gauges.refresh_every())
     if ready is not None:
         ready.set()
+    if worker is not None:
+        worker.ready()
     await stop.wait()
     logs.event(log, "idp stopping", at=datetime.now(UTC).isoformat())
+    if refresher is not None:
+        refresher.cancel()
     await running.close()
     logs.event(log, "idp stopped")
     return 0
+

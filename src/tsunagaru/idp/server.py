@@ -70,19 +70,19 @@ class IdpServer:
         self.metrics.watch(lambda: self.core.eap.in_progress,
                            {"checks": lambda: self.checks.queued, "writes": lambda: self.writes.queued})
 
-    async def start(self, radsec: RadSecListen | None, udp: UdpListen | None) -> None:
+    async def start(self, radsec: RadSecListen | None, udp: UdpListen | None, *, reuse_port: bool = False) -> None:
         if radsec is not None:
             ctx = server_context(certfile=radsec.certificate, keyfile=radsec.key, cafile=radsec.roots[0])
             for extra in radsec.roots[1:]:
                 ctx.load_verify_locations(cafile=str(extra))
             trust = TrustFiles(radsec.roots, radsec.crls)
             self.radsec = RadSecServer(self._radsec_request, ctx, verify_peer=federation_check(trust, "client"))
-            await self.radsec.start(radsec.host, radsec.port)
+            await self.radsec.start(radsec.host, radsec.port, reuse_port=reuse_port)
         if udp is not None:
             secret = udp.secret
             self.udp = UdpFront(lambda packet, _addr: self.answer(packet, secret),
                                 [ipaddress.ip_network(udp.allowed, strict=False)], on_drop=self._dropped)
-            await self.udp.bind(udp.host, udp.port)
+            await self.udp.bind(udp.host, udp.port, reuse_port=reuse_port)
         self._expiry = asyncio.create_task(self._expire_sessions())
 
     # -- requests -------------------------------------------------------------------------------------

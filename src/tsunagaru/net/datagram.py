@@ -41,14 +41,17 @@ class DatagramSocket:
 
     @classmethod
     async def bind(cls, host: str, port: int, on_datagram: Callable[[bytes, Address], None], *,
-                   burst: int = 64) -> DatagramSocket:
-        """Bind ``host:port`` (IPv4 or IPv6 literal or name; port 0 picks one) and start reading."""
+                   burst: int = 64, reuse_port: bool = False) -> DatagramSocket:
+        """Bind ``host:port`` (IPv4 or IPv6 literal or name; port 0 picks one) and start reading;
+        ``reuse_port``: SO_REUSEPORT, one socket per pre-fork worker (tsunagaru.net.workers)."""
         infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_DGRAM)
         if not infos:
             raise OSError(f"cannot resolve {host!r}")
         family, kind, proto, _, addr = infos[0]
         sock = socket.socket(family, kind, proto)
         try:
+            if reuse_port:
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
             sock.bind(addr)
         except OSError:
             sock.close()

@@ -39,8 +39,8 @@ class UdpFront:
         self._tasks: set[asyncio.Task[None]] = set()
         self._draining = False
 
-    async def bind(self, host: str, port: int) -> Address:
-        self.socket = await DatagramSocket.bind(host, port, self._datagram)
+    async def bind(self, host: str, port: int, *, reuse_port: bool = False) -> Address:
+        self.socket = await DatagramSocket.bind(host, port, self._datagram, reuse_port=reuse_port)
         return self.socket.sockname
 
     @property

@@ -77,14 +77,15 @@ class RadSecServer:
         self.write_stalls = 0  # connections cut off because the peer did not read its replies
         self.draining = False
 
-    async def start(self, host: str = "127.0.0.1", port: int = 0) -> int:
-        """Listen on ``host``:``port`` (0 = any free port); returns the bound port."""
+    async def start(self, host: str = "127.0.0.1", port: int = 0, *, reuse_port: bool = False) -> int:
+        """Listen on ``host``:``port`` (0 = any free port); returns the bound port. ``reuse_port``:
+        SO_REUSEPORT, one listener per pre-fork worker, each connection staying with its acceptor."""
         loop = asyncio.get_running_loop()
         # Plain TCP first, TLS with start_tls per connection: a handshake that fails (an unknown CA, an
         # expired or missing client certificate, a timeout) then reaches us and is logged with its peer
         # and reason. create_server(ssl=...) would swallow it (asyncio logs it only in debug mode), and
         # "why does the federation peer not connect" is the first question an operator asks.
-        self._server = await loop.create_server(lambda: _Accept(self), host, port)
+        self._server = await loop.create_server(lambda: _Accept(self), host, port, reuse_port=reuse_port or None)
         return self.port
 
     def _accepted(self, transport: asyncio.Transport, accept: _Accept) -> None:
