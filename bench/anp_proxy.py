@@ -90,6 +90,19 @@ def variants(specs: list[str] | None) -> list[tuple[str, dict[str, str]]]:
     return out
 
 
+def start_anp(stack: contextlib.ExitStack, folder: Path, toml: str, ports: Any, env: dict[str, str],
+              level: str) -> Any:
+    """``run_anp`` with this variant's environment; on a saturated box a start can miss run_anp's 15 s
+    wait for the port, so up to three attempts (each one's process is stopped by pid before the next)."""
+    for _ in range(3):
+        try:
+            with environment(env):  # the ANP's process inherits it
+                return stack.enter_context(run_anp(folder, toml, ports, log_level=level))
+        except TimeoutError as exc:
+            print(f"{folder.name}: {exc}; trying again", file=sys.stderr, flush=True)
+    raise TimeoutError(f"{folder.name} did not start in three attempts")
+
+
 @contextlib.contextmanager
 def environment(env: dict[str, str]) -> Iterator[None]:
     saved = {k: os.environ.get(k) for k in env}
@@ -171,8 +184,7 @@ def main() -> int:
             ports = anp_ports()
             toml = anp_toml(state, ports, spool=work / f"{name}-spool.sqlite", client_options=BENCH_CLIENT,
                             routes=[(REALM, [f"127.0.0.1:{idp.radsec}/{REALM}"])])
-            with environment(env):  # the ANP's process inherits it
-                anp = stack.enter_context(run_anp(work / name, toml, ports, log_level=a.anp_log_level))
+            anp = start_anp(stack, work / name, toml, ports, env, a.anp_log_level)
             targets[name] = (anp.auth, anp.pid)
         for name, (port, _) in targets.items():
             if not ping(port):
