@@ -19,7 +19,8 @@ from tsunagaru.net.eventloop import loop_factory
 
 # (not test_more_than_256_in_flight_use_several_connections: how many connections 700 requests need depends
 # on how fast replies free identifiers, i.e. on the box's load, and it runs on asyncio's loop already)
-ON_PKI_ONLY = ["test_access_request_is_answered", "test_request_timeout_without_reply", "test_tls12_peer_without_alpn_is_served",
+ON_PKI_ONLY = ["test_access_request_is_answered", "test_request_timeout_without_reply",
+               "test_tls12_peer_without_alpn_is_served",
                "test_client_without_certificate_is_refused", "test_verify_peer_hook_refuses",
                "test_server_closes_on_malformed_frame", "test_idle_timeouts_close_connections"]
 
