@@ -4,12 +4,12 @@ VENV := .venv
 BIN := $(VENV)/bin
 FUZZ_RUNS ?= 1000000
 
-.PHONY: demo test deps deps-test lint typecheck pytest mypyc mypyc-clean fuzz fuzz-eap fuzz-ttls fuzz-peap fuzz-toml fuzz-zone fuzz-radius bench clean
+.PHONY: demo test deps deps-test lint typecheck pytest pytest-pg mypyc mypyc-clean fuzz fuzz-eap fuzz-ttls fuzz-peap fuzz-toml fuzz-zone fuzz-radius bench clean
 
 demo: deps $(if $(MYPYC),mypyc)
 	$(BIN)/tsunagaru demo
 
-test: deps-test lint typecheck pytest
+test: deps-test lint typecheck pytest pytest-pg
 
 deps:
 	@scripts/install-deps.sh demo
@@ -25,6 +25,13 @@ typecheck:
 
 pytest:
 	$(BIN)/pytest -q
+
+# The other parts' store-backed tests again on a private PostgreSQL (tests/support/pgserver.py); tests/store,
+# tests/sites and tests/idp/test_store.py already run on both backends in `pytest`.
+PG_TESTS := tests/web/test_matrix.py tests/web/dashboard/test_incidents_api.py tests/web/test_apconfig.py \
+	tests/web/enrol/test_api.py tests/web/test_bad_input.py
+pytest-pg:
+	TSUNAGARU_TEST_DB=postgresql $(BIN)/pytest -q $(PG_TESTS)
 
 # Long atheris runs (FUZZ_RUNS each; short runs are part of the tests): `make fuzz` runs them all.
 fuzz: fuzz-radius fuzz-eap fuzz-ttls fuzz-peap fuzz-toml fuzz-zone

@@ -27,6 +27,7 @@ COMMAND_MODULES = (
     "tsunagaru.sites.cli",
     "tsunagaru.web.cli",
     "tsunagaru.agent.cli",
+    "tsunagaru.config_reference",
 )
 
 

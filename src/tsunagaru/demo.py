@@ -74,7 +74,14 @@ async def _main(root: Path, ports: DemoPorts, web_port: int = 8080, sim: bool = 
                           anp_auth=ports.auth, anp_acct=ports.acct)
     from tsunagaru.web.enrol import demo as enrol_demo
 
-    portal = enrol_demo.attach(web.server.config.app, state.root, store=web.store)  # SMTP sink -> DIR/outbox
+    portal = enrol_demo.attach(web.server.config.app, state.root, store=web.store,  # SMTP sink -> DIR/outbox
+                               sweep_every=None)  # swept by the jobs below
+    from tsunagaru.ops import jobs
+
+    # the jobs `web serve` runs ([jobs]), here at a demo's pace: alerts and usage every 30 s, so the
+    # alert history and the usage charts follow the simulator's traffic within a minute
+    demo_jobs = jobs.JobSettings(sweep_minutes=60, usage_minutes=0.5, usage_hours=2, alerts_minutes=0.5)
+    scheduler = jobs.build(web.store, demo_jobs, portal.portal.service.sweep).start()
     from tsunagaru.ops.simulator import start_demo_traffic
 
     traffic = await start_demo_traffic(state.db_url, ports.host, ports.auth, ports.acct) if sim else None
@@ -92,6 +99,7 @@ async def _main(root: Path, ports: DemoPorts, web_port: int = 8080, sim: bool = 
     print(f"ready: ANP RADIUS {ports.host}:{ports.auth}/{ports.acct} RadSec :{ports.anp_radsec}, "
           f"IdP RadSec {ports.host}:{ports.idp_radsec}, IdP RADIUS {ports.host}:{ports.idp_udp}", flush=True)
     await stop.wait()
+    await asyncio.to_thread(scheduler.stop)  # after the job running now, if any (bounded)
     portal.stop()
     if traffic is not None:
         await traffic.close()
@@ -120,7 +128,7 @@ def banner(state: DemoState, ports: DemoPorts) -> str:
         "Tsunagaru demo",
         f"  state folder         {state.root}",
         f"  ANP proxy            RADIUS/UDP auth {h}:{ports.auth}, accounting {h}:{ports.acct}  "
-        f"(any NAS on 127.0.0.0/8, secret {NAS_SECRET!r}; config {state.path('anp.toml')})",
+        f"(NAS 127.0.0.1, secret {NAS_SECRET!r}; every other AP from the registry; config {state.path('anp.toml')})",
         f"  ANP RadSec for APs   {h}:{ports.anp_radsec} (AP certificates under the city's AP CA, "
         f"{state.path('ap-ca')}; a demo AP's: ap.pem + ap.key)",
         f"  IdP                  RadSec {h}:{ports.idp_radsec} (federation peers), RADIUS/UDP {h}:{ports.idp_udp}",

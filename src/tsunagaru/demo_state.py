@@ -155,6 +155,12 @@ request_timeout = 4.0
 metrics = "{ports.host}:{ports.anp_metrics}"
 spool = "{state.path('anp-spool.sqlite')}"
 disaster_realms = ["{DISASTER_REALM}"]   # forwarded only from clients with disaster_until ahead, else 42
+clients_db = "{state.db_url}"   # the registry's APs are the clients (demo APs 127.0.1.N, the simulator's 127.2.x.y)
+clients_secrets = "{state.path('secrets')}"
+clients_poll = 2                # an AP added or removed, an incident declared or ended: served within ~2 s
+activity_db = "{state.db_url}"   # per-AP activity for the dashboard (the registry's store)
+activity_interval = 30                   # demo: seconds per record, so the map is live within a minute
+activity_key_file = "{state.path('activity.key')}"
 
 [tls]
 certificate = "{state.path('anp.pem')}"
@@ -167,9 +173,9 @@ ap_crls = ["{state.path('ap-ca/crl.pem')}"]
 [discovery]
 zone_file = "{state.path('demo.zone')}"
 
-[[clients]]
-name = "loopback-aps"
-network = "127.0.0.0/8"
+[[clients]]                     # the demo contract's NAS (eapol_test, radclient); every other AP is in the registry
+name = "demo-nas"
+network = "127.0.0.1/32"
 secret = "{NAS_SECRET}"
 certificate_name = "*.aps.tsunagaru.test"   # RadSec APs: identified by their certificate
 

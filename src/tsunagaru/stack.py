@@ -9,11 +9,13 @@ decides anything; it only starts and stops the parts.
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from typing import Any
 
 from tsunagaru.anp.config import AnpConfig
 from tsunagaru.anp.config import load as load_anp
+from tsunagaru.anp.registry_clients import install_into, registry_follower
 from tsunagaru.anp.server import AnpServer
 from tsunagaru.anp.wiring import build_ap_context, build_server
 from tsunagaru.demo_state import DemoState
@@ -27,12 +29,15 @@ class Stack:
     anp: AnpServer
     anp_config: AnpConfig
     anp_metrics: Any = None
+    anp_registry: Any = None  # tsunagaru.anp.registry_clients.RegistryFollower (anp.clients_db)
 
     @property
     def store(self) -> Any:
         return self.idp.prepared.store
 
     async def close(self) -> None:
+        if self.anp_registry is not None:
+            await asyncio.to_thread(self.anp_registry.stop)
         try:
             await self.anp.close()
         finally:
@@ -45,16 +50,25 @@ class Stack:
 async def start_stack(state: DemoState) -> Stack:
     idp = await idp_serve.start(idp_serve.prepare(load_idp(state.path("idp.toml"))))
     anp: AnpServer | None = None
+    follower = None
     try:
         cfg = load_anp(state.path("anp.toml"))
+        follower = await asyncio.to_thread(registry_follower, cfg)  # the demo's APs come from its registry
+        if follower is not None:
+            cfg = follower.merged()
         anp = build_server(cfg)
         await anp.listen(cfg.auth.host, cfg.auth.port, cfg.acct.port)
         if cfg.radsec is not None:
             await anp.listen_radsec(cfg.radsec.host, cfg.radsec.port, build_ap_context(cfg))
         metrics = idp_serve.serve_metrics(cfg.metrics, anp.metrics.registry) if cfg.metrics is not None else None
     except BaseException:
+        if follower is not None:
+            follower.stop()
         if anp is not None:
             await anp.close()
         await idp.close(drain=0)
         raise
-    return Stack(idp, anp, cfg, metrics)
+    if follower is not None:
+        server = anp
+        follower.start(asyncio.get_running_loop(), lambda new: install_into(server, new))
+    return Stack(idp, anp, cfg, metrics, follower)

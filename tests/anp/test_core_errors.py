@@ -104,3 +104,19 @@ def test_a_reload_that_changes_the_rate_takes_effect() -> None:
     core.clients = ClientRegistry.of([fast])
     later = [core.on_datagram(access_request("a@idp.example", ident=10 + i), "127.0.0.1", 7000, 0.5) for i in range(20)]
     assert all(isinstance(r, Forward) for r in later)
+
+
+def test_a_rate_limited_request_is_not_left_in_progress_so_its_retransmission_gets_through() -> None:
+    import ipaddress
+
+    from tsunagaru.anp.clients import Client, ClientRegistry
+
+    core = make_core()
+    core.clients = ClientRegistry.of([Client("ap", ipaddress.ip_network("127.0.0.0/8"), AP_SECRET,
+                                             rate_per_second=1, burst=1)])
+    assert isinstance(core.on_datagram(access_request("a@idp.example", ident=1), "127.0.0.1", 7001, 0.0), Forward)
+    data = access_request("a@idp.example", ident=2)
+    dropped = core.on_datagram(data, "127.0.0.1", 7001, 0.1)
+    assert isinstance(dropped, Ignore) and dropped.kind == "rate_limit"
+    again = core.on_datagram(data, "127.0.0.1", 7001, 3.1)  # the AP retransmits 3 s later: tokens again
+    assert isinstance(again, Forward), again  # not "duplicate of a request in progress" for 30 s

@@ -211,7 +211,9 @@ def test_accounting_exactly_once_through_a_death_a_sigterm_and_fewer_workers(tmp
         assert files == ["spool.sqlite.w0", "spool.sqlite.w1"]
         assert rows == distinct  # no record spooled by two workers
         assert len(got) > 0
+        (folder / "log.key").unlink()
         with workers(folder, config, 1, "single"):  # fewer workers: the orphaned spools are adopted
+            assert (folder / "log.key").stat().st_mode & 0o777 == 0o600  # `anp run` loads (makes) the log key
             flows = [Flow(ports.acct, SECRET) for _ in range(FLOWS)]
             assert _send(flows, first + second) == set(range(len(first) + len(second)))  # the APs retransmit
             for flow in flows:

@@ -39,3 +39,19 @@ def test_units_are_sandboxed(name: str) -> None:
     for option in ("NoNewPrivileges=yes", "ProtectSystem=strict", "ProtectHome=yes", "PrivateTmp=yes",
                    "UMask=0077", "CapabilityBoundingSet=", "StateDirectoryMode=0700"):
         assert option in text.splitlines(), option
+
+
+@pytest.mark.parametrize("part", ["anp", "idp", "web"])
+def test_every_variable_in_execstart_has_a_default_and_an_example(part: str) -> None:
+    """An install without /etc/tsunagaru/PART.env still starts (defaults in the unit); the shipped example
+    sets only variables the unit uses."""
+    import re
+
+    text = (UNITS / f"tsunagaru-{part}.service").read_text()
+    used = set(re.findall(r"\$\{(\w+)\}", next(line for line in text.splitlines() if line.startswith("ExecStart="))))
+    defaults = {pair.split("=", 1)[0] for line in text.splitlines() if line.startswith("Environment=")
+                for pair in line.removeprefix("Environment=").split()}
+    assert used and used <= defaults
+    assert f"EnvironmentFile=-/etc/tsunagaru/{part}.env" in text.splitlines()
+    example = (UNITS.parent / "env" / f"{part}.env").read_text().splitlines()
+    assert {line.split("=", 1)[0] for line in example if line and not line.startswith("#")} <= used

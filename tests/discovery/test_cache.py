@@ -121,3 +121,43 @@ def test_failures_are_not_cached_and_concurrent_misses_share_one_lookup() -> Non
         assert source.lookups == 3  # the first failure was not cached; the next three shared one lookup
 
     asyncio.run(scenario())
+
+
+def test_an_expired_route_is_served_stale_only_while_dns_fails() -> None:
+    """RFC 8767: a DNS outage must not take down every realm whose TTL ran out (the fault tests found it)."""
+    class Flaky:
+        def __init__(self) -> None:
+            self.fail = False
+            self.calls = 0
+
+        async def resolve(self, realm: str, service: Service = Service.AUTH, now: float = 0.0) -> DiscoveryResult:
+            self.calls += 1
+            if self.fail:
+                raise DiscoveryError("no answer within 0.8 s")
+            return a_route(300)
+
+    async def main() -> None:
+        source = Flaky()
+        cached = CachedSource(source, RouteCache(CachePolicy(floor=60, ceiling=3600, stale_for=1000,
+                                                             stale_retry=30)))
+        assert (await cached.resolve("idp.example", Service.AUTH, 0.0)).targets == a_route(300).targets
+        source.fail = True
+        stale = await cached.resolve("idp.example", Service.AUTH, 400.0)  # expired at 300, DNS down
+        assert isinstance(stale, Route) and "stale route served" in stale.explain[-1]
+        await cached.resolve("idp.example", Service.AUTH, 420.0)  # within stale_retry: not asked again
+        assert source.calls == 2
+        await cached.resolve("idp.example", Service.AUTH, 431.0)  # asked again, still failing: still stale
+        assert source.calls == 3
+        try:  # past the stale window: the failure shows
+            await cached.resolve("idp.example", Service.AUTH, 1301.0)
+        except DiscoveryError:
+            pass
+        else:
+            raise AssertionError("a route past stale_for was served")
+        source.fail = False
+        assert isinstance(await cached.resolve("idp.example", Service.AUTH, 1302.0), Route)
+        with pytest.raises(DiscoveryError):  # a realm never found has nothing stale to serve
+            source.fail = True
+            await cached.resolve("other.example", Service.AUTH, 1303.0)
+
+    asyncio.run(main())

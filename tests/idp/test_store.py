@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 
 import pytest
@@ -194,3 +195,30 @@ def test_verified_password_cache_never_accepts_a_wrong_password(
     _disable(store, "alice")
     clock.now += TTL + timedelta(seconds=1)
     assert creds.check_password("alice", b"alice-password") is Verdict.DISABLED
+
+
+def test_a_change_made_elsewhere_is_seen_before_the_ttl(
+    store: Store, creds: SqlCredentialStore, clock: Clock
+) -> None:
+    """The feed (NOTIFY on PostgreSQL, polling on SQLite) forgets the cached view; the clock never moves."""
+    assert creds.nt_hash("alice").verdict is Verdict.OK
+    feed = creds.follow_changes(poll=0.2)
+    try:
+        _disable(store, "alice")  # another session: as another process or node would
+        for _ in range(300):
+            if creds.nt_hash("alice").verdict is Verdict.DISABLED:
+                break
+            time.sleep(0.1)
+        assert creds.nt_hash("alice").verdict is Verdict.DISABLED
+    finally:
+        feed.stop()
+
+
+def test_a_lookup_that_started_before_a_clear_is_not_cached() -> None:
+    cache: TtlCache[str, int] = TtlCache(TTL, 10)
+    generation = cache.generation
+    cache.clear()  # a change was seen while the lookup ran: its value may predate the change
+    cache.put("k", 1, NOW, generation)
+    assert cache.get("k", NOW) is None
+    cache.put("k", 2, NOW, cache.generation)
+    assert cache.get("k", NOW) == (2,)

@@ -7,6 +7,8 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -20,12 +22,13 @@ from tsunagaru.ops.simulator import SimConfig
 
 
 def _demo(tmp: Path, *extra: str) -> tuple[subprocess.Popen[bytes], Path, int]:
-    web = free_port()
+    web = free_port(socket.SOCK_STREAM)
     state, out = tmp / "state", tmp / "demo.out"
+    tcp = lambda: str(free_port(socket.SOCK_STREAM))  # noqa: E731 - TCP listeners need a free TCP port
     argv = [sys.executable, "-m", "tsunagaru", "demo", "--state", str(state), "--auth-port", str(free_port()),
-            "--acct-port", str(free_port()), "--radsec-port", str(free_port()), "--idp-udp-port", str(free_port()),
-            "--anp-radsec-port", str(free_port()), "--anp-metrics-port", str(free_port()),
-            "--idp-metrics-port", str(free_port()), "--web-port", str(web), *extra]
+            "--acct-port", str(free_port()), "--radsec-port", tcp(), "--idp-udp-port", str(free_port()),
+            "--anp-radsec-port", tcp(), "--anp-metrics-port", tcp(), "--idp-metrics-port", tcp(),
+            "--web-port", str(web), *extra]
     with open(out, "wb") as f:
         proc = subprocess.Popen(argv, stdout=f, stderr=subprocess.STDOUT)
     wait_log(out, "\nready", timeout=90, proc=proc)
@@ -63,6 +66,23 @@ def test_demo_traffic_shows_on_the_map_within_a_minute(tmp_path: Path) -> None:
         shown = time.monotonic() - t0
         assert int(states.get("ok", 0)) >= 100, states  # type: ignore[call-overload]
         print(f"sites up on the map {shown:.1f} s after ready: {states}")
+        # the activity is the ANP's own (the simulator records nothing itself) and the web app's jobs turn
+        # it into usage aggregates and alert history
+        db = sqlite3.connect(state / "idp.sqlite")
+        try:
+            query = "SELECT DISTINCT ap_key FROM ops_activity WHERE ap_key LIKE '%/%' LIMIT 5"
+            keys = [k for (k,) in db.execute(query)]
+            assert keys and all(k.startswith("loopback-aps/sim-") for k in keys), keys  # the ANP's keys
+            deadline = time.monotonic() + 60
+            usage = 0
+            while time.monotonic() < deadline and not usage:
+                usage = db.execute("SELECT count(*) FROM ops_usage_hourly WHERE sessions > 0").fetchone()[0]
+                time.sleep(2)
+            assert usage, "no usage aggregates: the usage job did not run"
+            assert db.execute("SELECT count(*) FROM ops_alerts").fetchone()[0] >= 0
+        finally:
+            db.close()
+        print(f"usage aggregates {time.monotonic() - t0:.1f} s after ready")
         os.kill(proc.pid, signal.SIGTERM)
         assert proc.wait(30) == 0
     finally:

@@ -41,3 +41,30 @@ def test_the_schema_refuses_a_plain_http_venue_url() -> None:
     doc = json.loads((GOLDEN / "city-facility.json").read_text(encoding="utf-8"))
     doc["radios"][0]["bsses"][0]["passpoint"]["venue"]["urls"][0]["url"] = "http://www.metro.tokyo.lg.jp/"
     assert list(jsonschema.Draft202012Validator(schema).iter_errors(doc))
+
+
+HOSTILE_REASON = "地震\nbss=evil\r\nignore_broadcast_ssid=1\x00 (訓練)\u2028" + "x" * 300
+
+
+def test_a_hostile_disaster_reason_stays_in_its_comment() -> None:
+    """A reason with newlines and control characters (typed into the incident form) cannot add a line that
+    hostapd reads as configuration: the golden file shows how it is written (reviewed by a person)."""
+    import dataclasses
+
+    from tests.passpoint.goldens import NOW, description
+    from tsunagaru.passpoint.plan import plan_ap
+    from tsunagaru.passpoint.render.hostapd import render_hostapd
+
+    desc = description("city-facility")
+    state = dataclasses.replace(desc.disaster, reason=HOSTILE_REASON)
+    files = render_hostapd(plan_ap(desc.operator, desc.site, desc.ap, state, NOW), desc.secrets)
+    data = files["hostapd-radio0.conf"]
+    path = GOLDEN / "hostile-reason.radio0.conf"
+    if os.environ.get("TSUNAGARU_REGOLD"):
+        path.write_bytes(data)
+    assert data == path.read_bytes(), "hostile-reason.radio0.conf differs from its golden file"
+    lines = data.decode().splitlines()
+    assert not any(line.startswith(("bss=evil", "ignore_broadcast_ssid")) for line in lines)
+    comment = next(line for line in lines if line.startswith("# 00000JAPAN until"))
+    assert "\\x0abss=evil\\x0d\\x0aignore_broadcast_ssid=1\\x00" in comment and comment.isprintable()
+    assert len(comment) < 300

@@ -294,3 +294,29 @@ def test_requests_in_flight_per_connection_are_bounded(radsec_pki: PkiPaths) -> 
 
     assert run(main()) == [Code.ACCESS_ACCEPT] * 20  # all answered, in turn
     assert running["peak"] == 4  # the rest waited, read but not yet handled, with reading paused
+
+
+def test_pending_handshakes_are_bounded_oldest_dropped_first(radsec_pki: PkiPaths) -> None:
+    """A flood of TCP connections that never speak TLS holds at most ``max_handshakes`` handshakes (each
+    has a 256 KiB buffer: the fault tests' 2,000 took 500 MB); a good client still gets through."""
+    cli_ctx, srv_ctx = _contexts(radsec_pki)
+
+    async def main() -> None:
+        async with RadSecServer(_accept(), srv_ctx, max_handshakes=5) as server:
+            port = await server.start()
+            silent = []
+            for _ in range(20):
+                _, writer = await asyncio.open_connection("127.0.0.1", port)
+                silent.append(writer)
+            for _ in range(50):  # bounded: until the listener has seen all 20
+                if server.handshakes_evicted + len(server._handshakes) >= 20:
+                    break
+                await asyncio.sleep(0.02)
+            assert len(server._handshakes) <= 5 and server.handshakes_evicted >= 15
+            client = await RadSecClient.connect("127.0.0.1", port, cli_ctx, server_name=SERVER_NAME, watchdog=None)
+            assert (await client.request(_request(), timeout=5)).code == Code.ACCESS_ACCEPT
+            await client.aclose()
+            for writer in silent:
+                writer.close()
+
+    run(main())

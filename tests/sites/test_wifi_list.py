@@ -173,3 +173,17 @@ def test_fuzz_ap_inventory_bytes_never_raise(data: bytes) -> None:
 
     _records, report = ap_inventory.parse(b"site_id,name,nas_network,secret_ref,bssids,radios\n" + data)
     assert all(p.code in CODES for p in report.problems)
+
+
+def test_shelter_and_library_categories() -> None:
+    """The registry knows the venue categories the BSS plan and the dashboard use; the Tokyo list's
+    libraries (東京都立中央図書館, 多摩図書館) import as libraries, a shelter's name as a shelter."""
+    from tsunagaru.sites.fields import CATEGORIES
+    from tsunagaru.sites.importers.wifi_list import category_of
+    from tsunagaru.web.apconfig import CATEGORIES as VENUES
+
+    assert {"shelter", "library"} <= set(CATEGORIES) and {"shelter", "library"} <= set(VENUES)
+    assert category_of("東京都立中央図書館") == "library" and category_of("東京都立多摩図書館") == "library"
+    assert category_of("第一小学校（指定避難所）") == "shelter"
+    assert category_of("区民センター", "避難場所") == "shelter"
+    assert category_of("新宿区役所") == "municipal"

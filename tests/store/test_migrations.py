@@ -14,7 +14,7 @@ from sqlalchemy import inspect, text
 from tsunagaru.cli import main
 from tsunagaru.store import Store, make_engine
 from tsunagaru.store.base import Base
-from tsunagaru.store.migrate import alembic_config, current, head, target_metadata, upgrade
+from tsunagaru.store.migrate import alembic_config, current, downgrade, head, target_metadata, upgrade
 
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 
@@ -86,3 +86,13 @@ def test_db_upgrade_of_an_unreachable_database_is_one_clear_line(capsys: pytest.
     assert main(["db", "upgrade", "--db", "mysql://x@127.0.0.1/none"]) == 1
     err = capsys.readouterr().err
     assert err.startswith("error: database upgrade failed") and "Traceback" not in err
+
+
+def test_the_whole_chain_downgrades_to_empty_and_upgrades_again(store: Store) -> None:
+    assert downgrade(store.engine, "base") is None
+    with store.engine.connect() as conn:
+        assert set(inspect(conn).get_table_names()) <= {"alembic_version"}
+    assert upgrade(store.engine) == head()
+    with store.engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), target_metadata())
+    assert diff == []

@@ -32,6 +32,7 @@ class PgServer:
     root: Path
     port: int
     as_postgres: bool
+    migrated: bool = False
 
     @property
     def admin_url(self) -> str:
@@ -48,7 +49,9 @@ class PgServer:
     def start(self) -> None:
         data = str(self.root / "data")
         self._run(str(self.bindir / "initdb"), "-D", data, "-A", "trust", "-U", "tsunagaru", "-E", "UTF8")
-        options = f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off"
+        # a server zone other than UTC, as a Tokyo server may have: nothing may depend on it (see store.engine)
+        options = (f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off "
+                   "-c timezone=Asia/Tokyo")
         log = str(self.root / "log")
         self._run(str(self.bindir / "pg_ctl"), "-D", data, "-l", log, "-w", "-o", options, "start")
 
@@ -64,11 +67,23 @@ class PgServer:
         with psycopg.connect(dsn, autocommit=True) as conn:
             conn.execute(sql)
 
+    def _template(self) -> str:
+        """A database migrated to head once per session, copied by CREATE DATABASE ... TEMPLATE (a file copy:
+        much cheaper than running every migration again for each test)."""
+        if not self.migrated:
+            from tsunagaru.store.migrate import upgrade
+
+            self._admin("CREATE DATABASE t_migrated")
+            upgrade(f"postgresql+psycopg://tsunagaru@127.0.0.1:{self.port}/t_migrated")
+            self.migrated = True
+        return "t_migrated"
+
     @contextlib.contextmanager
-    def database(self) -> Iterator[str]:
-        """A fresh, empty database for one test; dropped afterwards (connections forced out)."""
+    def database(self, migrated: bool = False) -> Iterator[str]:
+        """A fresh database for one test, empty or (``migrated``) at the newest migration; dropped afterwards
+        (connections forced out)."""
         name = f"t_{uuid.uuid4().hex[:12]}"
-        self._admin(f"CREATE DATABASE {name}")
+        self._admin(f"CREATE DATABASE {name} TEMPLATE {self._template()}" if migrated else f"CREATE DATABASE {name}")
         try:
             yield f"postgresql+psycopg://tsunagaru@127.0.0.1:{self.port}/{name}"
         finally:

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
+from tests.support.store_backends import backend_url, pg_server  # noqa: F401 (pg_server: a fixture)
 from tests.web.seed import PASSWORD, Seeded, seed
 from tsunagaru.store import Store
 from tsunagaru.web import WebSettings, create_app
@@ -26,13 +27,14 @@ def settings_for(tmp: Path, **overrides: object) -> WebSettings:
 
 
 @pytest.fixture
-def seeded_store(tmp_path: Path) -> Iterator[tuple[Store, Seeded, WebSettings]]:
-    settings = settings_for(tmp_path)
-    store = Store.open(settings.db_url)
-    with store.session() as db:
-        seeded = seed(db)
-    yield store, seeded, settings
-    store.dispose()
+def seeded_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Store, Seeded, WebSettings]]:
+    with backend_url(request, tmp_path / "web.sqlite") as url:  # TSUNAGARU_TEST_DB=postgresql: a real PostgreSQL
+        settings = settings_for(tmp_path, db_url=url)
+        store = Store.open(settings.db_url)
+        with store.session() as db:
+            seeded = seed(db)
+        yield store, seeded, settings
+        store.dispose()
 
 
 @pytest.fixture

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pyotp
 from fastapi.testclient import TestClient
@@ -66,3 +67,21 @@ def test_totp(app_client: tuple[TestClient, Seeded]) -> None:
     r = client.post("/api/v1/auth/token", json={"username": "auditor", "password": PASSWORD,
                                                 "otp": pyotp.TOTP(secret.group(1)).now()})
     assert r.status_code == 200
+
+
+def test_a_configured_tile_server_is_allowed_to_serve_images(tmp_path: Path) -> None:
+    """img-src gains the tile server's origin (and only that) when web.tile_url names one; none by default."""
+    from tests.web.conftest import settings_for
+    from tsunagaru.web import create_app
+    from tsunagaru.web.security import CSP, csp, tile_origin
+
+    assert tile_origin("https://{s}.tile.example.org/{z}/{x}/{y}.png") == "https://*.tile.example.org"
+    assert tile_origin("https://tiles.city.example:8443/a/{z}/{x}/{y}.png") == "https://tiles.city.example:8443"
+    assert tile_origin("https://x.example'; script-src *;/{z}") is None and csp("javascript:x") == CSP
+    settings = settings_for(tmp_path, tile_url="https://tiles.city.example/{z}/{x}/{y}.png")
+    with TestClient(create_app(settings), base_url="http://127.0.0.1") as client:
+        policy = client.get("/login").headers["content-security-policy"]
+    assert "img-src 'self' data: https://tiles.city.example;" in policy
+    assert "script-src 'self';" in policy and "connect-src 'self';" in policy
+    with TestClient(create_app(settings_for(tmp_path)), base_url="http://127.0.0.1") as client:
+        assert client.get("/login").headers["content-security-policy"] == CSP

@@ -92,15 +92,20 @@ class Admitter:
             verify_request(packet, client.secret, require_message_authenticator=self._needs_ma(packet, client))
         except (AuthenticatorMismatch, MalformedPacket) as exc:
             return Drop(f"authentication of the request failed: {exc}", "bad_authenticator")
-        seen = self.duplicates.begin((client.name, port, packet.identifier, packet.authenticator), now)
+        key = (client.name, port, packet.identifier, packet.authenticator)
+        seen = self.duplicates.begin(key, now)
         if seen is not None:
             return Resend(seen.reply) if seen.reply is not None else Drop("duplicate of a request in progress")
         if client.nas_identifier is not None and not _nas_id_ok(packet, client):
+            self.duplicates.forget(key)
             return Drop(f"NAS-Identifier does not match the pattern configured for {client.name}", "nas_identifier")
         bucket = self.buckets.get(client.name)
         if bucket is None or (bucket.rate, bucket.burst) != (client.rate_per_second, client.burst):
             bucket = self.buckets[client.name] = self._rebucket(bucket, client)
         if not bucket.take(now):
+            # Not in progress: the AP's retransmission must be weighed again, not dropped as a duplicate of
+            # nothing for the cache's lifetime (30 s, longer than an AP retries)
+            self.duplicates.forget(key)
             return Drop("rate limit exceeded", "rate_limit")
         return self._identity(packet)
 

@@ -148,11 +148,15 @@ async def run(cfg: AnpConfig, path: Path | None = None, ready: asyncio.Event | N
               worker: WorkerContext | None = None) -> int:
     """Serve ``cfg`` until ``stop`` is set or SIGTERM/SIGINT arrives; ``worker``: as pre-fork worker
     ``worker.index`` (SO_REUSEPORT, its own spool, no metrics endpoint of its own: the parent's)."""
+    from tsunagaru.anp.registry_clients import install_into, registry_follower
     from tsunagaru.anp.spool import adopt_orphans
-    from tsunagaru.anp.wiring import ClientLookup, build_ap_context, build_core, build_server
+    from tsunagaru.anp.wiring import build_ap_context, build_server
 
     for warning in cfg.warnings:
         logs.event(log, "configuration warning", logging.WARNING, detail=warning)
+    follower = registry_follower(cfg)  # anp.clients_db: the registry's APs, followed live (each worker too)
+    if follower is not None:
+        cfg = follower.merged()
     index = None if worker is None else worker.index
     server = build_server(cfg, worker=index, workers=1 if worker is None else worker.count)
     shared = worker is not None
@@ -186,18 +190,19 @@ async def run(cfg: AnpConfig, path: Path | None = None, ready: asyncio.Event | N
                 return
             try:
                 new = load(path)
-                core = build_core(new)
+                if follower is not None:
+                    new = follower.merged(new)
+                install_into(server, new)
             except Exception as exc:  # never out of the signal callback: the proxy keeps serving
                 log.error("reload refused, keeping the running configuration: %s", exc)
                 return
-            core.admitter = server.core.admitter  # keep duplicate detection; rates follow the new clients
-            server.core = core  # requests in flight keep the objects they started with
-            server.ap_client = ClientLookup(core.clients)
             for warning in new.warnings:
                 logs.event(log, "configuration warning", logging.WARNING, detail=warning)
             logs.event(log, "configuration reloaded", clients=len(new.clients), routes=len(new.routes))
 
         loop.add_signal_handler(signal.SIGHUP, reload)
+    if follower is not None:
+        follower.start(loop, lambda new: install_into(server, new))
     logs.event(log, "anp listening", auth=f"{cfg.auth.host}:{cfg.auth.port}", acct=f"{cfg.acct.host}:{cfg.acct.port}",
                worker=index)
     heap.settle()
@@ -206,6 +211,8 @@ async def run(cfg: AnpConfig, path: Path | None = None, ready: asyncio.Event | N
     if worker is not None:
         worker.ready()
     await stop.wait()
+    if follower is not None:
+        await asyncio.to_thread(follower.stop)
     await server.close()
     if refresher is not None:
         refresher.cancel()

@@ -30,6 +30,9 @@ class Client:
     # disaster mode: the end (epoch seconds, UTC) of the active incident these APs are in; until then the
     # disaster credential (``anp.disaster_realms``) is accepted from them, never otherwise
     disaster_until: float | None = None
+    # the incident's policy while disaster_until is ahead: an Access-Accept's Session-Timeout of at least
+    # this many seconds (tsunagaru.anp.disaster); None: the IdP's Session-Timeout as it is
+    disaster_session_timeout: int | None = None
 
 
 CACHE_SIZE = 4096

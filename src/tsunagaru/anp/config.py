@@ -22,6 +22,10 @@ listeners, TLS and discovery need a restart.
     peer_idle_timeout = 600                 # a peer no request used for this long is forgotten
     peer_give_up = 900                      # a discovered peer down this long is given up (found again on demand)
     clients_files = ["registry-clients.toml"]  # more [[clients]] from files others write (optional, see load)
+    clients_db = "postgresql://anp@db/tsunagaru"  # or the registry's store itself: its active APs become clients,
+                                            # followed live (NOTIFY, else polling; tsunagaru.anp.registry_clients)
+    clients_secrets = "/etc/tsunagaru/ap-secrets"  # the folder of the APs' secret references (file:NAME)
+    clients_poll = 10                       # seconds between checks of the change counter (the fallback bound)
     disaster_realms = ["disaster.idp.tsunagaru.test"]  # the disaster credential's realms: accepted only from
                                             # clients with disaster_until in the future, else Reject-Reason 42
 
@@ -61,6 +65,8 @@ listeners, TLS and discovery need a restart.
     certificate_name = "*.aps.shinjuku.city.example"  # RadSec APs: the SAN dNSName that makes an AP this client
     disaster_until = 1796000000             # epoch seconds (UTC), a number: the end of the active incident
                                             # these APs are in (the registry export writes it; optional)
+    disaster_session_timeout = 21600        # until then, an Access-Accept's Session-Timeout is at least this
+                                            # (cut at disaster_until; the incident's policy, from the export)
 
     [[routes]]                              # static routes win over discovery: exact, *.suffix, ~regex
     realm = "*.partner.example"
@@ -68,6 +74,9 @@ listeners, TLS and discovery need a restart.
     accounting_peers = []
     name = "partner"                        # for logs (default: the realm pattern)
     any_member = false                      # true: accept any federation member without a name (warned at start)
+    balance = "failover"                    # "spread": the peers are equal IdP nodes of one realm; new
+                                            # conversations spread over the up ones, a conversation stays on
+                                            # the node its State names (docs: IdP nodes)
 
     [realms]
     allow = []                              # empty: every realm
@@ -125,13 +134,15 @@ class PoolConfig:
 _TOP = ("anp", "tls", "discovery", "clients", "routes", "realms")
 _ANP = ("wbaid", "offered_service", "request_cui", "listen_auth", "listen_acct", "listen_radsec", "metrics",
         "request_timeout", "spool", "max_peers", "peer_idle_timeout", "peer_give_up", "clients_files",
-        "activity_db", "activity_interval", "activity_key_file", "disaster_realms")
+        "activity_db", "activity_interval", "activity_key_file", "disaster_realms", "clients_db", "clients_secrets",
+        "clients_poll")
 _TLS = ("certificate", "key", "roots", "crls", "require_crl", "ap_roots", "ap_crls", "ap_certificate", "ap_key")
 _DISCOVERY = ("enabled", "nameservers", "zone_file", "ttl_floor", "ttl_ceiling", "negative_ttl", "timeout",
               "require_nai_realm")
 _CLIENT = ("name", "network", "secret", "require_message_authenticator", "nas_identifier", "rate", "burst",
-           "location_information", "location_data", "site", "certificate_name", "disaster_until")
-_ROUTE = ("realm", "peers", "accounting_peers", "name", "any_member")
+           "location_information", "location_data", "site", "certificate_name", "disaster_until",
+           "disaster_session_timeout")
+_ROUTE = ("realm", "peers", "accounting_peers", "name", "any_member", "balance")
 _REALMS = ("allow", "deny")
 
 DEFAULT_AUTH = Listen("127.0.0.1", 1812)
@@ -152,6 +163,9 @@ class AnpConfig:
     decoration: Decoration = field(default_factory=Decoration)
     disaster_realms: frozenset[str] = frozenset()  # lower case
     clients: tuple[Client, ...] = ()
+    clients_db: str | None = None  # the registry's store: its APs are clients too (tsunagaru.anp.registry_clients)
+    clients_secrets: Path | None = None
+    clients_poll: float = 10.0
     routes: tuple[StaticRoute, ...] = ()
     allow: tuple[RealmPattern, ...] = ()
     deny: tuple[RealmPattern, ...] = ()
@@ -221,6 +235,9 @@ def parse(text: str, base: Path = Path(".")) -> AnpConfig:
         decoration=r.decoration(anp),
         disaster_realms=frozenset(x.lower() for x in r.strings(anp, "anp.disaster_realms")),
         clients=clients,
+        clients_db=r.string(anp, "anp.clients_db"),
+        clients_secrets=r.opt_path(anp, "anp.clients_secrets"),
+        clients_poll=r.number(anp, "anp.clients_poll", 10.0, lo=0.5, hi=60),
         routes=routes,
         allow=tuple(r.pattern(x, f"realms.allow[{i}]") for i, x in enumerate(r.items(realms, "realms.allow"))),
         deny=tuple(r.pattern(x, f"realms.deny[{i}]") for i, x in enumerate(r.items(realms, "realms.deny"))),
@@ -237,8 +254,11 @@ def parse(text: str, base: Path = Path(".")) -> AnpConfig:
 
 def _check_whole(cfg: AnpConfig) -> None:
     """What no single key shows: clients at all, unique names, a sane TTL range, AP roots for RadSec."""
-    if not cfg.clients:
-        raise ConfigError("clients", "no RADIUS clients: add at least one [[clients]] table")
+    if not cfg.clients and cfg.clients_db is None:
+        raise ConfigError("clients", "no RADIUS clients: add at least one [[clients]] table (or anp.clients_db)")
+    if cfg.clients_db is not None and cfg.clients_secrets is None:
+        raise ConfigError("anp.clients_secrets", "needed with anp.clients_db: the folder of the APs' secrets "
+                          "(file:NAME)")
     seen: dict[str, int] = {}
     for i, client in enumerate(cfg.clients):
         if client.name in seen:
@@ -309,11 +329,18 @@ class _Reader(TomlReader):
                       self.number(c, f"{key}.rate", 200.0, lo=1, hi=1e6),
                       int(self.number(c, f"{key}.burst", 400, lo=1, hi=1e7)), self.string(c, f"{key}.site"),
                       self.location(c, key), cert_name.lower() if cert_name else None,
-                      self.disaster_until(c, f"{key}.disaster_until"))
+                      self.disaster_until(c, f"{key}.disaster_until"),
+                      self.disaster_session_timeout(c, f"{key}.disaster_session_timeout"))
 
     def disaster_until(self, c: dict[str, Any], key: str) -> float | None:
         """Epoch seconds (an integer, UTC) chosen over ISO-8601: no time zone to get wrong, one comparison."""
         return None if c.get("disaster_until") is None else self.number(c, key, 0, lo=0, hi=2**40)
+
+    def disaster_session_timeout(self, c: dict[str, Any], key: str) -> int | None:
+        """Seconds (1 min to 72 h, the longest incident); applied only while ``disaster_until`` is ahead."""
+        if c.get("disaster_session_timeout") is None:
+            return None
+        return int(self.number(c, key, 0, lo=60, hi=72 * 3600))
 
     def location(self, c: dict[str, Any], key: str) -> tuple[bytes, bytes | None] | None:
         info = self.hex(c, f"{key}.location_information")
@@ -350,7 +377,11 @@ class _Reader(TomlReader):
         if any_member and any(p.name is None for p in (*peers, *acct)):
             warnings.append(f"{key} ({pattern.text}): any_member = true - any federation member is accepted as "
                             "this route's identity provider; name the certificate (host:port/name) instead")
-        return StaticRoute(pattern, peers, self.string(c, f"{key}.name") or pattern.text, acct)
+        balance = self.string(c, f"{key}.balance") or "failover"
+        if balance not in ("failover", "spread"):
+            raise ConfigError(f"{key}.balance", f"{balance!r} is neither \"failover\" nor \"spread\"")
+        return StaticRoute(pattern, peers, self.string(c, f"{key}.name") or pattern.text, acct,
+                           spread=balance == "spread")
 
     def peers(self, c: dict[str, Any], key: str) -> tuple[PeerAddress, ...]:
         out = []

@@ -23,6 +23,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
+from tsunagaru.anp import disaster
 from tsunagaru.anp.admit import Admitted, Admitter, Drop, Refuse, Resend
 from tsunagaru.anp.clients import Client, ClientRegistry
 from tsunagaru.anp.decorate import Decoration, decorate
@@ -59,6 +60,7 @@ class Forward:
     realm: str
     decision: UseStatic | UseDiscovery
     upstream: Packet
+    session_timeout: int | None = None  # the incident's policy for this AP's Access-Accept (anp.disaster)
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,7 +154,9 @@ class AnpCore:
         except MalformedPacket as exc:  # e.g. a 5-octet User-Password: authenticated, yet not decodable
             return self._reject(request, client, port, RejectReason.BAD_REQUEST, "malformed request", now, realm,
                                 detail=exc.reason)
-        return Forward(request, client, realm, decision, upstream)
+        if client.disaster_until is None:
+            return Forward(request, client, realm, decision, upstream)
+        return Forward(request, client, realm, decision, upstream, disaster.session_timeout(client, wall))
 
     def _disaster_refusal(self, realm: str, client: Client, wall: float | None) -> str | None:
         """Why the disaster credential is refused from this client now (for the log), or None to go on."""
@@ -174,6 +178,8 @@ class AnpCore:
 
     def on_upstream_reply(self, fwd: Forward, reply: Packet, sent_authenticator: bytes, port: int,
                           now: float) -> Reply:
+        if fwd.session_timeout is not None:
+            reply = disaster.lengthen(reply, fwd.session_timeout)
         try:
             out = translate_reply(reply, self.upstream_secret, sent_authenticator, fwd.request, fwd.client.secret)
         except MalformedPacket as exc:  # a bad MPPE salt or Tunnel-Password from the IdP: fail closed

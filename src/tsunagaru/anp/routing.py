@@ -6,11 +6,14 @@ matches nothing and may not be discovered is rejected with a reason, never dropp
 
 from __future__ import annotations
 
+import random
 import re
 from dataclasses import dataclass, field
 from enum import Enum
 
 from tsunagaru.radius.reasons import RejectReason
+
+_RNG = random.Random()
 
 
 class MatchKind(Enum):
@@ -64,10 +67,21 @@ class PeerAddress:
 
 @dataclass(frozen=True, slots=True)
 class StaticRoute:
+    """Peers in failover order, or (``spread``) a pool of equal IdP nodes: each request tries them in a
+    fresh random order, so new conversations spread over the nodes (those known up still go first)."""
+
     pattern: RealmPattern
     peers: tuple[PeerAddress, ...]
     name: str = ""
     accounting_peers: tuple[PeerAddress, ...] = ()
+    spread: bool = False
+
+    def candidates(self, *, accounting: bool = False, rng: random.Random | None = None) -> tuple[PeerAddress, ...]:
+        """The peers for one request: configured order, or shuffled when the route spreads."""
+        peers = (self.accounting_peers or self.peers) if accounting else self.peers
+        if not self.spread or len(peers) < 2:
+            return peers
+        return tuple((rng or _RNG).sample(peers, len(peers)))
 
 
 @dataclass(frozen=True, slots=True)

@@ -36,6 +36,7 @@ from typing import Any, TypeVar
 
 from tsunagaru import logs
 from tsunagaru.anp.activity import ActivityRecorder
+from tsunagaru.anp.affinity import NodeAffinity
 from tsunagaru.anp.core import AnpCore, Forward, Ignore, Reply, Service, SpoolAccounting
 from tsunagaru.anp.decorate import Decoration
 from tsunagaru.anp.metrics import AnpMetrics
@@ -72,6 +73,7 @@ class AnpServer:
     ap_verify: VerifyPeer | None = None  # the AP-side certificate check (AP roots, CRLs)
     ap_client: Callable[[PeerInfo], str | None] | None = None  # the client name an AP's certificate names
     activity: ActivityRecorder | None = None  # per-AP activity for operations (batched, off the loop)
+    affinity: NodeAffinity = field(default_factory=NodeAffinity)  # EAP conversations back to their IdP node
     _tasks: set[asyncio.Task[None]] = field(default_factory=set)
     # Each listener drains the datagrams already queued on a wake-up (tsunagaru.net.datagram), so their
     # upstream requests leave in one RadSec write: one TLS send instead of one per request.
@@ -369,7 +371,9 @@ class AnpServer:
         try:
             peers = list(given) if given is not None else await self._peers(fwd)
             budget = self.request_timeout - (time.monotonic() - started)
-            delivery = await deliver(self.transport, peers, fwd.upstream, budget)
+            ordered = self.affinity.order(fwd.realm, fwd.request, peers, started)  # State's IdP node first
+            delivery = await deliver(self.transport, ordered, fwd.upstream, budget)
+            self.affinity.learn(fwd.realm, delivery.reply, delivery.peer, started)
             peer_label = self.metrics.peer(delivery.peer.host, delivery.peer.port)
             self.metrics.latency.labels(self.metrics.realm(fwd.realm), peer_label).observe(time.monotonic() - started)
             return self.core.on_upstream_reply(fwd, delivery.reply, delivery.sent.authenticator, port,
@@ -395,7 +399,7 @@ class AnpServer:
 
     async def _peers(self, fwd: Forward) -> list[PeerAddress]:
         if isinstance(fwd.decision, UseStatic):
-            return list(fwd.decision.route.peers)
+            return list(fwd.decision.route.candidates())
         return list(await self.finder.peers(fwd.realm, accounting=False))
 
     # -- accounting ---------------------------------------------------------------------------------
@@ -474,7 +478,7 @@ class AnpServer:
             return list(route.accounting_peers or route.peers)
         decision = self.core.router.decide(realm)
         if isinstance(decision, UseStatic):
-            return list(decision.route.accounting_peers or decision.route.peers)
+            return list(decision.route.candidates(accounting=True))
         try:
             return list(await self.finder.peers(realm, accounting=True))
         except UpstreamError:

@@ -5,6 +5,9 @@ the floor stops a 0-second TTL from turning every Access-Request into DNS traffi
 how long a withdrawn IdP keeps receiving users. "Realm not found" is cached too (RFC 2308), with the
 SOA minimum when DNS gave one, clamped to its own bounds: outer identities are user input, and
 a stream of made-up realms must not become a stream of DNS queries. DNS failures are never cached.
+When DNS fails (the server is down, SERVFAIL), a route that expired less than ``stale_for`` ago is served
+stale (RFC 8767) and DNS is asked again ``stale_retry`` seconds later: an outage of the ANP's resolver
+must not turn every IdP whose TTL ran out into "unreachable" (only positive routes are kept stale).
 
 :class:`RouteCache` is pure (time passed in as ``now``); :class:`CachedSource` is the async adapter.
 """
@@ -15,7 +18,7 @@ import asyncio
 from collections import OrderedDict
 from dataclasses import dataclass, replace
 
-from tsunagaru.discovery.model import DiscoveryResult, RealmNotFound, Service
+from tsunagaru.discovery.model import DiscoveryError, DiscoveryResult, RealmNotFound, Route, Service
 from tsunagaru.discovery.source import DiscoverySource
 
 __all__ = ["CachePolicy", "CachedSource", "RouteCache"]
@@ -31,6 +34,8 @@ class CachePolicy:
     negative_ceiling: int = 3600
     negative_default: int = 300
     max_entries: int = 10000
+    stale_for: int = 86400  # an expired route is still served this long while DNS fails (RFC 8767)
+    stale_retry: int = 30  # ...and DNS is asked again after this long, not by every request meanwhile
 
     def lifetime(self, result: DiscoveryResult) -> int:
         """Seconds to keep ``result``."""
@@ -50,6 +55,8 @@ class RouteCache:
     def __init__(self, policy: CachePolicy | None = None) -> None:
         self.policy = CachePolicy() if policy is None else policy
         self._entries: OrderedDict[tuple[str, Service], tuple[float, DiscoveryResult]] = OrderedDict()
+        # expired routes (never negative results) by the time they first expired: served while DNS fails
+        self._stale: OrderedDict[tuple[str, Service], tuple[float, Route]] = OrderedDict()
         self.hits = 0
         self.misses = 0
         self.evictions = 0
@@ -74,6 +81,10 @@ class RouteCache:
         entry = self._entries.get(key)
         if entry is not None and now >= entry[0]:
             del self._entries[key]
+            if isinstance(entry[1], Route) and key not in self._stale:
+                self._stale[key] = (entry[0], entry[1])
+                while len(self._stale) > self.policy.max_entries:
+                    self._stale.popitem(last=False)
             entry = None
         if entry is None:
             self.misses += 1
@@ -81,10 +92,13 @@ class RouteCache:
             self.hits += 1
         return entry
 
-    def put(self, result: DiscoveryResult, now: float) -> float:
-        """Store ``result`` under its (realm, service); returns the expiry time."""
+    def put(self, result: DiscoveryResult, now: float, *, stale: bool = False) -> float:
+        """Store ``result`` under its (realm, service); returns the expiry time. ``stale``: a stale route
+        served again while DNS fails, kept for ``policy.stale_retry`` seconds (its stale window runs on)."""
         key = _key(result.realm, result.service)
-        expiry = now + self.policy.lifetime(result)
+        expiry = now + (self.policy.stale_retry if stale else self.policy.lifetime(result))
+        if not stale:
+            self._stale.pop(key, None)
         self._entries.pop(key, None)
         self._entries[key] = (expiry, result)
         while len(self._entries) > self.policy.max_entries:
@@ -92,8 +106,16 @@ class RouteCache:
             self.evictions += 1
         return expiry
 
+    def stale(self, realm: str, service: Service | str, now: float) -> Route | None:
+        """The route that expired for (realm, service) within ``policy.stale_for`` seconds of ``now``."""
+        entry = self._stale.get(_key(realm, service))
+        if entry is None or now >= entry[0] + self.policy.stale_for:
+            return None
+        return entry[1]
+
     def forget(self, realm: str, service: Service | str) -> None:
         self._entries.pop(_key(realm, service), None)
+        self._stale.pop(_key(realm, service), None)
 
     def stats(self) -> dict[str, int]:
         """Counters for metrics."""
@@ -133,6 +155,15 @@ class CachedSource:
         self._inflight[key] = future
         try:
             future.set_result(self._store(await self.source.resolve(realm, service, now), now))
+        except DiscoveryError as error:  # DNS did not answer: a route known before is better than none
+            stale = self.cache.stale(realm, service, now)
+            if stale is None:
+                future.set_exception(error)
+                future.exception()
+                raise
+            self.cache.put(stale, now, stale=True)
+            future.set_result(replace(stale, explain=(*stale.explain, f"cache: stale route served, DNS failed: "
+                                                      f"{error}; asked again in {self.cache.policy.stale_retry} s")))
         except Exception as error:
             future.set_exception(error)
             future.exception()  # retrieved here: waiters, if any, get it too

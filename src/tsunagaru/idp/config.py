@@ -20,6 +20,8 @@ and what is wrong, as the ANP's configuration does. Relative paths are relative 
     cache_ttl = 30                      # seconds a user/certificate lookup is trusted (max 60)
     metrics = "127.0.0.1:9813"          # Prometheus /metrics (optional)
     log_key_file = "log.key"            # key for redacted identities (made 0600 on first start)
+    node_id = "idp-1"                   # several nodes for one realm: this one's name, carried in State
+                                        # so that the ANP routes a conversation back (1-32 of A-Z a-z 0-9 - _ .)
 
     [radsec]                            # federation peers (optional)
     listen = "0.0.0.0:2083"
@@ -52,12 +54,13 @@ from tsunagaru.idp.settings import (
     RadSecListen,
     UdpListen,
 )
+from tsunagaru.radius.node_state import valid_node_id
 from tsunagaru.tomlconf import ConfigError, Listen, TomlReader, hostport
 
 METHODS = {"tls": EapType.TLS, "ttls": EapType.TTLS, "peap": EapType.PEAP, "mschapv2": EapType.MSCHAPV2}
 _IDP_KEYS = {"realms", "db", "eap_certificate", "eap_key", "user_ca", "cui_key_file", "wbaid", "session_timeout",
              "methods", "fragment_size", "tls13_tunnels", "eap_tls13", "cache_ttl", "max_sessions", "metrics",
-             "log_key_file"}
+             "log_key_file", "node_id"}
 _RADSEC_KEYS = {"listen", "certificate", "key", "roots", "crls"}
 _UDP_KEYS = {"listen", "secret", "allowed"}
 
@@ -125,6 +128,7 @@ def parse(text: str, base: Path = Path(".")) -> IdpConfig:
         tls13_tunnels=r.boolean(idp, "idp.tls13_tunnels", False),
         eap_tls13=r.boolean(idp, "idp.eap_tls13", True),
         max_sessions=int(r.number(idp, "idp.max_sessions", 10000, lo=1, hi=10_000_000)),
+        node_id=r.node_id(idp),
     )
     if EapType.TLS in settings.methods and settings.user_ca is None:
         raise ConfigError("idp.user_ca", "is required when methods include \"tls\" (EAP-TLS)")
@@ -162,6 +166,12 @@ class _Reader(TomlReader):
 
     def path(self, parent: dict[str, Any], key: str) -> Path:
         return self.resolve(self.required(parent, key))
+
+    def node_id(self, idp: dict[str, Any]) -> str | None:
+        node = self.string(idp, "idp.node_id")
+        if node is not None and not valid_node_id(node):
+            raise ConfigError("idp.node_id", f"{node!r} is not a node id: 1-32 ASCII letters, digits, '-', '_', '.'")
+        return node
 
     def realms(self, idp: dict[str, Any]) -> tuple[str, ...]:
         realms = self.strings(idp, "idp.realms")

@@ -15,7 +15,6 @@ retransmits). It keeps no outcomes: ``on_outcome`` (metrics, logs, tests) is tol
 from __future__ import annotations
 
 import logging
-import os
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -35,12 +34,13 @@ from tsunagaru.radius import (
 )
 from tsunagaru.radius.attributes import vsa
 from tsunagaru.radius.hiding import salt_encrypt
+from tsunagaru.radius.node_state import make_state
 from tsunagaru.radius.packet import EAP_MESSAGE, STATE, USER_NAME, split_value
 from tsunagaru.radius.reasons import RejectReason, access_reject
 
 log = logging.getLogger(__name__)
 MICROSOFT, MS_MPPE_SEND_KEY, MS_MPPE_RECV_KEY = 311, 16, 17  # dictionary.microsoft
-EAP_FAILURE = bytes((4, 0, 0, 4))  # the NAS passes it on whatever the identifier
+EAP_FAILURE = bytes((4, 0, 0, 4))  # when the request holds no EAP Response to take the Identifier from
 _ACCESS_REQUEST, _ACCESS_CHALLENGE = int(Code.ACCESS_REQUEST), int(Code.ACCESS_CHALLENGE)  # per packet: plain ints
 
 
@@ -67,6 +67,8 @@ class FrontConfig:
     accept_attributes: Callable[[Packet, SessionOutcome], list[tuple[int, bytes]]] | None = None
     #: Told of every finished conversation (metrics; tests); the handler itself keeps none.
     on_outcome: Callable[[Finished], None] | None = None
+    #: This node's name, carried in the State of every challenge (:mod:`tsunagaru.radius.node_state`).
+    node_id: str | None = None
 
 
 class EapRadiusHandler:
@@ -171,7 +173,7 @@ class EapRadiusHandler:
                     self._busy.discard(state)
         if step.reply is None:
             return None
-        state = state or os.urandom(16)
+        state = state or make_state(self.config.node_id)
         if step.outcome is None:
             with self._lock:
                 self.sessions[state] = session
@@ -216,4 +218,9 @@ class EapRadiusHandler:
 
     @staticmethod
     def _reject(request: Packet, eap: bytes | None, text: str, reason: int) -> Packet:
-        return access_reject(request, reason, text, EAP_FAILURE if eap is None else eap)
+        # RFC 3748 4.2: a Failure carries the Identifier of the Response it answers, else the peer discards it
+        # and waits for a timeout instead of restarting (an unknown State: say, a conversation of a node now gone)
+        if eap is None:
+            response = eap_message(request)
+            eap = bytes((4, response[1], 0, 4)) if response is not None and len(response) >= 2 else EAP_FAILURE
+        return access_reject(request, reason, text, eap)

@@ -119,8 +119,11 @@ class RunningIdp:
     server: Any  # tsunagaru.idp.server.IdpServer
     prepared: Prepared
     metrics_http: Any = None
+    changes: Any = None  # tsunagaru.store.changes.ChangeFeed: cached credentials forgotten on a change
 
     async def close(self, drain: float = 5.0) -> None:
+        if self.changes is not None:
+            await asyncio.to_thread(self.changes.stop)
         try:
             await self.server.close(drain)
         finally:
@@ -160,6 +163,7 @@ async def start(prepared: Prepared, *, shared: bool = False) -> RunningIdp:
     server = IdpServer(IdpCore(cfg.settings, eap), credentials, prepared.store, metrics=metrics)
     running = RunningIdp(server, prepared)
     try:
+        running.changes = await asyncio.to_thread(credentials.follow_changes)
         await server.start(cfg.radsec, cfg.udp, reuse_port=shared)
         if cfg.metrics is not None and not shared:
             running.metrics_http = serve_metrics(cfg.metrics, metrics.registry)

@@ -64,7 +64,8 @@ def build_eap_handler(settings: IdpSettings, credentials: CredentialStore, secre
         return accept_attributes(policy, request, user_key(outcome))
 
     return EapRadiusHandler(FrontConfig(secret, session, max_sessions=settings.max_sessions,
-                                        accept_attributes=extra, on_outcome=on_outcome))
+                                        accept_attributes=extra, on_outcome=on_outcome,
+                                        node_id=settings.node_id))
 
 
 def user_key(outcome: SessionOutcome) -> str:

@@ -28,6 +28,7 @@ class IdpSettings:
     max_sessions: int = 10000
     realms: tuple[str, ...] = ()  # lower case; empty: any realm (a lab IdP)
     eap_tls13: bool = True  # EAP-TLS may use TLS 1.3 (RFC 9190); off caps every method at TLS 1.2
+    node_id: str | None = None  # named in State (tsunagaru.radius.node_state) when several nodes serve a realm
 
 
 @dataclass(frozen=True, slots=True)

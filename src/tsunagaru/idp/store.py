@@ -3,8 +3,11 @@
 Lookups may be cached, because every EAP round trip would otherwise hit the database, but only for a
 short, bounded TTL (at most :data:`MAX_CACHE_TTL`): an operator who disables a user or revokes a
 certificate must see it take effect for new authentications within a minute, whichever process made
-the change. Certificates are looked up by fingerprint and serial at every EAP-TLS authentication; a
-revoked serial refuses every certificate that carries it.
+the change. A running IdP also follows the store's change counter (:meth:`SqlCredentialStore.follow_changes`)
+and forgets its cached views at once: a revocation made on any node is refused within about a second
+on PostgreSQL (NOTIFY), the TTL being only the bound when the feed cannot reach the store.
+Certificates are looked up by fingerprint and serial at every EAP-TLS authentication; a revoked serial
+refuses every certificate that carries it.
 """
 
 from __future__ import annotations
@@ -30,6 +33,8 @@ from tsunagaru.idp.passwords import PasswordHashError, burn_time, verify_passwor
 from tsunagaru.idp.settings import DEFAULT_CACHE_TTL, MAX_CACHE_TTL
 from tsunagaru.idp.users import certificate_fingerprint, certificate_serial, find_user, split_identity
 from tsunagaru.store import Store, StoreError
+from tsunagaru.store.change_tables import CREDENTIALS
+from tsunagaru.store.changes import DEFAULT_POLL, ChangeFeed, follow
 from tsunagaru.store.idp_tables import User, UserCertificate
 
 log = logging.getLogger(__name__)
@@ -54,29 +59,35 @@ class TtlCache(Generic[K, V]):
     def __init__(self, ttl: timedelta, max_entries: int) -> None:
         self.ttl = ttl
         self.max_entries = max_entries
+        self.generation = 0  # bumped by clear(): a lookup that started before must not be stored after
         self._entries: OrderedDict[K, tuple[datetime, V]] = OrderedDict()
 
     def get(self, key: K, now: datetime) -> tuple[V] | None:
         """``(value,)`` while fresh (the value itself may be None), else None."""
-        entry = self._entries.get(key)
+        entries = self._entries  # one dict throughout: clear() from another thread swaps it
+        entry = entries.get(key)
         if entry is None:
             return None
         fetched, value = entry
         if not timedelta(0) <= now - fetched < self.ttl:
-            del self._entries[key]
+            entries.pop(key, None)
             return None
         return (value,)
 
-    def put(self, key: K, value: V, now: datetime) -> None:
-        if self.ttl <= timedelta(0):
+    def put(self, key: K, value: V, now: datetime, generation: int | None = None) -> None:
+        """Remember ``value``; not when the cache was cleared since ``generation`` (the value may predate it)."""
+        if self.ttl <= timedelta(0) or (generation is not None and generation != self.generation):
             return
-        self._entries[key] = (now, value)
-        self._entries.move_to_end(key)
-        while len(self._entries) > self.max_entries:
-            self._entries.popitem(last=False)
+        entries = self._entries
+        entries[key] = (now, value)
+        entries.move_to_end(key)
+        while len(entries) > self.max_entries:
+            entries.popitem(last=False)
 
     def clear(self) -> None:
-        self._entries.clear()
+        """Forget everything (safe from another thread: readers keep the dict they hold)."""
+        self.generation += 1
+        self._entries = OrderedDict()
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,6 +142,25 @@ class SqlCredentialStore:
         self._users.clear()
         self._verified.clear()
         self._certs.clear()
+
+    def forget_views(self) -> None:
+        """Forget cached users and certificates: a change was made somewhere (any process, any node).
+
+        Called from the change feed's thread. Verified passwords stay: they are keyed by the stored hash
+        and only count with a user view, which is now read afresh (a disabled user or new hash is seen).
+        """
+        self._users.clear()
+        self._certs.clear()
+
+    def follow_changes(self, poll: float | None = None) -> ChangeFeed:
+        """Forget the cached views whenever the store's ``credentials`` counter moves (a revocation, a
+        disabled or new user, on any node): NOTIFY on PostgreSQL (about a second), else every ``poll``
+        seconds (default: 10 s on PostgreSQL, 2 s on SQLite; either well within the 30 s TTL).
+        Returns the started feed; stop it at shutdown."""
+        if poll is None:
+            poll = DEFAULT_POLL if self._store.engine.dialect.name == "postgresql" else 2.0
+        return follow(self._store.engine, lambda _topic: self.forget_views(), (CREDENTIALS,), poll=poll,
+                      name="idp credentials")
 
     def check_password(self, username: str, password: bytes) -> Verdict:
         user = self._user(username)
@@ -202,8 +232,9 @@ class SqlCredentialStore:
         now = self._clock()
         cached = self._users.get(name, now)
         if cached is None:
+            generation = self._users.generation
             view = self._load_user(identity)
-            self._users.put(name, view, now)
+            self._users.put(name, view, now, generation)
         else:
             (view,) = cached
         return view
@@ -222,8 +253,9 @@ class SqlCredentialStore:
         cached = self._certs.get((fingerprint, serial), now)
         if cached is not None:
             return cached[0]
+        generation = self._certs.generation
         view = self._load_certificate(fingerprint, serial)
-        self._certs.put((fingerprint, serial), view, now)
+        self._certs.put((fingerprint, serial), view, now, generation)
         return view
 
     def _load_certificate(self, fingerprint: str, serial: str) -> _CertView:

@@ -1,17 +1,18 @@
-"""The demo's traffic simulator: virtual APs on 127.0.0.1 sending real RADIUS through the ANP.
+"""The demo's traffic simulator: virtual APs (each on its own 127.2.x.y) sending real RADIUS to the ANP on 127.0.0.1.
 
 Each virtual AP is a registry AP (created for sites that have none, marked ``platform="other"`` and named
 ``sim-N``) that, every ``period`` seconds, sends to the ANP's ports, with the demo NAS secret and its own
 NAS-Identifier: a Status-Server, the accounting of its current session (Interim; Stop before the next
-login), and every tenth round a PAP login of a demo user that starts a new session (Start). Bounded: at
-most ``MAX_APS`` APs, ``MAX_SECONDS`` of running time and ``rounds`` rounds, one request in flight per
-AP and a 2 s timeout; it refuses any address but 127.0.0.1.
+login), and on its first and every tenth round a PAP login of a demo user that starts a new session
+(Start). Bounded: at most ``MAX_APS`` APs, ``MAX_SECONDS`` of running time and
+``rounds`` rounds, one request in flight per AP and a 2 s timeout; it refuses any address but 127.0.0.1.
 
-The ANP on these branches does not yet record per-AP activity itself (``tsunagaru.anp.activity`` exists
-but is not wired into the ANP server), so the simulator records what its APs saw (each request and the
-ANP's answer: accepted, rejected, no answer) through the same pure accumulator and SQL writer, keyed
-``ap-ID`` as the ANP's exported clients are, and refreshes the hourly usage of the hours it touched.
-Drop ``record`` once the ANP records activity. Sessions carry only keyed hashes, as the ANP's would.
+The demo's ANP records per-AP activity itself (``[anp] activity_db``; keyed ``loopback-aps/sim-N`` by
+the NAS-Identifier, which the dashboard places by the AP's registry NAS-Identifier) and the web app's
+jobs refresh the hourly usage (:mod:`tsunagaru.ops.jobs`), so the demo runs the simulator with
+``record=False``. ``record=True`` (tests and benches without an ANP that records) keeps what the virtual
+APs saw through the same pure accumulator and SQL writer, keyed ``ap-ID``, and refreshes the hours it
+touched. Sessions carry only keyed hashes, as the ANP's do.
 """
 
 from __future__ import annotations
@@ -23,10 +24,12 @@ import random
 import socket
 import threading
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, update
 
 from tsunagaru.ops.activity import Accumulator, Event, IdentityHasher, Kind
 from tsunagaru.ops.usage import Placement
@@ -68,8 +71,24 @@ class SimConfig:
             raise ValueError(f"aps 1-{MAX_APS}, seconds up to {MAX_SECONDS:.0f}, rounds >= 1")
 
 
+SECRET_REF = "file:nas-secret"  # the demo's NAS secret by reference (tsunagaru.sites.demo_seed.SECRET_NAME)
+
+
+def source_address(ap_id: int) -> str:
+    """The loopback address a virtual AP sends from: its own, registered as its RADIUS client (127.2.x.y)."""
+    return f"127.{2 + (ap_id >> 16) % 200}.{(ap_id >> 8) & 255}.{ap_id & 255}"
+
+
+def _register_sources(db: Any, ap_ids: Iterable[int]) -> None:
+    """Give virtual APs made before they had addresses (an older demo state) their client identity."""
+    for ap_id in ap_ids:
+        db.execute(update(AccessPoint).where(AccessPoint.id == ap_id, AccessPoint.nas_network.is_(None))
+                   .values(nas_network=f"{source_address(ap_id)}/32", secret_ref=SECRET_REF))
+
+
 def virtual_aps(store: Store, count: int, now: datetime) -> dict[int, Placement]:
-    """Registry APs for the simulator (``sim-N`` on sites without an AP, created once): id -> placement."""
+    """Registry APs for the simulator (``sim-N`` on sites without an AP, created once): id -> placement.
+    Each is a RADIUS client of the ANP on its own address (:func:`source_address`) with the demo secret."""
     with store.session() as db:
         have = {ap_id: site for ap_id, site in db.execute(
             select(AccessPoint.id, AccessPoint.site_id).where(AccessPoint.name.like("sim-%")).limit(count))}
@@ -84,6 +103,7 @@ def virtual_aps(store: Store, count: int, now: datetime) -> dict[int, Placement]
                     for s in free])
             have = {ap_id: site for ap_id, site in db.execute(
                 select(AccessPoint.id, AccessPoint.site_id).where(AccessPoint.name.like("sim-%")).limit(count))}
+        _register_sources(db, have)
         sites = {sid: (code, org) for sid, code, org in db.execute(
             select(Site.id, Site.municipality_code, Site.operator_id).where(Site.id.in_(list(have.values()))))}
     return {ap: Placement(str(site), sites[site][0] or "", str(sites[site][1] or sites[site][0] or "city"))
@@ -124,10 +144,10 @@ class Simulator:
         self.stats = Stats()
         self.sessions: dict[int, int] = {}  # AP -> round its session began (-1: none)
 
-    async def _ask(self, port: int, packet: Packet) -> Packet | None:
+    async def _ask(self, port: int, packet: Packet, source: str = LOOPBACK) -> Packet | None:
         loop = asyncio.get_running_loop()
         transport, proto = await loop.create_datagram_endpoint(_Exchange, remote_addr=(self.c.host, port),
-                                                               family=socket.AF_INET)
+                                                               local_addr=(source, 0), family=socket.AF_INET)
         try:
             fut: asyncio.Future[bytes] = loop.create_future()
             proto.waiting[packet.identifier] = fut
@@ -143,30 +163,36 @@ class Simulator:
         finally:
             transport.close()
 
+    def _note(self, event: Event) -> None:
+        if self.c.record:  # else the ANP records it: nothing kept here, nothing to grow
+            self.acc.add(event)
+
     def _request(self, code: int, attrs: list[tuple[int, bytes]]) -> Packet:
         return sign_request(Packet(code, random.randrange(256), attributes=tuple(attrs)), self.c.secret)
 
     async def _round(self, ap_id: int, n: int) -> None:
         """Status-Server every round; a login every ``LOGIN_EVERY`` rounds (password checks are the IdP's
         costly part), then that session's Start, Interims and Stop in the rounds that follow."""
-        key, nas = f"ap-{ap_id}", f"sim-{ap_id}".encode()
-        base = [(NAS_IDENTIFIER, nas), (NAS_IP, socket.inet_aton(LOOPBACK))]
-        await self._ask(self.c.auth_port, self._request(Code.STATUS_SERVER, base))
-        self.acc.add(Event(key, time.time(), Kind.STATUS))
+        key, nas, source = f"ap-{ap_id}", f"sim-{ap_id}".encode(), source_address(ap_id)
+        base = [(NAS_IDENTIFIER, nas), (NAS_IP, socket.inet_aton(source))]
+        await self._ask(self.c.auth_port, self._request(Code.STATUS_SERVER, base), source)
+        self._note(Event(key, time.time(), Kind.STATUS))
         user, password = self.c.users[(ap_id + n) % len(self.c.users)]
         realm = user.rpartition("@")[2]
         phase = (n + ap_id) % LOGIN_EVERY
-        if phase == 0:
+        # the first round logs in too: the ANP knows an AP by its requests' NAS-Identifier, and its
+        # Status-Server answers are counted for the RADIUS client (here the demo's one loopback client)
+        if phase == 0 or n == 0:
             vector = os.urandom(16)
             login = Packet(Code.ACCESS_REQUEST, random.randrange(256), vector, tuple(
                 [(USER_NAME, user.encode()),
                  (USER_PASSWORD, hide_user_password(password.encode(), self.c.secret, vector)), *base]))
-            reply = await self._ask(self.c.auth_port, sign_request(login, self.c.secret))
+            reply = await self._ask(self.c.auth_port, sign_request(login, self.c.secret), source)
             accepted = reply is not None and reply.code == Code.ACCESS_ACCEPT
             self.stats.accepted += accepted
             self.stats.rejected += reply is not None and not accepted
             if reply is not None:
-                self.acc.add(Event(key, time.time(), Kind.ACCEPT if accepted else Kind.REJECT, realm=realm))
+                self._note(Event(key, time.time(), Kind.ACCEPT if accepted else Kind.REJECT, realm=realm))
             self.sessions[ap_id] = n if accepted else -1
             status, seconds = 1, 0
         elif self.sessions.get(ap_id, -1) >= 0:
@@ -180,15 +206,15 @@ class Simulator:
         attrs = [*base, (USER_NAME, user.encode()), (ACCT_STATUS, status.to_bytes(4, "big")),
                  (ACCT_SESSION_ID, session), (ACCT_IN, (octets // 9).to_bytes(4, "big")),
                  (ACCT_OUT, octets.to_bytes(4, "big")), (ACCT_TIME, seconds.to_bytes(4, "big"))]
-        if await self._ask(self.c.acct_port, self._request(Code.ACCOUNTING_REQUEST, attrs)) is not None:
-            self.acc.add(Event(key, time.time(), Kind.ACCOUNTING, acct_status=status, octets_in=octets // 9,
+        if await self._ask(self.c.acct_port, self._request(Code.ACCOUNTING_REQUEST, attrs), source) is not None:
+            self._note(Event(key, time.time(), Kind.ACCOUNTING, acct_status=status, octets_in=octets // 9,
                                octets_out=octets, session_time_s=seconds, realm=realm, session_key=skey, user_id=uid))
         if status == 2:
             self.sessions[ap_id] = -1
 
     async def _ap(self, ap_id: int, stop_at: float) -> None:
-        # spread the first round over 15 s: 500 APs at once would be a burst of 2,500 requests
-        await asyncio.sleep(random.uniform(0, min(self.c.period, 15.0)))
+        # spread the first round (a login each) over a period: 500 APs at once would be a burst of logins
+        await asyncio.sleep(random.uniform(0, min(self.c.period, 30.0)))
         for n in range(self.c.rounds):
             if time.monotonic() >= stop_at:
                 return
@@ -266,6 +292,7 @@ async def start_demo_traffic(db_url: str, host: str, auth_port: int, acct_port: 
                              seconds: float = 8 * 3600.0) -> DemoTraffic:
     """What ``tsunagaru demo`` runs unless ``--no-sim``: 500 virtual APs, a round every 30 s, 8 h at most."""
     store = await asyncio.to_thread(Store.open, db_url)
-    config = SimConfig(host=host, auth_port=auth_port, acct_port=acct_port, aps=aps, period=30.0, seconds=seconds)
+    config = SimConfig(host=host, auth_port=auth_port, acct_port=acct_port, aps=aps, period=30.0, seconds=seconds,
+                       record=False)  # the demo ANP records the activity (anp.activity_db)
     sim, task = await start(store, config)
     return DemoTraffic(sim, task, store)

@@ -52,6 +52,7 @@ class ClientEntry:
     location_data: bytes | None = None
     in_incident: bool = False  # disaster mode: no per-AP rate limit (tsunagaru.ops.effects.IN_INCIDENT)
     disaster_until: datetime | None = None  # the active incident's end: the disaster credential works until then
+    session_timeout: int | None = None  # the incident policy's Session-Timeout (with disaster_until)
 
 
 def _ntp(when: datetime) -> bytes:
@@ -115,6 +116,8 @@ def render(entries: Iterable[ClientEntry], *, source: str = "the site registry")
             lines += [f"rate = {INCIDENT_RATE}", f"burst = {INCIDENT_BURST}"]
         if e.disaster_until is not None:
             lines.append(f"disaster_until = {epoch_seconds(e.disaster_until)}")
+            if e.session_timeout is not None:
+                lines.append(f"disaster_session_timeout = {e.session_timeout}")
         if e.location_information is not None:
             lines.append(f'location_information = "{e.location_information.hex()}"')
             if e.location_data is not None:
@@ -153,8 +156,10 @@ def _split_address(address: str | None, prefecture: str | None, municipality: st
 
 def collect(session: Session, secrets: SecretStore, now: datetime | None = None) -> tuple[list[ClientEntry], list[str]]:
     """Active RADIUS/UDP APs as clients (by AP id), and what was skipped and why (no secret values).
-    APs of an active incident get the incident's policy (no rate limit) and its end as ``disaster_until`` (the
-    disaster credential is accepted from them until then); ``--watch`` drops both at the end."""
+    APs of an active incident get the incident's policy (no rate limit, a longer Session-Timeout until the end)
+    and its end as ``disaster_until`` (the disaster credential is accepted from them until then); ``--watch``
+    drops all of it at the end."""
+    from tsunagaru.ops.effects import IN_INCIDENT
     from tsunagaru.store.incident_tables import active_incident_ends
 
     in_incident = active_incident_ends(session, now or datetime.now(UTC))
@@ -176,7 +181,8 @@ def collect(session: Session, secrets: SecretStore, now: datetime | None = None)
         entries.append(ClientEntry(
             f"ap-{ap.id}", ap.nas_network, secret, ap.nas_identifier, str(site.id), location_information(sighted),
             location_data(prefecture, municipality, _split_address(site.address, prefecture, municipality),
-                          site.name), str(ap.id) in in_incident, in_incident.get(str(ap.id))))
+                          site.name), str(ap.id) in in_incident, in_incident.get(str(ap.id)),
+            IN_INCIDENT.session_timeout_s if str(ap.id) in in_incident else None))
     return entries, skipped
 
 

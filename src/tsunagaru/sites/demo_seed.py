@@ -103,8 +103,8 @@ def seed_demo_registry(session: Session, state_dir: Path, *, now: datetime | Non
 def seed_demo_store(state_dir: Path, db_url: str) -> DemoRegistry:
     """Open the demo's store, seed it in one transaction, close it (what ``tsunagaru demo`` calls).
 
-    Also writes ``STATE/registry-clients.toml``, the ANP clients file of the demo APs (an ANP that lists
-    it in ``anp.clients_files`` serves them; the demo's own ANP admits all of 127.0.0.0/8 anyway).
+    Also writes ``STATE/registry-clients.toml``, the ANP clients file of the demo APs (for an ANP that
+    lists it in ``anp.clients_files``; the demo's own ANP reads the registry itself, ``anp.clients_db``).
     """
     from tsunagaru.sites.anp_export import export
     from tsunagaru.store import Store

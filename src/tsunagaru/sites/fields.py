@@ -15,7 +15,7 @@ from typing import Any
 from tsunagaru.sites.errors import Invalid
 
 CATEGORIES = ("phone-booth", "signage", "park", "transport", "tourist-info", "facility", "municipal", "station",
-              "shop", "hotel", "other")
+              "shop", "hotel", "shelter", "library", "other")
 SITE_STATES = ("active", "planned", "retired")
 AP_STATES = ("active", "disabled")
 PLATFORMS = ("hostapd", "openwrt", "other")

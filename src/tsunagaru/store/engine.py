@@ -38,6 +38,7 @@ TABLE_MODULES = (
     "tsunagaru.store.ops_tables",
     "tsunagaru.store.enrol_tables",
     "tsunagaru.store.incident_tables",
+    "tsunagaru.store.change_tables",
 )
 
 
@@ -87,7 +88,12 @@ def make_engine(url: str | None = None) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     if parsed.get_backend_name() == "postgresql":
-        return create_engine(parsed, pool_pre_ping=True)
+        # Sessions in UTC whatever the server's zone (a Tokyo server is likely Asia/Tokyo): the columns hold
+        # naive UTC (see base.UtcDateTime), and now() or an aware literal in plain SQL must mean the same.
+        args: dict[str, Any] = {"connect_timeout": 10}
+        if "options" not in parsed.query:
+            args["options"] = "-c timezone=UTC"
+        return create_engine(parsed, pool_pre_ping=True, connect_args=args)
     raise StoreError(f"unsupported database URL scheme {parsed.drivername!r} (use sqlite or postgresql)")
 
 

@@ -72,3 +72,20 @@ def upgrade(target: Engine | str, revision: str = "head") -> str | None:
     finally:
         if isinstance(target, str):
             engine.dispose()
+
+
+def downgrade(target: Engine | str, revision: str) -> str | None:
+    """Take the database at ``target`` back to ``revision`` (``base``: empty); returns the new revision.
+    For operators undoing an upgrade (the chain is tested both ways on SQLite and PostgreSQL)."""
+    from tsunagaru.store.engine import make_engine
+
+    engine = make_engine(target) if isinstance(target, str) else target
+    try:
+        cfg = alembic_config()
+        with engine.begin() as conn:
+            cfg.attributes["connection"] = conn
+            command.downgrade(cfg, revision)
+        return current(engine)
+    finally:
+        if isinstance(target, str):
+            engine.dispose()

@@ -3,7 +3,8 @@
 Activity rows are keyed by (AP, interval start) and written by upsert that adds counters, so that several
 ANP processes (scale-out) or a restart within an interval add up instead of overwriting each other.
 Accounting sessions hold only keyed hashes (``tsunagaru.ops.activity.IdentityHasher``) and are purged
-after the retention period with the activity rows; the hourly aggregates stay.
+after the retention period with the activity rows; the hourly aggregates stay. Alerts (``ops_alerts``) are
+the health rules' history: opened and closed by the alert job (``tsunagaru.ops.alert_history``).
 """
 
 from __future__ import annotations
@@ -91,3 +92,22 @@ class UsageHourRow(Base):
     octets_out: Mapped[int] = mapped_column(BigInteger)
     duration_total_s: Mapped[int] = mapped_column(BigInteger)
     duration_median_s: Mapped[int] = mapped_column(Integer)
+
+
+class AlertRow(Base):
+    """One alert of :func:`tsunagaru.ops.health.track_alerts`: a subject in a bad state from start to end.
+
+    ``ap_id``/``site_id`` place the subject in the registry (for scope and the AP and site pages); an
+    open alert has no ``ended_at``: at most one per subject (the job keeps it so)."""
+
+    __tablename__ = "ops_alerts"
+    __table_args__ = (Index("ix_ops_alerts_open", "ended_at", "subject"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    subject: Mapped[str] = mapped_column(String(300))  # "ap:ID", "site:ID", "idp:REALM"
+    ap_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    site_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    state: Mapped[str] = mapped_column(String(16))
+    detail: Mapped[str] = mapped_column(String(300), default="")
+    started_at: Mapped[datetime] = mapped_column(index=True)
+    ended_at: Mapped[datetime | None]

@@ -18,7 +18,7 @@ from tsunagaru import __version__
 from tsunagaru.store import Store
 from tsunagaru.web import errors
 from tsunagaru.web.auth.ratelimit import Limit, RateLimiter
-from tsunagaru.web.config import WebSettings
+from tsunagaru.web.config import WebSettings, tile_url
 from tsunagaru.web.context import WebContext
 from tsunagaru.web.security import BodyTooLarge, SecurityMiddleware
 
@@ -66,5 +66,6 @@ def create_app(settings: WebSettings, store: Store | None = None) -> FastAPI:
         app.include_router(importlib.import_module(name).router)
     static = resources.files("tsunagaru.web") / "static"
     app.mount("/static", StaticFiles(directory=str(static)), name="static")
-    app.add_middleware(SecurityMiddleware, max_body=settings.max_body, https=settings.https)
+    app.add_middleware(SecurityMiddleware, max_body=settings.max_body, https=settings.https,
+                       tile_url=tile_url(settings))
     return app

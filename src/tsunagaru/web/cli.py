@@ -1,4 +1,5 @@
-"""``tsunagaru web serve --config web.toml`` and ``tsunagaru web user add ROLE USERNAME [--scope ...]``.
+"""``tsunagaru web serve --config web.toml`` (the app, the portal of ``[enrol]``, the jobs of ``[jobs]``)
+and ``tsunagaru web user add ROLE USERNAME [--scope ...]``.
 
 The user command is the way in for the first city admin (nobody can sign in to create one); its
 password comes from a prompt, or from standard input with ``--password-stdin`` for scripts, never
@@ -40,15 +41,24 @@ def run_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from tsunagaru import logs
-    from tsunagaru.web import config, create_app
+    from tsunagaru.tomlconf import ConfigError
+    from tsunagaru.web import config
+    from tsunagaru.web.serving import assemble
 
     logs.setup(args.log_level)
     settings = load_or_report(config.load, args.config)
     if settings is None:
         return 2
-    app = create_app(settings)
-    uvicorn.run(app, host=settings.listen.host, port=settings.listen.port, log_level=args.log_level,
-                proxy_headers=False, server_header=False, access_log=False)
+    try:
+        served = assemble(settings)  # the portal of [enrol], the jobs of [jobs]
+    except ConfigError as exc:
+        print(f"{args.config}: {exc}", file=sys.stderr)
+        return 2
+    try:
+        uvicorn.run(served.app, host=settings.listen.host, port=settings.listen.port, log_level=args.log_level,
+                    proxy_headers=False, server_header=False, access_log=False)
+    finally:
+        served.close()
     return 0
 
 

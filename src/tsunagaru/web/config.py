@@ -18,6 +18,23 @@ one with mode 0600 from its first byte when it is missing.
     login_window = 300
     passpoint = "operator.toml"        # [operator] + [secrets] of a Passpoint description (AP configs)
     secrets_dir = "secrets"            # files named by APs' secret_ref = "file:NAME"
+    tile_url = "https://tiles.city.example/{z}/{x}/{y}.png"   # base map tiles (none by default); its
+                                       # origin is added to the Content-Security-Policy's img-src
+
+    [enrol]                            # optional: the enrolment portal (see tsunagaru.web.enrol.config)
+    ...
+
+    [jobs]                             # periodic jobs in this process (see tsunagaru.ops.jobs)
+    run = true                         # false on a second replica: the jobs then run in one process only
+    sweep_minutes = 60                 # renewal sweep and reminder mails (with [enrol])
+    usage_minutes = 10                 # hourly usage aggregates of the last usage_hours hours
+    usage_hours = 3
+    purge_hours = 24                   # retention purge
+    retention_days = 90                # accounting sessions (hashed ids); the hourly aggregates stay
+    activity_retention_days = 7        # per-interval activity
+    alerts_minutes = 1                 # health rules -> stored alert history
+
+Every table and key is checked: an unknown one is an error with a did-you-mean.
 """
 
 from __future__ import annotations
@@ -29,11 +46,16 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from tsunagaru.tomlconf import ConfigError, Listen, TomlReader, hostport
+from tsunagaru.ops.jobs import JobSettings
+from tsunagaru.tomlconf import ConfigError, Listen, TomlReader, check_keys, hostport
+from tsunagaru.web.enrol.config import EnrolConfig
+from tsunagaru.web.enrol.config import parse as parse_enrol
 
 DEFAULT_LISTEN = Listen("127.0.0.1", 8080)
 _WEB_KEYS = {"listen", "db", "public_url", "secret_key_file", "max_body", "session_hours", "token_days",
-             "ap_poll_write_every", "login_attempts", "login_window", "passpoint", "secrets_dir"}
+             "ap_poll_write_every", "login_attempts", "login_window", "passpoint", "secrets_dir", "tile_url"}
+_JOB_KEYS = ("run", "sweep_minutes", "usage_minutes", "usage_hours", "purge_hours", "retention_days",
+             "activity_retention_days", "alerts_minutes")
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +75,9 @@ class WebSettings:
     secret_key_file: Path | None = None
     passpoint: Path | None = None
     secrets_dir: Path | None = None
+    tile_url: str = ""  # base map tiles ({z}/{x}/{y}); "" = none, nothing leaves the machine
+    enrol: EnrolConfig | None = None
+    jobs: JobSettings = field(default_factory=JobSettings)
 
     @property
     def https(self) -> bool:
@@ -64,15 +89,11 @@ def parse(text: str, base: Path = Path(".")) -> WebSettings:
         doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError("(file)", f"not valid TOML: {exc}") from None
-    unknown = set(doc) - {"web"}
-    if unknown:
-        raise ConfigError(sorted(unknown)[0], "unknown table or key (expected [web])")
+    check_keys(doc, "", ("web", "enrol", "jobs"))
     web: Any = doc.get("web")
     if not isinstance(web, dict):
         raise ConfigError("web", "the [web] table is required")
-    extra = set(web) - _WEB_KEYS
-    if extra:
-        raise ConfigError(f"web.{sorted(extra)[0]}", "unknown key")
+    check_keys(web, "web", _WEB_KEYS)
     r = TomlReader(base)
     public_url = r.string(web, "web.public_url", "http://127.0.0.1:8080") or ""
     if not public_url.startswith(("http://", "https://")):
@@ -93,7 +114,44 @@ def parse(text: str, base: Path = Path(".")) -> WebSettings:
         secret_key_file=r.resolve(r.string(web, "web.secret_key_file", "web-secret.key") or "web-secret.key"),
         passpoint=_path(r, web, "web.passpoint"),
         secrets_dir=_path(r, web, "web.secrets_dir"),
+        tile_url=_tile_url(r, web),
+        enrol=parse_enrol(doc["enrol"], r) if "enrol" in doc else None,
+        jobs=_jobs(doc.get("jobs", {}), r),
     )
+
+
+TILE_ENV = "TSUNAGARU_TILE_URL"
+
+
+def tile_url(settings: WebSettings) -> str:
+    """``web.tile_url``, else ``$TSUNAGARU_TILE_URL`` (the demo's way); "" means no base tiles."""
+    return settings.tile_url or os.environ.get(TILE_ENV, "")
+
+
+def _tile_url(r: TomlReader, web: dict[str, Any]) -> str:
+    url = r.string(web, "web.tile_url", "") or ""
+    if url and (not url.startswith(("https://", "http://")) or "{z}" not in url or any(c in url for c in " '\";")):
+        raise ConfigError("web.tile_url", "must be an http(s) URL with {z}, {x} and {y}, e.g. "
+                          "https://tiles.example/{z}/{x}/{y}.png")
+    return url
+
+
+def _jobs(table: Any, r: TomlReader) -> JobSettings:
+    if not isinstance(table, dict):
+        raise ConfigError("jobs", "must be a table")
+    check_keys(table, "jobs", _JOB_KEYS)
+    retention = r.number(table, "jobs.retention_days", 90, lo=1, hi=3650)
+    activity = r.number(table, "jobs.activity_retention_days", 7, lo=1, hi=3650)
+    if activity > retention:
+        raise ConfigError("jobs.activity_retention_days", f"must not exceed retention_days ({retention:g})")
+    return JobSettings(
+        run=r.boolean(table, "jobs.run", True),
+        sweep_minutes=r.number(table, "jobs.sweep_minutes", 60, lo=1, hi=7 * 24 * 60),
+        usage_minutes=r.number(table, "jobs.usage_minutes", 10, lo=0.5, hi=24 * 60),
+        usage_hours=int(r.number(table, "jobs.usage_hours", 3, lo=1, hi=48)),
+        purge_hours=r.number(table, "jobs.purge_hours", 24, lo=1, hi=24 * 30),
+        retention_days=retention, activity_retention_days=activity,
+        alerts_minutes=r.number(table, "jobs.alerts_minutes", 1, lo=0.25, hi=24 * 60))
 
 
 def _path(r: TomlReader, table: dict[str, Any], key: str) -> Path | None:

@@ -19,7 +19,7 @@ NAMES = {
     "phone-booth": _("phone booth"), "signage": _("digital signage"), "park": _("park"),
     "transport": _("transport"), "tourist-info": _("tourist information"), "facility": _("city facility"),
     "municipal": _("municipal facility"), "station": _("station"), "shop": _("shop"), "hotel": _("hotel"),
-    "other": _("other"),
+    "shelter": _("shelter"), "library": _("library"), "other": _("other"),
     # roles
     "city-admin": _("City administrator"), "municipality-operator": _("Municipality operator"),
     "viewer": _("Viewer"), "auditor": _("Auditor"),

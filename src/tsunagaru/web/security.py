@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
+import re
 import secrets
 from typing import Any
 
@@ -26,6 +27,27 @@ CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' 
        "connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'")
 
 
+def tile_origin(url: str) -> str | None:
+    """The origin of a tile URL template for the CSP's img-src (``{s}.`` subdomains become ``*.``), or None.
+
+    Anything that is not a plain http(s) host (quotes, spaces, semicolons: a CSP injection) gives None."""
+    from urllib.parse import urlsplit
+
+    if not url:
+        return None
+    parts = urlsplit(url.replace("{s}.", "wildcard-sub."))
+    host = parts.netloc.replace("wildcard-sub.", "*.")
+    if parts.scheme not in ("http", "https") or not re.fullmatch(r"(\*\.)?[A-Za-z0-9.-]+(:\d{1,5})?", host):
+        return None
+    return f"{parts.scheme}://{host}"
+
+
+def csp(tile_url: str = "") -> str:
+    """The Content-Security-Policy; a configured tile server's origin is allowed to serve images."""
+    origin = tile_origin(tile_url)
+    return CSP if origin is None else CSP.replace("img-src 'self' data:;", f"img-src 'self' data: {origin};")
+
+
 class BodyTooLarge(Exception):
     """The request body passed the configured limit."""
 
@@ -33,11 +55,11 @@ class BodyTooLarge(Exception):
 class SecurityMiddleware:
     """Adds the security headers to every response and bounds request bodies."""
 
-    def __init__(self, app: ASGIApp, *, max_body: int, https: bool) -> None:
+    def __init__(self, app: ASGIApp, *, max_body: int, https: bool, tile_url: str = "") -> None:
         self.app = app
         self.max_body = max_body
         self.headers = [
-            (b"content-security-policy", CSP.encode()),
+            (b"content-security-policy", csp(tile_url).encode()),
             (b"x-frame-options", b"DENY"),
             (b"x-content-type-options", b"nosniff"),
             (b"referrer-policy", b"same-origin"),

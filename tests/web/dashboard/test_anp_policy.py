@@ -15,6 +15,7 @@ from tests.web.dashboard.test_incidents_api import Clock, iso
 from tests.web.seed import SHINJUKU, Seeded
 from tsunagaru.anp.clients import Client
 from tsunagaru.anp.config import load
+from tsunagaru.ops.effects import IN_INCIDENT
 from tsunagaru.sites.anp_export import INCIDENT_RATE, export
 
 
@@ -46,6 +47,9 @@ def test_incident_policy_in_the_clients_file(app_client: tuple[TestClient, Seede
     until = {c.name: c.disaster_until for c in exported()}
     end = (clock.now + timedelta(hours=3)).timestamp()
     assert until[f"ap-{seeded.shinjuku_ap}"] == int(end) and until[f"ap-{seeded.chiyoda_ap}"] is None
+    timeouts = {c.name: c.disaster_session_timeout for c in exported()}  # the longer Session-Timeout
+    assert timeouts[f"ap-{seeded.shinjuku_ap}"] == IN_INCIDENT.session_timeout_s
+    assert timeouts[f"ap-{seeded.chiyoda_ap}"] is None
     assert client.post(f"/api/v1/incidents/{r.json()['id']}/end", headers=admin).status_code == 200
     assert rates() == normal
-    assert all(c.disaster_until is None for c in exported())
+    assert all(c.disaster_until is None and c.disaster_session_timeout is None for c in exported())

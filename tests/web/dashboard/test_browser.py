@@ -170,3 +170,29 @@ def test_assets_are_local_and_the_map_api_is_scoped(server: WebServer) -> None:
     assert r.status_code == 422 and r.json()["error"]["code"]
     since = datetime.now(UTC) - timedelta(days=1)
     assert since  # the map's rows carry no personal data: id, position, state, category, name
+
+
+@pytest.mark.parametrize(("user", "locale"), [("admin", "ja"), ("booth", "en")])
+def test_alert_history_pages(browser: Browser, server: WebServer, user: str, locale: str) -> None:
+    """The alert job's stored history on the alert list and an AP page, in both languages, per role."""
+    from tsunagaru.ops.jobs import alerts_job
+
+    store = Store.open(server.db_url)
+    try:
+        alerts_job(store)(datetime.now(UTC))
+    finally:
+        store.dispose()
+    ARTEFACTS.mkdir(parents=True, exist_ok=True)
+    page, errors, foreign = open_page(browser, server, user, locale)
+    page.goto(server.url + "/dashboard/alerts")
+    heading = page.locator("#alert-history").inner_text()
+    assert heading == ("アラート履歴" if locale == "ja" else "Alert history")
+    rows = page.locator("table.alert-history tbody tr.alert-open")
+    assert rows.count() > 0
+    page.screenshot(path=str(ARTEFACTS / f"alert-history-{user}-{locale}.png"), full_page=True)
+    link = rows.first.locator("a").first.get_attribute("href")
+    assert link is not None
+    page.goto(server.url + link)
+    assert page.locator("table.alert-history tbody tr.alert-open").count() >= 1
+    assert unnamed_controls(page) == [] and errors == [] and foreign == []
+    page.context.close()

@@ -18,6 +18,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from tests.support.procs import free_port, wait_tcp
+from tests.support.store_backends import backend_url
 from tsunagaru.idp.user_ca import UserCA
 from tsunagaru.pki import issue_server_certificate, make_eap_ca, write_cert_and_key
 from tsunagaru.store import Store
@@ -90,18 +91,19 @@ def make_app(portal: Portal) -> FastAPI:
 
 
 @pytest.fixture
-def penv(tmp_path: Path) -> Iterator[PortalEnv]:
+def penv(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[PortalEnv]:
     clock = Clock()
     state = make_state(tmp_path / "state", clock.now)
-    store = Store.open(f"sqlite:///{state / 'idp.sqlite'}")
-    sink = OutboxSink(state / "outbox").start()
-    portal = portal_from_state(state, store, realm=REALM, secret=SECRET, smtp=SmtpSettings(port=sink.port))
-    portal.now = clock
-    try:
-        yield PortalEnv(state, store, sink, portal, make_app(portal), clock)
-    finally:
-        sink.stop()
-        store.dispose()
+    with backend_url(request, state / "idp.sqlite") as url:  # TSUNAGARU_TEST_DB=postgresql: a real PostgreSQL
+        store = Store.open(url)
+        sink = OutboxSink(state / "outbox").start()
+        portal = portal_from_state(state, store, realm=REALM, secret=SECRET, smtp=SmtpSettings(port=sink.port))
+        portal.now = clock
+        try:
+            yield PortalEnv(state, store, sink, portal, make_app(portal), clock)
+        finally:
+            sink.stop()
+            store.dispose()
 
 
 @pytest.fixture

@@ -1,6 +1,7 @@
 """hostapd.conf writer: one file per radio; the first BSS's keys follow ``interface=``, each further BSS
 starts with ``bss=<ifname>``. Quoting is hostapd's own: an SSID that is not plain printable ASCII is
-written as ``ssid2=<hex>``; a name with edge spaces as ``P"lang:text"`` (printf-escaped).
+written as ``ssid2=<hex>``; a name with edge spaces as ``P"lang:text"`` (printf-escaped). Free text in
+comments (the incident's reason) is kept to one printable line (:func:`comment_text`).
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ def render_radio(plan: ApPlan, rp: RadioPlan, blocks: list[Block]) -> bytes:
            "# Do not edit: the platform renders it again from the registry."]
     if plan.disaster_until is not None:
         out.append(f"# 00000JAPAN until {plan.disaster_until.isoformat().replace('+00:00', 'Z')}"
-                   + (f" ({plan.disaster_reason})" if plan.disaster_reason else ""))
+                   + (f" ({comment_text(plan.disaster_reason)})" if plan.disaster_reason else ""))
     out.append(f"interface={rp.bsses[0].ifname}")
     for i, (section, pairs) in enumerate(blocks):
         if i > 1:
@@ -37,6 +38,17 @@ def render_radio(plan: ApPlan, rp: RadioPlan, blocks: list[Block]) -> bytes:
             out.append("")
         out.extend(f"{k}={v}" if k not in SPECIAL else format_line(k, v) for k, v in pairs)
     return ("\n".join(out) + "\n").encode()
+
+
+MAX_COMMENT = 200  # characters of free text (an incident's reason) in a comment line
+
+
+def comment_text(text: str) -> str:
+    """Free text for a ``#`` comment: one line, printable, bounded. A newline in an incident's reason
+    would otherwise start a line hostapd reads as configuration (``bss=...``); control characters are
+    written as ``\\xNN`` so that what was typed stays visible."""
+    return "".join(ch if ch.isprintable() else "".join(f"\\x{b:02x}" for b in ch.encode())
+                   for ch in text[:MAX_COMMENT])
 
 
 def format_line(key: str, value: str) -> str:

@@ -55,13 +55,14 @@ SCHEMA_REQUIRED = ("name_kana",)  # required by the national schema, not by the 
 LIMITS = {"source_id": 64, "name": 300, "name_kana": 300, "name_en": 300, "address": 400, "address_extra": 400,
           "installer": 200, "ssid": 32, "url": 500}
 
-CATEGORY_WORDS = (("公衆電話", "phone-booth"), ("電話ボックス", "phone-booth"), ("観光案内標識", "signage"),
+CATEGORY_WORDS = (("避難所", "shelter"), ("避難場所", "shelter"),  # before 学校/センター: a shelter first
+                  ("公衆電話", "phone-booth"), ("電話ボックス", "phone-booth"), ("観光案内標識", "signage"),
                   ("サイネージ", "signage"), ("案内板", "signage"), ("ビジターセンター", "tourist-info"),
                   ("インフォメーション", "tourist-info"), ("観光案内所", "tourist-info"), ("空港", "transport"),
                   ("港", "transport"), ("船客待合所", "transport"), ("駅", "station"), ("バス", "transport"),
                   ("公園", "park"), ("庭園", "park"), ("動物園", "park"), ("植物園", "park"), ("ホテル", "hotel"),
                   ("旅館", "hotel"), ("区役所", "municipal"), ("市役所", "municipal"), ("役場", "municipal"),
-                  ("出張所", "municipal"), ("図書館", "facility"), ("センター", "facility"), ("会館", "facility"))
+                  ("出張所", "municipal"), ("図書館", "library"), ("センター", "facility"), ("会館", "facility"))
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,11 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from tsunagaru.sites.fields import CATEGORIES
+
+# checked by tsunagaru.sites.fields (one typed error for the API, the pages and the importers), named here
+CATEGORY_DOC = "one of: " + ", ".join(CATEGORIES)
+
 Text300 = Field(default=None, max_length=300)
 
 
@@ -43,7 +48,7 @@ class SiteIn(BaseModel):
     name: str = Field(min_length=1, max_length=300)
     name_en: str | None = Field(default=None, max_length=300)
     name_kana: str | None = Field(default=None, max_length=300)
-    category: str = Field(default="other", max_length=32)
+    category: str = Field(default="other", max_length=32, description=CATEGORY_DOC)
     lat: float | None = Field(default=None, ge=-90, le=90)
     lon: float | None = Field(default=None, ge=-180, le=180)
     address: str | None = Field(default=None, max_length=400)
@@ -61,7 +66,7 @@ class SitePatch(BaseModel):
     name: str | None = Field(default=None, min_length=1, max_length=300)
     name_en: str | None = Field(default=None, max_length=300)
     name_kana: str | None = Field(default=None, max_length=300)
-    category: str | None = Field(default=None, max_length=32)
+    category: str | None = Field(default=None, max_length=32, description=CATEGORY_DOC)
     lat: float | None = Field(default=None, ge=-90, le=90)
     lon: float | None = Field(default=None, ge=-180, le=180)
     address: str | None = Field(default=None, max_length=400)

@@ -1,7 +1,8 @@
 """The fleet's health as the dashboard shows it: ``tsunagaru.ops.health`` over the store's rows.
 
 Inputs per AP: the ANP's activity rows of the last window (keyed ``ap-ID`` or ``ap-ID/NAS-Identifier``,
-the client names :mod:`tsunagaru.sites.anp_export` writes), the agent's polls and config reports on the
+the client names :mod:`tsunagaru.sites.anp_export` writes, or ``CLIENT/NAS-Identifier`` for a client that
+serves many APs: placed by the AP's NAS-Identifier, :func:`ap_ids`), the agent's polls and config reports on the
 AP row, and the registry's config state. The result is cached for ``TTL`` per process, so the map of
 20,000 APs costs one evaluation per interval however many people look at it.
 """
@@ -9,6 +10,7 @@ AP row, and the registry's config state. The result is cached for ``TTL`` per pr
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -35,6 +37,31 @@ def ap_id_of(ap_key: str) -> str | None:
     return None
 
 
+def ap_ids(db: Session, keys: Iterable[str]) -> dict[str, str]:
+    """Activity key -> registry AP id: ``ap-ID[/...]`` by its name; ``CLIENT/NAS-ID`` (a client serving many
+    APs, such as a controller or the demo's loopback client) by the AP whose NAS-Identifier it is. A
+    NAS-Identifier that two active APs share names neither (the key stays unplaced)."""
+    out: dict[str, str] = {}
+    by_nas: dict[str, list[str]] = {}
+    for key in keys:
+        found = ap_id_of(key)
+        if found is not None:
+            out[key] = found
+        elif "/" in key:
+            by_nas.setdefault(key.split("/", 1)[1], []).append(key)
+    names = sorted(by_nas)
+    for start in range(0, len(names), 500):  # bounded IN lists
+        seen: dict[str, set[int]] = {}
+        for ap_id, nas in db.execute(select(AccessPoint.id, AccessPoint.nas_identifier).where(
+                AccessPoint.nas_identifier.in_(names[start:start + 500]), AccessPoint.state == "active")):
+            if nas is not None:
+                seen.setdefault(nas, set()).add(ap_id)
+        for nas, found_ids in seen.items():
+            if len(found_ids) == 1:
+                out.update(dict.fromkeys(by_nas[nas], str(next(iter(found_ids)))))
+    return out
+
+
 @dataclass(frozen=True, slots=True)
 class Fleet:
     at: datetime
@@ -56,11 +83,12 @@ DEFAULT_THRESHOLDS = Thresholds()
 def compute(db: Session, now: datetime, t: Thresholds = DEFAULT_THRESHOLDS) -> Fleet:
     activity: dict[str, tuple[datetime, int, int]] = {}
     window = now - t.down_after  # accepts/rejects count over this; the last request over LOOKBACK
-    rows_ = db.execute(select(ActivityRow.ap_key, ActivityRow.interval_start, ActivityRow.last_request,
-                              ActivityRow.accepts, ActivityRow.rejects)
-                       .where(ActivityRow.interval_start >= now - LOOKBACK))
+    rows_ = list(db.execute(select(ActivityRow.ap_key, ActivityRow.interval_start, ActivityRow.last_request,
+                                   ActivityRow.accepts, ActivityRow.rejects)
+                            .where(ActivityRow.interval_start >= now - LOOKBACK)))
+    placed = ap_ids(db, {row[0] for row in rows_})
     for key, start, last, acc, rej in rows_:
-        ap = ap_id_of(key)
+        ap = placed.get(key)
         if ap is None:
             continue
         acc, rej = (acc, rej) if start >= window else (0, 0)

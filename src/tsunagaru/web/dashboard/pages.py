@@ -4,12 +4,12 @@ Every page reads through the signed-in Principal's scope (the registry services,
 filter on the map query), so a municipality operator sees its ward and a site operator its sites.
 The map is drawn in the browser from ``/api/v1/map/sites`` by ``/static/dashboard/map.js`` (no inline
 script: the Content-Security-Policy allows scripts from this origin only); base tiles only when
-``TSUNAGARU_TILE_URL`` names a tile server, none by default, so nothing leaves the machine.
+``web.tile_url`` (or ``TSUNAGARU_TILE_URL``) names a tile server (its origin joins the CSP's img-src),
+none by default, so nothing leaves the machine.
 """
 
 from __future__ import annotations
 
-import os
 from datetime import datetime, timedelta
 from typing import Annotated, Any
 
@@ -17,6 +17,7 @@ from fastapi import APIRouter, Form, Query, Request, Response
 from sqlalchemy import select
 
 from tsunagaru.ops import incidents as rules
+from tsunagaru.ops.alert_history import list_alerts
 from tsunagaru.ops.areas import AreaError, parse_area
 from tsunagaru.ops.usage import Rendering, show_count
 from tsunagaru.sites import service, tenants
@@ -25,10 +26,12 @@ from tsunagaru.sites.scope import Principal, Role
 from tsunagaru.store.ops_tables import AccountingSessionRow, ActivityRow, UsageHourRow
 from tsunagaru.store.registry_tables import AccessPoint
 from tsunagaru.web import incidents
+from tsunagaru.web.config import tile_url
 from tsunagaru.web.dashboard.api import SITE_STATES, fleet, scoped_sites
 from tsunagaru.web.dashboard.charts import hours, usage_svg
+from tsunagaru.web.dashboard.fleet import ap_ids as fleet_ap_ids
 from tsunagaru.web.deps import DB, Authenticated, Csrf, Ctx
-from tsunagaru.web.errors import Rejected, _, translator
+from tsunagaru.web.errors import Rejected, translator
 from tsunagaru.web.incidents_api import MESSAGES
 from tsunagaru.web.pages.common import see_other
 from tsunagaru.web.render import render
@@ -37,16 +40,9 @@ router = APIRouter(include_in_schema=False)
 Code = Annotated[str, Query(max_length=6, pattern=r"^(\d{6})?$")]
 Word = Annotated[str, Query(max_length=32, pattern=r"^[a-z-]*$")]
 Tenant = Annotated[str, Query(alias="tenant", pattern=r"^(\d{1,9})?$")]  # "" from a form: all
-TILE_ENV = "TSUNAGARU_TILE_URL"
 RECENT = timedelta(hours=6)
-# the registry's categories, plus the venue categories the BSS plan knows (shelters come first in incidents)
-MAP_CATEGORIES = (*CATEGORIES, "shelter", "library")
-EXTRA_NAMES = {"shelter": _("shelter"), "library": _("library")}
-
-
-def category_names(request: Request) -> dict[str, str]:
-    t = translator(request)
-    return {code: t.gettext(text) for code, text in EXTRA_NAMES.items()}
+HISTORY = timedelta(days=7)  # ended alerts shown on the alert list and the site and AP pages
+MAP_CATEGORIES = CATEGORIES  # the registry's, shelter and library among them (shelters come first in incidents)
 
 
 def _orgs(db: DB, principal: Principal) -> list[Any]:
@@ -70,29 +66,35 @@ def dashboard(request: Request, principal: Authenticated, db: DB, ctx: Ctx, stat
                                "tenant": str(tenant) if tenant else ""}.items() if v}
     return render(request, "dashboard/map.html", counts=counts, states=SITE_STATES, state=state,
                   municipality=municipality, category=category, tenant=tenant, categories=MAP_CATEGORIES,
-                  cat_names=category_names(request),
                   municipalities=list(tenants.list_municipalities(db, principal)), organisations=_orgs(db, principal),
-                  incidents=live, now=now, tile_url=os.environ.get(TILE_ENV, ""), query=query)
+                  incidents=live, now=now, tile_url=tile_url(ctx.settings), query=query)
+
+
+def _keys_of(db: DB, keys: Any, ap_ids: list[int]) -> set[str]:
+    """The activity keys among ``keys`` that belong to ``ap_ids`` (``ap-ID[/..]`` or ``CLIENT/NAS-ID``)."""
+    wanted = {str(i) for i in ap_ids}
+    return {key for key, ap in fleet_ap_ids(db, set(keys)).items() if ap in wanted}
 
 
 def _activity(db: DB, ap_ids: list[int], since: datetime) -> list[Any]:
-    keys = [f"ap-{i}" for i in ap_ids]
+    if not ap_ids:
+        return []
+    keys = _keys_of(db, db.scalars(select(ActivityRow.ap_key).distinct().where(ActivityRow.interval_start >= since)),
+                    ap_ids)
     if not keys:
         return []
-    rows = db.scalars(select(ActivityRow).where(ActivityRow.interval_start >= since)
-                      .where(ActivityRow.ap_key.in_(keys) | ActivityRow.ap_key.like("ap-%/%"))
-                      .order_by(ActivityRow.interval_start.desc()).limit(500))
-    wanted = set(keys)
-    return [r for r in rows if r.ap_key.split("/", 1)[0] in wanted][:48]
+    return list(db.scalars(select(ActivityRow).where(ActivityRow.interval_start >= since,
+                                                     ActivityRow.ap_key.in_(sorted(keys)[:1000]))
+                           .order_by(ActivityRow.interval_start.desc()).limit(48)))
 
 
 def _connected(db: DB, ap_ids: list[int], now: datetime) -> int:
-    keys = {f"ap-{i}" for i in ap_ids}
     session = AccountingSessionRow
-    rows = db.execute(select(session.ap_key, session.user_id, session.session_key)
-                      .where(AccountingSessionRow.last_at >= now - timedelta(minutes=25),
-                             AccountingSessionRow.stopped.is_(False)))
-    return len({user or session for key, user, session in rows if key.split("/", 1)[0] in keys})
+    rows = list(db.execute(select(session.ap_key, session.user_id, session.session_key)
+                           .where(AccountingSessionRow.last_at >= now - timedelta(minutes=25),
+                                  AccountingSessionRow.stopped.is_(False))))
+    keys = _keys_of(db, {row[0] for row in rows}, ap_ids)
+    return len({user or session for key, user, session in rows if key in keys})
 
 
 @router.get("/dashboard/sites/{site_id}")
@@ -104,10 +106,10 @@ def site_page(request: Request, site_id: int, principal: Authenticated, db: DB, 
     ids = [a.id for a in aps.items]
     rendering = Rendering.for_role(principal.role)
     connected = _connected(db, ids, now)
-    return render(request, "dashboard/site.html", cat_names=category_names(request),
-                  site=site, aps=aps, fleet=f, site_state=f.site_state(site_id),
+    return render(request, "dashboard/site.html", site=site, aps=aps, fleet=f, site_state=f.site_state(site_id),
                   activity=_activity(db, ids, now - RECENT), connected=show_count(connected, rendering),
-                  chart=f"/dashboard/charts/usage.svg?site={site_id}")
+                  chart=f"/dashboard/charts/usage.svg?site={site_id}",
+                  history=list_alerts(db, principal, site_id=site_id, since=now - HISTORY, limit=50), show_site=False)
 
 
 @router.get("/dashboard/aps/{ap_id}")
@@ -118,7 +120,8 @@ def ap_page(request: Request, ap_id: int, principal: Authenticated, db: DB, ctx:
     f = fleet(ctx).get(now)
     disaster = incidents.DisasterIndex._load(db, now).get(str(ap_id))
     return render(request, "dashboard/ap.html", ap=ap, row=row, ap_health=f.ap(ap_id), disaster=disaster,
-                  activity=_activity(db, [ap_id], now - RECENT))
+                  activity=_activity(db, [ap_id], now - RECENT),
+                  history=list_alerts(db, principal, ap_id=ap_id, since=now - HISTORY, limit=50), show_site=False)
 
 
 def _usage_keys(db: DB, principal: Principal, site: int | None) -> tuple[str, list[str]]:
@@ -173,7 +176,9 @@ def alerts_page(request: Request, principal: Authenticated, db: DB, ctx: Ctx) ->
             alerts.append({"ap": int(ap_id), "site": site_id, "site_name": sites[site_id][4],
                            "state": health.state.value, "checks": health.failing})
     alerts.sort(key=lambda a: (a["state"] != "down", a["site"], a["ap"]))
-    return render(request, "dashboard/alerts.html", alerts=alerts[:1000], total=len(alerts))
+    history = list_alerts(db, principal, since=now - HISTORY, limit=500)
+    return render(request, "dashboard/alerts.html", alerts=alerts[:1000], total=len(alerts), history=history,
+                  show_site=True)
 
 
 # -- incidents ------------------------------------------------------------------------------------------
@@ -228,8 +233,7 @@ def incident_page(request: Request, incident_id: str, principal: Authenticated, 
     shown = [s for s in sites if int(s.site_id) in readable]
     ap_ids = [int(a) for s in shown for a in s.ap_ids]
     rendering = Rendering.for_role(principal.role)
-    return render(request, "dashboard/incident.html", cat_names=category_names(request),
-                  incident=incident, phase=incident.phase(now).value,
+    return render(request, "dashboard/incident.html", incident=incident, phase=incident.phase(now).value,
                   sites=shown, fleet=f, connected=show_count(_connected(db, ap_ids, now), rendering),
                   area=incident.area.to_json(), site_ids=",".join(s.site_id for s in shown),
                   may_end=principal.role is Role.CITY_ADMIN and incident.phase(now).value in ("active", "scheduled"),

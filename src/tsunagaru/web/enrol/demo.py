@@ -33,12 +33,13 @@ log = logging.getLogger(__name__)
 class DemoPortal:
     """The demo's outbox sink and the thread that runs the portal's sweep (renewals, reminders) hourly."""
 
-    def __init__(self, sink: OutboxSink, portal: Portal, every: float = SWEEP_EVERY) -> None:
+    def __init__(self, sink: OutboxSink, portal: Portal, every: float | None = SWEEP_EVERY) -> None:
         self.sink = sink
         self.portal = portal
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._sweep, args=(every,), name="enrol-sweep", daemon=True)
-        self._thread.start()
+        if every is not None:  # None: the web app's job scheduler sweeps (tsunagaru.ops.jobs)
+            self._thread.start()
 
     @property
     def port(self) -> int:
@@ -56,12 +57,13 @@ class DemoPortal:
 
     def stop(self) -> None:
         self._stop.set()
-        self._thread.join(5)
+        if self._thread.is_alive():
+            self._thread.join(5)
         self.sink.stop()
 
 
 def attach(app: object, state_root: Path, *, secret: bytes | None = None, public_url: str | None = None,
-           store: Store | None = None, smtp_port: int = 0, sweep_every: float = SWEEP_EVERY) -> DemoPortal:
+           store: Store | None = None, smtp_port: int = 0, sweep_every: float | None = SWEEP_EVERY) -> DemoPortal:
     """Start the outbox sink and the sweep, attach the portal to ``app``; stop the result at shutdown.
 
     ``secret`` and ``public_url`` default to the web app's own settings (one CSRF key for the dashboard's
