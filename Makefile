@@ -3,9 +3,9 @@ SHELL := /bin/bash
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test deps deps-test lint typecheck pytest pytest-pg fuzz fuzz-eap fuzz-ttls fuzz-peap fuzz-toml fuzz-zone fuzz-radius bench clean
+.PHONY: demo test deps deps-test lint typecheck pytest pytest-pg mypyc mypyc-clean fuzz fuzz-eap fuzz-ttls fuzz-peap fuzz-toml fuzz-zone fuzz-radius bench clean
 
-demo: deps
+demo: deps $(if $(MYPYC),mypyc)
 	$(BIN)/tsunagaru demo
 
 test: deps-test lint typecheck pytest pytest-pg
@@ -60,6 +60,17 @@ fuzz-toml: deps-test
 
 fuzz-zone: deps-test
 	$(call fuzz_run,fuzz_zonefile)
+
+# The ANP's sans-IO hot path compiled with mypyc, in place (setup.py lists the modules; `make demo MYPYC=1`
+# runs the demo on it). Needs gcc and python3-dev (DEMO_DEBS). `make mypyc-clean` goes back to pure Python,
+# e.g. before `make test`: compiled classes cannot be monkeypatched, and some tests do.
+mypyc: deps
+	$(BIN)/python -m pip install -q 'mypy>=1.10'
+	TSUNAGARU_MYPYC=1 $(BIN)/python setup.py -q build_ext --inplace
+
+mypyc-clean:
+	find src -name '*.cpython-*.so' -delete
+	rm -rf build
 
 bench: deps-test
 	$(BIN)/python bench/radius_codec.py

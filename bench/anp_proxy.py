@@ -12,6 +12,15 @@ Fairness notes: radclient adds no Message-Authenticator, so the ANP's bench clie
 limit is lifted. The ANP logs one JSON line per request at ``--anp-log-level info`` (its default);
 radsecproxy runs at LogLevel 3 (it logs each reply too).
 Writes bench/results/anp-proxy-<time>/ (harness JSON per step + summary.json) and prints a table.
+
+A/B of a lever in the same run: ``--variant NAME=ENV`` starts one more ANP per variant (its own ports
+and spool, the same configuration) with extra environment ``ENV`` (``K=V`` pairs joined by ``,``), and
+every round runs radsecproxy and then each ANP in turn. E.g. ``--variant asyncio=TSUNAGARU_EVENT_LOOP=asyncio
+--variant uvloop=TSUNAGARU_EVENT_LOOP=uvloop``; ``PYTHONPATH=/tmp/old/src`` runs another checkout's code
+(``git archive COMMIT src | tar -x -C /tmp/old``). Without ``--variant`` one ANP runs, as before.
+``--py-spy`` samples each ANP step with ``py-spy record`` (raw collapsed stacks beside the step's JSON,
+``NN-NAME.pyspy.txt``) and prints the functions with the most own samples; it adds CPU of its own, so
+take figures from runs without it.
 """
 
 from __future__ import annotations
@@ -21,9 +30,11 @@ import contextlib
 import json
 import os
 import platform
+import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -67,6 +78,81 @@ def ping(port: int) -> bool:
     return done.returncode == 0
 
 
+def variants(specs: list[str] | None) -> list[tuple[str, dict[str, str]]]:
+    """``NAME=K=V,K=V`` -> (``tsunagaru-anp-NAME``, env); none given: the one default ANP."""
+    if not specs:
+        return [("tsunagaru-anp", {})]
+    out = []
+    for spec in specs:
+        name, _, rest = spec.partition("=")
+        env = dict(pair.split("=", 1) for pair in rest.split(",") if pair)
+        out.append((f"tsunagaru-anp-{name}", env))
+    return out
+
+
+def start_anp(stack: contextlib.ExitStack, folder: Path, toml: str, ports: Any, env: dict[str, str],
+              level: str) -> Any:
+    """``run_anp`` with this variant's environment; on a saturated box a start can miss run_anp's 15 s
+    wait for the port, so up to three attempts (each one's process is stopped by pid before the next)."""
+    for _ in range(3):
+        try:
+            with environment(env):  # the ANP's process inherits it
+                return stack.enter_context(run_anp(folder, toml, ports, log_level=level))
+        except TimeoutError as exc:
+            print(f"{folder.name}: {exc}; trying again", file=sys.stderr, flush=True)
+    raise TimeoutError(f"{folder.name} did not start in three attempts")
+
+
+@contextlib.contextmanager
+def environment(env: dict[str, str]) -> Iterator[None]:
+    saved = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
+    try:
+        yield
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+@contextlib.contextmanager
+def sampling(pid: int, dest: Path | None) -> Iterator[None]:
+    """``py-spy record`` of ``pid`` into ``dest`` for the block (nothing when ``dest`` is None)."""
+    if dest is None:
+        yield
+        return
+    spy = ROOT / ".venv" / "bin" / "py-spy"
+    proc = subprocess.Popen([str(spy), "record", "--pid", str(pid), "--format", "raw", "--rate", "250",
+                             "--nonblocking", "-o", str(dest)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        yield
+    finally:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def top_frames(raw: Path, n: int = 25) -> str:
+    """The frames with the most own samples (leaf of each stack) and the total, from py-spy's raw output."""
+    own: dict[str, int] = {}
+    total = 0
+    for line in raw.read_text().splitlines() if raw.exists() else []:
+        stack, _, count = line.rpartition(" ")
+        if not count.isdigit():
+            continue
+        total += int(count)
+        leaf = stack.rsplit(";", 1)[-1]
+        own[leaf] = own.get(leaf, 0) + int(count)
+    rows = sorted(own.items(), key=lambda kv: -kv[1])[:n]
+    return "\n".join([f"py-spy {raw.name}: {total} samples"] +
+                     [f"{100 * c / max(total, 1):5.1f}%  {frame}" for frame, c in rows])
+
+
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--requests", type=int, default=20000, help="Access-Requests per proxy per round")
@@ -75,6 +161,8 @@ def main() -> int:
     p.add_argument("--rounds", type=int, default=2, help="alternate the proxies this many times")
     p.add_argument("--max-seconds", type=float, default=120, help="wall-clock cap per step")
     p.add_argument("--anp-log-level", default="info")
+    p.add_argument("--py-spy", action="store_true", help="sample each ANP step with py-spy (see the docstring)")
+    p.add_argument("--variant", action="append", help="NAME=K=V,K=V: one more ANP with this environment (A/B)")
     p.add_argument("--work", type=Path, default=None, help="state folder (default a fresh one under /tmp)")
     a = p.parse_args()
     stamp = time.strftime("%Y%m%d-%H%M%S")
@@ -91,19 +179,25 @@ def main() -> int:
         rsp_port = stack.enter_context(radsecproxy(work, fed, server_port=idp.radsec, realm="*", server_name=REALM))
         rsp_pid = int(subprocess.run(["ss", "-H", "-lunp", f"sport = :{rsp_port}"], capture_output=True, text=True,
                                      check=True).stdout.split("pid=")[1].split(",")[0])
-        ports = anp_ports()
-        toml = anp_toml(state, ports, spool=work / "anp-spool.sqlite", client_options=BENCH_CLIENT,
-                        routes=[(REALM, [f"127.0.0.1:{idp.radsec}/{REALM}"])])
-        anp = stack.enter_context(run_anp(work / "anp", toml, ports, log_level=a.anp_log_level))
-        for name, port in (("radsecproxy", rsp_port), ("tsunagaru-anp", anp.auth)):
+        targets = {"radsecproxy": (rsp_port, rsp_pid)}
+        for name, env in variants(a.variant):
+            ports = anp_ports()
+            toml = anp_toml(state, ports, spool=work / f"{name}-spool.sqlite", client_options=BENCH_CLIENT,
+                            routes=[(REALM, [f"127.0.0.1:{idp.radsec}/{REALM}"])])
+            anp = start_anp(stack, work / name, toml, ports, env, a.anp_log_level)
+            targets[name] = (anp.auth, anp.pid)
+        for name, (port, _) in targets.items():
             if not ping(port):
                 print(f"{name} on {port} does not answer an Access-Request; stopping", file=sys.stderr)
                 return 1
-        targets = {"radsecproxy": (rsp_port, rsp_pid), "tsunagaru-anp": (anp.auth, anp.pid)}
         for r in range(a.rounds):
             for name, (port, pid) in targets.items():
-                result = load(name, port, {name: pid, "freeradius": idp.pid}, out / f"{r:02d}-{name}.json", a)
-                steps.append({"round": r, "proxy": name, "result": result,
+                spy = out / f"{r:02d}-{name}.pyspy.txt" if a.py_spy and name != "radsecproxy" else None
+                with sampling(pid, spy):
+                    result = load(name, port, {name: pid, "freeradius": idp.pid}, out / f"{r:02d}-{name}.json", a)
+                if spy is not None:
+                    print(top_frames(spy), flush=True)
+                steps.append({"round": r, "proxy": name, "result": result, "loadavg": os.getloadavg(),
                               "proxy_cpu_us_per_request": per_request(result, name),
                               "freeradius_cpu_us_per_request": per_request(result, "freeradius")})
     summary = summarise(steps, a)
@@ -123,15 +217,23 @@ def summarise(steps: list[dict[str, Any]], a: argparse.Namespace) -> dict[str, A
                 "failures": [s["result"].get("failures") for s in mine],
                 "freeradius_cpu_us_per_request": [s["freeradius_cpu_us_per_request"] for s in mine]}
 
-    ours, theirs = figures("tsunagaru-anp"), figures("radsecproxy")
-    ratio = (round(ours["mean_us"] / theirs["mean_us"], 2)
-             if ours["mean_us"] is not None and theirs["mean_us"] else None)
-    return {"kind": "anp-proxy", "timestamp": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-            "host": {"cpus": os.cpu_count(), "python": platform.python_version(), "kernel": platform.release()},
-            "settings": {"requests": a.requests, "parallel": a.parallel, "procs": a.procs, "rounds": a.rounds,
-                         "anp_log_level": a.anp_log_level},
-            "tsunagaru_anp": ours, "radsecproxy": theirs, "ratio_anp_over_radsecproxy": ratio,
-            "radsecproxy_reference_us": RADSECPROXY_US, "steps": steps}
+    theirs = figures("radsecproxy")
+    anps = {name: figures(name) for name, _ in variants(a.variant)}
+    ratios = {name: (round(ours["mean_us"] / theirs["mean_us"], 2)
+                     if ours["mean_us"] is not None and theirs["mean_us"] else None) for name, ours in anps.items()}
+    summary: dict[str, Any] = {
+        "kind": "anp-proxy", "timestamp": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "host": {"cpus": os.cpu_count(), "python": platform.python_version(), "kernel": platform.release(),
+                 "loadavg": os.getloadavg()},
+        "settings": {"requests": a.requests, "parallel": a.parallel, "procs": a.procs, "rounds": a.rounds,
+                     "anp_log_level": a.anp_log_level, "variants": a.variant or []},
+        "radsecproxy": theirs, "radsecproxy_reference_us": RADSECPROXY_US}
+    if not a.variant:
+        summary.update(tsunagaru_anp=anps["tsunagaru-anp"], ratio_anp_over_radsecproxy=ratios["tsunagaru-anp"])
+    else:
+        summary.update(anp_variants=anps, ratios_over_radsecproxy=ratios)
+    summary["steps"] = steps
+    return summary
 
 
 if __name__ == "__main__":

@@ -21,6 +21,7 @@ import logging
 import secrets
 import sys
 import time
+from json.encoder import encode_basestring  # the C string escaper json.dumps(ensure_ascii=False) uses
 from pathlib import Path
 from typing import Any
 
@@ -100,6 +101,17 @@ def redact(raw: bytes | str | None, key: bytes | None = None) -> str:
     return f"@{realm}#{tag}" if realm else f"#{tag}"
 
 
+@functools.lru_cache(maxsize=4096)
+def _redact_under(raw: bytes, key: bytes) -> str:
+    return redact(raw, key)
+
+
+def redact_cached(raw: bytes) -> str:
+    """:func:`redact` for values that repeat (a subscriber's CUI on every reply): remembered per value and
+    key (bounded), so a change of key is never answered from the old one."""
+    return _redact_under(raw, _key[0])
+
+
 class AccessLog:
     """One JSON line per request, in the same shape as :func:`event`, without the ``logging`` machinery.
 
@@ -113,13 +125,34 @@ class AccessLog:
         self.msg = msg
         self._lines: list[str] = []
         self._scheduled = False
+        self._head: str | None = None
 
     def write(self, **fields: Any) -> None:
         if not self.logger.isEnabledFor(logging.INFO):
             return
         doc = {"ts": round(time.time(), 3), "level": "info", "logger": self.logger.name, "msg": self.msg}
         doc.update((k, v) for k, v in fields.items() if _allowed(k))
-        self._lines.append(_ENCODER.encode(doc))
+        self._add(_ENCODER.encode(doc))
+
+    def access(self, realm: str, cui: str | None, client: str | None, outcome: str, reason: int | None,
+               ms: float) -> None:
+        """The proxy's line for one reply, the same text as ``write(realm=..., cui=..., client=..., outcome=...,
+        reason=..., ms=...)`` would give, built from one template: no dict, no field filter (the names are
+        fixed here and allowed), no generic encoder walk; strings still go through json's C escaper."""
+        if not self.logger.isEnabledFor(logging.INFO):
+            return
+        head = self._head
+        if head is None:
+            head = self._head = (f'"level": "info", "logger": {encode_basestring(self.logger.name)}, '
+                                 f'"msg": {encode_basestring(self.msg)}, "realm": ')
+        self._add(f'{{"ts": {round(time.time(), 3)!r}, {head}{encode_basestring(realm)}, "cui": '
+                  f'{"null" if cui is None else encode_basestring(cui)}, "client": '
+                  f'{"null" if client is None else encode_basestring(client)}, "outcome": '
+                  f'{encode_basestring(outcome)}, "reason": {"null" if reason is None else int(reason)}, '
+                  f'"ms": {float(ms)!r}}}')
+
+    def _add(self, line: str) -> None:
+        self._lines.append(line)
         if not self._scheduled:
             self._scheduled = True
             try:

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from tsunagaru import logs
 from tsunagaru.anp.cli import workers_count
+from tsunagaru.net import eventloop
 
 if TYPE_CHECKING:
     from tsunagaru.net.workers import WorkerContext
@@ -56,8 +57,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
             logs.use_key_file(args.anp.parent / logs.LOG_KEY_FILE)
         if args.workers > 1:
             return _serve_forked(anp, idp, args.anp, args.workers)
-        return asyncio.run(_serve(anp, idp, args.anp))
-    except (OSError, StartError) as exc:  # one line, exit 2: a port in use, a bad certificate or database
+        return eventloop.run(_serve(anp, idp, args.anp))  # uvloop where installed
+    except (OSError, StartError, ValueError) as exc:  # one line, exit 2 (a port in use, a bad cert, the loop)
         print(f"serve: {exc}", file=sys.stderr)
         return 2
 
@@ -81,7 +82,7 @@ def _serve_forked(anp: Any, idp: Any, anp_path: Path | None, workers: int) -> in
 
     def child(ctx: WorkerContext) -> int:
         try:
-            return asyncio.run(_serve(anp, idp, anp_path, ctx))
+            return eventloop.run(_serve(anp, idp, anp_path, ctx))  # uvloop where installed
         except (*START_ERRORS, StartError) as exc:
             print(f"serve: {exc}", file=sys.stderr)
             return 2

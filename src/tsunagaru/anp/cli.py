@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 from tsunagaru import heap, logs
 from tsunagaru.anp.config import AnpConfig, ConfigError, load
-from tsunagaru.net import gauges
+from tsunagaru.net import eventloop, gauges
 from tsunagaru.pki.errors import PkiError
 from tsunagaru.tomlconf import load_or_report
 
@@ -119,7 +119,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.workers > 1:
         return run_forked(cfg, args.config, args.workers)
     try:
-        return asyncio.run(run(cfg, args.config))
+        return eventloop.run(run(cfg, args.config))  # uvloop where installed
     except START_ERRORS as exc:
         return startup_error(args.config, exc)
 
@@ -133,7 +133,7 @@ def run_forked(cfg: AnpConfig, path: Path, workers: int) -> int:
 
     def child(ctx: WorkerContext) -> int:
         try:
-            return asyncio.run(run(cfg, path, worker=ctx))
+            return eventloop.run(run(cfg, path, worker=ctx))  # uvloop where installed
         except START_ERRORS as exc:
             return startup_error(path, exc)
 

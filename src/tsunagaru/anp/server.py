@@ -5,10 +5,19 @@ counts. Replies go back from the socket (or RadSec connection) the request came 
 requests take one path (:meth:`AnpServer.handle`): the same metrics, the same access line for every
 reply the ANP sends (its own rejects included), the same guarded spool write.
 
-Supervised: the listeners, the accounting forwarder and every forwarding task catch what they did not
-expect, log it with its context, count it (``tsunagaru_anp_internal_errors_total{task}``) and carry on.
-Graceful: :meth:`AnpServer.close` stops taking requests, gives those in flight up to ``drain`` seconds
-to be answered (the sockets stay open for the replies), then flushes the spool and closes.
+Forwarding on callbacks: a UDP Access-Request on a static route, when a RadSec connection to its
+first peer is ready, is sent from the datagram callback and answered from the connection's reply
+callback (:class:`_Relay`): no asyncio task, coroutine frames or future per request, which were the
+largest share of the proxy's CPU (``bench/README.md``). Everything else takes a task through
+:meth:`AnpServer.handle`: discovery (the finder awaits DNS), no connection open yet, failover to the
+next peer after the first failed, RadSec from APs, accounting. ``TSUNAGARU_ANP_FORWARD=tasks`` sends
+every request through the task path (an A/B in the benchmark).
+
+Supervised: the listeners, the accounting forwarder, every forwarding task and every relay catch what
+they did not expect, log it with its context, count it (``tsunagaru_anp_internal_errors_total{task}``)
+and carry on. Bounded: tasks and relays together stay under ``MAX_PENDING``. Graceful:
+:meth:`AnpServer.close` stops taking requests, gives those in flight (tasks and relays) up to ``drain``
+seconds to be answered (the sockets stay open for the replies), then flushes the spool and closes.
 """
 
 from __future__ import annotations
@@ -18,9 +27,10 @@ import concurrent.futures
 import contextlib
 import functools
 import logging
+import os
 import ssl
 import time
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
 
@@ -33,12 +43,12 @@ from tsunagaru.anp.metrics import AnpMetrics
 from tsunagaru.anp.routing import PeerAddress, UseStatic
 from tsunagaru.anp.spool import AccountingSpool, SpooledRecord
 from tsunagaru.anp.upstream import PeerFinder, Transport, UpstreamError, deliver
-from tsunagaru.logs import redact
+from tsunagaru.logs import redact_cached
 from tsunagaru.net.datagram import DatagramSocket
 from tsunagaru.radius import Code, Packet
 from tsunagaru.radius.packet import MESSAGE_AUTHENTICATOR, OPERATOR_NAME, PROXY_STATE
 from tsunagaru.radius.reasons import RejectReason
-from tsunagaru.radsec import RADSEC_SECRET, PeerInfo, RadSecServer, VerifyPeer
+from tsunagaru.radsec import RADSEC_SECRET, PeerInfo, RadSecError, RadSecServer, RequestTimeout, VerifyPeer
 
 log = logging.getLogger("tsunagaru.anp")
 ACCT_DELAY_TIME = 41
@@ -76,6 +86,12 @@ class AnpServer:
     _gauged: dict[PeerAddress, float] = field(default_factory=dict)  # peer -> when peer_up was last set
     _closing: bool = False
     _last_purge: float = 0.0
+    # Forward on callbacks where possible (see the module docstring); requests on relays now, and the
+    # future close() waits on until they are all answered.
+    callbacks: bool = field(default_factory=lambda: os.environ.get("TSUNAGARU_ANP_FORWARD") != "tasks")
+    relayed: int = 0  # requests forwarded on callbacks since start (tests, the benchmark's A/B)
+    _relays: int = 0
+    _relays_done: asyncio.Future[None] | None = None
     # The spool's fsync'd SQLite writes run on one thread of their own, off the event loop (review 24)
     _spool_io: concurrent.futures.ThreadPoolExecutor = field(
         default_factory=lambda: concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="anp-spool"))
@@ -107,8 +123,7 @@ class AnpServer:
             sock.on_datagram = lambda data, addr: None
         deadline = time.monotonic() + drain
         radsec = asyncio.create_task(self._radsec.close(drain=drain)) if self._radsec is not None else None
-        if self._tasks:
-            await asyncio.wait(set(self._tasks), timeout=drain)
+        await self._drain(deadline)
         if radsec is not None:
             await radsec
         self._acct_wakeup.set()
@@ -127,6 +142,20 @@ class AnpServer:
         await self.transport.close()
         await self._spool_call(self.spool.close)
         self._spool_io.shutdown(wait=True)
+
+    async def _drain(self, deadline: float) -> None:
+        """Wait (until ``deadline``) for the forwarding tasks and the relays; a relay that fails over
+        becomes a task, so look again until both are gone."""
+        while self._tasks or self._relays:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return
+            waits: set[asyncio.Future[Any]] = set(self._tasks)
+            if self._relays:
+                if self._relays_done is None or self._relays_done.done():
+                    self._relays_done = asyncio.get_running_loop().create_future()
+                waits.add(self._relays_done)
+            await asyncio.wait(waits, timeout=left)
 
     async def _close_activity(self) -> None:
         if self._activity_task is not None:
@@ -156,17 +185,78 @@ class AnpServer:
                 if self.activity is not None:
                     self.activity.observe_own(action)
                 sock.sendto(action.data, addr)
-            elif len(self._tasks) >= MAX_PENDING:
+            elif len(self._tasks) + self._relays >= MAX_PENDING:
                 self._overloaded(action, addr[1])
             else:
                 self.metrics.requests.labels(action.client.name, _code(action.request)).inc()
-                self._spawn(self._answer_udp(sock, action, addr, now))
+                if not (self.callbacks and isinstance(action, Forward) and self._relay(action, sock, addr, now)):
+                    self._spawn(self._answer_udp(sock, action, addr, now))
         except Exception as exc:  # never let one datagram stop the listener
             self._internal_error("udp listener", exc, client=addr[0])
 
+    def _relay(self, fwd: Forward, sock: DatagramSocket, addr: tuple[str, int], started: float) -> bool:
+        """Send ``fwd`` upstream now with a callback for the answer; False when it needs the task path."""
+        if not isinstance(fwd.decision, UseStatic):
+            return False  # the finder awaits (DNS)
+        try_send = getattr(self.transport, "try_send", None)
+        if try_send is None:
+            return False
+        peers = fwd.decision.route.peers
+        ordered = peers if len(peers) == 1 else sorted(peers, key=lambda p: 0 if self.transport.is_up(p) else 1)
+        budget = self.request_timeout - (time.monotonic() - started)
+        if budget <= 0:
+            return False
+        relay = _Relay(self, fwd, sock, addr, started, ordered, started + self.request_timeout)
+        if not try_send(ordered[0], fwd.upstream, max(budget / len(ordered), 0.05), relay):
+            return False
+        self._relays += 1
+        self.relayed += 1
+        return True
+
+    def _relayed(self, relay: _Relay, reply: Packet | None, error: BaseException | None) -> None:
+        """The upstream answer (or error) for a relay: translate, count, log, send; failover goes to a task."""
+        self._relays -= 1
+        if self._relays == 0 and self._relays_done is not None and not self._relays_done.done():
+            self._relays_done.set_result(None)
+        fwd, peer = relay.fwd, relay.peers[0]
+        port = relay.addr[1]
+        try:
+            now = time.monotonic()
+            if reply is not None:
+                peer_label = self.metrics.peer(peer.host, peer.port)
+                self.metrics.latency.labels(self.metrics.realm(fwd.realm), peer_label).observe(now - relay.started)
+                answer = self.core.on_upstream_reply(fwd, reply, fwd.upstream.authenticator, port, now)
+                self._gauge_peers(relay.peers, False)
+            elif isinstance(error, TimeoutError | RequestTimeout | OSError | RadSecError):
+                rest, left = relay.peers[1:], relay.deadline - now
+                if rest and left > 0:  # failover: deliver() tries the others within what is left
+                    self._spawn(self._answer_udp(relay.sock, fwd, relay.addr, relay.started, rest))
+                    return
+                self._gauge_peers(relay.peers, True)
+                timed_out = isinstance(error, TimeoutError | RequestTimeout)
+                text = f"{peer.host}:{peer.port} " + ("did not answer in time" if timed_out else f"failed: {error}")
+                if timed_out or now >= relay.deadline:  # as deliver() words it
+                    answer = self.core.on_upstream_failure(fwd, RejectReason.PROTOCOL_TIMEOUT,
+                                                           f"identity provider timed out ({text})", port, now)
+                else:
+                    answer = self.core.on_upstream_failure(fwd, RejectReason.BACKEND_FAILURE,
+                                                           f"identity provider unreachable ({text})", port, now)
+            else:
+                raise error or RuntimeError("relay answered with neither a reply nor an error")
+        except Exception as exc:  # a bug must cost one request, not the connection: answer 21
+            self._internal_error("request", exc, client=fwd.client.name)
+            try:
+                answer = self.core.on_upstream_failure(fwd, RejectReason.BACKEND_FAILURE, f"internal error: {exc}",
+                                                       port, time.monotonic())
+            except Exception as again:
+                self._internal_error("request", again, client=fwd.client.name)
+                return
+        self._answered(fwd, answer, relay.started)
+        relay.sock.sendto(answer.data, relay.addr)
+
     async def _answer_udp(self, sock: DatagramSocket, action: Forward | SpoolAccounting, addr: tuple[str, int],
-                          started: float) -> None:
-        reply = await self.handle(action, addr[1], started)
+                          started: float, peers: Sequence[PeerAddress] | None = None) -> None:
+        reply = await self.handle(action, addr[1], started, peers)
         if reply is not None:
             sock.sendto(reply.data, addr)
 
@@ -207,11 +297,13 @@ class AnpServer:
         reply = await self.handle(action, peer.port, started)
         return None if reply is None else Packet.from_bytes(reply.data)
 
-    async def handle(self, action: Forward | SpoolAccounting, port: int, started: float) -> Reply | None:
-        """The one path for a request that needs I/O (forwarding or the spool), from UDP or RadSec."""
+    async def handle(self, action: Forward | SpoolAccounting, port: int, started: float,
+                     peers: Sequence[PeerAddress] | None = None) -> Reply | None:
+        """The one path for a request that needs I/O (forwarding or the spool), from UDP or RadSec
+        (``peers``: the ones left to try after a relay's first peer failed)."""
         try:
             if isinstance(action, Forward):
-                reply: Reply | None = await self._complete(action, port, started)
+                reply: Reply | None = await self._complete(action, port, started, peers)
             else:
                 reply = await self._store(action, port, started)
         except Exception as exc:  # a bug must cost one request, not the listener: answer 21
@@ -222,29 +314,33 @@ class AnpServer:
             reply = self.core.on_upstream_failure(action, RejectReason.BACKEND_FAILURE, f"internal error: {exc}",
                                                   port, time.monotonic())
         if reply is not None:
-            self._sent(reply, started)
-            if self.activity is not None:
-                if isinstance(action, Forward):
-                    self.activity.observe_reply(action.request, action.client, reply, reply.realm)
-                else:
-                    self.activity.observe_accounting(action)
+            self._answered(action, reply, started)
         return reply
+
+    def _answered(self, action: Forward | SpoolAccounting, reply: Reply, started: float) -> None:
+        self._sent(reply, started)
+        if self.activity is not None:
+            if isinstance(action, Forward):
+                self.activity.observe_reply(action.request, action.client, reply, reply.realm)
+            else:
+                self.activity.observe_accounting(action)
 
     def _sent(self, reply: Reply, started: float) -> None:
         """Metrics and the access line for a reply the ANP sends (every one: forwarded or its own)."""
         realm = reply.realm or "-"
+        elapsed = time.monotonic() - started
         self.metrics.results.labels(self.metrics.realm(realm), reply.outcome).inc()
-        if reply.reason is not None:
-            self.metrics.rejects.labels(str(int(reply.reason))).inc()
+        reason = int(reply.reason) if reply.reason is not None else None
+        if reason is not None:
+            self.metrics.rejects.labels(str(reason)).inc()
         if reply.client is not None:
-            self.metrics.client_latency.labels(reply.client).observe(time.monotonic() - started)
+            self.metrics.client_latency.labels(reply.client).observe(elapsed)
         if reply.detail is not None:
             logs.event(log, "rejected by the ANP", logging.INFO, client=reply.client, realm=realm,
-                       reason=int(reply.reason) if reply.reason else None, why=reply.detail)
+                       reason=reason or None, why=reply.detail)
         # Realm and a CUI hash only (never the user part): an operator can follow one subscriber's sessions.
-        self.access_log.write(realm=realm, cui=redact(reply.cui) if reply.cui else None, client=reply.client,
-                              outcome=reply.outcome, reason=int(reply.reason) if reply.reason else None,
-                              ms=round((time.monotonic() - started) * 1000, 1))
+        self.access_log.access(realm, redact_cached(reply.cui) if reply.cui else None, reply.client, reply.outcome,
+                               reason or None, round(elapsed * 1000, 1))
 
     def _overloaded(self, action: Forward | SpoolAccounting, port: int) -> None:
         """Too much in flight: drop, and let the retransmission in (the duplicate entry is released)."""
@@ -267,12 +363,13 @@ class AnpServer:
                   ", ".join(f"{k}={v}" for k, v in context.items()), type(exc).__name__, exc,
                   exc_info=(type(exc), exc, exc.__traceback__))
 
-    async def _complete(self, fwd: Forward, port: int, started: float) -> Reply:
+    async def _complete(self, fwd: Forward, port: int, started: float,
+                        given: Sequence[PeerAddress] | None = None) -> Reply:
         """Deliver upstream (with failover, within the request's budget) and translate the answer."""
         peers: list[PeerAddress] = []
         failed = False
         try:
-            peers = await self._peers(fwd)
+            peers = list(given) if given is not None else await self._peers(fwd)
             budget = self.request_timeout - (time.monotonic() - started)
             ordered = self.affinity.order(fwd.realm, fwd.request, peers, started)  # State's IdP node first
             delivery = await deliver(self.transport, ordered, fwd.upstream, budget)
@@ -287,7 +384,7 @@ class AnpServer:
         finally:
             self._gauge_peers(peers, failed)
 
-    def _gauge_peers(self, peers: list[PeerAddress], now_needed: bool) -> None:
+    def _gauge_peers(self, peers: Sequence[PeerAddress], now_needed: bool) -> None:
         """Refresh the peer_up gauge: after a failure at once, otherwise at most once a second per peer
         (asking every peer's state on every request cost ~4 % of the proxy's CPU; a scrape is rarer)."""
         now = time.monotonic()
@@ -405,6 +502,20 @@ class AnpServer:
         if deco.wbaid:
             attrs.append((OPERATOR_NAME, b"4" + deco.wbaid.encode("ascii")))
         return Packet(Code.ACCOUNTING_REQUEST, 0, bytes(16), tuple(attrs))
+
+
+class _Relay:
+    """One request forwarded on a callback: what its answer needs (the RadSec client calls it once)."""
+
+    __slots__ = ("addr", "deadline", "fwd", "peers", "server", "sock", "started")
+
+    def __init__(self, server: AnpServer, fwd: Forward, sock: DatagramSocket, addr: tuple[str, int],
+                 started: float, peers: Sequence[PeerAddress], deadline: float) -> None:
+        self.server, self.fwd, self.sock, self.addr = server, fwd, sock, addr
+        self.started, self.peers, self.deadline = started, peers, deadline
+
+    def __call__(self, reply: Packet | None, error: BaseException | None) -> None:
+        self.server._relayed(self, reply, error)
 
 
 def _code(packet: Packet) -> str:

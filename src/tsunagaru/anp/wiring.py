@@ -44,6 +44,7 @@ from tsunagaru.radsec import (
     refuse_own_certificate,
     server_context,
 )
+from tsunagaru.radsec.client import Done
 from tsunagaru.radsec.federation import TrustFiles, federation_check, load_crls
 
 log = logging.getLogger("tsunagaru.anp")
@@ -69,6 +70,7 @@ class RadSecTransport:
         self.require_nai_realm = require_nai_realm
         self._realms: OrderedDict[bytes, tuple[str, ...]] = OrderedDict()  # leaf DER -> NAIRealms (bounded)
         self._fell_back: OrderedDict[tuple[str, int], None] = OrderedDict()  # peers logged once (bounded)
+        self._targets: dict[PeerAddress, Peer] = {}
 
     @staticmethod
     def _peer(peer: PeerAddress) -> Peer:
@@ -87,6 +89,18 @@ class RadSecTransport:
         except RadSecError as exc:
             raise ConnectionError(str(exc)) from exc
         return packet, reply
+
+    def try_send(self, peer: PeerAddress, packet: Packet, timeout: float, done: Done) -> bool:
+        """Forward on a callback when a connection is ready (see :meth:`PeerPool.try_send`): ``done`` gets
+        (reply, None) or (None, a RadSecError: RequestTimeout, ConnectionClosed). False: use :meth:`send`."""
+        realm = peer.realm
+        authorize = None if realm is None else (lambda client: self.authorize(client, peer, realm))
+        target = self._targets.get(peer)
+        if target is None:  # one Peer per PeerAddress, not one per request (bounded: peers come from DNS)
+            if len(self._targets) >= 10_000:
+                self._targets.clear()
+            target = self._targets[peer] = self._peer(peer)
+        return self.pool.try_send(target, packet, done, timeout=timeout, authorize=authorize)
 
     def authorize(self, client: RadSecClient, peer: PeerAddress, realm: str) -> str | None:
         """None when the connection's certificate may answer for ``realm``, else why not."""

@@ -132,8 +132,9 @@ class Packet:
 
 def _copy(code: int, identifier: int, authenticator: bytes, attributes: tuple[tuple[int, bytes], ...]) -> Packet:
     """A new packet from fields already known valid: the hot path of every modifier (dataclasses.replace
-    re-runs __init__ and validation, several microseconds a call, and a proxy makes many copies)."""
-    packet = object.__new__(Packet)
+    re-runs __init__ and validation, several microseconds a call, and a proxy makes many copies).
+    ``Packet.__new__``, not ``object.__new__``: the same in Python, and the one mypyc allows."""
+    packet = Packet.__new__(Packet)
     setattr_ = object.__setattr__
     setattr_(packet, "code", code)
     setattr_(packet, "identifier", identifier)

@@ -2,8 +2,13 @@
 
 All decisions (identifiers, reply checks, timeouts, watchdog, idle) live in
 :class:`~tsunagaru.radsec.session.ClientSession`; this module only connects, writes, reads and
-resolves futures. There is no retransmission: a request gets its reply, a :class:`RequestTimeout`,
-or a :class:`ConnectionClosed` when the connection goes away.
+resolves futures or calls callbacks. There is no retransmission: a request gets its reply, a
+:class:`RequestTimeout`, or a :class:`ConnectionClosed` when the connection goes away.
+
+Two ways to wait: ``await request(...)`` (a future), or ``send(packet, done)``, where ``done(reply,
+None)`` or ``done(None, error)`` is called from the loop later, exactly once, never before ``send``
+returns. A proxy forwards on ``send``: no task, coroutine frames or future per request (the ANP's
+figures are in ``bench/README.md``). A callback that raises is logged and does not disturb the others.
 
 Write back-pressure: while the transport's buffer is above its high-water mark the connection takes no
 new requests (``can_send`` is false, so the pool uses another); a peer that reads nothing for
@@ -15,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import ssl
+from collections.abc import Callable
 from typing import Any
 
 from tsunagaru.radius import Code, Packet
@@ -33,7 +39,9 @@ from tsunagaru.radsec.writes import CoalescingWriter
 
 log = logging.getLogger(__name__)
 
-Waiter = asyncio.Future[Packet]
+#: Called with (reply, None) or (None, the error: RequestTimeout, ConnectionClosed)
+Done = Callable[[Packet | None, BaseException | None], None]
+Waiter = asyncio.Future[Packet] | Done
 #: Seconds we wait for the peer's close_notify before dropping TCP (FreeRADIUS 3.2.1 sent none in our tests).
 SHUTDOWN_TIMEOUT = 2.0
 WRITE_STALL = 10.0
@@ -62,6 +70,7 @@ class RadSecClient:
         self.chain: list[bytes] = []  # the peer's verified chain, leaf first (DER)
         self.write_paused = False
         self._stall: asyncio.TimerHandle | None = None
+        self.on_settled: Callable[[], None] | None = None  # after replies or timeouts freed identifiers
 
     @classmethod
     async def connect(
@@ -126,20 +135,32 @@ class RadSecClient:
     def can_send(self) -> bool:
         return not self.closed and not self.write_paused and self._session.tracker.free > 0
 
+    def loop_time(self) -> float:
+        """The time of the loop this connection runs on (what the pool's bookkeeping uses)."""
+        return self._loop.time()
+
     # -- requests ------------------------------------------------------------------------------------
 
     async def request(self, packet: Packet, *, timeout: float | None = None) -> Packet:
         """Send ``packet`` (identifier assigned here) and wait for its verified reply."""
-        if self._writer is None or self.closed:
+        waiter: asyncio.Future[Packet] = self._loop.create_future()
+        self.send(packet, waiter, timeout=timeout)
+        return await waiter
+
+    def send(self, packet: Packet, done: Waiter, *, timeout: float | None = None) -> None:
+        """Send ``packet`` (identifier assigned here); ``done`` gets the verified reply or the error later.
+
+        Raises :class:`ConnectionClosed` (and sends nothing) when the connection is not usable, and
+        :class:`~tsunagaru.radsec.errors.IdentifiersExhausted` when all 255 identifiers are in use.
+        """
+        writer = self._writer
+        if writer is None or self.closed:
             raise ConnectionClosed(self.close_reason or "not connected")
-        waiter: Waiter = self._loop.create_future()
-        now = self._loop.time()
-        data = self._session.send_request(packet, waiter, now=now, timeout=timeout)
-        self._writer.write(data)
-        if self._writer.buffered > MAX_BUFFERED:
+        data = self._session.send_request(packet, done, now=self._loop.time(), timeout=timeout)
+        writer.write(data)
+        if writer.buffered > MAX_BUFFERED:
             self._cut_off(f"more than {MAX_BUFFERED} octets of requests unread by the peer")
         self._arm()
-        return await waiter
 
     async def status(self, *, timeout: float | None = None) -> Packet:
         """Send a Status-Server (identifier 0, RFC 5997) and wait for the peer's answer."""
@@ -188,8 +209,9 @@ class RadSecClient:
             self.close(f"protocol violation: {exc.reason}")
             return
         for ev in events:
-            if not ev.value.done():
-                ev.value.set_result(ev.packet)
+            _settle(ev.value, ev.packet, None)
+        if events and self.on_settled is not None:
+            self.on_settled()
 
     def _pause_writing(self) -> None:
         self.write_paused = True
@@ -227,8 +249,7 @@ class RadSecClient:
         if self._stall is not None:
             self._stall.cancel()
         for waiter in self._session.connection_lost():
-            if not waiter.done():
-                waiter.set_exception(ConnectionClosed(reason))
+            _settle(waiter, None, ConnectionClosed(reason))
 
     # -- the one timer -------------------------------------------------------------------------------
 
@@ -254,16 +275,34 @@ class RadSecClient:
             self.close("internal error in the connection timer")
 
     def _on_timer(self) -> None:
+        timed_out = False
         for ev in self._session.handle_timer(self._loop.time()):
             if isinstance(ev, TimedOut):
-                if not ev.value.done():
-                    ev.value.set_exception(RequestTimeout("no reply within the request timeout"))
+                timed_out = True
+                _settle(ev.value, None, RequestTimeout("no reply within the request timeout"))
             elif isinstance(ev, Send) and self._writer is not None:
                 self._writer.write(ev.data)
             elif isinstance(ev, Close):
                 self.close(ev.reason)
                 return
+        if timed_out and self.on_settled is not None:
+            self.on_settled()
         self._arm()
+
+
+def _settle(waiter: Waiter, reply: Packet | None, error: BaseException | None) -> None:
+    """Hand a reply or an error to whoever waits: a future (if still waiting) or a callback."""
+    if isinstance(waiter, asyncio.Future):
+        if not waiter.done():
+            if error is not None or reply is None:
+                waiter.set_exception(error or ConnectionClosed("no reply"))
+            else:
+                waiter.set_result(reply)
+        return
+    try:
+        waiter(reply, error)
+    except Exception:  # the caller's bug: the connection and the other requests on it go on
+        log.exception("radsec: a reply callback failed")
 
 
 class _ClientProtocol(asyncio.Protocol):

@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from tsunagaru.radius import Packet
-from tsunagaru.radsec.client import SHUTDOWN_TIMEOUT, RadSecClient
+from tsunagaru.radsec.client import SHUTDOWN_TIMEOUT, RadSecClient, Waiter
 from tsunagaru.radsec.errors import PeerRefused, PeerUnavailable, RequestTimeout
 from tsunagaru.radsec.session import DEFAULT_REQUEST_TIMEOUT, RADSEC_SECRET
 from tsunagaru.radsec.tls import VerifyPeer
@@ -107,6 +107,7 @@ class PeerPool:
         self._closing = False
         self._opening = 0
         self._reaper: asyncio.Task[None] | None = None
+        self._notifiers: set[asyncio.Task[None]] = set()
         self.connect_attempts = 0  # every TLS connection attempt, for metrics and tests
         self.given_up = 0  # peers forgotten after staying down
         self.expired = 0  # slots dropped because no request used them
@@ -164,6 +165,35 @@ class PeerPool:
             if slot.waiters:
                 async with slot.changed:
                     slot.changed.notify()
+
+    def try_send(self, peer: Peer, packet: Packet, done: Waiter, *, timeout: float | None = None,
+                 authorize: Callable[[RadSecClient], str | None] | None = None) -> bool:
+        """The fast path of :meth:`request` for a proxy: when an open connection to ``peer`` can take the
+        request now (and ``authorize`` lets it), send it, return True, and ``done(reply, error)`` is called
+        later (see :meth:`RadSecClient.send`). False: nothing was sent (no usable connection yet, requests
+        waiting for one, or refused); :meth:`request` then does the waiting, opening and refusing."""
+        slot = self._slots.get(peer)
+        if slot is None or slot.waiters:
+            return False
+        client = slot.pick()
+        if client is None or (authorize is not None and authorize(client) is not None):
+            return False
+        slot.last_used = client.loop_time()
+        client.send(packet, done, timeout=timeout or self.request_timeout)
+        return True
+
+    def _settled(self, slot: _Slot) -> None:
+        """Identifiers came free on a connection: wake a request waiting for one (request() does the same
+        when it completes; a callback from try_send cannot wait on the condition itself)."""
+        if slot.waiters and not self._closing:
+            task = asyncio.get_running_loop().create_task(self._notify(slot))
+            self._notifiers.add(task)  # referenced until done
+            task.add_done_callback(self._notifiers.discard)
+
+    @staticmethod
+    async def _notify(slot: _Slot) -> None:
+        async with slot.changed:
+            slot.changed.notify()
 
     async def close(self, timeout: float = SHUTDOWN_TIMEOUT) -> None:
         """Close every connection and wait (up to ``timeout``) for their TLS shutdowns."""
@@ -298,6 +328,7 @@ class PeerPool:
         slot.last_state = PeerState.UP
         slot.down_since = None
         slot.clients.append(client)
+        client.on_settled = lambda: self._settled(slot)
         slot.watchers.add(loop.create_task(self._watch(peer, slot, client)))
         return client
 

@@ -29,7 +29,7 @@ import logging
 import ssl
 from collections.abc import Awaitable, Callable
 from types import TracebackType
-from typing import Any
+from typing import Any, cast
 
 from tsunagaru.radius import Packet
 from tsunagaru.radsec.client import SHUTDOWN_TIMEOUT
@@ -40,6 +40,7 @@ from tsunagaru.radsec.writes import CoalescingWriter
 
 log = logging.getLogger(__name__)
 HANDSHAKE_TIMEOUT = 10.0
+MAX_EARLY = 64 * 1024  # octets a client may send before TLS is set up (a ClientHello is a few KiB)
 MAX_IN_FLIGHT = 256  # one identifier space; more at once is a peer that does not wait for its replies
 WRITE_STALL = 10.0  # seconds a connection may keep its write buffer full before it is cut off
 MAX_BUFFERED = 4 * 1024 * 1024  # octets of replies a connection may hold unread
@@ -101,11 +102,11 @@ class RadSecServer:
         self._server = await loop.create_server(lambda: _Accept(self), host, port, reuse_port=reuse_port or None)
         return self.port
 
-    def _accepted(self, transport: asyncio.Transport) -> None:
+    def _accepted(self, transport: asyncio.Transport, accept: _Accept) -> None:
         loop = asyncio.get_running_loop()
         while len(self._handshakes) >= self.max_handshakes:
             self._evict_oldest(loop.time())
-        task = loop.create_task(self._handshake(transport))
+        task = loop.create_task(self._handshake(transport, accept))
         self._handshakes[task] = transport
         task.add_done_callback(self._handshake_done)
 
@@ -124,11 +125,15 @@ class RadSecServer:
                         "dropped for a new connection (%d so far; a connection flood?)", self.max_handshakes,
                         self.handshakes_evicted)
 
-    async def _handshake(self, transport: asyncio.Transport) -> None:
+    async def _handshake(self, transport: asyncio.Transport, accept: _Accept) -> None:
         peer = transport.get_extra_info("peername") or ("?", 0)
         conn = _ServerConnection(self)
+        loop = asyncio.get_running_loop()
+        # Runs before the TLS protocol's connection_made and the resume_reading that start_tls schedules
+        # when it is called below (the ready queue is FIFO): early octets first, then the rest.
+        loop.call_soon(accept.hand_over, transport)
         try:
-            tls = await asyncio.get_running_loop().start_tls(
+            tls = await loop.start_tls(
                 transport, conn, self.ssl_context, server_side=True,
                 ssl_handshake_timeout=HANDSHAKE_TIMEOUT, ssl_shutdown_timeout=SHUTDOWN_TIMEOUT)
         except asyncio.CancelledError:
@@ -209,15 +214,50 @@ def _why(exc: BaseException) -> str:
 
 
 class _Accept(asyncio.Protocol):
-    """The plain TCP side of a new connection: hold its bytes until TLS takes over."""
+    """The plain TCP side of a new connection: hold its bytes until TLS takes over.
+
+    asyncio keeps reading paused from ``connection_made`` on, so nothing arrives here. uvloop starts
+    reading right after ``connection_made`` returns, whatever it did, so the ClientHello may arrive here
+    before ``start_tls`` has put the TLS protocol in place: it is kept (bounded) and handed to that
+    protocol before its ``connection_made`` starts the handshake (see ``_handshake``).
+    """
 
     def __init__(self, server: RadSecServer) -> None:
         self.server = server
+        self.early = bytearray()
+        self.transport: asyncio.Transport | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        transport.pause_reading()  # the ClientHello must wait for start_tls
-        self.server._accepted(transport)
+        # uvloop's TCP transport is no asyncio.Transport subclass, though it is one in every other respect
+        self.transport = cast(asyncio.Transport, transport)
+        self.transport.pause_reading()  # the ClientHello must wait for start_tls
+        self.server._accepted(self.transport, self)
+
+    def data_received(self, data: bytes) -> None:
+        self.early += data
+        if self.transport is not None:
+            self.transport.pause_reading()
+            if len(self.early) > MAX_EARLY:  # more than a TLS client ever sends before the server's hello
+                self.transport.abort()
+
+    def hand_over(self, transport: asyncio.Transport) -> None:
+        """Give the early octets to the TLS protocol ``start_tls`` installed: its ``buffer_updated`` keeps
+        them in its incoming BIO until its ``connection_made`` (scheduled next) starts the handshake."""
+        if not self.early or transport.is_closing():  # nothing kept, or evicted / aborted meanwhile
+            return
+        tls = transport.get_protocol()  # uvloop's SSLProtocol is no BufferedProtocol subclass, yet one in effect
+        if not (hasattr(tls, "get_buffer") and hasattr(tls, "buffer_updated")):
+            transport.abort()  # cannot happen with asyncio's or uvloop's SSLProtocol; never guess
+            return
+        tls = cast(asyncio.BufferedProtocol, tls)
+        data, self.early = bytes(self.early), bytearray()
+        view = memoryview(data)
+        while view:
+            buf = memoryview(tls.get_buffer(len(view)))
+            n = min(len(buf), len(view))
+            buf[:n] = view[:n]
+            tls.buffer_updated(n)
+            view = view[n:]
 
 
 class _ServerConnection(asyncio.Protocol):

@@ -1,0 +1,47 @@
+"""Optional mypyc build of the ANP's typed sans-IO hot path; everything else about the package is in pyproject.toml.
+
+Pure Python by default, so the package installs and runs wherever Python does. With ``TSUNAGARU_MYPYC=1``
+the modules below are compiled to C extensions by mypyc (they already pass ``mypy --strict``); the
+``.py`` files stay beside them and are what runs where no extension was built. What it gives per
+proxied request is in ``bench/README.md``. Needs mypy, a C compiler and the Python headers (Debian:
+gcc, python3-dev), and ``--no-build-isolation`` so that the build sees the mypy already installed:
+
+    TSUNAGARU_MYPYC=1 pip install --no-build-isolation .     # a production install, compiled
+    make mypyc                                               # in place in a checkout (make mypyc-clean undoes it)
+
+Not compiled, on purpose: generic slotted dataclasses (``net/replay.py``, ``radsec/tracker.py``; mypyc
+cannot build them), modules other parts edit often (clients, routing), and anything that does I/O.
+Compiled classes cannot be monkeypatched; tests that do so run against the pure modules.
+"""
+
+from __future__ import annotations
+
+import os
+
+from setuptools import setup
+
+MYPYC_MODULES = [
+    "src/tsunagaru/radius/codes.py",
+    "src/tsunagaru/radius/errors.py",
+    "src/tsunagaru/radius/packet.py",
+    "src/tsunagaru/radius/auth.py",
+    "src/tsunagaru/radius/hiding.py",
+    "src/tsunagaru/anp/nai.py",
+    "src/tsunagaru/anp/admit.py",
+    "src/tsunagaru/anp/decorate.py",
+    "src/tsunagaru/anp/translate.py",
+    "src/tsunagaru/anp/core.py",
+    "src/tsunagaru/radsec/framing.py",
+]
+
+
+def ext_modules() -> list[object]:
+    if os.environ.get("TSUNAGARU_MYPYC", "").lower() not in ("1", "yes", "true"):
+        return []
+    from mypyc.build import mypycify
+
+    return list(mypycify(MYPYC_MODULES, opt_level=os.environ.get("MYPYC_OPT_LEVEL", "3")))
+
+
+if __name__ == "__main__":
+    setup(ext_modules=ext_modules())
