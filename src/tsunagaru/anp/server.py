@@ -201,8 +201,12 @@ class AnpServer:
         try_send = getattr(self.transport, "try_send", None)
         if try_send is None:
             return False
-        peers = fwd.decision.route.peers
-        ordered = peers if len(peers) == 1 else sorted(peers, key=lambda p: 0 if self.transport.is_up(p) else 1)
+        peers = fwd.decision.route.candidates()  # configured order, or shuffled when the route spreads
+        if len(peers) > 1:  # those known up first (stable: a spread stays spread), then State's IdP node first
+            peers = tuple(self.affinity.order(fwd.realm, fwd.request,
+                                              sorted(peers, key=lambda p: 0 if self.transport.is_up(p) else 1),
+                                              started))
+        ordered = peers
         budget = self.request_timeout - (time.monotonic() - started)
         if budget <= 0:
             return False
@@ -225,6 +229,7 @@ class AnpServer:
             if reply is not None:
                 peer_label = self.metrics.peer(peer.host, peer.port)
                 self.metrics.latency.labels(self.metrics.realm(fwd.realm), peer_label).observe(now - relay.started)
+                self.affinity.learn(fwd.realm, reply, peer, relay.started)  # the node a challenge names
                 answer = self.core.on_upstream_reply(fwd, reply, fwd.upstream.authenticator, port, now)
                 self._gauge_peers(relay.peers, False)
             elif isinstance(error, TimeoutError | RequestTimeout | OSError | RadSecError):
