@@ -84,10 +84,12 @@ def test_demo_serves_the_web_contract(tmp_path: Path) -> None:
         assert status == 200 and "つながる".encode() in body
         assert _call(f"{base}/api/v1/openapi.json")[0] == 200
         os.kill(proc.pid, signal.SIGTERM)
-        assert proc.wait(20) == 0
+        stopping = time.monotonic()
+        assert proc.wait(60) == 0  # a bound, as in tests/test_demo.py (the whole stack drains on a loaded box)
+        stopped_after = time.monotonic() - stopping
     finally:
         stop(proc)
-    print(f"demo ready after {ready_after:.1f} s")  # a figure for the report, not an assertion (shared machine)
+    print(f"demo ready after {ready_after:.1f} s, stopped {stopped_after:.1f} s after SIGTERM")  # a figure for the report, not an assertion (shared machine)
     # a second start reuses the accounts and tokens
     before = (state / "web-users.txt").read_text()
     with open(out, "wb") as f:
