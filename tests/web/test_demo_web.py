@@ -89,7 +89,7 @@ def test_demo_serves_the_web_contract(tmp_path: Path) -> None:
         stopped_after = time.monotonic() - stopping
     finally:
         stop(proc)
-    print(f"demo ready after {ready_after:.1f} s, stopped {stopped_after:.1f} s after SIGTERM")  # figures, not assertions
+    print(f"demo ready after {ready_after:.1f} s, stopped {stopped_after:.1f} s after SIGTERM")
     # a second start reuses the accounts and tokens
     before = (state / "web-users.txt").read_text()
     with open(out, "wb") as f:
