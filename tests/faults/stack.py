@@ -10,19 +10,15 @@ from __future__ import annotations
 import contextlib
 import os
 import socket
-import sys
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from tests.support.anp_stack import accounting_request, exchange
-from tests.support.idp_process import write_config
-from tests.support.procs import free_port, running, wait_log
+from tests.support.idp_process import idp_process
 from tsunagaru.demo_state import REALM, USER, DemoState
 from tsunagaru.radius import Code
-
-SERVE = [sys.executable, "-m", "tsunagaru", "idp", "serve", "--log-level", "info", "--config"]
 
 
 @dataclass(frozen=True)
@@ -35,15 +31,11 @@ class Idp:
 
 @contextlib.contextmanager
 def idp_serve(state: DemoState, folder: Path, radsec: int | None = None, **options: object) -> Iterator[Idp]:
-    """``tsunagaru idp serve`` on a RadSec port (federation PKI) and a UDP port until the block ends."""
-    folder.mkdir(parents=True, exist_ok=True)
-    radsec = radsec or free_port(socket.SOCK_STREAM)
-    udp = free_port()
-    config = write_config(state, folder / "idp.toml", udp_port=udp, radsec_port=radsec, **options)  # type: ignore[arg-type]
-    log = folder / f"idp-{time.monotonic_ns()}.log"
-    with running([*SERVE, str(config)], log) as proc:
-        wait_log(log, "idp listening", timeout=30, proc=proc)
-        yield Idp(radsec, udp, proc.pid, log)
+    """``tsunagaru idp serve`` on a RadSec port (federation PKI) and a UDP port until the block ends, at info
+    level; a restart may keep its RadSec port and gets a log of its own."""
+    with idp_process(state, folder, radsec_port=radsec, log_level="info",
+                     log_name=f"idp-{time.monotonic_ns()}.log", **options) as run:
+        yield Idp(run.radsec_port, run.udp_port, run.pid, run.log)
 
 
 def rss_kib(pid: int) -> int:

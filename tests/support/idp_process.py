@@ -86,19 +86,22 @@ allowed = "127.0.0.0/8"
 
 @contextlib.contextmanager
 def idp_process(
-    state: DemoState, folder: Path, *, radsec: bool = True, **options: object
+    state: DemoState, folder: Path, *, radsec: bool = True, radsec_port: int | None = None,
+    log_level: str = "debug", log_name: str = "idp.log", **options: object
 ) -> Iterator[IdpRun]:
-    """Our IdP as a subprocess for the duration of the block (``options`` go to :func:`write_config`)."""
+    """Our IdP as a subprocess for the duration of the block (``options`` go to :func:`write_config`);
+    ``radsec_port`` keeps a port across restarts, ``log_name`` a log per start."""
     folder.mkdir(parents=True, exist_ok=True)
     udp_port = free_port()
-    radsec_port = free_port(socket.SOCK_STREAM) if radsec else 0
-    config = write_config(state, folder / "idp.toml", udp_port=udp_port, radsec_port=radsec_port or None,
+    port = (radsec_port or free_port(socket.SOCK_STREAM)) if radsec else 0
+    config = write_config(state, folder / "idp.toml", udp_port=udp_port, radsec_port=port or None,
                           **options)  # type: ignore[arg-type]
-    log = folder / "idp.log"
+    log = folder / log_name
     db_url = str(options.get("db_url") or state.db_url)
-    with running([*SERVE, str(config)], log) as proc:
+    argv = [sys.executable, "-m", "tsunagaru", "idp", "serve", "--log-level", log_level, "--config", str(config)]
+    with running(argv, log) as proc:
         wait_log(log, "idp listening", timeout=30, proc=proc)
-        yield IdpRun(state, config, log, udp_port, radsec_port, proc.pid, db_url)
+        yield IdpRun(state, config, log, udp_port, port, proc.pid, db_url)
 
 
 def demo(folder: Path) -> DemoState:
