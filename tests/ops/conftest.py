@@ -1,13 +1,14 @@
 """Fixtures for the operations tests: the shipped Tokyo boundaries and municipality list, read from shared/.
 
-The registry will ship copies in the package; until then the tests read them from the project's shared
-folder (``TSUNAGARU_SHARED``, else the nearest ``shared/data`` beside the repository or above it).
+The package ships copies (``tsunagaru/sites/data``, with their licences in SOURCES.md): the tests read those,
+or the project's shared folder when ``TSUNAGARU_SHARED`` names one (to check against the originals).
 """
 
 from __future__ import annotations
 
 import csv
 import os
+from importlib import resources
 from pathlib import Path
 
 import pytest
@@ -22,12 +23,10 @@ def shared_data() -> Path:
     env = os.environ.get("TSUNAGARU_SHARED")
     if env:
         return Path(env) / "data"
-    here = Path(__file__).resolve()
-    for parent in here.parents:
-        candidate = parent / "shared" / "data"
-        if (candidate / GEOJSON).is_file():
-            return candidate
-    raise FileNotFoundError("shared/data with the Tokyo boundaries not found (set TSUNAGARU_SHARED)")
+    shipped = Path(str(resources.files("tsunagaru.sites") / "data"))
+    if not (shipped / GEOJSON).is_file():
+        raise FileNotFoundError(f"the shipped Tokyo data is missing from {shipped} (or set TSUNAGARU_SHARED)")
+    return shipped
 
 
 
