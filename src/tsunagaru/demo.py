@@ -23,6 +23,7 @@ from typing import Any
 from tsunagaru import heap, logs
 from tsunagaru.demo_state import NAS_SECRET, PASSWORD, REALM, USER, DemoPorts, DemoState, prepare
 from tsunagaru.secretfile import write_private
+from tsunagaru.shutdown import Shutdown
 
 
 def register(subparsers: Any) -> None:
@@ -49,8 +50,10 @@ def run(args: argparse.Namespace) -> int:
     from tsunagaru.idp.serve import StartError
     from tsunagaru.tomlconf import ConfigError
 
+    signals = StopSignals()
+    signals.install()  # before the start-up: a signal from here on stops the demo cleanly
     try:
-        return asyncio.run(_main(args.state, ports, args.web_port, sim=not args.no_sim))
+        return asyncio.run(_main(args.state, ports, args.web_port, sim=not args.no_sim, signals=signals))
     except OSError as exc:
         print(f"error: {exc} (is another demo or RADIUS server using these ports? see --help)", file=sys.stderr)
         return 1
@@ -59,36 +62,105 @@ def run(args: argparse.Namespace) -> int:
         return 2
 
 
-async def _main(root: Path, ports: DemoPorts, web_port: int = 8080, sim: bool = True) -> int:
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
+class StopSignals:
+    """SIGINT and SIGTERM as a flag and an asyncio event.
+
+    A Python-level handler, not the loop's ``add_signal_handler``: it is installed before the loop runs
+    (a signal during the imports or the state folder's preparation is not lost, nor fatal) and it sets
+    the flag at once, even inside a blocking start-up step, so the start-up stops at the next part.
+    """
+
+    def __init__(self) -> None:
+        self.received: list[int] = []
+        self.event = asyncio.Event()
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    def install(self) -> None:
+        for sig in STOP_SIGNALS:
+            signal.signal(sig, self._handle)
+
+    def attach(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Set :attr:`event` on ``loop`` from now on (and now, if a signal came before)."""
+        self._loop = loop
+        if self.received:
+            self.event.set()
+
+    @property
+    def requested(self) -> bool:
+        return bool(self.received)
+
+    def _handle(self, signum: int, _frame: object) -> None:
+        self.received.append(signum)
+        if self._loop is not None and not self._loop.is_closed():
+            self._loop.call_soon_threadsafe(self.event.set)  # wakes the loop (its self-pipe)
+
+
+async def _main(root: Path, ports: DemoPorts, web_port: int = 8080, sim: bool = True,
+                signals: StopSignals | None = None) -> int:
+    """Start the parts one by one, serve until SIGINT/SIGTERM, stop them (each step bounded, see
+    :mod:`tsunagaru.shutdown`). A signal during the start-up is seen between two parts: what was started
+    is stopped and the demo exits 0 without printing ``ready``."""
+    if signals is None:
+        signals = StopSignals()
+        signals.install()
+    signals.attach(asyncio.get_running_loop())
+    steps = Shutdown("demo")
+    try:
+        if await _start(root, ports, web_port, sim, steps, signals):
+            await signals.event.wait()
+    finally:
+        await steps.run()
+    print("stopped", flush=True)
+    return 0
+
+
+async def _start(root: Path, ports: DemoPorts, web_port: int, sim: bool, steps: Shutdown,
+                 signals: StopSignals) -> bool:
+    """Start every part, adding its stop step as soon as it runs; False when a signal came meanwhile."""
     from tsunagaru.stack import start_stack
 
     print("Tsunagaru demo: preparing the state folder (test PKI, demo user, discovery zone)...", flush=True)
     state = prepare(root, datetime.now(UTC), ports)
+    if signals.requested:  # between the blocking steps: each ends before the demo stops (none is cut short)
+        return False
     from tsunagaru.sites.demo_seed import seed_demo_store
 
     registry = seed_demo_store(state.root, state.db_url)  # the Tokyo sample list, tenants, demo APs
+    if signals.requested:
+        return False
     stack = await start_stack(state)
+    steps.add("stack", stack.close, bound=STACK_BOUND)
+    if signals.requested:
+        return False
     from tsunagaru.web.demo import start_web
 
     web = await start_web(state.root, state.db_url, registry, host=ports.host, port=web_port, anp_host=ports.host,
                           anp_auth=ports.auth, anp_acct=ports.acct)
+    steps.add("web", web.close, bound=WEB_BOUND)
     from tsunagaru.web.enrol import demo as enrol_demo
 
     portal = enrol_demo.attach(web.server.config.app, state.root, store=web.store,  # SMTP sink -> DIR/outbox
                                sweep_every=None)  # swept by the jobs below
+    steps.add("portal", portal.stop, bound=5.0, blocking=True)
     from tsunagaru.ops import jobs
 
     # the jobs `web serve` runs ([jobs]), here at a demo's pace: alerts and usage every 30 s, so the
     # alert history and the usage charts follow the simulator's traffic within a minute
     demo_jobs = jobs.JobSettings(sweep_minutes=60, usage_minutes=0.5, usage_hours=2, alerts_minutes=0.5)
     scheduler = jobs.build(web.store, demo_jobs, portal.portal.service.sweep).start()
-    from tsunagaru.ops.simulator import start_demo_traffic
+    steps.add("scheduler", lambda: scheduler.stop(timeout=SCHEDULER_BOUND), bound=SCHEDULER_BOUND + 1, blocking=True)
+    if signals.requested:
+        return False
+    if sim:
+        from tsunagaru.ops.simulator import start_demo_traffic
 
-    traffic = await start_demo_traffic(state.db_url, ports.host, ports.auth, ports.acct) if sim else None
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
+        traffic = await start_demo_traffic(state.db_url, ports.host, ports.auth, ports.acct)
+        steps.add("traffic", traffic.close, bound=5.0)
+    if signals.requested:
+        return False
     print(banner(state, ports), flush=True)
     print(f"  site registry        {registry.sites_total} sites (Tokyo sample list, CC BY 4.0: 東京都「公衆無線LAN"
           f"アクセスポイント一覧」), demo APs {', '.join(map(str, registry.ap_ids))} on 127.0.1.1-5", flush=True)
@@ -98,15 +170,14 @@ async def _main(root: Path, ports: DemoPorts, web_port: int = 8080, sim: bool = 
     heap.settle()
     print(f"ready: ANP RADIUS {ports.host}:{ports.auth}/{ports.acct} RadSec :{ports.anp_radsec}, "
           f"IdP RadSec {ports.host}:{ports.idp_radsec}, IdP RADIUS {ports.host}:{ports.idp_udp}", flush=True)
-    await stop.wait()
-    await asyncio.to_thread(scheduler.stop)  # after the job running now, if any (bounded)
-    portal.stop()
-    if traffic is not None:
-        await traffic.close()
-    await web.close()
-    await stack.close()
-    print("stopped", flush=True)
-    return 0
+    return True
+
+
+# bounds of the stop steps (seconds): the traffic first, then the jobs (after the one running), the portal,
+# the web app (requests in flight get WEB_GRACE), then the ANP and the IdP (each drains for 5 s)
+SCHEDULER_BOUND = 10.0
+WEB_BOUND = 12.0
+STACK_BOUND = 20.0
 
 
 def eapol_conf(state: DemoState, method: str = "TTLS") -> str:

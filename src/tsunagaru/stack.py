@@ -10,6 +10,7 @@ decides anything; it only starts and stops the parts.
 from __future__ import annotations
 
 import asyncio
+import functools
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,6 +22,7 @@ from tsunagaru.anp.wiring import build_ap_context, build_server
 from tsunagaru.demo_state import DemoState
 from tsunagaru.idp import serve as idp_serve
 from tsunagaru.idp.config import load as load_idp
+from tsunagaru.shutdown import stop_in_thread
 
 
 @dataclass
@@ -36,14 +38,16 @@ class Stack:
         return self.idp.prepared.store
 
     async def close(self) -> None:
+        """The registry follower, the ANP (drains), its metrics endpoint, then the IdP (drains). The
+        blocking stops run in daemon threads with bounds, never in asyncio's default executor (which
+        ``asyncio.run`` joins without a bound at the end)."""
         if self.anp_registry is not None:
-            await asyncio.to_thread(self.anp_registry.stop)
+            await stop_in_thread("anp-registry", self.anp_registry.stop, 12.0)  # two 5 s joins inside
         try:
             await self.anp.close()
         finally:
             if self.anp_metrics is not None:
-                self.anp_metrics.shutdown()
-                self.anp_metrics.server_close()
+                await stop_in_thread("anp-metrics", functools.partial(idp_serve.stop_metrics, self.anp_metrics), 3.0)
             await self.idp.close()
 
 

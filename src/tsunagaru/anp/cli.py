@@ -32,6 +32,7 @@ from tsunagaru import heap, logs
 from tsunagaru.anp.config import AnpConfig, ConfigError, load
 from tsunagaru.net import eventloop, gauges
 from tsunagaru.pki.errors import PkiError
+from tsunagaru.shutdown import stop_in_thread
 from tsunagaru.tomlconf import load_or_report
 
 if TYPE_CHECKING:
@@ -212,7 +213,7 @@ async def run(cfg: AnpConfig, path: Path | None = None, ready: asyncio.Event | N
         worker.ready()
     await stop.wait()
     if follower is not None:
-        await asyncio.to_thread(follower.stop)
+        await stop_in_thread("anp-registry", follower.stop, 12.0)  # not the default executor (joined at exit)
     await server.close()
     if refresher is not None:
         refresher.cancel()

@@ -427,8 +427,9 @@ class AnpServer:
     async def _accounting_forwarder(self) -> None:
         """Forward what the spool holds, for ever; an unexpected error is logged, counted and survived."""
         while True:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._acct_wakeup.wait(), timeout=1.0)
+            with contextlib.suppress(TimeoutError):  # asyncio.timeout: wait_for (3.11) can swallow a cancel
+                async with asyncio.timeout(1.0):
+                    await self._acct_wakeup.wait()
             self._acct_wakeup.clear()
             try:
                 await self._forward_round()

@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import functools
 import logging
 import signal
 import ssl
@@ -33,6 +34,7 @@ from cryptography import x509
 
 from tsunagaru import heap, logs
 from tsunagaru.idp.config import IdpConfig, load
+from tsunagaru.shutdown import stop_in_thread
 from tsunagaru.tomlconf import ConfigError, Listen, load_or_report
 
 if TYPE_CHECKING:
@@ -122,14 +124,15 @@ class RunningIdp:
     changes: Any = None  # tsunagaru.store.changes.ChangeFeed: cached credentials forgotten on a change
 
     async def close(self, drain: float = 5.0) -> None:
+        """Stop following changes, drain the server (``drain`` s), stop the metrics endpoint; each blocking
+        stop in a bounded daemon thread (:mod:`tsunagaru.shutdown`)."""
         if self.changes is not None:
-            await asyncio.to_thread(self.changes.stop)
+            await stop_in_thread("idp-changes", self.changes.stop, 6.0)  # joins for 5 s at most
         try:
             await self.server.close(drain)
         finally:
             if self.metrics_http is not None:
-                self.metrics_http.shutdown()
-                self.metrics_http.server_close()
+                await stop_in_thread("idp-metrics", functools.partial(stop_metrics, self.metrics_http), 3.0)
             self.prepared.dispose()
 
 
@@ -179,6 +182,12 @@ def serve_metrics(where: Listen, registry: Any) -> Any:
 
     httpd, _thread = start_http_server(where.port, where.host, registry=registry)
     return httpd
+
+
+def stop_metrics(httpd: Any) -> None:
+    """Stop a :func:`serve_metrics` server: ``shutdown`` waits for its loop (0.5 s polls), then close."""
+    httpd.shutdown()
+    httpd.server_close()
 
 
 def cmd_check(args: argparse.Namespace) -> int:

@@ -35,6 +35,7 @@ from tsunagaru.net.front import UdpFront
 from tsunagaru.radius import Packet
 from tsunagaru.radsec import RADSEC_SECRET, PeerInfo, RadSecServer, server_context
 from tsunagaru.radsec.federation import TrustFiles, federation_check
+from tsunagaru.shutdown import stop_in_thread
 from tsunagaru.store import IdpAccounting, Store
 
 log = logging.getLogger("tsunagaru.idp")
@@ -240,7 +241,9 @@ class IdpServer:
         await asyncio.gather(*parts)
         if self.udp is not None:
             self.udp.close()
-        await loop.run_in_executor(None, self.checks.close)
-        await loop.run_in_executor(None, self.writes.close)
+        # the workers' running jobs (a password hash, a store read or commit) end on their own; not in the
+        # default executor, which asyncio.run joins without a bound
+        await stop_in_thread("idp-checks", self.checks.close, drain + 5.0)
+        await stop_in_thread("idp-writes", self.writes.close, drain + 5.0)
 
 

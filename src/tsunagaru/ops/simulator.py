@@ -154,7 +154,11 @@ class Simulator:
             transport.sendto(packet.to_bytes())
             self.stats.sent += 1
             try:
-                data = await asyncio.wait_for(fut, 2.0)
+                # asyncio.timeout, not wait_for: on Python 3.11 wait_for returns a reply that came in the same
+                # loop turn as a cancellation and swallows the cancellation; that AP then went on sending
+                # for hours and the demo never exited after SIGTERM (DemoTraffic.close waited for it)
+                async with asyncio.timeout(2.0):
+                    data = await fut
             except TimeoutError:
                 self.stats.timeouts += 1
                 return None
@@ -279,11 +283,17 @@ class DemoTraffic:
     task: asyncio.Task[Stats]
     store: Store
 
-    async def close(self) -> None:
-        """Stop the traffic; a flush already running in its thread finishes (bounded: one interval's rows)."""
+    async def close(self, bound: float = 4.0) -> None:
+        """Stop the traffic (waiting at most ``bound`` s for the virtual APs to end); a flush already running
+        in its thread finishes (bounded: one interval's rows)."""
         self.task.cancel()
-        await asyncio.gather(self.task, return_exceptions=True)
-        self.store.dispose()
+        try:
+            async with asyncio.timeout(bound):
+                await asyncio.gather(self.task, return_exceptions=True)
+        except TimeoutError:
+            log.warning("traffic simulator still running %.0f s after it was cancelled", bound)
+        finally:
+            self.store.dispose()
 
 
 async def start_demo_traffic(db_url: str, host: str, auth_port: int, acct_port: int, aps: int = 500,

@@ -97,8 +97,8 @@ class RadSecClient:
             idle_timeout=idle_timeout,
         )
         client = cls(session, verify_peer, server_name)
-        await asyncio.wait_for(
-            loop.create_connection(
+        async with asyncio.timeout(connect_timeout):  # not wait_for: on 3.11 it can swallow a cancellation
+            await loop.create_connection(
                 lambda: _ClientProtocol(client),
                 host,
                 port,
@@ -106,9 +106,7 @@ class RadSecClient:
                 server_hostname=server_name or host,
                 ssl_handshake_timeout=connect_timeout,
                 ssl_shutdown_timeout=SHUTDOWN_TIMEOUT,
-            ),
-            connect_timeout,
-        )
+            )
         if client.refused is not None:
             raise PeerRefused(client.refused)
         return client

@@ -285,7 +285,8 @@ class PeerPool:
             async with slot.changed:
                 slot.waiters += 1
                 try:
-                    await asyncio.wait_for(slot.changed.wait(), max(0.0, deadline - loop.time()))
+                    async with asyncio.timeout_at(deadline):  # wait_for (3.11) can swallow a cancellation
+                        await slot.changed.wait()
                 except TimeoutError:
                     raise RequestTimeout(f"no free connection to {peer.host}:{peer.port} in time") from None
                 finally:

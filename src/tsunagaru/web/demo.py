@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import os
 import secrets
 from collections.abc import Iterator
@@ -33,7 +34,10 @@ from tsunagaru.web.api.apconfig import issue_ap_token
 from tsunagaru.web.app import create_app
 from tsunagaru.web.config import WebSettings, read_or_make_key
 
+log = logging.getLogger("tsunagaru.web.demo")
+
 SEEDER = Principal("demo:seed", Role.CITY_ADMIN)
+WEB_GRACE = 5  # seconds a request in flight at the stop may take before uvicorn cancels it
 USERS_FILE, TOKENS_FILE, OPERATOR_FILE = "web-users.txt", "ap-tokens.txt", "web-operator.toml"
 
 OPERATOR = """# The operator of the demo APs' configs (the [operator] table of a Passpoint description).
@@ -132,10 +136,19 @@ class WebHandle:
     url: str
 
     async def close(self) -> None:
+        """Stop listening and close the idle keep-alive connections; requests in flight get ``WEB_GRACE``
+        seconds (uvicorn's graceful timeout) and are then cancelled. The store is disposed in any case."""
         self.server.should_exit = True
-        with contextlib.suppress(asyncio.CancelledError):
-            await asyncio.wait_for(self.task, 10)
-        self.store.dispose()
+        try:
+            done, _ = await asyncio.wait({self.task}, timeout=WEB_GRACE + 3.0)
+            if not done:  # uvicorn did not end on its own timeout: cut it short
+                log.warning("web app still stopping %.0f s after it was asked to; cancelled", WEB_GRACE + 3.0)
+                self.server.force_exit = True
+                self.task.cancel()
+            elif not self.task.cancelled() and self.task.exception() is not None:
+                log.error("web app ended with an error", exc_info=self.task.exception())
+        finally:
+            self.store.dispose()
 
 
 async def start_web(root: Path, db_url: str, registry: Any, *, host: str = "127.0.0.1", port: int = 8080,
@@ -153,7 +166,7 @@ async def start_web(root: Path, db_url: str, registry: Any, *, host: str = "127.
     ensure_ap_tokens(store, root, tuple(registry.ap_ids), now)
     app = create_app(settings, store)
     config = uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False, server_header=False,
-                            lifespan="off")
+                            lifespan="off", timeout_graceful_shutdown=WEB_GRACE)
     server = _Server(config)
     task = asyncio.create_task(server.serve())
     while not server.started:
