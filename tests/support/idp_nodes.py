@@ -18,7 +18,6 @@ import os
 import re
 import socket
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator, Sequence
@@ -40,15 +39,14 @@ from tests.support.anp_stack import (
     run_anp,
     scrape,
 )
-from tests.support.idp_process import TLS12, tls_block, tunnel_block, write_config
-from tests.support.procs import free_port, running, wait_log
+from tests.support.idp_process import TLS12, idp_process, tls_block, tunnel_block
+from tests.support.procs import free_port
 from tsunagaru.demo_state import NAS_SECRET, PASSWORD, REALM, USER, DemoState
 from tsunagaru.idp import users
 from tsunagaru.idp.passwords import ScryptParams
 from tsunagaru.radius import Code
 from tsunagaru.store import Store
 
-SERVE = [sys.executable, "-m", "tsunagaru", "idp", "serve", "--log-level", "info", "--config"]
 BLOCKS = ("ttls-pap", "tls")
 CHEAP_SCRYPT_N = 1024  # alice's PAP hash in the suite: the login path, not scrypt, is under test
 
@@ -87,16 +85,13 @@ class Node:
 
 @contextlib.contextmanager
 def run_node(state: DemoState, folder: Path, node_id: str, radsec: int | None = None) -> Iterator[Node]:
-    """One IdP node (``tsunagaru idp serve``, RadSec + metrics, ``node_id``) for the block, stopped by pid."""
-    folder.mkdir(parents=True, exist_ok=True)
-    radsec = radsec or free_port(socket.SOCK_STREAM)
+    """One IdP node (``tsunagaru idp serve``, RadSec + metrics, ``node_id``) for the block, stopped by pid;
+    a log per start (a node started again on its folder does not overwrite the last one's)."""
     metrics = free_port(socket.SOCK_STREAM)
-    conf = write_config(state, folder / "idp.toml", udp_port=free_port(), radsec_port=radsec, metrics_port=metrics)
-    conf.write_text(conf.read_text().replace("[idp]\n", f'[idp]\nnode_id = "{node_id}"\n', 1))
-    log = folder / f"idp-{node_id}-{time.monotonic_ns()}.log"
-    with running([*SERVE, str(conf)], log) as proc:
-        wait_log(log, "idp listening", timeout=30, proc=proc)
-        yield Node(node_id, radsec, metrics, proc.pid, log)
+    log_name = f"idp-{node_id}-{time.monotonic_ns()}.log"
+    with idp_process(state, folder, radsec_port=radsec, log_level="info", log_name=log_name, metrics_port=metrics,
+                     node_id=node_id) as idp:
+        yield Node(node_id, idp.radsec_port, metrics, idp.pid, idp.log)
 
 
 def srv_records(ports: Sequence[int]) -> list[str]:

@@ -52,8 +52,10 @@ def write_config(
     cache_ttl: float = 30,
     session_timeout: int = 3600,
     metrics_port: int | None = None,
+    node_id: str | None = None,
 ) -> Path:
-    """An ``idp.toml`` serving the demo realm from ``state``; RadSec only when ``radsec_port`` is given."""
+    """An ``idp.toml`` serving the demo realm from ``state``; RadSec only when ``radsec_port`` is given, a
+    ``node_id`` for one of several nodes of the realm (tests/support/idp_nodes.py)."""
     radsec = "" if radsec_port is None else f"""
 [radsec]
 listen = "127.0.0.1:{radsec_port}"
@@ -62,6 +64,7 @@ key = "{state.path('idp-radsec.key')}"
 roots = ["{state.path('federation-roots.pem')}"]
 """
     path.write_text(f"""[idp]
+{f'node_id = "{node_id}"' if node_id else ""}
 realms = ["{REALM}"]
 db = "{db_url or state.db_url}"
 eap_certificate = "{state.path('eap-server.pem')}"
@@ -92,7 +95,7 @@ def idp_process(
     """Our IdP as a subprocess for the duration of the block (``options`` go to :func:`write_config`);
     ``radsec_port`` keeps a port across restarts, ``log_name`` a log per start."""
     folder.mkdir(parents=True, exist_ok=True)
-    udp_port = free_port()
+    udp_port = free_port(socket.SOCK_DGRAM)
     port = (radsec_port or free_port(socket.SOCK_STREAM)) if radsec else 0
     config = write_config(state, folder / "idp.toml", udp_port=udp_port, radsec_port=port or None,
                           **options)  # type: ignore[arg-type]
