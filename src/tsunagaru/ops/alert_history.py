@@ -17,11 +17,13 @@ from sqlalchemy import ColumnElement, or_, select, update
 from sqlalchemy.orm import Session
 
 from tsunagaru.ops.health import Alert, AlertChanges, track_alerts
-from tsunagaru.sites.scope import Principal, read_scope
+from tsunagaru.sites.scope import Principal, Role, read_scope
 from tsunagaru.store.ops_tables import AlertRow
 from tsunagaru.store.registry_tables import Site
 
 IDP_PREFIX = "idp:"
+# who sees an IdP's peers (addresses, counters, an alert's detail): the city-wide roles
+IDP_DETAIL_ROLES = frozenset({Role.CITY_ADMIN, Role.VIEWER, Role.AUDITOR})
 GONE = "gone"  # the state given to a subject with an open alert that no longer exists (closes the alert)
 MAX_DETAIL = 300
 MAX_LIST = 1000
@@ -108,7 +110,7 @@ def list_alerts(db: Session, principal: Principal, *, open_only: bool = False, s
 
     ``idps``: also the IdP alerts (``idp:REALM``, no site). Every role that reads the dashboard may see
     them: an IdP serves every ward's users, and its realm and state are what a ward or booth operator
-    needs to explain failing logins (the IdP page keeps peer addresses and counters to the city roles)."""
+    needs to explain failing logins. Their detail names peer addresses: only :data:`IDP_DETAIL_ROLES` read it."""
     scope = read_scope(principal)
     if scope.nothing:
         return []
@@ -129,5 +131,7 @@ def list_alerts(db: Session, principal: Principal, *, open_only: bool = False, s
     if ap_id is not None:
         query = query.where(AlertRow.ap_id == ap_id)
     rows = db.execute(query.limit(max(1, min(limit, MAX_LIST))))
-    return [AlertView(r.id, r.subject, r.ap_id, r.site_id, name, r.state, r.detail, r.started_at, r.ended_at)
+    peers = principal.role in IDP_DETAIL_ROLES
+    return [AlertView(r.id, r.subject, r.ap_id, r.site_id, name, r.state,
+                      r.detail if peers or not r.subject.startswith(IDP_PREFIX) else "", r.started_at, r.ended_at)
             for r, name in rows]

@@ -141,11 +141,11 @@ class PeerTable:
         if not force and wall < self._next:
             return None
         self._next = wall - wall % self.interval_s + self.interval_s
+        self._expire(mono)
         records = [self._record(k, e, wall, mono) for k, e in self._entries.items()]
         if self._other is not None:
             records.append(self._record((OTHER_REALM, OTHER_PEER.host, OTHER_PEER.port, None), self._other, wall,
                                         mono))
-        self._expire(mono)
         return PeerBatch(self.node, wall, self.interval_s, tuple(records))
 
     @staticmethod

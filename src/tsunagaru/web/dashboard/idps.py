@@ -11,7 +11,8 @@ The state is ``tsunagaru.ops.health.idp_fleet`` over every ANP node's latest pee
 Who sees what: city admins, viewers and auditors (the city-wide roles) see everything; municipality and
 site operators see each realm's state, since when, and how many of its peers are up: what explains failing
 logins at their sites. The peers' addresses and the city-wide request counts stay with the city roles
-(``"detail": false``, and no ``peers``, ``requests``, ``timeouts``, ``last_reply`` in their items).
+(``"detail": false``, and no ``peers``, ``requests``, ``timeouts``, ``last_reply`` in their items; an IdP
+alert's detail, which names peers, is blank for them too).
 """
 
 from __future__ import annotations
@@ -23,23 +24,22 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
-from tsunagaru.ops.alert_history import list_alerts
+from tsunagaru.ops.alert_history import IDP_DETAIL_ROLES, list_alerts
 from tsunagaru.ops.health import IdpHealth, IdpState, Thresholds, idp_fleet
-from tsunagaru.sites.scope import Principal, Role
+from tsunagaru.sites.scope import Principal
 from tsunagaru.store.peer_status import latest_peers
 from tsunagaru.web.api.common import READ, etag_json
 from tsunagaru.web.deps import DB, Authenticated, Ctx
 from tsunagaru.web.render import render
 
 router = APIRouter(tags=["dashboard"])
-DETAIL_ROLES = frozenset({Role.CITY_ADMIN, Role.VIEWER, Role.AUDITOR})
 ORDER = {IdpState.DOWN: 0, IdpState.DEGRADED: 1, IdpState.UNKNOWN: 2, IdpState.UP: 3}
 THRESHOLDS = Thresholds()
 HISTORY = timedelta(days=7)
 
 
 def sees_peers(principal: Principal) -> bool:
-    return principal.role in DETAIL_ROLES
+    return principal.role in IDP_DETAIL_ROLES
 
 
 def idps(db: Session, now: datetime, t: Thresholds = THRESHOLDS) -> list[IdpHealth]:
