@@ -91,6 +91,10 @@ ANP = ConfigFile("ANP proxy", "anp.toml", "tsunagaru.anp.config", (
         K("activity_db", "SQLAlchemy URL", None, "per-AP activity for the dashboard (the registry's store)"),
         K("activity_interval", "integer (seconds)", "300", "seconds per activity record (10-3600)"),
         K("activity_key_file", PATH, '"activity.key"', "key of the hashed user/session ids (made 0600)"),
+        K("node", "string", None, "this ANP's name in the IdP health rows published with the activity "
+          "(1-64 printable characters; default: the host name; pre-fork workers add `/wN`)"),
+        K("peer_rows", "integer", "256", "(realm, RadSec peer) rows this node publishes per interval (2-10000); "
+          'beyond, one row of realm "other"'),
         K("disaster_realms", "list of strings", "[]", "the disaster credential's realms: accepted only from "
           "clients with `disaster_until` in the future, else Reject-Reason 42"),
     )),

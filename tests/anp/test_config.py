@@ -50,6 +50,8 @@ def test_good_file_loads() -> None:
     assert cfg.discovery.nameservers[0].port == 5353
     assert any("BlastRADIUS" in w for w in cfg.warnings)
     assert any("any federation member" in w for w in cfg.warnings)
+    assert cfg.node and cfg.peer_rows == 256  # the host name; 256 (realm, peer) rows
+    assert parse(GOOD.replace("request_timeout = 3", 'node = "anp-2"\npeer_rows = 40', 1)).node == "anp-2"
 
 
 @pytest.mark.parametrize(
@@ -62,6 +64,10 @@ def test_good_file_loads() -> None:
         (("\"127.0.0.1:2083/idp.tsunagaru.test\"", "\"127.0.0.1:99999\""), "routes[0].peers[0]"),
         (("secret = \"testing123\"", ""), "clients[0].secret"),
         (("[anp]", "[anp"), "(file)"),
+        (("request_timeout = 3", 'node = ""'), "anp.node"),
+        (("request_timeout = 3", f'node = "{"n" * 65}"'), "anp.node"),
+        (("request_timeout = 3", 'node = "a\\u0007b"'), "anp.node"),
+        (("request_timeout = 3", "peer_rows = 1"), "anp.peer_rows"),
     ],
 )
 def test_bad_files_name_the_key(mutation: tuple[str, str], key: str) -> None:

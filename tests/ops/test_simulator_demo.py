@@ -1,6 +1,6 @@
 """`tsunagaru demo` with its traffic simulator: within a minute the dashboard's map shows sites that are up
-(their virtual APs' logins and accounting went through the real ANP and IdP), and the usage aggregates have
-sessions; with ``--no-sim`` nothing is simulated."""
+(their virtual APs' logins and accounting went through the real ANP and IdP), the usage aggregates have
+sessions and the IdP list shows the demo realm up; with ``--no-sim`` nothing is simulated."""
 
 from __future__ import annotations
 
@@ -66,6 +66,22 @@ def test_demo_traffic_shows_on_the_map_within_a_minute(tmp_path: Path) -> None:
         shown = time.monotonic() - t0
         assert int(states.get("ok", 0)) >= 100, states  # type: ignore[call-overload]
         print(f"sites up on the map {shown:.1f} s after ready: {states}")
+        # the IdP list: the ANP publishes its RadSec peer of the demo realm (found by discovery) with its
+        # activity (demo interval 30 s), so the realm is up on the page within a minute of ready
+        realm: dict[str, object] = {}
+        while time.monotonic() - t0 < 90 and realm.get("state") != "up":
+            items = _get(f"http://127.0.0.1:{web}/api/v1/idps", token)["items"]
+            realm = next((i for i in items if i["realm"] == "idp.tsunagaru.test"), {})  # type: ignore[union-attr]
+            time.sleep(2)
+        assert realm.get("state") == "up", realm
+        peers = realm["peers"]
+        assert [(p["found"], p["state"]) for p in peers] == [("srv", "up")]  # type: ignore[union-attr]
+        print(f"IdP realm up on /dashboard/idps {time.monotonic() - t0:.1f} s after ready")
+        req = urllib.request.Request(f"http://127.0.0.1:{web}/dashboard/idps",
+                                     headers={"Authorization": f"Bearer {token}", "Accept-Language": "en"})
+        with urllib.request.urlopen(req, timeout=20) as resp:
+            page = resp.read().decode()
+        assert 'data-realm="idp.tsunagaru.test"' in page and "health-up" in page
         # the activity is the ANP's own (the simulator records nothing itself) and the web app's jobs turn
         # it into usage aggregates and alert history
         db = sqlite3.connect(state / "idp.sqlite")

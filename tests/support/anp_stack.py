@@ -163,10 +163,11 @@ def accounting_rows(state: DemoState) -> tuple[int, int, int]:
 # -- a small RADIUS/UDP client ------------------------------------------------------------------------
 
 
-def pap_request(user: str, password: str, identifier: int = 1, *, message_authenticator: bool = True) -> Packet:
+def pap_request(user: str, password: str, identifier: int = 1, *, message_authenticator: bool = True,
+                nas_identifier: bytes = b"interop-test") -> Packet:
     auth = os.urandom(16)
     attrs = ((USER_NAME, user.encode()), (USER_PASSWORD, hide_user_password(password.encode(), SECRET, auth)),
-             (NAS_IDENTIFIER, b"interop-test"))
+             (NAS_IDENTIFIER, nas_identifier))
     return sign_request(Packet(Code.ACCESS_REQUEST, identifier, auth, attrs), SECRET,
                         add_message_authenticator=message_authenticator)
 

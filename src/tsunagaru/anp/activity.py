@@ -12,6 +12,11 @@ where a reply is sent (``_send``; Status-Server, rejects, answers from upstream)
 ``recorder.observe_accounting(acct)`` once a record is spooled; ``recorder.run()`` as a task;
 ``await recorder.close()`` on shutdown.
 
+Upstream peers (``watch_peers``): every attempt to reach an IdP is counted per (realm, peer) in a
+``tsunagaru.ops.idp_peers.PeerTable`` (``observe_upstream``, from the forwarding paths), the RadSec pool's
+state of each peer is sampled every tick, and once per interval the table's snapshot goes through the same
+writer thread and queue (``write_peers``: one upsert per (node, realm, peer)).
+
 Privacy: the User-Name and CUI become keyed hashes here (``IdentityHasher``) and only for accounting;
 Calling-Station-Id (the phone's MAC address) is never read.
 """
@@ -30,7 +35,9 @@ from typing import Protocol
 from tsunagaru import logs
 from tsunagaru.anp.clients import Client
 from tsunagaru.anp.core import Reply, SpoolAccounting
+from tsunagaru.anp.routing import PeerAddress
 from tsunagaru.ops.activity import DEFAULT_INTERVAL_S, Accumulator, Batch, Event, IdentityHasher, Kind
+from tsunagaru.ops.idp_peers import Found, Outcome, PeerBatch, PeerTable, StateOf
 from tsunagaru.radius import Packet
 from tsunagaru.radius.packet import CHARGEABLE_USER_IDENTITY, USER_NAME
 
@@ -54,6 +61,10 @@ KINDS = {"accept": Kind.ACCEPT, "reject": Kind.REJECT, "challenge": Kind.CHALLEN
 class ActivityWriter(Protocol):
     def write(self, batch: Batch) -> object:
         """Store one batch (called in the writer thread); raising drops the batch, logged."""
+        ...
+
+    def write_peers(self, batch: PeerBatch) -> object:
+        """Store one snapshot of the upstream peers (writer thread); it replaces the node's earlier rows."""
         ...
 
 
@@ -92,9 +103,15 @@ class ActivityRecorder:
         self.clock = clock  # wall clock: intervals are calendar minutes, not monotonic time
         self.accumulator = Accumulator(interval_s=interval_s)
         self.stats = RecorderStats()
-        self._queue: deque[Batch] = deque()
+        self._queue: deque[Batch | PeerBatch] = deque()
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="anp-activity")
         self._writing: Future[None] | None = None
+        self.peers: PeerTable | None = None
+        self._peer_state: StateOf | None = None
+
+    def watch_peers(self, table: PeerTable, state_of: StateOf) -> None:
+        """Publish the upstream peers too: ``state_of(host, port, name)`` is the RadSec pool's view."""
+        self.peers, self._peer_state = table, state_of
 
     # -- on the event loop ------------------------------------------------------------------------
 
@@ -130,22 +147,38 @@ class ActivityRecorder:
             user_id=self.hasher.user_id(request.get(CHARGEABLE_USER_IDENTITY), request.get(USER_NAME)),
         ))
 
+    def observe_upstream(self, realm: str | None, peer: PeerAddress, outcome: Outcome, mono: float) -> None:
+        """One attempt to reach ``peer`` for ``realm`` (``mono``: the loop's monotonic time)."""
+        if self.peers is not None and realm:
+            self.peers.observe(realm, peer.host, peer.port, peer.name,
+                               Found.SRV if peer.realm is not None else Found.STATIC, outcome, mono)
+
     def add(self, event: Event) -> None:
         self.stats.events += 1
         self.accumulator.add(event)
 
     def tick(self, now: float | None = None, force: bool = False) -> None:
         """Move closed batches to the writer thread (one write at a time, a bounded queue behind it)."""
-        for batch in self.accumulator.take(self.clock() if now is None else now, force):
-            if len(self._queue) >= MAX_QUEUED:
-                self._queue.popleft()
-                self.stats.batches_dropped += 1
-                logs.event(log, "activity batch dropped", logging.WARNING, why="writer behind", queued=MAX_QUEUED)
-            self._queue.append(batch)
+        wall = self.clock() if now is None else now
+        for batch in self.accumulator.take(wall, force):
+            self._enqueue(batch)
+        if self.peers is not None and self._peer_state is not None:
+            mono = time.monotonic()
+            self.peers.sample(self._peer_state, mono)
+            snapshot = self.peers.take(wall, mono, force)
+            if snapshot is not None:
+                self._enqueue(snapshot)
         self.stats.batches_dropped += self.accumulator.dropped_batches
         self.accumulator.dropped_batches = 0
         if self._queue and (self._writing is None or self._writing.done()):
             self._writing = self._executor.submit(self._write, self._queue.popleft())
+
+    def _enqueue(self, batch: Batch | PeerBatch) -> None:
+        if len(self._queue) >= MAX_QUEUED:
+            self._queue.popleft()
+            self.stats.batches_dropped += 1
+            logs.event(log, "activity batch dropped", logging.WARNING, why="writer behind", queued=MAX_QUEUED)
+        self._queue.append(batch)
 
     async def run(self, tick_s: float = TICK_S) -> None:
         """Tick until cancelled."""
@@ -167,14 +200,17 @@ class ActivityRecorder:
 
     # -- in the writer thread -------------------------------------------------------------------------
 
-    def _write(self, batch: Batch) -> None:
+    def _write(self, batch: Batch | PeerBatch) -> None:
         try:
-            self.writer.write(batch)
+            if isinstance(batch, PeerBatch):
+                self.writer.write_peers(batch)
+            else:
+                self.writer.write(batch)
             self.stats.batches_written += 1
         except Exception as exc:  # the store is down or full: lose this batch, keep the proxy going
             self.stats.batches_failed += 1
             logs.event(log, "activity batch not stored", logging.ERROR, why=f"{exc.__class__.__name__}: {exc}"[:300],
-                       aps=len(batch.records))
-        if batch.overflow_events:
+                       rows=len(batch.records), kind="peers" if isinstance(batch, PeerBatch) else "aps")
+        if isinstance(batch, Batch) and batch.overflow_events:
             logs.event(log, "activity overflow", logging.WARNING, events=batch.overflow_events,
                        sessions=batch.overflow_sessions)

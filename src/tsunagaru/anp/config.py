@@ -18,6 +18,10 @@ listeners, TLS and discovery need a restart.
     activity_db = "postgresql://..."        # optional: per-AP activity for the dashboard (the registry's store)
     activity_interval = 300                 # seconds per activity record (one upsert per AP per interval)
     activity_key_file = "activity.key"      # key of the hashed user/session ids (made 0600 on first start)
+    node = "anp-1"                          # this ANP's name in the IdP health rows (default: the host name;
+                                            # pre-fork workers add /wN)
+    peer_rows = 256                         # (realm, RadSec peer) rows this node publishes with the activity;
+                                            # beyond, one row of realm "other"
     max_peers = 10000                       # RadSec peers (from discovery) the pool keeps state for
     peer_idle_timeout = 600                 # a peer no request used for this long is forgotten
     peer_give_up = 900                      # a discovered peer down this long is given up (found again on demand)
@@ -87,6 +91,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+import socket
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -134,8 +139,8 @@ class PoolConfig:
 _TOP = ("anp", "tls", "discovery", "clients", "routes", "realms")
 _ANP = ("wbaid", "offered_service", "request_cui", "listen_auth", "listen_acct", "listen_radsec", "metrics",
         "request_timeout", "spool", "max_peers", "peer_idle_timeout", "peer_give_up", "clients_files",
-        "activity_db", "activity_interval", "activity_key_file", "disaster_realms", "clients_db", "clients_secrets",
-        "clients_poll")
+        "activity_db", "activity_interval", "activity_key_file", "node", "peer_rows", "disaster_realms", "clients_db",
+        "clients_secrets", "clients_poll")
 _TLS = ("certificate", "key", "roots", "crls", "require_crl", "ap_roots", "ap_crls", "ap_certificate", "ap_key")
 _DISCOVERY = ("enabled", "nameservers", "zone_file", "ttl_floor", "ttl_ceiling", "negative_ttl", "timeout",
               "require_nai_realm")
@@ -160,6 +165,8 @@ class AnpConfig:
     activity_db: str | None = None  # where per-AP activity goes (tsunagaru.anp.activity); None: not recorded
     activity_interval: int = 300
     activity_key_file: Path = Path("activity.key")
+    node: str = ""  # this ANP's name in the IdP health rows; "" until parsed: the host name
+    peer_rows: int = 256
     decoration: Decoration = field(default_factory=Decoration)
     disaster_realms: frozenset[str] = frozenset()  # lower case
     clients: tuple[Client, ...] = ()
@@ -232,6 +239,8 @@ def parse(text: str, base: Path = Path(".")) -> AnpConfig:
         activity_db=r.string(anp, "anp.activity_db"),
         activity_interval=int(r.number(anp, "anp.activity_interval", 300, lo=10, hi=3600)),
         activity_key_file=r.path(anp, "anp.activity_key_file", "activity.key"),
+        node=_node_name(r.string(anp, "anp.node")),
+        peer_rows=int(r.number(anp, "anp.peer_rows", 256, lo=2, hi=10_000)),
         decoration=r.decoration(anp),
         disaster_realms=frozenset(x.lower() for x in r.strings(anp, "anp.disaster_realms")),
         clients=clients,
@@ -250,6 +259,15 @@ def parse(text: str, base: Path = Path(".")) -> AnpConfig:
     )
     _check_whole(cfg)
     return cfg
+
+
+def _node_name(value: str | None) -> str:
+    """``anp.node``, or the host name: printable, at most 64 characters (it is a key in the store)."""
+    if value is None:
+        value = socket.gethostname() or "anp"
+    elif not value or len(value) > 64 or not value.isprintable():
+        raise ConfigError("anp.node", "must be 1-64 printable characters")
+    return value[:64]
 
 
 def _check_whole(cfg: AnpConfig) -> None:

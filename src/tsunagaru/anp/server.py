@@ -45,6 +45,7 @@ from tsunagaru.anp.spool import AccountingSpool, SpooledRecord
 from tsunagaru.anp.upstream import PeerFinder, Transport, UpstreamError, deliver
 from tsunagaru.logs import redact_cached
 from tsunagaru.net.datagram import DatagramSocket
+from tsunagaru.ops.idp_peers import Outcome
 from tsunagaru.radius import Code, Packet
 from tsunagaru.radius.packet import MESSAGE_AUTHENTICATOR, OPERATOR_NAME, PROXY_STATE
 from tsunagaru.radius.reasons import RejectReason
@@ -226,6 +227,8 @@ class AnpServer:
         port = relay.addr[1]
         try:
             now = time.monotonic()
+            if self.activity is not None:
+                self.activity.observe_upstream(fwd.realm, peer, _outcome(reply, error), now)
             if reply is not None:
                 peer_label = self.metrics.peer(peer.host, peer.port)
                 self.metrics.latency.labels(self.metrics.realm(fwd.realm), peer_label).observe(now - relay.started)
@@ -377,7 +380,7 @@ class AnpServer:
             peers = list(given) if given is not None else await self._peers(fwd)
             budget = self.request_timeout - (time.monotonic() - started)
             ordered = self.affinity.order(fwd.realm, fwd.request, peers, started)  # State's IdP node first
-            delivery = await deliver(self.transport, ordered, fwd.upstream, budget)
+            delivery = await deliver(self.transport, ordered, fwd.upstream, budget, self._attempted(fwd.realm))
             self.affinity.learn(fwd.realm, delivery.reply, delivery.peer, started)
             peer_label = self.metrics.peer(delivery.peer.host, delivery.peer.port)
             self.metrics.latency.labels(self.metrics.realm(fwd.realm), peer_label).observe(time.monotonic() - started)
@@ -388,6 +391,13 @@ class AnpServer:
             return self.core.on_upstream_failure(fwd, exc.reason, exc.text, port, time.monotonic())
         finally:
             self._gauge_peers(peers, failed)
+
+    def _attempted(self, realm: str | None) -> Callable[[PeerAddress, str], None] | None:
+        """What :func:`deliver` tells of each attempt, for the activity's peer table (None: not watched)."""
+        activity = self.activity
+        if activity is None or activity.peers is None or not realm:
+            return None
+        return lambda peer, outcome: activity.observe_upstream(realm, peer, Outcome(outcome), time.monotonic())
 
     def _gauge_peers(self, peers: Sequence[PeerAddress], now_needed: bool) -> None:
         """Refresh the peer_up gauge: after a failure at once, otherwise at most once a second per peer
@@ -465,7 +475,7 @@ class AnpServer:
         try:
             packet = self._accounting_upstream(record)
             peers = await self._acct_peers(record.realm)
-            await deliver(self.transport, peers, packet, self.request_timeout)
+            await deliver(self.transport, peers, packet, self.request_timeout, self._attempted(record.realm))
             await self._spool_call(self.spool.mark_sent, record.id, time.time())
         except UpstreamError as exc:
             when = await self._spool_call(self.spool.mark_failed, record.id, time.time())
@@ -522,6 +532,12 @@ class _Relay:
 
     def __call__(self, reply: Packet | None, error: BaseException | None) -> None:
         self.server._relayed(self, reply, error)
+
+
+def _outcome(reply: Packet | None, error: BaseException | None) -> Outcome:
+    if reply is not None:
+        return Outcome.REPLY
+    return Outcome.TIMEOUT if isinstance(error, TimeoutError | RequestTimeout) else Outcome.ERROR
 
 
 def _code(packet: Packet) -> str:

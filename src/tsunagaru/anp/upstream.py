@@ -10,7 +10,7 @@ failover logic below be tested on its own.
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -52,13 +52,17 @@ class Delivery:
     attempts: int
 
 
-async def deliver(transport: Transport, peers: Sequence[PeerAddress], packet: Packet, budget: float) -> Delivery:
+Attempted = Callable[[PeerAddress, str], None]  # (peer, "reply" | "timeout" | "error"): for the peer table
+
+
+async def deliver(transport: Transport, peers: Sequence[PeerAddress], packet: Packet, budget: float,
+                  attempted: Attempted | None = None) -> Delivery:
     """Try the peers in order (those known up first) within ``budget`` seconds in all.
 
     A peer that fails (refused, TLS failure, closed, timed out) hands over to the next; each attempt
     gets what is left of the budget divided among the peers still untried, so a dead first target
     cannot eat the whole budget. Raises UpstreamError with Reject-Reason 22 when time runs out and
-    21 when every peer failed.
+    21 when every peer failed. ``attempted`` hears of every attempt and its outcome.
     """
     if not peers:
         raise UpstreamError(RejectReason.BACKEND_FAILURE, "no peer for this realm")
@@ -73,11 +77,18 @@ async def deliver(transport: Transport, peers: Sequence[PeerAddress], packet: Pa
         share = left / (len(ordered) - n) if n < len(ordered) - 1 else left
         try:
             sent, reply = await transport.send(peer, packet, max(share, 0.05))
-            return Delivery(sent, reply, peer, n + 1)
         except TimeoutError:
             last = f"{peer.host}:{peer.port} did not answer in time"
+            if attempted is not None:
+                attempted(peer, "timeout")
         except (OSError, ConnectionError) as exc:
             last = f"{peer.host}:{peer.port} failed: {exc}"
+            if attempted is not None:
+                attempted(peer, "error")
+        else:
+            if attempted is not None:
+                attempted(peer, "reply")
+            return Delivery(sent, reply, peer, n + 1)
     if time.monotonic() >= deadline:
         raise UpstreamError(RejectReason.PROTOCOL_TIMEOUT, f"identity provider timed out ({last})")
     raise UpstreamError(RejectReason.BACKEND_FAILURE, f"identity provider unreachable ({last})")

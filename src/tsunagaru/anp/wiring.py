@@ -29,6 +29,7 @@ from tsunagaru.anp.server import AnpServer
 from tsunagaru.anp.spool import open_spool
 from tsunagaru.discovery import CachedSource, CachePolicy, DnsSource, RouteCache, ZoneFileSource
 from tsunagaru.discovery.source import DiscoverySource
+from tsunagaru.ops.idp_peers import PeerTable, StateOf
 from tsunagaru.pki.names import nai_realms, name_matches
 from tsunagaru.radius import Packet
 from tsunagaru.radsec import (
@@ -242,13 +243,27 @@ def build_server(config: AnpConfig, metrics: AnpMetrics | None = None, worker: i
     spool = open_spool(Path(config.spool), worker, workers)
     core = build_core(config)
     transport = RadSecTransport(pool, metrics, require_nai_realm=config.discovery.require_nai_realm)
+    activity = build_activity(config)
+    if activity is not None:
+        node = config.node if worker is None else f"{config.node}/w{worker}"  # each worker has its own pool
+        activity.watch_peers(PeerTable(node, config.activity_interval, max_rows=config.peer_rows),
+                             pool_states(pool))
     return AnpServer(core, transport, finder, spool, config.request_timeout, metrics, ap_verify=ap_verify,
-                     ap_client=ClientLookup(core.clients), activity=build_activity(config))
+                     ap_client=ClientLookup(core.clients), activity=activity)
+
+
+def pool_states(pool: PeerPool) -> StateOf:
+    """The pool's view of a peer for the peer table: up/suspect/down, None when it keeps no slot for it."""
+    def state_of(host: str, port: int, name: str | None) -> str | None:
+        state = pool.known_state(Peer(host, port, name))
+        return None if state is None else state.value
+    return state_of
 
 
 def build_activity(config: AnpConfig) -> ActivityRecorder | None:
     """The per-AP activity recorder when ``anp.activity_db`` is set: the store is opened (and migrated)
-    here, so a wrong URL fails ``check-config`` too; the hash key is made 0600 on first start."""
+    here, so a wrong URL fails ``check-config`` too; the hash key is made 0600 on first start. It also
+    publishes the RadSec peers' states (``build_server`` wires the pool in)."""
     if config.activity_db is None:
         return None
     from tsunagaru.ops.activity import IdentityHasher

@@ -13,14 +13,17 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import ColumnElement, or_, select, update
 from sqlalchemy.orm import Session
 
 from tsunagaru.ops.health import Alert, AlertChanges, track_alerts
-from tsunagaru.sites.scope import Principal, read_scope
+from tsunagaru.sites.scope import Principal, Role, read_scope
 from tsunagaru.store.ops_tables import AlertRow
 from tsunagaru.store.registry_tables import Site
 
+IDP_PREFIX = "idp:"
+# who sees an IdP's peers (addresses, counters, an alert's detail): the city-wide roles
+IDP_DETAIL_ROLES = frozenset({Role.CITY_ADMIN, Role.VIEWER, Role.AUDITOR})
 GONE = "gone"  # the state given to a subject with an open alert that no longer exists (closes the alert)
 MAX_DETAIL = 300
 MAX_LIST = 1000
@@ -94,19 +97,31 @@ class AlertView:
     def open(self) -> bool:
         return self.ended_at is None
 
+    @property
+    def realm(self) -> str | None:
+        """The IdP realm of an ``idp:REALM`` alert, else None."""
+        return self.subject[len(IDP_PREFIX):] if self.subject.startswith(IDP_PREFIX) else None
+
 
 def list_alerts(db: Session, principal: Principal, *, open_only: bool = False, site_id: int | None = None,
-                ap_id: int | None = None, since: datetime | None = None, limit: int = 200) -> list[AlertView]:
-    """Alerts in the reader's scope, newest first: open ones, or also those ended after ``since``."""
+                ap_id: int | None = None, since: datetime | None = None, limit: int = 200,
+                idps: bool = False) -> list[AlertView]:
+    """Alerts in the reader's scope, newest first: open ones, or also those ended after ``since``.
+
+    ``idps``: also the IdP alerts (``idp:REALM``, no site). Every role that reads the dashboard may see
+    them: an IdP serves every ward's users, and its realm and state are what a ward or booth operator
+    needs to explain failing logins. Their detail names peer addresses: only :data:`IDP_DETAIL_ROLES` read it."""
     scope = read_scope(principal)
     if scope.nothing:
         return []
-    query = (select(AlertRow, Site.name).join(Site, AlertRow.site_id == Site.id)
+    query = (select(AlertRow, Site.name).outerjoin(Site, AlertRow.site_id == Site.id)
              .order_by(AlertRow.ended_at.is_not(None), AlertRow.started_at.desc(), AlertRow.id.desc()))
+    in_scope: ColumnElement[bool] = Site.id.is_not(None)
     if scope.municipality_code is not None:
-        query = query.where(Site.municipality_code == scope.municipality_code)
+        in_scope = Site.municipality_code == scope.municipality_code
     elif scope.operator_id is not None:
-        query = query.where(Site.operator_id == scope.operator_id)
+        in_scope = Site.operator_id == scope.operator_id
+    query = query.where(or_(in_scope, AlertRow.subject.startswith(IDP_PREFIX)) if idps else in_scope)
     if open_only:
         query = query.where(AlertRow.ended_at.is_(None))
     elif since is not None:
@@ -116,5 +131,7 @@ def list_alerts(db: Session, principal: Principal, *, open_only: bool = False, s
     if ap_id is not None:
         query = query.where(AlertRow.ap_id == ap_id)
     rows = db.execute(query.limit(max(1, min(limit, MAX_LIST))))
-    return [AlertView(r.id, r.subject, r.ap_id, r.site_id, name, r.state, r.detail, r.started_at, r.ended_at)
+    peers = principal.role in IDP_DETAIL_ROLES
+    return [AlertView(r.id, r.subject, r.ap_id, r.site_id, name, r.state,
+                      r.detail if peers or not r.subject.startswith(IDP_PREFIX) else "", r.started_at, r.ended_at)
             for r, name in rows]

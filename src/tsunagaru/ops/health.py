@@ -13,6 +13,11 @@ and a predicate over an :class:`ApInputs` and the thresholds. An AP is
 A site has a ``problem`` if any check of any of its APs fails and is ``critical`` if every critical
 check of every AP it has fails (the whole site is unreachable), in the manner of openwisp-monitoring.
 Alerts open and close on state transitions, with times (:func:`track_alerts`).
+
+An IdP (a realm) is judged from every ANP node's latest row per (realm, peer) (:func:`idp_fleet`): each
+row carries what that node's RadSec watchdogs say of the peer; a row older than ``idp_stale_after`` counts
+as unknown; then :func:`idp_health`: up when every peer is up, degraded when some are suspect or down
+while one answers, down when none does, unknown with no usable row.
 """
 
 from __future__ import annotations
@@ -32,6 +37,9 @@ class Thresholds:
     auth_min_attempts: int = 10  # below this many attempts the ratio says nothing
     config_pending_max: timedelta = timedelta(minutes=10)  # agents poll every 2 min: 5 polls missed
     probe_max_age: timedelta = timedelta(minutes=30)  # an older probe result is ignored
+    # an ANP node's peer row older than this says nothing (the node stopped, or its store writes fail):
+    # three of the default 5-minute activity intervals
+    idp_stale_after: timedelta = timedelta(minutes=15)
 
 
 class ApState(StrEnum):
@@ -218,6 +226,76 @@ def idp_health(peers: Iterable[PeerState]) -> IdpState:
 def idp_states(peers_by_realm: Mapping[str, Iterable[PeerState]]) -> dict[str, IdpState]:
     """Realm -> IdP state, from the RadSec pool's peer states of each realm's peers."""
     return {realm: idp_health(states) for realm, states in peers_by_realm.items()}
+
+
+_PEER_STATES = {s.value: s for s in PeerState}
+
+
+@dataclass(frozen=True, slots=True)
+class IdpPeerInputs:
+    """One ANP node's latest row for one (realm, peer): what the node's RadSec pool said of the peer."""
+
+    node: str
+    realm: str
+    host: str
+    port: int
+    server_name: str
+    found: str  # srv, static
+    state: str  # up, suspect, down, unknown
+    state_since: datetime | None
+    last_reply: datetime | None
+    requests: int  # in the node's last interval
+    timeouts: int
+    errors: int
+    updated_at: datetime
+
+    def fresh(self, now: datetime, t: Thresholds) -> bool:
+        return now - self.updated_at <= t.idp_stale_after
+
+
+@dataclass(frozen=True, slots=True)
+class IdpHealth:
+    realm: str
+    state: IdpState
+    peers: tuple[IdpPeerInputs, ...]  # every node's row, fresh or not (by host, port, node)
+    fresh: tuple[bool, ...]  # per peer row: does it count?
+    last_reply: datetime | None  # the newest reply any node saw
+    requests: int  # over the fresh rows
+    timeouts: int
+
+    @property
+    def peers_up(self) -> int:
+        return sum(1 for p, f in zip(self.peers, self.fresh, strict=True) if f and p.state == PeerState.UP.value)
+
+    @property
+    def detail(self) -> str:
+        """For the alert: which peers are not up, as ``host:port state`` (no user data)."""
+        bad = sorted({f"{p.host}:{p.port} {p.state}" for p, f in zip(self.peers, self.fresh, strict=True)
+                      if f and p.state != PeerState.UP.value})
+        return ", ".join(bad)
+
+
+def idp_fleet(rows: Iterable[IdpPeerInputs], now: datetime, t: Thresholds = Thresholds()) -> dict[str, IdpHealth]:
+    """Realm -> its health over every ANP node's latest rows: rows older than ``t.idp_stale_after`` count
+    as unknown (left out of the rule), as do rows whose state is unknown; no row left: the IdP is unknown."""
+    by_realm: dict[str, list[IdpPeerInputs]] = {}
+    for row in rows:
+        by_realm.setdefault(row.realm, []).append(row)
+    out: dict[str, IdpHealth] = {}
+    for realm, peers in sorted(by_realm.items()):
+        peers.sort(key=lambda p: (p.host, p.port, p.server_name, p.node))
+        fresh = tuple(p.fresh(now, t) for p in peers)
+        counted = [p for p, f in zip(peers, fresh, strict=True) if f]
+        states = [_PEER_STATES[p.state] for p in counted if p.state in _PEER_STATES]
+        replies = [p.last_reply for p in peers if p.last_reply is not None]
+        out[realm] = IdpHealth(realm, idp_health(states), tuple(peers), fresh, max(replies) if replies else None,
+                               sum(p.requests for p in counted), sum(p.timeouts for p in counted))
+    return out
+
+
+def idp_alert_states(idps: Mapping[str, IdpHealth]) -> dict[str, tuple[str, str]]:
+    """Subject ``idp:REALM`` -> (state, detail) for :func:`track_alerts`."""
+    return {f"idp:{h.realm}": (h.state.value, h.detail) for h in idps.values()}
 
 
 # -- alerts -----------------------------------------------------------------------------------------------

@@ -2,11 +2,11 @@
 
 Jobs: the portal's renewal sweep and reminders (``enrol-sweep``), the hourly usage aggregates of the last
 few hours (``usage``: ``refresh_hours``), the retention purge of sessions and activity (``purge``), and the
-health rules into the stored alert history (``alerts``). Why in ``web serve`` and not a systemd timer: the
-web app already holds the store, the portal's mailer and its settings, a deployment then has one thing
-to run and the demo runs the same code; a second web replica sets ``[jobs] run = false`` so that jobs run
-once (every job is also safe to run twice: the purge and the refresh are idempotent, the sweep marks what
-it mailed, the alert job keeps one open alert per subject).
+health rules into the stored alert history (``alerts``: APs, sites and IdPs). Why in ``web serve`` and not
+a systemd timer: the web app already holds the store, the portal's mailer and its settings, a deployment
+then has one thing to run and the demo runs the same code; a second web replica sets ``[jobs] run = false``
+so that jobs run once (every job is also safe to run twice: the purge and the refresh are idempotent, the
+sweep marks what it mailed, the alert job keeps one open alert per subject).
 
 Each job is supervised: a failure is logged and counted and the job runs again at its next turn; one
 job never stops another. They run in one daemon thread, never on the web app's event loop, one at a time,
@@ -26,6 +26,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select
 
 from tsunagaru import logs
+from tsunagaru.ops.health import Thresholds, idp_alert_states, idp_fleet
 from tsunagaru.ops.schedule import JobSpec, JobStats, due, next_wake, recent_hours
 from tsunagaru.ops.usage import Placement
 from tsunagaru.store import Store
@@ -155,18 +156,25 @@ def purge_job(store: Store, retention: timedelta, activity_retention: timedelta)
         from tsunagaru.store.ops_writer import purge
 
         done = purge(store, now, retention, activity_retention)
-        return f"{done.sessions} sessions, {done.activity} activity rows"
+        return f"{done.sessions} sessions, {done.activity} activity rows, {done.idp_peers} IdP peer rows"
     return run
 
 
-def alerts_job(store: Store) -> Job:
+DEFAULT_THRESHOLDS = Thresholds()
+
+
+def alerts_job(store: Store, thresholds: Thresholds = DEFAULT_THRESHOLDS) -> Job:
+    """APs and sites (the fleet) and IdPs (``idp:REALM``, from the ANP nodes' peer rows) into the history."""
     def run(now: datetime) -> str:
         from tsunagaru.ops.alert_history import store_states
+        from tsunagaru.store.peer_status import latest_peers
         from tsunagaru.web.dashboard.fleet import compute
 
         with store.session() as db:
-            fleet = compute(db, now)
-            done = store_states(db, fleet.health.alert_states(), fleet.site_of, now)
+            fleet = compute(db, now, thresholds)
+            states = fleet.health.alert_states()
+            states.update(idp_alert_states(idp_fleet(latest_peers(db), now, thresholds)))
+            done = store_states(db, states, fleet.site_of, now)
         return f"{done.started} started, {done.ended} ended, {done.open} open"
     return run
 

@@ -131,6 +131,12 @@ class PeerPool:
         slot = self._slots.get(peer)
         return slot.state() if slot is not None else PeerState.UP
 
+    def known_state(self, peer: Peer) -> PeerState | None:
+        """The peer's state while the pool keeps a slot for it; None for a peer never tried or forgotten
+        (where :meth:`state` is optimistically UP, which says nothing for health)."""
+        slot = self._slots.get(peer)
+        return slot.state() if slot is not None else None
+
     def is_up(self, peer: Peer) -> bool:
         return self.state(peer) is PeerState.UP
 

@@ -111,3 +111,29 @@ class AlertRow(Base):
     detail: Mapped[str] = mapped_column(String(300), default="")
     started_at: Mapped[datetime] = mapped_column(index=True)
     ended_at: Mapped[datetime | None]
+
+
+class IdpPeerRow(Base):
+    """One ANP node's latest view of one (realm, RadSec peer), from ``tsunagaru.ops.idp_peers``.
+
+    Replaced every activity interval by the node's snapshot (its rows not in the snapshot are deleted), so a
+    node holds at most ``anp.peer_rows`` rows; a node that stopped leaves rows that the health rule counts
+    as unknown after ``idp_stale_after`` and the purge job deletes after a day. ``server_name`` is "" when
+    the peer has none (part of the key, so not NULL)."""
+
+    __tablename__ = "ops_idp_peers"
+
+    node: Mapped[str] = mapped_column(String(80), primary_key=True)
+    realm: Mapped[str] = mapped_column(String(253), primary_key=True)
+    host: Mapped[str] = mapped_column(String(255), primary_key=True)
+    port: Mapped[int] = mapped_column(Integer, primary_key=True)
+    server_name: Mapped[str] = mapped_column(String(253), primary_key=True)
+    found: Mapped[str] = mapped_column(String(8))  # srv, static
+    state: Mapped[str] = mapped_column(String(16))  # up, suspect, down, unknown
+    state_since: Mapped[datetime | None]
+    last_reply: Mapped[datetime | None]
+    requests: Mapped[int] = mapped_column(Integer, default=0)  # in the node's last interval
+    timeouts: Mapped[int] = mapped_column(Integer, default=0)
+    errors: Mapped[int] = mapped_column(Integer, default=0)
+    interval_s: Mapped[int] = mapped_column(Integer)
+    updated_at: Mapped[datetime] = mapped_column(index=True)

@@ -18,6 +18,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from tsunagaru.ops.activity import Batch, SessionRecord
+from tsunagaru.ops.idp_peers import PeerBatch
 from tsunagaru.ops.usage import HOUR, Placement, aggregate
 from tsunagaru.store.engine import Store
 from tsunagaru.store.ops_tables import (
@@ -40,7 +41,7 @@ def _greatest(a: ColumnElement[Any], b: ColumnElement[Any]) -> ColumnElement[Any
     return case((b > a, b), else_=a)
 
 
-def _upsert(session: Session, table: Table, rows: Sequence[dict[str, Any]], keys: Sequence[str],
+def upsert(session: Session, table: Table, rows: Sequence[dict[str, Any]], keys: Sequence[str],
             update: Mapping[str, str]) -> None:
     """Insert ``rows``; on a key conflict set each column by its rule: add, max, min, or, keep (the old value
     unless NULL), or anything else: the new value."""
@@ -85,6 +86,13 @@ class SqlActivityWriter:
     def __init__(self, store: Store) -> None:
         self.store = store
 
+    def write_peers(self, batch: PeerBatch) -> int:
+        """The upstream peers' snapshot (``tsunagaru.store.peer_status``): the node's rows replaced."""
+        from tsunagaru.store.peer_status import write_peers
+
+        with self.store.session() as db:
+            return write_peers(db, batch)
+
     def write(self, batch: Batch) -> WriteStats:
         start = _ts(batch.interval_start)
         activity, rejects, realms = [], [], []
@@ -98,12 +106,12 @@ class SqlActivityWriter:
             realms += [{"ap_key": r.ap_key, "interval_start": start, "realm": k, "count": n} for k, n in r.realms]
         sessions = [_session_row(s) for s in batch.sessions]
         with self.store.session() as db:
-            _upsert(db, ActivityRow.__table__, activity, ("ap_key", "interval_start"), _ACTIVITY_RULES)  # type: ignore[arg-type]
-            _upsert(db, ActivityRejectRow.__table__, rejects, ("ap_key", "interval_start", "reason"),  # type: ignore[arg-type]
+            upsert(db, ActivityRow.__table__, activity, ("ap_key", "interval_start"), _ACTIVITY_RULES)  # type: ignore[arg-type]
+            upsert(db, ActivityRejectRow.__table__, rejects, ("ap_key", "interval_start", "reason"),  # type: ignore[arg-type]
                     {"count": "add"})
-            _upsert(db, ActivityRealmRow.__table__, realms, ("ap_key", "interval_start", "realm"),  # type: ignore[arg-type]
+            upsert(db, ActivityRealmRow.__table__, realms, ("ap_key", "interval_start", "realm"),  # type: ignore[arg-type]
                     {"count": "add"})
-            _upsert(db, AccountingSessionRow.__table__, sessions, ("session_key",), _SESSION_RULES)  # type: ignore[arg-type]
+            upsert(db, AccountingSessionRow.__table__, sessions, ("session_key",), _SESSION_RULES)  # type: ignore[arg-type]
         return WriteStats(len(activity), len(rejects) + len(realms), len(sessions))
 
 
@@ -178,11 +186,15 @@ def refresh_hours(store: Store, hours: Iterable[datetime], placements: Mapping[s
 class Purged:
     sessions: int
     activity: int
+    idp_peers: int = 0
 
 
 def purge(store: Store, now: datetime, retention: timedelta = RETENTION,
           activity_retention: timedelta = ACTIVITY_RETENTION) -> Purged:
-    """Delete sessions and per-interval activity older than their retentions; hourly aggregates stay."""
+    """Delete sessions and per-interval activity older than their retentions, and the peer rows of ANP nodes
+    that stopped (``PEER_RETENTION``); hourly aggregates stay."""
+    from tsunagaru.store.peer_status import purge_peers
+
     with store.session() as db:
         old = now - retention
         sessions = _count(db.execute(delete(AccountingSessionRow).where(AccountingSessionRow.last_at < old)))
@@ -190,7 +202,8 @@ def purge(store: Store, now: datetime, retention: timedelta = RETENTION,
         activity = _count(db.execute(delete(ActivityRow).where(ActivityRow.interval_start < cutoff)))
         db.execute(delete(ActivityRejectRow).where(ActivityRejectRow.interval_start < cutoff))
         db.execute(delete(ActivityRealmRow).where(ActivityRealmRow.interval_start < cutoff))
-    return Purged(sessions, activity)
+        peers = purge_peers(db, now)
+    return Purged(sessions, activity, peers)
 
 
 def _count(result: object) -> int:

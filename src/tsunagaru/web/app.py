@@ -38,6 +38,7 @@ ROUTER_MODULES = (
     "tsunagaru.web.enrol.router",
     "tsunagaru.web.incidents_api",
     "tsunagaru.web.dashboard.api",
+    "tsunagaru.web.dashboard.idps",
     "tsunagaru.web.dashboard.pages",
 )
 

@@ -78,3 +78,25 @@ def add_usage(db: Session, now: datetime, keys: list[tuple[str, str]]) -> None:
                          "users": max(0, sessions - 2), "octets_in": sessions * 10_000, "octets_out": sessions * 90_000,
                          "duration_total_s": sessions * 600, "duration_median_s": 600})
     db.execute(insert(UsageHourRow), rows)
+
+
+def add_idp_peers(db: Session, now: datetime) -> None:
+    """Two ANP nodes' peer rows: the demo realm up on both, a partner realm down on one node and up on the
+    other (degraded), a realm only a stopped node knew (unknown), and the overflow row."""
+    from tsunagaru.ops.idp_peers import Found, PeerBatch, PeerId, PeerRecord
+    from tsunagaru.store.peer_status import write_peers
+
+    wall = now.timestamp()
+
+    def rec(realm: str, host: str, state: str, found: Found = Found.SRV, requests: int = 40,
+            timeouts: int = 0) -> PeerRecord:
+        return PeerRecord(realm, PeerId(host, 2083, f"radsec.{realm}"), found, state, wall - 3600, wall - 20,
+                          requests, timeouts, 0)
+
+    write_peers(db, PeerBatch("anp-1", wall - 30, 300, (
+        rec("idp.tsunagaru.test", "127.0.0.1", "up"), rec("partner.example", "192.0.2.10", "down", requests=12,
+                                                          timeouts=12),
+        PeerRecord("other", PeerId("*", 0, ""), Found.SRV, "unknown", None, None, 3, 0, 0))))
+    write_peers(db, PeerBatch("anp-2", wall - 40, 300, (
+        rec("idp.tsunagaru.test", "127.0.0.1", "up"), rec("partner.example", "192.0.2.11", "up", Found.STATIC))))
+    write_peers(db, PeerBatch("anp-old", wall - 7200, 300, (rec("gone.example", "198.51.100.1", "up"),)))

@@ -1,6 +1,6 @@
 """The dashboard in real headless Chromium (Debian's, driven by Playwright) for every role, in Japanese and
 English: the map draws the boundaries and the sites' markers from local assets only, filters work, the site,
-AP, usage, alert and incident pages render, no console errors, and every form control has an accessible
+AP, usage, alert, IdP and incident pages render, no console errors, and every form control has an accessible
 name. Screenshots go to ``artefacts/dashboard/`` (look at them after changing a page)."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
-from tests.web.dashboard.fleetdata import add_fleet, add_usage
+from tests.web.dashboard.fleetdata import add_fleet, add_idp_peers, add_usage
 from tests.web.seed import PASSWORD, SHINJUKU
 from tests.web.server import WebServer, web_server
 from tsunagaru.store import Store
@@ -31,6 +31,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebServer]:
             add_fleet(db, 400, now, operator_id=ws.seeded.booth_org)
             add_usage(db, now, [("municipality", SHINJUKU), ("municipality", "131016"),
                                 ("site", str(ws.seeded.shinjuku_site))])
+            add_idp_peers(db, now)
         store.dispose()
         yield ws
 
@@ -194,5 +195,36 @@ def test_alert_history_pages(browser: Browser, server: WebServer, user: str, loc
     assert link is not None
     page.goto(server.url + link)
     assert page.locator("table.alert-history tbody tr.alert-open").count() >= 1
+    assert unnamed_controls(page) == [] and errors == [] and foreign == []
+    page.context.close()
+
+
+@pytest.mark.parametrize(("user", "locale"), [("admin", "ja"), ("admin", "en"), ("shinjuku", "ja"), ("booth", "en")])
+def test_idp_list_for_each_role(browser: Browser, server: WebServer, user: str, locale: str) -> None:
+    """The IdP list reached from the dashboard's navigation: realms with their states; the peers (addresses,
+    nodes, counters) for the city-wide roles, the states only for municipality and site operators."""
+    from tsunagaru.ops.jobs import alerts_job
+
+    store = Store.open(server.db_url)
+    try:
+        alerts_job(store)(datetime.now(UTC))  # the partner realm's alert into the history
+    finally:
+        store.dispose()
+    ARTEFACTS.mkdir(parents=True, exist_ok=True)
+    page, errors, foreign = open_page(browser, server, user, locale)
+    page.click("nav.dash-nav a[href='/dashboard/idps']")
+    page.wait_for_url("**/dashboard/idps")
+    assert page.locator("h1").first.inner_text() == ("IDプロバイダ" if locale == "ja" else "Identity providers")
+    rows = page.locator("table.idps tbody tr.idp")
+    assert rows.count() == 4
+    assert rows.first.get_attribute("data-realm") == "partner.example"  # degraded first
+    assert page.locator("tr[data-realm='idp.tsunagaru.test'] .health-up").count() >= 1
+    peers = page.locator("table.idps ul.peers li").count()
+    if user == "admin":
+        assert peers >= 5 and "192.0.2.10:2083" in page.locator("table.idps").inner_text()
+    else:
+        assert peers == 0 and "192.0.2" not in page.content()
+    assert page.locator("table.alert-history tbody tr.alert-open").count() >= 1
+    page.screenshot(path=str(ARTEFACTS / f"idps-{user}-{locale}.png"), full_page=True)
     assert unnamed_controls(page) == [] and errors == [] and foreign == []
     page.context.close()

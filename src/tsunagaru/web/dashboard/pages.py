@@ -30,6 +30,7 @@ from tsunagaru.web.config import tile_url
 from tsunagaru.web.dashboard.api import SITE_STATES, fleet, scoped_sites
 from tsunagaru.web.dashboard.charts import hours, usage_svg
 from tsunagaru.web.dashboard.fleet import ap_ids as fleet_ap_ids
+from tsunagaru.web.dashboard.idps import idps
 from tsunagaru.web.deps import DB, Authenticated, Csrf, Ctx
 from tsunagaru.web.errors import Rejected, translator
 from tsunagaru.web.incidents_api import MESSAGES
@@ -176,9 +177,10 @@ def alerts_page(request: Request, principal: Authenticated, db: DB, ctx: Ctx) ->
             alerts.append({"ap": int(ap_id), "site": site_id, "site_name": sites[site_id][4],
                            "state": health.state.value, "checks": health.failing})
     alerts.sort(key=lambda a: (a["state"] != "down", a["site"], a["ap"]))
-    history = list_alerts(db, principal, since=now - HISTORY, limit=500)
+    history = list_alerts(db, principal, since=now - HISTORY, limit=500, idps=True)
+    bad_idps = [h for h in idps(db, now) if h.state.value in ("down", "degraded")]
     return render(request, "dashboard/alerts.html", alerts=alerts[:1000], total=len(alerts), history=history,
-                  show_site=True)
+                  show_site=True, idps=bad_idps)
 
 
 # -- incidents ------------------------------------------------------------------------------------------
