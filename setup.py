@@ -9,8 +9,10 @@ gcc, python3-dev), and ``--no-build-isolation`` so that the build sees the mypy 
     TSUNAGARU_MYPYC=1 pip install --no-build-isolation .     # a production install, compiled
     make mypyc                                               # in place in a checkout (make mypyc-clean undoes it)
 
-Not compiled, on purpose: generic slotted dataclasses (``net/replay.py``, ``radsec/tracker.py``; mypyc
-cannot build them), modules other parts edit often (clients, routing), and anything that does I/O.
+Not compiled, on purpose: generic dataclasses (``net/replay.py``, ``radsec/tracker.py``,
+``radsec/session.py``: once compiled, a ``Generic`` dataclass fails at import, slotted or not, with
+"attribute '__dict__' of 'type' objects is not writable"), modules other parts edit often (clients,
+routing), and anything that does I/O (``radsec/writes.py`` only buffers for the transport).
 Compiled classes cannot be monkeypatched; tests that do so run against the pure modules.
 """
 
@@ -26,12 +28,14 @@ MYPYC_MODULES = [
     "src/tsunagaru/radius/packet.py",
     "src/tsunagaru/radius/auth.py",
     "src/tsunagaru/radius/hiding.py",
+    "src/tsunagaru/radius/digest.py",
     "src/tsunagaru/anp/nai.py",
     "src/tsunagaru/anp/admit.py",
     "src/tsunagaru/anp/decorate.py",
     "src/tsunagaru/anp/translate.py",
     "src/tsunagaru/anp/core.py",
     "src/tsunagaru/radsec/framing.py",
+    "src/tsunagaru/radsec/writes.py",
 ]
 
 

@@ -13,15 +13,25 @@ at most N times the bounds; a forgotten peer's series stays until its worker res
 cannot remove a label in that mode). Gauges say how they combine: what each worker holds is summed over
 the live workers (``livesum``), a peer is up when every worker that talks to it says so (``livemin``),
 the certificate's expiry is the same everywhere (``max``).
+
+Cheap per request: the counters and histograms the proxy touches for every request are plain ints
+on the event loop (:class:`FoldedCounter`, :class:`FoldedHistogram`) folded into prometheus_client
+when the registry is collected (a scrape, ``get_sample_value``) or, in multiprocess mode, once a
+second by the worker's gauge refresh. prometheus_client takes a lock, checks and converts on each
+``inc``/``observe``: about 4 % of the proxy's CPU per request (py-spy, 2026-12-02).
 """
 
 from __future__ import annotations
 
+from bisect import bisect_left
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client.metrics_core import Metric
 
+from tsunagaru.net import gauges
 from tsunagaru.net.gauges import WatchedGauge, multiprocess_on
 
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
@@ -38,6 +48,77 @@ DROP_KINDS = ("unknown_client", "malformed", "bad_code", "bad_authenticator", "d
 M = TypeVar("M", Counter, Gauge, Histogram)
 
 
+class FoldedCounter:
+    """A counter child counted in a plain number and added to prometheus_client's child by :meth:`fold`.
+
+    Two threads and no lock: only the event loop writes ``_total``, only the folding thread (a scrape)
+    writes ``_folded``; an increment made while folding is folded the next time, never lost."""
+
+    __slots__ = ("_folded", "_total", "child")
+
+    def __init__(self, child: Counter) -> None:
+        self.child = child
+        self._total = 0.0
+        self._folded = 0.0
+
+    def inc(self, amount: float = 1.0) -> None:
+        if amount < 0:
+            raise ValueError("counters can only be incremented by non-negative amounts")
+        self._total += amount
+
+    def fold(self) -> None:
+        total = self._total
+        if total != self._folded:
+            self.child.inc(total - self._folded)
+            self._folded = total
+
+
+class FoldedHistogram:
+    """A histogram child bucketed by hand (same ``le`` bounds) and added to prometheus_client's by :meth:`fold`."""
+
+    __slots__ = ("_bounds", "_counts", "_folded", "_folded_sum", "_sum", "child")
+
+    def __init__(self, child: Histogram) -> None:
+        self.child = child
+        self._bounds: tuple[float, ...] = tuple(child._upper_bounds)  # ends with +Inf
+        self._counts = [0] * len(self._bounds)
+        self._folded = [0] * len(self._bounds)
+        self._sum = self._folded_sum = 0.0
+
+    def observe(self, amount: float) -> None:
+        self._counts[bisect_left(self._bounds, amount)] += 1  # the first bound >= amount, as ``le`` says
+        self._sum += amount
+
+    def fold(self) -> None:
+        total = self._sum
+        for i, count in enumerate(self._counts):
+            if count != self._folded[i]:
+                self.child._buckets[i].inc(count - self._folded[i])
+                self._folded[i] = count
+        if total != self._folded_sum:
+            self.child._sum.inc(total - self._folded_sum)
+            self._folded_sum = total
+
+
+class Folder:
+    """A collector that folds every :class:`FoldedCounter`/:class:`FoldedHistogram` of its metrics, registered
+    first so that the registry's own metrics are collected after it; it exports nothing itself."""
+
+    def __init__(self) -> None:
+        self.metrics: list[Labelled[Any]] = []
+
+    def describe(self) -> Iterable[Metric]:
+        return ()
+
+    def collect(self) -> Iterable[Metric]:
+        self.fold()
+        return ()
+
+    def fold(self) -> None:
+        for labelled in self.metrics:
+            labelled.fold()
+
+
 class Labelled(Generic[M]):
     """A metric whose ``labels(...)`` children are remembered and bounded.
 
@@ -47,24 +128,36 @@ class Labelled(Generic[M]):
     child from prometheus_client as well, not only from this cache.
     """
 
-    def __init__(self, metric: M, limit: int | None = None) -> None:
+    def __init__(self, metric: M, limit: int | None = None, folder: Folder | None = None) -> None:
         self.metric: M = metric
         self.limit = MAX_SERIES if limit is None else limit
-        self._children: dict[tuple[str, ...], M] = {}
+        self._children: dict[tuple[str, ...], Any] = {}
+        self._folded = folder is not None  # children are FoldedCounter/FoldedHistogram (counters, histograms)
+        if folder is not None:
+            folder.metrics.append(self)
 
-    def labels(self, *values: str) -> M:
-        child = self._children.get(values)
+    def labels(self, *values: str) -> Any:
+        """The child for ``values``: prometheus_client's, or its folded stand-in (same ``inc``/``observe``)."""
+        child: Any = self._children.get(values)
         if child is None:
             if len(self._children) >= self.limit:
                 values = (OTHER,) * len(values)
                 child = self._children.get(values)
                 if child is not None:
                     return child
-            child = self._children[values] = self.metric.labels(*values)
+            child = self.metric.labels(*values)  # Any: a folded stand-in may replace it
+            if self._folded:
+                child = FoldedHistogram(child) if isinstance(self.metric, Histogram) else FoldedCounter(child)
+            self._children[values] = child
         return child
 
+    def fold(self) -> None:
+        for child in list(self._children.values()):  # a scrape's thread: the loop may add children meanwhile
+            child.fold()
+
     def remove(self, *values: str) -> None:
-        if self._children.pop(values, None) is not None:
+        child = self._children.pop(values, None)
+        if child is not None:
             self.metric.remove(*values)
 
     def remove_where(self, position: int, value: str) -> None:
@@ -116,13 +209,19 @@ class AnpMetrics:
 
     def peer(self, host: str, port: int) -> str:
         """The label for a RadSec peer (from discovery, so bounded like realms)."""
-        return self._peers(f"{host}:{port}")
+        label = self._peer_labels.get((host, port))
+        if label is None:
+            if len(self._peer_labels) >= 2 * MAX_PEER_LABELS:  # discovered peers come and go: bounded
+                self._peer_labels.clear()
+            label = self._peer_labels[(host, port)] = self._peers(f"{host}:{port}")
+        return label
 
     def forget_peer(self, host: str, port: int) -> None:
         """The pool gave up a peer: remove its series from prometheus_client."""
         label = f"{host}:{port}"
         if multiprocess_on():  # labels cannot be removed there: the label keeps its slot (still bounded)
             return
+        self._peer_labels.clear()  # a freed slot may now name a peer cached as "other"
         if self._peers.forget(label):
             self.peer_up.remove(label)
             self.latency.remove_where(1, label)
@@ -133,20 +232,25 @@ class AnpMetrics:
     def __post_init__(self) -> None:
         self._realms = BoundedNames(MAX_REALM_LABELS)
         self._peers = BoundedNames(MAX_PEER_LABELS)
+        self._peer_labels: dict[tuple[str, int], str] = {}
         r = self.registry
+        folder = self.folder = Folder()  # per-request metrics: see the module docstring
+        r.register(folder)  # before the metrics: a collection folds first, then reads them
+        if multiprocess_on():
+            gauges.on_refresh(folder.fold)
         self.requests = Labelled(Counter("tsunagaru_anp_requests", "Requests received from RADIUS clients",
-                                         ["client", "code"], registry=r))
+                                         ["client", "code"], registry=r), folder=folder)
         self.results = Labelled(Counter("tsunagaru_anp_results", "Replies sent to clients by outcome",
-                                        ["realm", "outcome"], registry=r))
+                                        ["realm", "outcome"], registry=r), folder=folder)
         self.rejects = Labelled(Counter("tsunagaru_anp_reject_reasons", "Access-Rejects by WBA Reject-Reason",
-                                        ["reason"], registry=r))
+                                        ["reason"], registry=r), folder=folder)
         self.dropped = Labelled(Counter("tsunagaru_anp_dropped", "Datagrams dropped without a reply", ["why"],
                                         registry=r))
         self.latency = Labelled(Histogram("tsunagaru_anp_upstream_latency_seconds", "Upstream round trip",
-                                          ["realm", "peer"], buckets=LATENCY_BUCKETS, registry=r))
+                                          ["realm", "peer"], buckets=LATENCY_BUCKETS, registry=r), folder=folder)
         self.client_latency = Labelled(Histogram("tsunagaru_anp_client_latency_seconds",
                                                  "Time from request to reply", ["client"],
-                                                 buckets=LATENCY_BUCKETS, registry=r))
+                                                 buckets=LATENCY_BUCKETS, registry=r), folder=folder)
         self.discovery = Labelled(Counter("tsunagaru_anp_discovery_lookups", "Discovery lookups by cache result",
                                           ["result"], registry=r))
         self.peer_up = Labelled(Gauge("tsunagaru_anp_peer_up", "1 when the RadSec peer answers its watchdog",

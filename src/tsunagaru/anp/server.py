@@ -202,12 +202,7 @@ class AnpServer:
         try_send = getattr(self.transport, "try_send", None)
         if try_send is None:
             return False
-        peers = fwd.decision.route.candidates()  # configured order, or shuffled when the route spreads
-        if len(peers) > 1:  # those known up first (stable: a spread stays spread), then State's IdP node first
-            peers = tuple(self.affinity.order(fwd.realm, fwd.request,
-                                              sorted(peers, key=lambda p: 0 if self.transport.is_up(p) else 1),
-                                              started))
-        ordered = peers
+        ordered = self._order(fwd, fwd.decision.route.candidates(), started)
         budget = self.request_timeout - (time.monotonic() - started)
         if budget <= 0:
             return False
@@ -230,9 +225,7 @@ class AnpServer:
             if self.activity is not None:
                 self.activity.observe_upstream(fwd.realm, peer, _outcome(reply, error), now)
             if reply is not None:
-                peer_label = self.metrics.peer(peer.host, peer.port)
-                self.metrics.latency.labels(self.metrics.realm(fwd.realm), peer_label).observe(now - relay.started)
-                self.affinity.learn(fwd.realm, reply, peer, relay.started)  # the node a challenge names
+                self._learn(fwd, reply, peer, relay.started, now)
                 answer = self.core.on_upstream_reply(fwd, reply, fwd.upstream.authenticator, port, now)
                 self._gauge_peers(relay.peers, False)
             elif isinstance(error, TimeoutError | RequestTimeout | OSError | RadSecError):
@@ -377,15 +370,12 @@ class AnpServer:
         peers: list[PeerAddress] = []
         failed = False
         try:
-            peers = list(given) if given is not None else await self._peers(fwd)
+            peers = list(given) if given is not None else list(self._order(fwd, await self._peers(fwd), started))
             budget = self.request_timeout - (time.monotonic() - started)
-            ordered = self.affinity.order(fwd.realm, fwd.request, peers, started)  # State's IdP node first
-            delivery = await deliver(self.transport, ordered, fwd.upstream, budget, self._attempted(fwd.realm))
-            self.affinity.learn(fwd.realm, delivery.reply, delivery.peer, started)
-            peer_label = self.metrics.peer(delivery.peer.host, delivery.peer.port)
-            self.metrics.latency.labels(self.metrics.realm(fwd.realm), peer_label).observe(time.monotonic() - started)
-            return self.core.on_upstream_reply(fwd, delivery.reply, delivery.sent.authenticator, port,
-                                               time.monotonic())
+            delivery = await deliver(self.transport, peers, fwd.upstream, budget, self._attempted(fwd.realm))
+            now = time.monotonic()
+            self._learn(fwd, delivery.reply, delivery.peer, started, now)
+            return self.core.on_upstream_reply(fwd, delivery.reply, delivery.sent.authenticator, port, now)
         except UpstreamError as exc:
             failed = True
             return self.core.on_upstream_failure(fwd, exc.reason, exc.text, port, time.monotonic())
@@ -412,10 +402,27 @@ class AnpServer:
             label = self.metrics.peer(peer.host, peer.port)
             self.metrics.peer_up.labels(label).set(1 if self.transport.is_up(peer) else 0)
 
-    async def _peers(self, fwd: Forward) -> list[PeerAddress]:
+    async def _peers(self, fwd: Forward) -> Sequence[PeerAddress]:
+        """The route's peers (configured order, or shuffled when it spreads) or the discovered ones."""
         if isinstance(fwd.decision, UseStatic):
-            return list(fwd.decision.route.candidates())
-        return list(await self.finder.peers(fwd.realm, accounting=False))
+            return fwd.decision.route.candidates()
+        return await self.finder.peers(fwd.realm, accounting=False)
+
+    def _order(self, fwd: Forward, peers: Sequence[PeerAddress], started: float) -> tuple[PeerAddress, ...]:
+        """The peers of this request in the order to try them, for both paths (relay and task): the
+        conversation's IdP node first (State), then those known up first (a stable sort: a spread stays
+        spread, and a named node that is down goes behind the up ones, as :func:`deliver` would)."""
+        if len(peers) < 2:
+            return tuple(peers)
+        ordered = self.affinity.order(fwd.realm, fwd.request, peers, started)
+        return tuple(sorted(ordered, key=lambda p: 0 if self.transport.is_up(p) else 1))
+
+    def _learn(self, fwd: Forward, reply: Packet, peer: PeerAddress, started: float, now: float) -> None:
+        """What the ANP learns from an upstream reply, for both paths: its latency, and the IdP node an
+        Access-Challenge's State names (so the conversation's next requests go back to that peer)."""
+        peer_label = self.metrics.peer(peer.host, peer.port)
+        self.metrics.latency.labels(self.metrics.realm(fwd.realm), peer_label).observe(now - started)
+        self.affinity.learn(fwd.realm, reply, peer, started)
 
     # -- accounting ---------------------------------------------------------------------------------
 

@@ -19,6 +19,7 @@ from prometheus_client import Gauge
 log = logging.getLogger(__name__)
 
 _watched: list[tuple[Gauge, Callable[[], float]]] = []  # this process's, multiprocess mode only
+_calls: list[Callable[[], None]] = []  # run on each refresh, multiprocess mode only (metrics folded in)
 MAX_WATCHED = 10_000
 
 
@@ -36,8 +37,20 @@ class WatchedGauge(Gauge):
         self.set(float(f()))
 
 
+def on_refresh(call: Callable[[], None]) -> None:
+    """Run ``call`` on every :func:`refresh` (multiprocess mode, where the parent reads the files and never
+    this process's collectors): e.g. counters kept as plain ints folded into prometheus_client."""
+    if len(_calls) < MAX_WATCHED:
+        _calls.append(call)
+
+
 def refresh() -> None:
     """Write every watched gauge's current value (multiprocess mode); a failing function is skipped."""
+    for call in _calls:
+        try:
+            call()
+        except Exception as exc:  # a metric must never stop the worker's loop
+            log.debug("refresh call %s failed: %s", call, exc)
     for gauge, f in _watched:
         try:
             gauge.set(float(f()))

@@ -6,9 +6,9 @@ hop, so both directions are here and neither needs a packet object.
 
 from __future__ import annotations
 
-import hashlib
 import os
 
+from tsunagaru.radius.digest import md5
 from tsunagaru.radius.errors import MalformedPacket
 
 MAX_PASSWORD = 128
@@ -19,7 +19,7 @@ def _xor_chain(secret: bytes, seed: bytes, data: bytes, *, decrypt: bool) -> byt
     prev = seed
     for i in range(0, len(data), 16):
         block = data[i : i + 16]
-        pad = hashlib.md5(secret + prev).digest()
+        pad = md5(secret, prev)
         n = len(block)  # always 16 (callers pad); one integer XOR instead of 16 in a generator
         res = (int.from_bytes(block, "big") ^ int.from_bytes(pad[:n], "big")).to_bytes(n, "big")
         out += res

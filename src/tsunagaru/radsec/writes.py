@@ -17,23 +17,25 @@ import asyncio
 class CoalescingWriter:
     """``write()`` buffers; the packets go to the transport together at the end of this loop iteration."""
 
-    __slots__ = ("_loop", "_parts", "_scheduled", "_transport")
+    __slots__ = ("_loop", "_parts", "_scheduled", "_size", "_transport")
 
     def __init__(self, loop: asyncio.AbstractEventLoop, transport: asyncio.WriteTransport) -> None:
         self._loop = loop
         self._transport = transport
         self._parts: list[bytes] = []
+        self._size = 0  # octets in _parts: kept as they come, not summed on every check
         self._scheduled = False
 
     def write(self, data: bytes) -> None:
         self._parts.append(data)
+        self._size += len(data)
         if not self._scheduled:
             self._scheduled = True
             self._loop.call_soon(self._flush)
 
     def _flush(self) -> None:
         self._scheduled = False
-        parts, self._parts = self._parts, []
+        parts, self._parts, self._size = self._parts, [], 0
         if parts and not self._transport.is_closing():
             self._transport.writelines(parts)
 
@@ -45,4 +47,4 @@ class CoalescingWriter:
     @property
     def buffered(self) -> int:
         """Octets waiting: ours plus the transport's write buffer (what a peer that never reads grows)."""
-        return sum(map(len, self._parts)) + self._transport.get_write_buffer_size()
+        return self._size + self._transport.get_write_buffer_size()
