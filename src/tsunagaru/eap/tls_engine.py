@@ -114,6 +114,22 @@ class Reassembler:
         return message
 
 
+# What an EAP-TLS fragment carries around its TLS data, counted against the link's MTU: the EAPOL header
+# (4), the EAP header and Type (5), the flags (1) and the TLS Message Length (4). FreeRADIUS takes the
+# same 14 octets off Framed-MTU.
+LINK_OVERHEAD = 14
+MIN_FRAGMENT = 64
+
+
+def fragment_size(configured: int, link_mtu: int | None) -> int:
+    """TLS data per EAP packet: the configured size, smaller when the NAS's Framed-MTU says the link
+    carries less (RFC 3579 2.2; a fragment over it would be dropped on the air). A Framed-MTU too small
+    for EAP-TLS at all is taken as a floor, not obeyed below ``MIN_FRAGMENT``."""
+    if link_mtu is None:
+        return configured
+    return max(MIN_FRAGMENT, min(configured, link_mtu - LINK_OVERHEAD))
+
+
 class Fragmenter:
     """Cuts one outgoing TLS message into frames of at most ``size`` data octets."""
 
