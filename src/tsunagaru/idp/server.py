@@ -242,5 +242,6 @@ class IdpServer:
             self.udp.close()
         await loop.run_in_executor(None, self.checks.close)
         await loop.run_in_executor(None, self.writes.close)
+        self.metrics.flush()  # the last tallies: a worker's file outlives it
 
 

@@ -19,6 +19,7 @@ from prometheus_client import Gauge
 log = logging.getLogger(__name__)
 
 _watched: list[tuple[Gauge, Callable[[], float]]] = []  # this process's, multiprocess mode only
+_also: list[Callable[[], None]] = []  # more writers run by refresh (tallied counters flushing to the file)
 MAX_WATCHED = 10_000
 
 
@@ -36,6 +37,12 @@ class WatchedGauge(Gauge):
         self.set(float(f()))
 
 
+def also_refresh(write: Callable[[], None]) -> None:
+    """Run ``write`` on every :func:`refresh` too (multiprocess mode: values kept in the process)."""
+    if len(_also) < MAX_WATCHED:
+        _also.append(write)
+
+
 def refresh() -> None:
     """Write every watched gauge's current value (multiprocess mode); a failing function is skipped."""
     for gauge, f in _watched:
@@ -43,6 +50,11 @@ def refresh() -> None:
             gauge.set(float(f()))
         except Exception as exc:  # a gauge must never stop the worker's loop
             log.debug("gauge %s not refreshed: %s", gauge, exc)
+    for write in _also:
+        try:
+            write()
+        except Exception as exc:
+            log.debug("%s not refreshed: %s", write, exc)
 
 
 async def refresh_every(seconds: float = 1.0) -> None:
