@@ -10,6 +10,8 @@ Both servers listen on 127.0.0.1:18120 (secret testing123) one after the other, 
     .venv/bin/python bench/idp_eap.py --only ours --profile   # cProfile our IdP (slower; figures not comparable)
     .venv/bin/python bench/idp_eap.py --scrypt-n 1024 # cheaper PAP hash for alice (say so when quoting it)
     .venv/bin/python bench/idp_eap.py --rounds 3 --base /tmp/old/src   # A/B: also our IdP from another tree
+    .venv/bin/python bench/idp_eap.py --fragment-size 1024   # both servers at one fragment size (default:
+                                                             # each its own: ours 1386 here, FreeRADIUS 1024)
 
 Everything generated (PKI, raddb, our state, results JSON, profile) goes under ``--work``.
 """
@@ -50,6 +52,14 @@ def port_free(port: int) -> bool:
             except OSError:
                 return False
     return True
+
+
+def free_udp_port() -> int:
+    """A UDP port free now on 127.0.0.1: FreeRADIUS takes ``--acct-port 0`` as 1813, which another
+    server on a shared box may hold (a round then fails at start)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind((HOST, 0))
+        return int(s.getsockname()[1])
 
 
 def wait_udp(port: int, proc: subprocess.Popen[bytes], timeout: float = 60, sockets: int = 1) -> None:
@@ -129,7 +139,8 @@ def load(bench: Path, env: dict[str, str], method: str, n: int, procs: int, labe
 def run_freeradius(bench: Path, env: dict[str, str], work: Path, args: argparse.Namespace) -> dict[str, object]:
     fr = work / "freeradius"
     subprocess.run([str(bench / "freeradius/gen-config.sh"), "--pki", str(work / "pki"), "--out", str(fr),
-                    "--radsec-port", "0", "--acct-port", "0"], env=env, check=True, capture_output=True)
+                    "--radsec-port", "0", "--acct-port", str(free_udp_port())], env=env, check=True,
+                   capture_output=True)
     if args.fragment_size:
         set_fragment_size(fr / "raddb" / "mods-available" / "eap", args.fragment_size)
     results: dict[str, object] = {}
