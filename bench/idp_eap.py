@@ -10,6 +10,8 @@ Both servers listen on 127.0.0.1:18120 (secret testing123) one after the other, 
     .venv/bin/python bench/idp_eap.py --only ours --profile   # cProfile our IdP (slower; figures not comparable)
     .venv/bin/python bench/idp_eap.py --scrypt-n 1024 # cheaper PAP hash for alice (say so when quoting it)
     .venv/bin/python bench/idp_eap.py --rounds 3 --base /tmp/old/src   # A/B: also our IdP from another tree
+    .venv/bin/python bench/idp_eap.py --fragment-size 1024   # both servers at one fragment size (default:
+                                                             # each its own: ours 1386 here, FreeRADIUS 1024)
 
 Everything generated (PKI, raddb, our state, results JSON, profile) goes under ``--work``.
 """
@@ -52,30 +54,43 @@ def port_free(port: int) -> bool:
     return True
 
 
-def wait_udp(port: int, proc: subprocess.Popen[bytes], timeout: float = 30) -> None:
+def free_udp_port() -> int:
+    """A UDP port free now on 127.0.0.1: FreeRADIUS takes ``--acct-port 0`` as 1813, which another
+    server on a shared box may hold (a round then fails at start)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind((HOST, 0))
+        return int(s.getsockname()[1])
+
+
+def wait_udp(port: int, proc: subprocess.Popen[bytes], timeout: float = 60, sockets: int = 1) -> None:
+    """Until ``sockets`` sockets are bound to ``port`` (one per ``--workers`` worker: they start one after
+    another, and a load started before the last one binds has its conversations moved between workers
+    by SO_REUSEPORT's rehash half-way, which fails them with an unknown State)."""
     needle = f":{port:04X} "
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise RuntimeError(f"server exited with {proc.returncode} before binding {port}")
+        bound = 0
         for table in ("/proc/net/udp", "/proc/net/udp6"):
             with open(table) as f:
-                if any(needle in line[:40] for line in f):
-                    return
+                bound += sum(needle in line[:40] for line in f)
+        if bound >= sockets:
+            return
         time.sleep(0.1)
-    raise TimeoutError(f"nothing bound UDP {port}")
+    raise TimeoutError(f"{sockets} socket(s) did not bind UDP {port}")
 
 
 @contextmanager
-def daemon(argv: list[str], log: Path, port: int,
-           env: dict[str, str] | None = None) -> Iterator[subprocess.Popen[bytes]]:
+def daemon(argv: list[str], log: Path, port: int, env: dict[str, str] | None = None,
+           sockets: int = 1) -> Iterator[subprocess.Popen[bytes]]:
     """Run a server in the foreground as our child; stop it by pid (TERM, then KILL)."""
     if not port_free(port):
         sys.exit(f"port {port} is in use: another benchmark or server holds it")
     with open(log, "wb") as out:
         proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env)
     try:
-        wait_udp(port, proc)
+        wait_udp(port, proc, sockets=sockets)
         time.sleep(0.5)
         yield proc
     finally:
@@ -124,7 +139,10 @@ def load(bench: Path, env: dict[str, str], method: str, n: int, procs: int, labe
 def run_freeradius(bench: Path, env: dict[str, str], work: Path, args: argparse.Namespace) -> dict[str, object]:
     fr = work / "freeradius"
     subprocess.run([str(bench / "freeradius/gen-config.sh"), "--pki", str(work / "pki"), "--out", str(fr),
-                    "--radsec-port", "0", "--acct-port", "0"], env=env, check=True, capture_output=True)
+                    "--radsec-port", "0", "--acct-port", str(free_udp_port())], env=env, check=True,
+                   capture_output=True)
+    if args.fragment_size:
+        set_fragment_size(fr / "raddb" / "mods-available" / "eap", args.fragment_size)
     results: dict[str, object] = {}
     with daemon(["freeradius", "-f", "-d", str(fr / "raddb")], fr / "stdout.log", PORT) as proc:
         for method in args.methods:
@@ -134,8 +152,18 @@ def run_freeradius(bench: Path, env: dict[str, str], work: Path, args: argparse.
     return results
 
 
-def prepare_ours(work: Path, scrypt_n: int) -> Path:
-    """Our IdP's state for the bench PKI: alice (password "password", MSCHAPv2 on) and her certificate."""
+def set_fragment_size(eap_conf: Path, size: int) -> None:
+    """FreeRADIUS with ``fragment_size = size`` in its tls-common (its default, unset, is 1024)."""
+    text = eap_conf.read_text()
+    marker = "tls-config tls-common {"
+    if marker not in text:
+        raise RuntimeError(f"no {marker!r} in {eap_conf}: gen-config.sh changed")
+    eap_conf.write_text(text.replace(marker, f"{marker}\n\t\tfragment_size = {size}", 1))
+
+
+def prepare_ours(work: Path, scrypt_n: int, fragment_size: int | None = None) -> Path:
+    """Our IdP's state for the bench PKI: alice (password "password", MSCHAPv2 on) and her certificate;
+    ``fragment_size`` None: our default (1398, lowered by eapol_test's Framed-MTU of 1400 to 1386)."""
     state = work / "tsunagaru"
     shutil.rmtree(state, ignore_errors=True)
     state.mkdir(parents=True)
@@ -164,7 +192,7 @@ cui_key_file = "cui.key"
 wbaid = "BENCHIDP:JP"
 methods = ["tls", "ttls", "peap"]
 eap_tls13 = false   # FreeRADIUS' bench config caps EAP at TLS 1.2: the same handshake on both sides
-fragment_size = 1024
+{"" if fragment_size is None else f"fragment_size = {fragment_size}"}
 
 [udp]
 listen = "{HOST}:{PORT}"
@@ -177,7 +205,7 @@ allowed = "127.0.0.0/8"
 def run_ours(bench: Path, env: dict[str, str], work: Path, args: argparse.Namespace,
              label: str = "tsunagaru", src: Path | None = None) -> dict[str, object]:
     """Our IdP (from ``src``, a source tree's ``src`` folder, when given: the A/B baseline)."""
-    config = prepare_ours(work, args.scrypt_n)
+    config = prepare_ours(work, args.scrypt_n, args.fragment_size)
     serve = ["-m", "tsunagaru", "idp", "serve", "--log-level", "warning", "--config", str(config)]
     if args.workers:
         serve += ["--workers", str(args.workers)]
@@ -185,7 +213,7 @@ def run_ours(bench: Path, env: dict[str, str], work: Path, args: argparse.Namesp
         serve = ["-m", "cProfile", "-o", str(work / "tsunagaru.prof"), *serve]
     results: dict[str, object] = {}
     child_env = None if src is None else {**os.environ, "PYTHONPATH": str(src.resolve())}
-    with daemon([sys.executable, *serve], work / f"{label}.log", PORT, child_env) as proc:
+    with daemon([sys.executable, *serve], work / f"{label}.log", PORT, child_env, max(1, args.workers)) as proc:
         results["memory_kb_start"] = memory_kb(proc.pid)
         for method in args.methods:
             results[method] = load(bench, env, method, args.n, args.procs, label, watched(proc.pid),
@@ -204,13 +232,14 @@ def per_handshake(result: object, label: str) -> dict[str, float | int | None]:
     """CPU ms per handshake (tail included; summed over the server's processes), succeeded, failed,
     handshakes/s and login latency (median, p90 ms) from a load-eap.sh result."""
     if not isinstance(result, dict):
-        return {"ms": None, "ok": 0, "bad": 0, "rate": None, "median": None, "p90": None}
+        return {"ms": None, "ok": 0, "bad": 0, "rate": None, "median": None, "p90": None, "rt": None}
     servers = result.get("measure", {}).get("servers", {})
     parts = [v.get("cpu_ms_per_handshake") for k, v in servers.items() if k == label or k.startswith(label + ".w")]
     ms = round(sum(parts), 3) if parts and all(p is not None for p in parts) else None
     latency = result.get("latency_ms", {})
     return {"ms": ms, "ok": result.get("succeeded", 0), "bad": result.get("failed", 0),
-            "rate": result.get("handshakes_per_s"), "median": latency.get("median"), "p90": latency.get("p90")}
+            "rate": result.get("handshakes_per_s"), "median": latency.get("median"), "p90": latency.get("p90"),
+            "rt": result.get("access_requests_per_handshake")}
 
 
 def _fmt(value: object) -> str:
@@ -220,9 +249,11 @@ def _fmt(value: object) -> str:
 def report(args: argparse.Namespace, fr: dict[str, object], ours: dict[str, dict[str, object]]) -> str:
     """One round: FreeRADIUS and each of our contenders (``tsunagaru``, and ``base`` in an A/B run)."""
     lines = [f"EAP handshakes: {args.procs} eapol_test processes, {args.n} per method, "
-             f"{'RSA-2048' if args.rsa else 'EC P-256'} PKI, scrypt n={args.scrypt_n} for alice"
+             f"{'RSA-2048' if args.rsa else 'EC P-256'} PKI, scrypt n={args.scrypt_n} for alice, "
+             f"fragment size {args.fragment_size or 'each default'}"
              f"{f', {args.workers} workers' if args.workers else ''}; load average {load_average()}",
-             f"{'method':14} {'server':11} {'ms/hs':>7} {'ratio':>6} {'hs/s':>7} {'med ms':>7} {'p90 ms':>7}  ok"]
+             f"{'method':14} {'server':11} {'ms/hs':>7} {'ratio':>6} {'hs/s':>7} {'med ms':>7} {'p90 ms':>7} "
+             f"{'rt/hs':>5}  ok"]
     for method in args.methods:
         f = per_handshake(fr.get(method), "freeradius")
         rows = [("freeradius", f)] if fr else []
@@ -231,7 +262,7 @@ def report(args: argparse.Namespace, fr: dict[str, object], ours: dict[str, dict
             ratio = f"{r['ms'] / f['ms']:.2f}x" if label != "freeradius" and f["ms"] and r["ms"] else ""
             total = int(r["ok"] or 0) + int(r["bad"] or 0)
             lines.append(f"{method:14} {label:11} {_fmt(r['ms']):>7} {ratio:>6} {_fmt(r['rate']):>7} "
-                         f"{_fmt(r['median']):>7} {_fmt(r['p90']):>7}  {r['ok']}/{total}")
+                         f"{_fmt(r['median']):>7} {_fmt(r['p90']):>7} {_fmt(r['rt']):>5}  {r['ok']}/{total}")
     for name, res in (("freeradius", fr), *ours.items()):
         mem = res.get("memory_kb")
         if isinstance(mem, dict):
@@ -259,6 +290,8 @@ def main() -> int:
                    help="alternate FreeRADIUS and ours this many times; report per-round figures and means")
     p.add_argument("--base", type=Path, help="A/B: also run our IdP from this source tree's src/ folder, "
                    "alternated with the installed one (labelled base)")
+    p.add_argument("--fragment-size", type=int, help="EAP-TLS fragment size for both servers (default: each "
+                   "server's own, ours 1398 capped by Framed-MTU, FreeRADIUS 1024)")
     p.add_argument("--workers", type=int, default=0, help="`idp serve --workers N` (0: the option is not given)")
     args = p.parse_args()
     args.methods = [m for m in args.methods.split(",") if m]

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from tsunagaru.eap import diameter as d
 from tsunagaru.eap.methods.peap import parse_result, result_tlv_request
 from tsunagaru.eap.packet import EapCode, EapPacket, EapType, MalformedEap, identity_text, nak_types
-from tsunagaru.eap.tls_engine import FLAG_L, FLAG_M, FLAG_S, Fragmenter, Reassembler, TlsFrame
+from tsunagaru.eap.tls_engine import FLAG_L, FLAG_M, FLAG_S, Fragmenter, Reassembler, RecordCounter, TlsFrame
 
 # EAP-Response/Identity "alice": code 2, id 7, length 10, type 1, "alice"
 IDENTITY = bytes.fromhex("02 07 000a 01 616c696365")
@@ -169,3 +169,24 @@ def test_reassembler_fuzz(parts: list[tuple[int, bytes]]) -> None:
             back = Reassembler(2048)
             continue
         assert msg is None or len(msg) <= 2048
+
+
+def records(*parts: tuple[int, int]) -> bytes:
+    """TLS records of (content type, body length), TLS 1.2 version octets, zero bodies."""
+    return b"".join(bytes((t, 3, 3)) + n.to_bytes(2, "big") + bytes(n) for t, n in parts)
+
+
+@given(st.data())
+def test_record_counter_counts_whole_application_records_however_cut(data: st.DataObject) -> None:
+    wire = records((23, 30), (22, 4), (23, 0), (21, 2), (23, 1), (20, 1))
+    counter = RecordCounter()
+    points = sorted(data.draw(st.lists(st.integers(0, len(wire)), max_size=8)))
+    start = 0
+    for point in [*points, len(wire)]:
+        counter.feed(wire[start:point])
+        start = point
+    assert counter.ready == 3
+    counter.feed(records((23, 5))[:7])  # a record cut short: not counted until its last octet
+    assert counter.ready == 3
+    counter.feed(bytes(3))
+    assert counter.ready == 4

@@ -138,8 +138,9 @@ class Step:
 class EapSession:
     """One conversation. Use ``start`` (send Identity yourself) or feed the peer's Identity first."""
 
-    def __init__(self, config: SessionConfig, now: float) -> None:
+    def __init__(self, config: SessionConfig, now: float, *, link_mtu: int | None = None) -> None:
         self.config = config
+        self.link_mtu = link_mtu  # the NAS's Framed-MTU: bounds the TLS methods' fragments
         self.state = State.IDENTITY
         self.identity = ""
         self.created = now
@@ -275,7 +276,7 @@ class EapSession:
     def _propose(self, eap_type: int, now: float) -> Step:
         self._tried.append(eap_type)
         self.method = base.create(eap_type, self.config.method_config)
-        self.method.init(self.identity)
+        self.method.init(self.identity, self.link_mtu)
         return self._after_method(now)
 
     def _after_method(self, now: float) -> Step:

@@ -114,6 +114,22 @@ class Reassembler:
         return message
 
 
+# What an EAP-TLS fragment carries around its TLS data, counted against the link's MTU: the EAPOL header
+# (4), the EAP header and Type (5), the flags (1) and the TLS Message Length (4). FreeRADIUS takes the
+# same 14 octets off Framed-MTU.
+LINK_OVERHEAD = 14
+MIN_FRAGMENT = 64
+
+
+def fragment_size(configured: int, link_mtu: int | None) -> int:
+    """TLS data per EAP packet: the configured size, smaller when the NAS's Framed-MTU says the link
+    carries less (RFC 3579 2.2; a fragment over it would be dropped on the air). A Framed-MTU too small
+    for EAP-TLS at all is taken as a floor, not obeyed below ``MIN_FRAGMENT``."""
+    if link_mtu is None:
+        return configured
+    return max(MIN_FRAGMENT, min(configured, link_mtu - LINK_OVERHEAD))
+
+
 class Fragmenter:
     """Cuts one outgoing TLS message into frames of at most ``size`` data octets."""
 
@@ -192,20 +208,69 @@ def _keep_openssl_verdict(conn: SSL.Connection, cert: crypto.X509, errno: int, d
     return bool(ok)
 
 
+TLS_APPLICATION_DATA = 23
+_RECORD_HEADER = 5
+
+
+class RecordCounter:
+    """Counts the application-data records in the bytes fed to a tunnel, whole records only, across
+    feeds (a record may be cut between two EAP-TLS messages).
+
+    Why: pyOpenSSL raises WantReadError for a read that finds nothing, and that path (its error checks,
+    an exception) costs about twenty of its ordinary calls; reading until it raised was one such failed
+    read per tunnelled round trip, two when a credential answer came between. Knowing how many records
+    arrived, :meth:`TlsTunnel.read` stops without it. A miscount only costs that failed read again:
+    a read that finds nothing still ends the loop.
+    """
+
+    __slots__ = ("_head", "_left", "_type", "ready")
+
+    def __init__(self) -> None:
+        self._head = b""  # a record header cut short by the end of the last feed
+        self._left = 0  # body octets of the current record still to come
+        self._type = 0
+        self.ready = 0  # whole application-data records fed and not yet read
+
+    def feed(self, data: bytes) -> None:
+        pos, size = 0, len(data)
+        while pos < size:
+            if self._left:
+                step = min(self._left, size - pos)
+                self._left -= step
+                pos += step
+                if not self._left and self._type == TLS_APPLICATION_DATA:
+                    self.ready += 1
+                continue
+            need = _RECORD_HEADER - len(self._head)
+            self._head += data[pos : pos + need]
+            pos += need
+            if len(self._head) < _RECORD_HEADER:
+                return
+            self._type, self._left = self._head[0], int.from_bytes(self._head[3:5], "big")
+            self._head = b""
+            if not self._left and self._type == TLS_APPLICATION_DATA:
+                self.ready += 1
+
+
 class TlsTunnel:
     """A TLS server over memory BIOs: ``feed`` peer bytes, ``handshake``, ``read``/``write``, ``output``."""
 
     def __init__(self, config: TlsServerConfig, *, verify_client: bool, tls13: bool) -> None:
-        self._conn = SSL.Connection(_context(config, verify_client, tls13 and config.allow_tls13), None)
+        tls13 = tls13 and config.allow_tls13
+        self._conn = SSL.Connection(_context(config, verify_client, tls13), None)
         self._conn.set_accept_state()
         self._conn.set_app_data(weakref.ref(self))  # no cycle: freed by refcount
         self.established = False
         self.peer_verify_error = 0  # X509_V_ERR_* of the client certificate (depth 0), 0 when none
-        self._tls13: bool | None = None  # known once the handshake completed
+        # Known once the handshake completed, or at once when the context caps TLS at 1.2 (asking OpenSSL
+        # costs ~5 us, and every fragment we send asks).
+        self._tls13: bool | None = None if tls13 else False
+        self._records = RecordCounter()
 
     def feed(self, data: bytes) -> None:
         if data:
             self._conn.bio_write(data)
+            self._records.feed(data)
 
     def handshake(self) -> bool:
         """Advance the handshake; True once it completed. Raises TlsFailure on a TLS error."""
@@ -221,12 +286,16 @@ class TlsTunnel:
         return True
 
     def read(self) -> bytes:
-        """All application data decrypted so far."""
+        """All application data decrypted so far: one ``recv`` per application-data record fed (a TLS
+        record carries at most 16384 octets, one read's worth), none when no record came."""
         parts: list[bytes] = []
-        while True:
+        records = self._records
+        while records.ready > 0:
+            records.ready -= 1
             try:
                 chunk = self._conn.recv(_READ_CHUNK)
-            except (SSL.WantReadError, SSL.ZeroReturnError):
+            except (SSL.WantReadError, SSL.ZeroReturnError):  # empty records, or a miscount: nothing left
+                records.ready = 0
                 break
             except SSL.Error as exc:
                 raise TlsFailure(f"TLS record failed: {exc}") from exc

@@ -14,7 +14,7 @@ and what is wrong, as the ANP's configuration does. Relative paths are relative 
     wbaid = "EXAMPLEIDP:JP"             # sent as WBA-Identity-Provider
     session_timeout = 86400
     methods = ["ttls", "peap", "tls"]   # offered in this order
-    fragment_size = 1024
+    fragment_size = 1398                # TLS data per EAP packet, at most; a NAS's Framed-MTU lowers it
     tls13_tunnels = false               # TTLS/PEAP may use TLS 1.3 (RFC 9427)
     eap_tls13 = true                    # EAP-TLS may use TLS 1.3 (RFC 9190); false: TLS 1.2 for all
     cache_ttl = 30                      # seconds a user/certificate lookup is trusted (max 60)
@@ -46,6 +46,7 @@ from pathlib import Path
 from typing import Any
 
 from tsunagaru.eap.packet import EapType
+from tsunagaru.eap.tls_config import DEFAULT_FRAGMENT
 from tsunagaru.idp.settings import (
     DEFAULT_CACHE_TTL,
     DEFAULT_METHODS,
@@ -124,7 +125,7 @@ def parse(text: str, base: Path = Path(".")) -> IdpConfig:
         wbaid=wbaid,
         session_timeout=int(r.number(idp, "idp.session_timeout", 86400, lo=0, hi=7 * 86400)),
         methods=r.methods(idp),
-        fragment_size=int(r.number(idp, "idp.fragment_size", 1024, lo=64, hi=16384)),
+        fragment_size=int(r.number(idp, "idp.fragment_size", DEFAULT_FRAGMENT, lo=64, hi=16384)),
         tls13_tunnels=r.boolean(idp, "idp.tls13_tunnels", False),
         eap_tls13=r.boolean(idp, "idp.eap_tls13", True),
         max_sessions=int(r.number(idp, "idp.max_sessions", 10000, lo=1, hi=10_000_000)),

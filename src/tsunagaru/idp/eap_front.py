@@ -38,7 +38,7 @@ from tsunagaru.radius import (
 from tsunagaru.radius.attributes import vsa
 from tsunagaru.radius.hiding import salt_encrypt
 from tsunagaru.radius.node_state import make_state
-from tsunagaru.radius.packet import EAP_MESSAGE, STATE, USER_NAME, split_value
+from tsunagaru.radius.packet import EAP_MESSAGE, FRAMED_MTU, STATE, USER_NAME, split_value
 from tsunagaru.radius.reasons import RejectReason, access_reject
 
 log = logging.getLogger(__name__)
@@ -86,6 +86,12 @@ class FrontConfig:
     node_id: str | None = None
 
 
+def framed_mtu(request: Packet) -> int | None:
+    """The NAS's Framed-MTU (RFC 2865 5.12; RFC 3580 3.10: the largest EAP frame of the link), if sent."""
+    value = request.get(FRAMED_MTU)
+    return int.from_bytes(value, "big") if value is not None and len(value) == 4 else None
+
+
 class EapRadiusHandler:
     """Access-Request -> reply, with one :class:`EapSession` per conversation (keyed by State)."""
 
@@ -130,7 +136,7 @@ class EapRadiusHandler:
             return self._finish(key, self._reject(request, None, "not an EAP request", RejectReason.BAD_REQUEST),
                                 request, secret, now)
         state = request.get(STATE)
-        session = self._session(state, now)
+        session = self._session(state, request, now)
         if session is None:
             if state in self._busy:
                 return self._finish(key, None, request, secret, now)
@@ -177,8 +183,9 @@ class EapRadiusHandler:
 
     # -- internals ------------------------------------------------------------------------------------
 
-    def _session(self, state: bytes | None, now: float) -> EapSession | None:
-        """The session ``state`` names, or a new one (None: unknown State, busy, or full)."""
+    def _session(self, state: bytes | None, request: Packet, now: float) -> EapSession | None:
+        """The session ``state`` names, or a new one (None: unknown State, busy, or full) bounded by the
+        request's Framed-MTU."""
         if state is not None:
             if state in self._busy:
                 return None
@@ -189,7 +196,7 @@ class EapRadiusHandler:
             return found
         if len(self.sessions) >= self.config.max_sessions and not self.expire(now):
             return None
-        return EapSession(self.config.session, now)
+        return EapSession(self.config.session, now, link_mtu=framed_mtu(request))
 
     def _step(self, step: Step, key: tuple[int, bytes], request: Packet, secret: bytes, state: bytes | None,
               session: EapSession, now: float) -> Packet | EapPending | None:

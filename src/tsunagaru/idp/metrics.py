@@ -7,10 +7,18 @@ codes or ``other``), the drop reason (a fixed list) and the certificate (``eap``
 With ``idp serve --workers N`` prometheus_client runs in multiprocess mode and the parent serves the sum
 of the workers: sessions in progress and queue depths add up over the live workers (``livesum``, written
 every second by each worker: :mod:`tsunagaru.net.gauges`), a certificate's expiry is the same in all.
+
+The per-request counters and histograms are tallied in plain numbers on the event loop and added to
+prometheus_client's values when scraped (a collector registered first flushes them) and, with workers,
+every second into the worker's file. prometheus_client's own ``inc`` costs ~5 us and ``observe`` ~12 us
+(multiprocess mode: ~17 and ~65 us, an mmap write under a lock per value), and a round trip made three
+of them: 20-100 us of a ~300 us EAP round trip.
 """
 
 from __future__ import annotations
 
+import threading
+from bisect import bisect_left
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -20,6 +28,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 from tsunagaru.eap import EapType
 from tsunagaru.idp.eap_front import Finished
+from tsunagaru.net import gauges
 from tsunagaru.net.gauges import WatchedGauge
 from tsunagaru.radius import Code, Packet
 from tsunagaru.radius.packet import REPLY_MESSAGE
@@ -51,19 +60,88 @@ def reason_label(reason: int) -> str:
     return text if text in REASONS else "other"
 
 
+class CountTally:
+    """A counter child counted in a plain int; :meth:`flush` adds what is new to prometheus_client's."""
+
+    __slots__ = ("_flushed", "child", "count")
+
+    def __init__(self, child: Any) -> None:
+        self.child = child
+        self.count = 0
+        self._flushed = 0
+
+    def inc(self, amount: int = 1) -> None:
+        self.count += amount
+
+    def flush(self) -> None:
+        count = self.count  # one read: increments after it are the next flush's
+        if count != self._flushed:
+            self.child.inc(count - self._flushed)
+            self._flushed = count
+
+
+class HistogramTally:
+    """A histogram child's buckets and sum in plain numbers; :meth:`flush` adds what is new to
+    prometheus_client's own values (``_upper_bounds``, ``_buckets``, ``_sum``: the same bucket a direct
+    ``observe`` picks, ``le`` inclusive; ``tests/idp/test_metrics.py`` checks the exposition is equal)."""
+
+    __slots__ = ("_flushed", "_flushed_total", "bounds", "child", "counts", "total")
+
+    def __init__(self, child: Any) -> None:
+        self.child = child
+        self.bounds: tuple[float, ...] = tuple(child._upper_bounds)  # ends with +Inf
+        self.counts = [0] * len(self.bounds)
+        self.total = 0.0
+        self._flushed = [0] * len(self.bounds)
+        self._flushed_total = 0.0
+
+    def observe(self, value: float) -> None:
+        self.counts[bisect_left(self.bounds, value)] += 1
+        self.total += value
+
+    def flush(self) -> None:
+        counts, total = list(self.counts), self.total
+        for i, (now, before) in enumerate(zip(counts, self._flushed, strict=True)):
+            if now != before:
+                self.child._buckets[i].inc(now - before)
+        if total != self._flushed_total:
+            self.child._sum.inc(total - self._flushed_total)
+        self._flushed, self._flushed_total = counts, total
+
+
 class Children:
     """The children of one metric, remembered: prometheus_client checks, converts and locks on every
-    ``labels(...)`` (microseconds, several per request). Bounded because every label value is."""
+    ``labels(...)`` (microseconds, several per request). Bounded because every label value is. With
+    ``tallies``, the children handed out are :class:`CountTally` / :class:`HistogramTally` kept there."""
 
-    def __init__(self, metric: Any) -> None:
+    def __init__(self, metric: Any, tallies: list[CountTally | HistogramTally] | None = None) -> None:
         self.metric = metric
         self._children: dict[tuple[str, ...], Any] = {}
+        self._tallies = tallies
 
     def labels(self, *values: str) -> Any:
         child = self._children.get(values)
         if child is None:
-            child = self._children[values] = self.metric.labels(*values)
+            child = self.metric.labels(*values)
+            if self._tallies is not None:
+                child = HistogramTally(child) if isinstance(self.metric, Histogram) else CountTally(child)
+                self._tallies.append(child)
+            self._children[values] = child
         return child
+
+
+class _FlushFirst:
+    """Registered before every metric of the registry, so a scrape reads the tallies' latest counts."""
+
+    def __init__(self, flush: Callable[[], None]) -> None:
+        self._flush = flush
+
+    def describe(self) -> list[Any]:
+        return []
+
+    def collect(self) -> list[Any]:
+        self._flush()
+        return []
 
 
 @dataclass
@@ -72,23 +150,29 @@ class IdpMetrics:
 
     def __post_init__(self) -> None:
         r = self.registry
+        self._tallies: list[CountTally | HistogramTally] = []
+        self._flush_lock = threading.Lock()  # a scrape (HTTP thread) and a worker's refresh (the loop)
+        r.register(_FlushFirst(self.flush))
+        if gauges.multiprocess_on():  # the parent reads the worker's files: write them every second
+            gauges.on_refresh(self.flush)
+        tallied = self._tallies
         self.requests = Children(Counter(
-            "tsunagaru_idp_requests", "Requests received, by RADIUS code", ["code"], registry=r))
+            "tsunagaru_idp_requests", "Requests received, by RADIUS code", ["code"], registry=r), tallied)
         self.replies = Children(Counter(
             "tsunagaru_idp_replies", "Replies sent, by code and WBA Reject-Reason (0: none)", ["code", "reason"],
-            registry=r))
+            registry=r), tallied)
         self.outcomes = Children(Counter(
             "tsunagaru_idp_outcomes", "Authentications ended, by method, outcome and Reject-Reason",
-            ["method", "outcome", "reason"], registry=r))
+            ["method", "outcome", "reason"], registry=r), tallied)
         self.rounds = Children(Histogram(
             "tsunagaru_idp_eap_round_trips", "RADIUS round trips per EAP conversation", ["method"],
-            buckets=ROUND_BUCKETS, registry=r))
+            buckets=ROUND_BUCKETS, registry=r), tallied)
         self.duration = Children(Histogram(
             "tsunagaru_idp_eap_seconds", "EAP conversation time, first request to end", ["method"],
-            buckets=(*LATENCY_BUCKETS, 30.0, 60.0), registry=r))
+            buckets=(*LATENCY_BUCKETS, 30.0, 60.0), registry=r), tallied)
         self.latency = Children(Histogram(
             "tsunagaru_idp_request_seconds", "Time from request to reply, by where it ran", ["path"],
-            buckets=LATENCY_BUCKETS, registry=r))
+            buckets=LATENCY_BUCKETS, registry=r), tallied)
         self.dropped = Children(Counter(
             "tsunagaru_idp_dropped", "Requests dropped without a reply", ["why"], registry=r))
         self.overflow = Children(Counter(
@@ -102,6 +186,13 @@ class IdpMetrics:
                                  ["certificate"], registry=r, multiprocess_mode="max")
         for why in DROPS:
             self.dropped.labels(why)
+
+    def flush(self) -> None:
+        """Add the tallies' new counts to prometheus_client's values (at a scrape, every second in a worker,
+        and when the server stops)."""
+        with self._flush_lock:
+            for tally in list(self._tallies):  # a copy: the loop may add a label child meanwhile
+                tally.flush()
 
     def watch(self, sessions: Callable[[], int], queues: dict[str, Callable[[], int]]) -> None:
         """Gauges read when scraped: sessions in progress and each queue's depth."""

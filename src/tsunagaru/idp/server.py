@@ -245,5 +245,6 @@ class IdpServer:
         # default executor, which asyncio.run joins without a bound
         await stop_in_thread("idp-checks", self.checks.close, drain + 5.0)
         await stop_in_thread("idp-writes", self.writes.close, drain + 5.0)
+        self.metrics.flush()  # the last tallies: a worker's file outlives it
 
 

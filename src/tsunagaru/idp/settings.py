@@ -8,6 +8,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from tsunagaru.eap.packet import EapType
+from tsunagaru.eap.tls_config import DEFAULT_FRAGMENT
 
 DEFAULT_METHODS = (EapType.TTLS, EapType.PEAP, EapType.TLS)
 MAX_CACHE_TTL = timedelta(seconds=60)
@@ -23,7 +24,7 @@ class IdpSettings:
     wbaid: str | None = None
     session_timeout: int = 86400
     methods: tuple[int, ...] = DEFAULT_METHODS
-    fragment_size: int = 1024
+    fragment_size: int = DEFAULT_FRAGMENT
     tls13_tunnels: bool = False
     max_sessions: int = 10000
     realms: tuple[str, ...] = ()  # lower case; empty: any realm (a lab IdP)

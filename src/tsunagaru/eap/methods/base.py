@@ -70,8 +70,9 @@ class EapMethod(ABC):
         self.pending: CredentialQuery | None = None
         self._then: Callable[[CredentialAnswer], None] | None = None
 
-    def init(self, identity: str) -> None:
-        """Start for this (outer) identity; called once before the first ``build_request``."""
+    def init(self, identity: str, link_mtu: int | None = None) -> None:
+        """Start for this (outer) identity; called once before the first ``build_request``. ``link_mtu``
+        is the largest EAP packet the peer's link carries (RADIUS Framed-MTU), when the NAS said."""
         self.identity = identity
 
     @abstractmethod
