@@ -4,33 +4,21 @@ from __future__ import annotations
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 
-from tsunagaru.idp.metrics import LATENCY_BUCKETS, Children, CountTally, HistogramTally, IdpMetrics
+from tsunagaru.idp.metrics import LATENCY_BUCKETS, Children, IdpMetrics
+from tsunagaru.net.folded import Folder
 
 VALUES = (0.0, 0.0004, 0.001, 0.0011, 0.0025, 0.07, 0.25, 1.0, 9.9, 10.0, 11.0, 1e9)
 
 
 def direct_and_tallied() -> tuple[CollectorRegistry, CollectorRegistry, Children, Children, Children, Children]:
     a, b = CollectorRegistry(), CollectorRegistry()
-    tallies: list[CountTally | HistogramTally] = []
-    b.register(FlushAll(tallies))  # first, as IdpMetrics does: a scrape flushes before it reads
+    folder = Folder()
+    b.register(folder)  # first, as IdpMetrics does: a scrape folds before it reads
     made = []
-    for registry, kept in ((a, None), (b, tallies)):
+    for registry, kept in ((a, None), (b, folder)):
         made.append(Children(Histogram("h", "h", ["p"], buckets=LATENCY_BUCKETS, registry=registry), kept))
         made.append(Children(Counter("c", "c", ["code"], registry=registry), kept))
     return a, b, made[0], made[1], made[2], made[3]
-
-
-class FlushAll:
-    def __init__(self, tallies: list[CountTally | HistogramTally]) -> None:
-        self.tallies = tallies
-
-    def describe(self) -> list[object]:
-        return []
-
-    def collect(self) -> list[object]:
-        for t in self.tallies:
-            t.flush()
-        return []
 
 
 def exposition(registry: CollectorRegistry) -> list[str]:

@@ -15,7 +15,7 @@ the live workers (``livesum``), a peer is up when every worker that talks to it 
 the certificate's expiry is the same everywhere (``max``).
 
 Cheap per request: the counters and histograms the proxy touches for every request are plain ints
-on the event loop (:class:`FoldedCounter`, :class:`FoldedHistogram`) folded into prometheus_client
+on the event loop (:mod:`tsunagaru.net.folded`) folded into prometheus_client
 when the registry is collected (a scrape, ``get_sample_value``) or, in multiprocess mode, once a
 second by the worker's gauge refresh. prometheus_client takes a lock, checks and converts on each
 ``inc``/``observe``: about 4 % of the proxy's CPU per request (py-spy, 2026-12-02).
@@ -23,15 +23,13 @@ second by the worker's gauge refresh. prometheus_client takes a lock, checks and
 
 from __future__ import annotations
 
-from bisect import bisect_left
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
-from prometheus_client.metrics_core import Metric
 
 from tsunagaru.net import gauges
+from tsunagaru.net.folded import Folder, folded
 from tsunagaru.net.gauges import WatchedGauge, multiprocess_on
 
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
@@ -46,77 +44,6 @@ DROP_KINDS = ("unknown_client", "malformed", "bad_code", "bad_authenticator", "d
               "rate_limit", "not_access_request", "wrong_port", "not_stored", "overloaded", "internal_error")
 
 M = TypeVar("M", Counter, Gauge, Histogram)
-
-
-class FoldedCounter:
-    """A counter child counted in a plain number and added to prometheus_client's child by :meth:`fold`.
-
-    Two threads and no lock: only the event loop writes ``_total``, only the folding thread (a scrape)
-    writes ``_folded``; an increment made while folding is folded the next time, never lost."""
-
-    __slots__ = ("_folded", "_total", "child")
-
-    def __init__(self, child: Counter) -> None:
-        self.child = child
-        self._total = 0.0
-        self._folded = 0.0
-
-    def inc(self, amount: float = 1.0) -> None:
-        if amount < 0:
-            raise ValueError("counters can only be incremented by non-negative amounts")
-        self._total += amount
-
-    def fold(self) -> None:
-        total = self._total
-        if total != self._folded:
-            self.child.inc(total - self._folded)
-            self._folded = total
-
-
-class FoldedHistogram:
-    """A histogram child bucketed by hand (same ``le`` bounds) and added to prometheus_client's by :meth:`fold`."""
-
-    __slots__ = ("_bounds", "_counts", "_folded", "_folded_sum", "_sum", "child")
-
-    def __init__(self, child: Histogram) -> None:
-        self.child = child
-        self._bounds: tuple[float, ...] = tuple(child._upper_bounds)  # ends with +Inf
-        self._counts = [0] * len(self._bounds)
-        self._folded = [0] * len(self._bounds)
-        self._sum = self._folded_sum = 0.0
-
-    def observe(self, amount: float) -> None:
-        self._counts[bisect_left(self._bounds, amount)] += 1  # the first bound >= amount, as ``le`` says
-        self._sum += amount
-
-    def fold(self) -> None:
-        total = self._sum
-        for i, count in enumerate(self._counts):
-            if count != self._folded[i]:
-                self.child._buckets[i].inc(count - self._folded[i])
-                self._folded[i] = count
-        if total != self._folded_sum:
-            self.child._sum.inc(total - self._folded_sum)
-            self._folded_sum = total
-
-
-class Folder:
-    """A collector that folds every :class:`FoldedCounter`/:class:`FoldedHistogram` of its metrics, registered
-    first so that the registry's own metrics are collected after it; it exports nothing itself."""
-
-    def __init__(self) -> None:
-        self.metrics: list[Labelled[Any]] = []
-
-    def describe(self) -> Iterable[Metric]:
-        return ()
-
-    def collect(self) -> Iterable[Metric]:
-        self.fold()
-        return ()
-
-    def fold(self) -> None:
-        for labelled in self.metrics:
-            labelled.fold()
 
 
 class Labelled(Generic[M]):
@@ -134,7 +61,7 @@ class Labelled(Generic[M]):
         self._children: dict[tuple[str, ...], Any] = {}
         self._folded = folder is not None  # children are FoldedCounter/FoldedHistogram (counters, histograms)
         if folder is not None:
-            folder.metrics.append(self)
+            folder.add(self)
 
     def labels(self, *values: str) -> Any:
         """The child for ``values``: prometheus_client's, or its folded stand-in (same ``inc``/``observe``)."""
@@ -147,7 +74,7 @@ class Labelled(Generic[M]):
                     return child
             child = self.metric.labels(*values)  # Any: a folded stand-in may replace it
             if self._folded:
-                child = FoldedHistogram(child) if isinstance(self.metric, Histogram) else FoldedCounter(child)
+                child = folded(self.metric, child)
             self._children[values] = child
         return child
 

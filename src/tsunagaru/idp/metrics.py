@@ -17,8 +17,6 @@ of them: 20-100 us of a ~300 us EAP round trip.
 
 from __future__ import annotations
 
-import threading
-from bisect import bisect_left
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -29,6 +27,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from tsunagaru.eap import EapType
 from tsunagaru.idp.eap_front import Finished
 from tsunagaru.net import gauges
+from tsunagaru.net.folded import Folder, folded
 from tsunagaru.net.gauges import WatchedGauge
 from tsunagaru.radius import Code, Packet
 from tsunagaru.radius.packet import REPLY_MESSAGE
@@ -60,88 +59,25 @@ def reason_label(reason: int) -> str:
     return text if text in REASONS else "other"
 
 
-class CountTally:
-    """A counter child counted in a plain int; :meth:`flush` adds what is new to prometheus_client's."""
-
-    __slots__ = ("_flushed", "child", "count")
-
-    def __init__(self, child: Any) -> None:
-        self.child = child
-        self.count = 0
-        self._flushed = 0
-
-    def inc(self, amount: int = 1) -> None:
-        self.count += amount
-
-    def flush(self) -> None:
-        count = self.count  # one read: increments after it are the next flush's
-        if count != self._flushed:
-            self.child.inc(count - self._flushed)
-            self._flushed = count
-
-
-class HistogramTally:
-    """A histogram child's buckets and sum in plain numbers; :meth:`flush` adds what is new to
-    prometheus_client's own values (``_upper_bounds``, ``_buckets``, ``_sum``: the same bucket a direct
-    ``observe`` picks, ``le`` inclusive; ``tests/idp/test_metrics.py`` checks the exposition is equal)."""
-
-    __slots__ = ("_flushed", "_flushed_total", "bounds", "child", "counts", "total")
-
-    def __init__(self, child: Any) -> None:
-        self.child = child
-        self.bounds: tuple[float, ...] = tuple(child._upper_bounds)  # ends with +Inf
-        self.counts = [0] * len(self.bounds)
-        self.total = 0.0
-        self._flushed = [0] * len(self.bounds)
-        self._flushed_total = 0.0
-
-    def observe(self, value: float) -> None:
-        self.counts[bisect_left(self.bounds, value)] += 1
-        self.total += value
-
-    def flush(self) -> None:
-        counts, total = list(self.counts), self.total
-        for i, (now, before) in enumerate(zip(counts, self._flushed, strict=True)):
-            if now != before:
-                self.child._buckets[i].inc(now - before)
-        if total != self._flushed_total:
-            self.child._sum.inc(total - self._flushed_total)
-        self._flushed, self._flushed_total = counts, total
-
-
 class Children:
     """The children of one metric, remembered: prometheus_client checks, converts and locks on every
-    ``labels(...)`` (microseconds, several per request). Bounded because every label value is. With
-    ``tallies``, the children handed out are :class:`CountTally` / :class:`HistogramTally` kept there."""
+    ``labels(...)`` (microseconds, several per request). Bounded because every label value is. With a
+    ``folder``, the children handed out are folded stand-ins (:mod:`tsunagaru.net.folded`) added to it."""
 
-    def __init__(self, metric: Any, tallies: list[CountTally | HistogramTally] | None = None) -> None:
+    def __init__(self, metric: Any, folder: Folder | None = None) -> None:
         self.metric = metric
         self._children: dict[tuple[str, ...], Any] = {}
-        self._tallies = tallies
+        self._folder = folder
 
     def labels(self, *values: str) -> Any:
         child = self._children.get(values)
         if child is None:
             child = self.metric.labels(*values)
-            if self._tallies is not None:
-                child = HistogramTally(child) if isinstance(self.metric, Histogram) else CountTally(child)
-                self._tallies.append(child)
+            if self._folder is not None:
+                child = folded(self.metric, child)
+                self._folder.add(child)
             self._children[values] = child
         return child
-
-
-class _FlushFirst:
-    """Registered before every metric of the registry, so a scrape reads the tallies' latest counts."""
-
-    def __init__(self, flush: Callable[[], None]) -> None:
-        self._flush = flush
-
-    def describe(self) -> list[Any]:
-        return []
-
-    def collect(self) -> list[Any]:
-        self._flush()
-        return []
 
 
 @dataclass
@@ -150,12 +86,11 @@ class IdpMetrics:
 
     def __post_init__(self) -> None:
         r = self.registry
-        self._tallies: list[CountTally | HistogramTally] = []
-        self._flush_lock = threading.Lock()  # a scrape (HTTP thread) and a worker's refresh (the loop)
-        r.register(_FlushFirst(self.flush))
+        self.folder = Folder()
+        r.register(self.folder)  # before the metrics: a scrape folds the tallies first, then reads them
         if gauges.multiprocess_on():  # the parent reads the worker's files: write them every second
             gauges.on_refresh(self.flush)
-        tallied = self._tallies
+        tallied = self.folder
         self.requests = Children(Counter(
             "tsunagaru_idp_requests", "Requests received, by RADIUS code", ["code"], registry=r), tallied)
         self.replies = Children(Counter(
@@ -190,9 +125,7 @@ class IdpMetrics:
     def flush(self) -> None:
         """Add the tallies' new counts to prometheus_client's values (at a scrape, every second in a worker,
         and when the server stops)."""
-        with self._flush_lock:
-            for tally in list(self._tallies):  # a copy: the loop may add a label child meanwhile
-                tally.flush()
+        self.folder.fold()
 
     def watch(self, sessions: Callable[[], int], queues: dict[str, Callable[[], int]]) -> None:
         """Gauges read when scraped: sessions in progress and each queue's depth."""
