@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 .PHONY: demo test deps deps-test lint typecheck pytest pytest-pg mypyc mypyc-clean fuzz fuzz-eap fuzz-ttls fuzz-peap fuzz-toml fuzz-zone fuzz-radius bench clean
 
 demo: deps $(if $(MYPYC),mypyc)
-	$(BIN)/tsunagaru demo
+	$(BIN)/tsunagaru demo $(DEMO_ARGS)
 
 test: deps-test lint typecheck pytest pytest-pg
 

@@ -25,6 +25,7 @@ import json
 import multiprocessing as mp
 import os
 import random
+import socket
 import statistics
 import subprocess
 import sys
@@ -129,7 +130,7 @@ def phase(name: str, port: int, pid: int, jobs: list[tuple[int, str, str | None]
 
 
 def serve(tmp: Path, db_url: str, write_every: float) -> tuple[subprocess.Popen[bytes], int]:
-    port = free_port()
+    port = free_port(socket.SOCK_STREAM)
     conf = tmp / f"web-{write_every}.toml"
     conf.write_text(f'[web]\nlisten = "127.0.0.1:{port}"\ndb = "{db_url}"\npasspoint = "{OPERATOR}"\n'
                     f'secrets_dir = "{tmp / "secrets"}"\nsecret_key_file = "{tmp / "key"}"\n'

@@ -1,3 +1,5 @@
+import socket
+
 import pytest
 
 from tests.support.procs import free_port
@@ -5,7 +7,7 @@ from tests.support.procs import free_port
 
 @pytest.fixture
 def udp_port() -> int:
-    return free_port()
+    return free_port(socket.SOCK_DGRAM)
 
 
 _INTEROP: dict[str, int] = {"passed": 0, "failed": 0, "skipped": 0}

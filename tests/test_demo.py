@@ -4,29 +4,25 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import stat
 import subprocess
-import sys
 import urllib.request
 from pathlib import Path
 
 import pytest
 
+from tests.support.demo import demo_argv, demo_ports
 from tests.support.freeradius import radclient
-from tests.support.procs import free_port, need, stop, wait_log
+from tests.support.procs import need, stop, wait_log
 
 
 @pytest.mark.interop
 def test_demo_serves_the_whole_chain(tmp_path: Path) -> None:
     need("eapol_test", "radclient")
-    auth, acct, radsec, idp_udp, anp_radsec = free_port(), free_port(), free_port(), free_port(), free_port()
-    anp_metrics, idp_metrics = free_port(socket.SOCK_STREAM), free_port(socket.SOCK_STREAM)
+    ports = demo_ports()
+    auth, anp_metrics, idp_metrics = ports["auth"], ports["anp-metrics"], ports["idp-metrics"]
     state, out = tmp_path / "state", tmp_path / "demo.out"
-    argv = [sys.executable, "-m", "tsunagaru", "demo", "--state", str(state), "--auth-port", str(auth),
-            "--acct-port", str(acct), "--radsec-port", str(radsec), "--idp-udp-port", str(idp_udp),
-            "--anp-radsec-port", str(anp_radsec), "--anp-metrics-port", str(anp_metrics),
-            "--idp-metrics-port", str(idp_metrics), "--web-port", str(free_port())]
+    argv = demo_argv(state, ports)
     with open(out, "wb") as f:
         proc = subprocess.Popen(argv, stdout=f, stderr=subprocess.STDOUT,
                                 env={**os.environ, "PYTHONFAULTHANDLER": "1"})  # SIGABRT dumps every thread

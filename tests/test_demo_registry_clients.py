@@ -16,7 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.procs import free_port, need, stop, wait_log
+from tests.support.demo import demo_argv, demo_ports
+from tests.support.procs import need, stop, wait_log
 from tsunagaru.demo_state import DISASTER_REALM, NAS_SECRET, REALM
 from tsunagaru.idp import users
 from tsunagaru.store import Store
@@ -52,12 +53,10 @@ def _until(check: object, what: str) -> float:
 
 def test_demo_anp_clients_come_from_the_registry(tmp_path: Path) -> None:
     need("eapol_test")
-    auth, web = free_port(), free_port()
+    ports = demo_ports()
+    auth, web = ports["auth"], ports["web"]
     state, out = tmp_path / "state", tmp_path / "demo.out"
-    argv = [sys.executable, "-m", "tsunagaru", "demo", "--state", str(state), "--auth-port", str(auth),
-            "--acct-port", str(free_port()), "--radsec-port", str(free_port()), "--idp-udp-port", str(free_port()),
-            "--anp-radsec-port", str(free_port()), "--anp-metrics-port", str(free_port()),
-            "--idp-metrics-port", str(free_port()), "--web-port", str(web), "--no-sim"]
+    argv = demo_argv(state, ports, "--no-sim")
     with open(out, "wb") as f:
         proc = subprocess.Popen(argv, stdout=f, stderr=subprocess.STDOUT)
     figures: dict[str, float] = {}

@@ -1,6 +1,7 @@
 """`tsunagaru demo` stops on SIGTERM, promptly and with exit 0: while web requests (idle keep-alive
 connections, requests being made, one whose body never comes) and the simulator's RADIUS traffic are in
-flight, and during its start-up (what was started is stopped, the state folder stays usable).
+flight, and during its start-up (what was started is stopped, the state folder stays usable); a part
+that cannot start is one error line, and the parts started before it are stopped.
 
 Why: the demo sometimes did not exit after SIGTERM (a virtual AP outlived its cancellation, see
 tests/ops/test_simulator_stop.py), and a request in flight kept the web app from stopping. Each stop step
@@ -28,8 +29,8 @@ from tests.support.procs import stop, wait_log
 STEPS = {"traffic", "scheduler", "portal", "web", "stack"}
 
 
-def _start(state: Path, out: Path) -> tuple[subprocess.Popen[bytes], dict[str, int]]:
-    ports = demo_ports()
+def _start(state: Path, out: Path, **moved: int) -> tuple[subprocess.Popen[bytes], dict[str, int]]:
+    ports = demo_ports() | moved
     with open(out, "wb") as f:
         proc = subprocess.Popen(demo_argv(state, ports), stdout=f, stderr=subprocess.STDOUT,
                                 env={**os.environ, "PYTHONFAULTHANDLER": "1"})
@@ -125,3 +126,20 @@ def test_sigterm_during_start_up_stops_what_started_and_keeps_the_state(tmp_path
     finally:
         stop(proc)
     assert _stopped_line(again)["clean"] is True
+
+
+def test_a_busy_web_port_is_one_error_line_and_what_started_stops(tmp_path: Path) -> None:
+    """uvicorn ends a failed bind with SystemExit; out of its task that left the loop with a traceback
+    (exit 3) and the ANP and IdP unstopped. Now: the demo's one-line error, exit 1."""
+    out = tmp_path / "demo.out"
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        proc, _ = _start(tmp_path / "state", out, web=busy.getsockname()[1])
+        try:
+            code = proc.wait(300)  # a cap: the state folder is made first
+        finally:
+            stop(proc)
+    text = out.read_text()
+    assert code == 1 and "error: the web app could not listen on 127.0.0.1:" in text, text[-2000:]
+    assert "Traceback" not in text

@@ -16,6 +16,7 @@ import argparse
 import asyncio
 import signal
 import sys
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -29,17 +30,18 @@ from tsunagaru.shutdown import Shutdown
 def register(subparsers: Any) -> None:
     p = subparsers.add_parser("demo", help="run the ANP proxy and the IdP on loopback (see README)")
     p.add_argument("--state", type=Path, default=Path("tsunagaru-demo"), help="state folder (./tsunagaru-demo)")
-    p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--auth-port", type=int, default=1812)
-    p.add_argument("--acct-port", type=int, default=1813)
+    p.add_argument("--host", default="127.0.0.1", help="the loopback address every part listens on")
+    p.add_argument("--auth-port", type=int, default=1812, help="the ANP's RADIUS/UDP authentication port")
+    p.add_argument("--acct-port", type=int, default=1813, help="the ANP's RADIUS/UDP accounting port")
     p.add_argument("--radsec-port", type=int, default=2083, help="the IdP's RadSec port")
     p.add_argument("--idp-udp-port", type=int, default=11812, help="the IdP's own RADIUS/UDP port")
     p.add_argument("--anp-radsec-port", type=int, default=12083, help="the ANP's RadSec port for access points")
     p.add_argument("--anp-metrics-port", type=int, default=9812, help="the ANP's Prometheus /metrics port")
     p.add_argument("--idp-metrics-port", type=int, default=9813, help="the IdP's Prometheus /metrics port")
     p.add_argument("--web-port", type=int, default=8080, help="the web app (dashboard, API, portal)")
-    p.add_argument("--no-sim", action="store_true", help="no traffic simulator (500 virtual APs on 127.0.0.1)")
-    p.add_argument("--log-level", default="info")
+    p.add_argument("--no-sim", action="store_true",
+                   help="no traffic simulator (500 virtual APs on 127.2.x.y sending to the ANP)")
+    p.add_argument("--log-level", default="info", help="info logs every request (JSON lines); warning is quiet")
     p.set_defaults(func=run)
 
 
@@ -60,6 +62,8 @@ def run(args: argparse.Namespace) -> int:
     except (StartError, ConfigError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    finally:
+        signals.restore()  # the parts are stopped: a signal during the interpreter's exit ends it at once
 
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
@@ -81,6 +85,10 @@ class StopSignals:
     def install(self) -> None:
         for sig in STOP_SIGNALS:
             signal.signal(sig, self._handle)
+
+    def restore(self) -> None:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
     def attach(self, loop: asyncio.AbstractEventLoop) -> None:
         """Set :attr:`event` on ``loop`` from now on (and now, if a signal came before)."""
@@ -161,12 +169,12 @@ async def _start(root: Path, ports: DemoPorts, web_port: int, sim: bool, steps: 
         steps.add("traffic", traffic.close, bound=5.0)
     if signals.requested:
         return False
-    print(banner(state, ports), flush=True)
-    print(f"  site registry        {registry.sites_total} sites (Tokyo sample list, CC BY 4.0: 東京都「公衆無線LAN"
-          f"アクセスポイント一覧」), demo APs {', '.join(map(str, registry.ap_ids))} on 127.0.1.1-5", flush=True)
-    print(f"  web app              {web.url} (API {web.url}api/v1/, accounts in {state.path('web-users.txt')}, "
-          f"AP tokens in {state.path('ap-tokens.txt')})", flush=True)
-    print("\n".join(enrol_demo.banner_lines(state.root, portal, web.url.rstrip("/"))), flush=True)
+    print(banner(state, ports, [
+        f"  site registry        {registry.sites_total} sites (Tokyo sample list, CC BY 4.0: 東京都「公衆無線LAN"
+        f"アクセスポイント一覧」), demo APs {', '.join(map(str, registry.ap_ids))} on 127.0.1.1-5",
+        f"  web app              {web.url} (API {web.url}api/v1/, accounts in {state.path('web-users.txt')}, "
+        f"AP tokens in {state.path('ap-tokens.txt')})",
+        *enrol_demo.banner_lines(state.root, portal, web.url.rstrip("/"))]), flush=True)
     heap.settle()
     print(f"ready: ANP RADIUS {ports.host}:{ports.auth}/{ports.acct} RadSec :{ports.anp_radsec}, "
           f"IdP RadSec {ports.host}:{ports.idp_radsec}, IdP RADIUS {ports.host}:{ports.idp_udp}", flush=True)
@@ -191,7 +199,8 @@ def eapol_conf(state: DemoState, method: str = "TTLS") -> str:
     return "\n".join(lines)
 
 
-def banner(state: DemoState, ports: DemoPorts) -> str:
+def banner(state: DemoState, ports: DemoPorts, parts: Sequence[str] = ()) -> str:
+    """What runs where; ``parts``: lines of the other parts (registry, web app, portal), before "try it"."""
     for method in ("TTLS", "PEAP", "TLS"):
         write_private(state.path(f"eapol-{method.lower()}.conf"), eapol_conf(state, method).encode())  # a password
     h = ports.host
@@ -209,6 +218,7 @@ def banner(state: DemoState, ports: DemoPorts) -> str:
         f"  EAP-TLS credential   {state.path('alice.pem')} + alice.key, or alice.p12 (empty password)",
         f"  CA a device trusts   {state.path('ca.pem')}",
         f"  federation roots     {state.path('federation-roots.pem')} (two roots side by side)",
+        *parts,
         "  try it:",
         f"    eapol_test -c {state.path('eapol-ttls.conf')} -a {h} -p {ports.auth} -s {NAS_SECRET}",
         f"    eapol_test -c {state.path('eapol-tls.conf')} -a {h} -p {ports.auth} -s {NAS_SECRET}",

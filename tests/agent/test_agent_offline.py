@@ -4,6 +4,7 @@ keeps a report it could not deliver for the next cycle."""
 from __future__ import annotations
 
 import json
+import socket
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -15,7 +16,8 @@ from tsunagaru.agent.agent import Agent, AgentSettings, AgentState
 def _agent(tmp: Path, marker: Path) -> Agent:
     conf = tmp / "hostapd.conf"
     conf.write_text(HOSTAPD)
-    settings = AgentSettings(url=f"http://127.0.0.1:{free_port()}", ap_id=7, token="tsa_x", config_path=conf,
+    nothing = free_port(socket.SOCK_STREAM)  # no web app listens there
+    settings = AgentSettings(url=f"http://127.0.0.1:{nothing}", ap_id=7, token="tsa_x", config_path=conf,
                              state_dir=tmp / "state", reload_command=["touch", str(marker)], hostapd=None,
                              timeout=2)
     return Agent(settings)

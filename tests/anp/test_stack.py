@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import socket
 import subprocess
 import sys
 import urllib.request
@@ -26,8 +27,9 @@ D = default_dictionary()
 
 
 def ports() -> DemoPorts:
-    return DemoPorts(auth=free_port(), acct=free_port(), idp_radsec=free_port(), idp_udp=free_port(),
-                     anp_radsec=free_port(), anp_metrics=free_port(), idp_metrics=free_port())
+    udp, tcp = (lambda: free_port(socket.SOCK_DGRAM)), (lambda: free_port(socket.SOCK_STREAM))
+    return DemoPorts(auth=udp(), acct=udp(), idp_radsec=tcp(), idp_udp=udp(), anp_radsec=tcp(), anp_metrics=tcp(),
+                     idp_metrics=tcp())
 
 
 @pytest.mark.parametrize("own_ap_certificate", [False, True])

@@ -7,6 +7,7 @@ tmp_path, stopped by pid. ``restart`` keeps the port so a resolver pointed at it
 from __future__ import annotations
 
 import shutil
+import socket
 import subprocess
 from collections.abc import Sequence
 from pathlib import Path
@@ -23,7 +24,7 @@ def dnsmasq_binary() -> str:
 class Dnsmasq:
     def __init__(self, folder: Path) -> None:
         self.folder = folder
-        self.port = free_port()
+        self.port = free_port(socket.SOCK_DGRAM, both=True)  # DNS over UDP and TCP
         self.proc: subprocess.Popen[bytes] | None = None
         self.starts = 0
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import socket
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -16,8 +17,8 @@ from tsunagaru.stack import start_stack
 
 
 def run_doctor(tmp_path: Path, realm: str, *, start_idp: bool = True) -> Report:
-    ports = DemoPorts(auth=free_port(), acct=free_port(), idp_radsec=free_port(), idp_udp=free_port(),
-                      anp_metrics=free_port(), idp_metrics=free_port())
+    udp, tcp = (lambda: free_port(socket.SOCK_DGRAM)), (lambda: free_port(socket.SOCK_STREAM))
+    ports = DemoPorts(auth=udp(), acct=udp(), idp_radsec=tcp(), idp_udp=udp(), anp_metrics=tcp(), idp_metrics=tcp())
     state = prepare(tmp_path / "state", datetime.now(UTC), ports)
     cfg = load(state.path("anp.toml"))
     setup = DoctorSetup(build_source(cfg), state.path("anp.pem"), state.path("anp.key"), cfg.tls.roots, cfg.tls.crls)

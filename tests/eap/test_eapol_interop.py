@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from pathlib import Path
 
 import pytest
@@ -48,7 +49,7 @@ def tls_block(pki: Pki, phase1: str, cert: Path | None = None, key: Path | None 
 @pytest.mark.parametrize("phase1", [TLS12, TLS13], ids=["tls12", "tls13"])
 def test_eap_tls(tmp_path: Path, pki: Pki, store: MemStore, phase1: str) -> None:
     need("eapol_test")
-    port = free_port()
+    port = free_port(socket.SOCK_DGRAM)
     with front(handler(pki, store, (13,)), port) as h:
         run = eapol_test(tmp_path, port, tls_block(pki, phase1))
     assert run.success, run.log[-3000:]
@@ -57,7 +58,7 @@ def test_eap_tls(tmp_path: Path, pki: Pki, store: MemStore, phase1: str) -> None
 
 def test_eap_tls_fragmented(tmp_path: Path, pki: Pki, store: MemStore) -> None:
     need("eapol_test")
-    port = free_port()
+    port = free_port(socket.SOCK_DGRAM)
     with front(handler(pki, store, (13,), fragment_size=200), port):
         run = eapol_test(tmp_path, port, tls_block(pki, TLS12) + "\nfragment_size=200")
     assert run.success, run.log[-3000:]
@@ -65,7 +66,7 @@ def test_eap_tls_fragmented(tmp_path: Path, pki: Pki, store: MemStore) -> None:
 
 def test_eap_tls_untrusted_client_rejected(tmp_path: Path, pki: Pki, store: MemStore) -> None:
     need("eapol_test")
-    port = free_port()
+    port = free_port(socket.SOCK_DGRAM)
     with front(handler(pki, store, (13,)), port) as h:
         run = eapol_test(tmp_path, port, tls_block(pki, TLS12, pki.other_client_cert, pki.other_client_key))
     assert run.rc != 0 and run.log.rstrip().endswith("FAILURE"), run.log[-2000:]
@@ -107,12 +108,12 @@ TUNNEL_IDS = ["ttls-pap", "ttls-mschapv2", "ttls-eap-mschapv2", "peap-mschapv2"]
 @pytest.mark.parametrize(("eap", "phase2"), TUNNELS, ids=TUNNEL_IDS)
 def test_tunnelled_password(tmp_path: Path, pki: Pki, store: MemStore, eap: str, phase2: str) -> None:
     need("eapol_test")
-    port = free_port()
+    port = free_port(socket.SOCK_DGRAM)
     with front(handler(pki, store, (21, 25)), port) as h:
         run = eapol_test(tmp_path, port, password_block(pki, eap, phase2))
     assert run.success, run.log[-3000:]
     assert h.outcomes[-1].inner_identity == "alice@idp.tsunagaru.test"
-    port = free_port()  # both sides cut their TLS messages into 200-octet fragments
+    port = free_port(socket.SOCK_DGRAM)  # both sides cut their TLS messages into 200-octet fragments
     with front(handler(pki, store, (21, 25), fragment_size=200), port) as h:
         frag = eapol_test(
             tmp_path, port, password_block(pki, eap, phase2) + "\nfragment_size=200", name="frag"
@@ -141,7 +142,7 @@ def test_tunnelled_password_rejected(
     reason: int,
 ) -> None:
     need("eapol_test")
-    port = free_port()
+    port = free_port(socket.SOCK_DGRAM)
     with front(handler(pki, store, (21, 25)), port) as h:
         run = eapol_test(
             tmp_path, port, password_block(pki, eap, phase2, identity=identity, password=password)
@@ -156,7 +157,7 @@ def test_tunnelled_password_rejected(
 def test_tunnelled_password_tls13(tmp_path: Path, pki: Pki, store: MemStore, eap: str, phase2: str) -> None:
     """RFC 9427 keys (TTLS context 0x15, PEAP 0x19) when the tunnels may use TLS 1.3."""
     need("eapol_test")
-    port = free_port()
+    port = free_port(socket.SOCK_DGRAM)
     with front(handler(pki, store, (21, 25), tls13_tunnels=True), port):
         run = eapol_test(tmp_path, port, password_block(pki, eap, phase2).replace(TLS12, TLS13))
     assert run.success, run.log[-3000:]
@@ -166,7 +167,7 @@ def test_tunnelled_password_tls13(tmp_path: Path, pki: Pki, store: MemStore, eap
 @pytest.mark.parametrize("resumption", [False, True], ids=["resumption-off", "resumption-on"])
 def test_eap_tls13_resumption(tmp_path: Path, pki: Pki, store: MemStore, resumption: bool) -> None:
     need("eapol_test")
-    port = free_port()
+    port = free_port(socket.SOCK_DGRAM)
     with front(handler(pki, store, (13,), resumption=resumption), port) as h:
         run = eapol_test(tmp_path, port, tls_block(pki, TLS13), extra=["-r", "1"])
     assert run.success, run.log[-3000:]
@@ -177,7 +178,7 @@ def test_eap_tls13_resumption(tmp_path: Path, pki: Pki, store: MemStore, resumpt
 def test_eap_tls_revoked_client_rejected(tmp_path: Path, pki: Pki, store: MemStore) -> None:
     need("eapol_test")
     store.revoked_serials.add(x509.load_pem_x509_certificate(pki.client_cert.read_bytes()).serial_number)
-    port = free_port()
+    port = free_port(socket.SOCK_DGRAM)
     with front(handler(pki, store, (13,)), port) as h:
         run = eapol_test(tmp_path, port, tls_block(pki, TLS12))
     assert not run.success and "FAILURE" in run.log
@@ -195,7 +196,7 @@ def test_plain_eap_mschapv2(tmp_path: Path, pki: Pki, store: MemStore) -> None:
             'password="alice-password"',
         ]
     )
-    port = free_port()
+    port = free_port(socket.SOCK_DGRAM)
     with front(handler(pki, store, (26,)), port):
         run = eapol_test(tmp_path, port, block)
     assert run.success, run.log[-3000:]

@@ -6,6 +6,7 @@ resumes on the loop), driven by the real eapol_test for every method; one questi
 from __future__ import annotations
 
 import ipaddress
+import socket
 import threading
 from collections.abc import Awaitable, Iterator
 from dataclasses import dataclass
@@ -126,7 +127,7 @@ def test_store_is_asked_only_off_the_loop(tmp_path: Path, pki: Pki, store: MemSt
                            'password="alice-password"', f'ca_cert="{pki.ca}"', f'phase2="{phase2}"', TLS12,
                            "eapol_flags=0"])
     counts = Counts()
-    port = free_port()
+    port = free_port(socket.SOCK_DGRAM)
     with contextlib.contextmanager(_serve)(handler, guarded, counts, port):
         run = eapol_test(tmp_path, port, block)
     assert run.success, run.log[-3000:]

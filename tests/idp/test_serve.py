@@ -119,7 +119,7 @@ def test_load_reads_the_cui_key(tmp_path: Path) -> None:
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["sigterm", "sigint"])
 def test_serve_starts_and_stops_cleanly(tmp_path: Path, sig: signal.Signals) -> None:
     state = demo(tmp_path / "state")
-    config = write_config(state, tmp_path / "idp.toml", udp_port=free_port(),
+    config = write_config(state, tmp_path / "idp.toml", udp_port=free_port(socket.SOCK_DGRAM),
                           radsec_port=free_port(socket.SOCK_STREAM))
     log = tmp_path / "idp.log"
     with open(log, "wb") as out:

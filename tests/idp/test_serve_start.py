@@ -32,7 +32,7 @@ def state(tmp_path_factory: pytest.TempPathFactory) -> DemoState:
 
 
 def _config(state: DemoState, tmp_path: Path, **changes: str) -> Path:
-    path = write_config(state, tmp_path / "idp.toml", udp_port=free_port(), radsec_port=None)
+    path = write_config(state, tmp_path / "idp.toml", udp_port=free_port(socket.SOCK_DGRAM), radsec_port=None)
     text = path.read_text()
     for old, new in changes.items():
         assert old in text
@@ -103,7 +103,7 @@ def _receive(sock: socket.socket, count: int, timeout: float) -> dict[int, Packe
 
 def test_sigterm_answers_the_requests_in_flight(state: DemoState, tmp_path: Path) -> None:
     """Deliver 3: SIGTERM with password checks in flight: each gets its reply, then exit 0 (review 6)."""
-    udp = free_port()
+    udp = free_port(socket.SOCK_DGRAM)
     config = write_config(state, tmp_path / "idp.toml", udp_port=udp, radsec_port=None)
     log = tmp_path / "idp.log"
     with open(log, "wb") as out:
@@ -143,7 +143,7 @@ def _scrape(port: int) -> dict[str, float]:
 def test_a_running_idp_serves_bounded_metrics(state: DemoState, tmp_path: Path) -> None:
     """Deliver 10: requests, outcomes by method and Reject-Reason, queue depth, sessions, certificate
     expiry; hostile input (random realms, names, garbage) adds no series."""
-    udp, metrics = free_port(), free_port(socket.SOCK_STREAM)
+    udp, metrics = free_port(socket.SOCK_DGRAM), free_port(socket.SOCK_STREAM)
     config = write_config(state, tmp_path / "idp.toml", udp_port=udp, radsec_port=None, metrics_port=metrics)
     log = tmp_path / "idp.log"
     with open(log, "wb") as out:
@@ -191,7 +191,7 @@ def test_sigterm_answers_radsec_requests_in_flight(state: DemoState, tmp_path: P
     from tsunagaru.radsec import RADSEC_SECRET
 
     radsec = free_port(socket.SOCK_STREAM)
-    config = write_config(state, tmp_path / "idp.toml", udp_port=free_port(), radsec_port=radsec)
+    config = write_config(state, tmp_path / "idp.toml", udp_port=free_port(socket.SOCK_DGRAM), radsec_port=radsec)
     log = tmp_path / "idp.log"
     with open(log, "wb") as out:
         proc = subprocess.Popen([*SERVE, str(config)], stdout=out, stderr=subprocess.STDOUT)

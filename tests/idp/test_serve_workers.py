@@ -32,7 +32,7 @@ LOGINS = 16  # conversations (each its own source port): all on one of 2 workers
 @contextmanager
 def idp_workers(state: DemoState, folder: Path, count: int) -> Iterator[tuple[subprocess.Popen[bytes], int, int]]:
     folder.mkdir(parents=True, exist_ok=True)
-    udp, metrics = free_port(), free_port(socket.SOCK_STREAM)
+    udp, metrics = free_port(socket.SOCK_DGRAM), free_port(socket.SOCK_STREAM)
     config = write_config(state, folder / "idp.toml", udp_port=udp, radsec_port=free_port(socket.SOCK_STREAM),
                           metrics_port=metrics)
     log = folder / "idp.log"

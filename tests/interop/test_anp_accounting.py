@@ -47,7 +47,7 @@ def send_all(port: int, sessions: range, *, first_id: int, delay: int) -> list[i
 def test_accounting_survives_outage_and_restart_exactly_once(tmp_path: Path) -> None:
     state = make_state(tmp_path / "state")
     idp_port = free_port(socket.SOCK_STREAM)
-    ports = AnpPorts(free_port(), free_port(), free_port(socket.SOCK_STREAM))
+    ports = AnpPorts(free_port(socket.SOCK_DGRAM), free_port(socket.SOCK_DGRAM), free_port(socket.SOCK_STREAM))
     toml = anp_toml(state, ports, spool=tmp_path / "spool.sqlite",
                     routes=[(REALM, [f"127.0.0.1:{idp_port}/{REALM}"])])
     with run_idp(state, tmp_path / "idp", radsec=idp_port), run_anp(tmp_path / "anp", toml, ports) as anp:

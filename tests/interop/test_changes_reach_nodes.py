@@ -12,6 +12,7 @@ IdP, to the first refused login), bounded by 60 s.
 
 from __future__ import annotations
 
+import socket
 import subprocess
 import sys
 import time
@@ -62,7 +63,8 @@ def _wait_reload(log: Path, before: int, since: float) -> float:
 
 def _idp_on(state: DemoState, folder: Path, url: str) -> tuple[list[str], Path, int]:
     folder.mkdir(parents=True, exist_ok=True)
-    ports = DemoPorts(idp_radsec=free_port(), idp_udp=free_port(), idp_metrics=free_port())
+    ports = DemoPorts(idp_radsec=free_port(socket.SOCK_STREAM), idp_udp=free_port(socket.SOCK_DGRAM),
+                      idp_metrics=free_port(socket.SOCK_STREAM))
     text = idp_config(state, ports).replace(f'db = "{state.db_url}"', f'db = "{url}"')
     text = text.replace('metrics = "127.0.0.1:', '# metrics = "')
     config = folder / "idp.toml"

@@ -42,7 +42,7 @@ def _timeout(reply: Packet) -> int | None:
 
 def test_session_timeout_inside_and_outside_an_incident(tmp_path: Path) -> None:
     state = make_state(tmp_path / "state")
-    radsec, udp = free_port(socket.SOCK_STREAM), free_port()
+    radsec, udp = free_port(socket.SOCK_STREAM), free_port(socket.SOCK_DGRAM)
     idp_toml = tmp_path / "idp.toml"
     text = idp_config(state, DemoPorts(idp_radsec=radsec, idp_udp=udp, idp_metrics=free_port(socket.SOCK_STREAM)))
     text = text.replace("[idp]\n", f"[idp]\nsession_timeout = {IDP_TIMEOUT}\n", 1)

@@ -7,6 +7,7 @@ first login and not at all on a repeat within the cache's lifetime."""
 from __future__ import annotations
 
 import re
+import socket
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,7 +26,7 @@ pytestmark = pytest.mark.interop
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[IdpRun, int]]:
     need("eapol_test")
     state = demo(tmp_path_factory.mktemp("idp-state"))
-    metrics = free_port()
+    metrics = free_port(socket.SOCK_STREAM)
     with idp_process(state, tmp_path_factory.mktemp("idp"), radsec=False, cache_ttl=60,
                      metrics_port=metrics) as run:
         yield run, metrics

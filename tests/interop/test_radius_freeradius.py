@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import socket
 from pathlib import Path
 
 import pytest
@@ -50,7 +51,7 @@ async def _accounting_and_status(auth_port: int, acct_port: int) -> tuple[Packet
 
 
 def test_access_accept_and_reject_from_freeradius(tmp_path: Path) -> None:
-    auth_port, acct_port = free_port(), free_port()
+    auth_port, acct_port = free_port(socket.SOCK_DGRAM), free_port(socket.SOCK_DGRAM)
     raddb = make_raddb(tmp_path, auth_port=auth_port, acct_port=acct_port, users=USERS)
     with freeradius(raddb, tmp_path / "freeradius.log"):
         accept, auth = asyncio.run(_login(auth_port, "alice", "password"))

@@ -7,28 +7,24 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import sqlite3
 import subprocess
-import sys
 import time
 import urllib.request
 from pathlib import Path
 
 import pytest
 
-from tests.support.procs import free_port, stop, wait_log
+from tests.support.demo import demo_argv, demo_ports
+from tests.support.procs import stop, wait_log
 from tsunagaru.ops.simulator import SimConfig
 
 
 def _demo(tmp: Path, *extra: str) -> tuple[subprocess.Popen[bytes], Path, int]:
-    web = free_port(socket.SOCK_STREAM)
+    ports = demo_ports()
+    web = ports["web"]
     state, out = tmp / "state", tmp / "demo.out"
-    tcp = lambda: str(free_port(socket.SOCK_STREAM))  # noqa: E731 - TCP listeners need a free TCP port
-    argv = [sys.executable, "-m", "tsunagaru", "demo", "--state", str(state), "--auth-port", str(free_port()),
-            "--acct-port", str(free_port()), "--radsec-port", tcp(), "--idp-udp-port", str(free_port()),
-            "--anp-radsec-port", tcp(), "--anp-metrics-port", tcp(), "--idp-metrics-port", tcp(),
-            "--web-port", str(web), *extra]
+    argv = demo_argv(state, ports, *extra)
     with open(out, "wb") as f:
         proc = subprocess.Popen(argv, stdout=f, stderr=subprocess.STDOUT)
     wait_log(out, "\nready", timeout=90, proc=proc)

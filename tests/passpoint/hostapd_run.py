@@ -16,6 +16,7 @@ import contextlib
 import os
 import re
 import shutil
+import socket
 import subprocess
 import tempfile
 import time
@@ -150,4 +151,4 @@ def parse_errors(log: str) -> list[str]:
 
 
 def ports() -> tuple[int, int]:
-    return free_port(), free_port()
+    return free_port(socket.SOCK_DGRAM), free_port(socket.SOCK_DGRAM)  # RADIUS auth and accounting

@@ -150,7 +150,7 @@ def write_raddb(folder: Path, state: DemoState, *, radsec: int, auth: int, tls_m
 def freeradius_eap_idp(folder: Path, state: DemoState, *, tls_max: str = "1.2") -> Iterator[EapIdp]:
     """FreeRADIUS with EAP and a RadSec listener on 127.0.0.1 for the duration of the block."""
     need("freeradius")
-    radsec, auth = free_port(socket.SOCK_STREAM), free_port()
+    radsec, auth = free_port(socket.SOCK_STREAM), free_port(socket.SOCK_DGRAM)
     raddb = write_raddb(folder, state, radsec=radsec, auth=auth, tls_max=tls_max)
     log = folder / "freeradius.log"
     with running(["freeradius", "-f", "-l", "stdout", "-d", str(raddb)], log) as proc:

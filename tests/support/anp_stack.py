@@ -52,7 +52,7 @@ class AnpPorts:
 
 
 def anp_ports() -> AnpPorts:
-    return AnpPorts(free_port(), free_port(), free_port(socket.SOCK_STREAM))
+    return AnpPorts(free_port(socket.SOCK_DGRAM), free_port(socket.SOCK_DGRAM), free_port(socket.SOCK_STREAM))
 
 
 def anp_toml(
@@ -119,8 +119,8 @@ def run_anp(folder: Path, toml_text: str, ports: AnpPorts, *, log_level: str = "
     log = folder / f"anp-{time.monotonic_ns()}.log"
     argv = [str(TSUNAGARU), "anp", "run", "--config", str(conf), "--log-level", log_level]
     with running(argv, log, cwd=folder) as proc:
-        wait_udp(ports.acct, proc=proc)
-        wait_tcp(ports.metrics, proc=proc)
+        wait_udp(ports.acct, timeout=60, proc=proc)  # caps: a loaded box (2 cores shared) starts it slowly
+        wait_tcp(ports.metrics, timeout=60, proc=proc)
         yield AnpProcess(ports, proc.pid, log)
 
 
@@ -137,11 +137,11 @@ def run_idp(state: DemoState, folder: Path, radsec: int | None = None) -> Iterat
     """Our IdP (RadSec with the federation PKI + RADIUS/UDP) in its own process, stopped by pid."""
     folder.mkdir(parents=True, exist_ok=True)
     radsec = radsec or free_port(socket.SOCK_STREAM)
-    udp = free_port()
+    udp = free_port(socket.SOCK_DGRAM)
     log = folder / f"idp-{radsec}-{time.monotonic_ns()}.log"
     argv = [sys.executable, "-m", "tests.support.anp_stack", "idp", str(state.root), str(radsec), str(udp)]
     with running(argv, log, cwd=ROOT) as proc:
-        wait_tcp(radsec, proc=proc)
+        wait_tcp(radsec, timeout=60, proc=proc)
         yield IdpProcess(radsec, udp, proc.pid, log)
 
 
@@ -222,7 +222,7 @@ async def _serve_idp(root: Path, radsec: int, udp: int) -> None:
     from tsunagaru.idp.config import load
 
     state = DemoState(root)
-    ports = DemoPorts(idp_radsec=radsec, idp_udp=udp, idp_metrics=free_port())
+    ports = DemoPorts(idp_radsec=radsec, idp_udp=udp, idp_metrics=free_port(socket.SOCK_STREAM))
     config = state.path(f"idp-{radsec}.toml")
     config.write_text(idp_config(state, ports).replace('metrics = "127.0.0.1:', '# metrics = "'))
     running = await serve.start(serve.prepare(load(config)))

@@ -103,7 +103,7 @@ def idp_process(
     db_url = str(options.get("db_url") or state.db_url)
     argv = [sys.executable, "-m", "tsunagaru", "idp", "serve", "--log-level", log_level, "--config", str(config)]
     with running(argv, log) as proc:
-        wait_log(log, "idp listening", timeout=30, proc=proc)
+        wait_log(log, "idp listening", timeout=60, proc=proc)  # a cap: a loaded box starts it slowly
         yield IdpRun(state, config, log, udp_port, port, proc.pid, db_url)
 
 

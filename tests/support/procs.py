@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import random
 import shutil
 import signal
 import socket
@@ -14,20 +15,42 @@ from pathlib import Path
 
 import pytest
 
+PORTS_FROM = 20000  # up to the ephemeral range (32768 by default): above the well-known services' ports
 
-def free_port(kind: int = socket.SOCK_DGRAM, host: str = "127.0.0.1") -> int:
-    """A port free for both UDP and TCP on ``host`` right now (the kernel picks it)."""
-    for _ in range(50):
-        with socket.socket(socket.AF_INET, kind) as s:
-            s.bind((host, 0))
-            port = int(s.getsockname()[1])
-        other = socket.SOCK_STREAM if kind == socket.SOCK_DGRAM else socket.SOCK_DGRAM
-        with socket.socket(socket.AF_INET, other) as s2:
-            try:
-                s2.bind((host, port))
-            except OSError:
-                continue
-        return port
+
+def _ephemeral_floor() -> int:
+    """The lowest port the kernel gives to outgoing connections and to ``bind(0)`` (ip_local_port_range)."""
+    with contextlib.suppress(OSError, ValueError), open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+        return int(f.read().split()[0])
+    return 32768
+
+
+def _bindable(kind: int, host: str, port: int) -> bool:
+    with socket.socket(socket.AF_INET, kind) as s:
+        try:
+            s.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+def free_port(kind: int, host: str = "127.0.0.1", *, both: bool = False) -> int:
+    """A port on ``host`` free right now for a listener of ``kind`` (``socket.SOCK_STREAM``: TCP,
+    ``socket.SOCK_DGRAM``: UDP), probed with that kind; ``both=True``: free for TCP and UDP (a server
+    listening on both, as dnsmasq does).
+
+    Why not the kernel's ``bind(0)`` choice: that port comes from the ephemeral range, and once the probe
+    releases it, any outgoing connection on the box (another test's HTTP client, eapol_test, a helper's
+    suite) may be given it before our server binds; these ports come from below that range, where the
+    kernel never hands out ports by itself. A server that can bind port 0 and report its port needs none.
+    """
+    kinds = (socket.SOCK_STREAM, socket.SOCK_DGRAM) if both else (kind,)
+    floor = _ephemeral_floor()
+    top = floor if floor > PORTS_FROM + 1000 else 65536  # a box whose ephemeral range starts low
+    for _ in range(200):
+        port = random.randrange(PORTS_FROM, top)
+        if all(_bindable(k, host, port) for k in kinds):
+            return port
     raise RuntimeError("no free port")
 
 

@@ -236,7 +236,7 @@ def freeradius_tls_idp(
     need("freeradius")
     folder = tmp_path / "freeradius"
     radsec_port = free_port(socket.SOCK_STREAM)
-    auth_port = free_port()
+    auth_port = free_port(socket.SOCK_DGRAM)
     raddb = write_freeradius_raddb(
         folder,
         pki,
@@ -318,7 +318,7 @@ def radsecproxy(
     """
     need("radsecproxy")
     folder = tmp_path / "radsecproxy"
-    listen_port = free_port()
+    listen_port = free_port(socket.SOCK_DGRAM)
     conf = radsecproxy_conf(
         folder,
         pki,

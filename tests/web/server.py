@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import contextlib
+import socket
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -30,7 +31,7 @@ def web_server(tmp: Path) -> Iterator[WebServer]:
     with store.session() as db:
         seeded = seed(db)
     store.dispose()
-    port = free_port()
+    port = free_port(socket.SOCK_STREAM)
     conf = tmp / "web.toml"
     conf.write_text(f'[web]\nlisten = "127.0.0.1:{port}"\ndb = "{settings.db_url}"\n'
                     f'passpoint = "{OPERATOR_TOML}"\nsecrets_dir = "{tmp / "secrets"}"\n'

@@ -8,14 +8,14 @@ import os
 import signal
 import stat
 import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
 from pathlib import Path
 from typing import Any
 
-from tests.support.procs import free_port, stop, wait_log
+from tests.support.demo import demo_argv, demo_ports
+from tests.support.procs import stop, wait_log
 
 
 def _call(url: str, token: str | None = None, body: dict[str, Any] | None = None,
@@ -36,11 +36,10 @@ def _call(url: str, token: str | None = None, body: dict[str, Any] | None = None
 
 
 def test_demo_serves_the_web_contract(tmp_path: Path) -> None:
-    web = free_port()
+    ports = demo_ports()  # the metrics' too: the defaults (9812, 9813) may be another demo's
+    web = ports["web"]
     state, out = tmp_path / "state", tmp_path / "demo.out"
-    argv = [sys.executable, "-m", "tsunagaru", "demo", "--state", str(state), "--auth-port", str(free_port()),
-            "--acct-port", str(free_port()), "--radsec-port", str(free_port()), "--idp-udp-port", str(free_port()),
-            "--anp-radsec-port", str(free_port()), "--web-port", str(web)]
+    argv = demo_argv(state, ports)
     with open(out, "wb") as f:
         started = time.monotonic()
         proc = subprocess.Popen(argv, stdout=f, stderr=subprocess.STDOUT)

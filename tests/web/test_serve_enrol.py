@@ -9,6 +9,7 @@ import email.policy
 import json
 import os
 import re
+import socket
 import sys
 import time
 from pathlib import Path
@@ -68,7 +69,7 @@ def test_web_serve_runs_the_portal_and_the_jobs(tmp_path: Path) -> None:
 
     make_state(tmp_path / "state", datetime.now(UTC))
     sink = OutboxSink(tmp_path / "outbox").start()
-    port = free_port(host="127.0.0.1")
+    port = free_port(socket.SOCK_STREAM)
     (tmp_path / "web.toml").write_text(web_toml(tmp_path, port, sink.port))
     log = tmp_path / "web.log"
     argv = [sys.executable, "-m", "tsunagaru", "web", "serve", "--config", str(tmp_path / "web.toml")]
@@ -152,7 +153,8 @@ def test_web_serve_refuses_a_bad_ca_file_in_one_line(tmp_path: Path) -> None:
     import subprocess
 
     (tmp_path / "ca.pem").write_text("not a certificate\n")
-    (tmp_path / "web.toml").write_text(f'[web]\ndb = "sqlite:///w.sqlite"\nlisten = "127.0.0.1:{free_port()}"\n'
+    listen = free_port(socket.SOCK_STREAM)
+    (tmp_path / "web.toml").write_text(f'[web]\ndb = "sqlite:///w.sqlite"\nlisten = "127.0.0.1:{listen}"\n'
                                        f'[enrol]\nrealm = "{REALM}"\nca_file = "ca.pem"\n'
                                        '[enrol.smtp]\nsender = "a <a@b.example>"\n')
     done = subprocess.run([sys.executable, "-m", "tsunagaru", "web", "serve", "--config", str(tmp_path / "web.toml")],

@@ -151,6 +151,15 @@ class WebHandle:
             self.store.dispose()
 
 
+async def _serve(server: _Server) -> None:
+    """``server.serve()``, its start-up failure (uvicorn logs why, then raises SystemExit) as an OSError:
+    a SystemExit out of a task would leave the event loop at once, with a traceback and exit status 3."""
+    try:
+        await server.serve()
+    except SystemExit as exc:
+        raise OSError(f"the web app did not start (uvicorn exit {exc.code})") from None
+
+
 async def start_web(root: Path, db_url: str, registry: Any, *, host: str = "127.0.0.1", port: int = 8080,
                     anp_host: str = "127.0.0.1", anp_auth: int = 1812, anp_acct: int = 1813) -> WebHandle:
     """Demo accounts, AP tokens and the operator file, then the web app listening on ``host:port``."""
@@ -168,7 +177,7 @@ async def start_web(root: Path, db_url: str, registry: Any, *, host: str = "127.
     config = uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False, server_header=False,
                             lifespan="off", timeout_graceful_shutdown=WEB_GRACE)
     server = _Server(config)
-    task = asyncio.create_task(server.serve())
+    task = asyncio.create_task(_serve(server))
     while not server.started:
         if task.done():
             store.dispose()

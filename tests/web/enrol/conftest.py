@@ -17,7 +17,6 @@ import uvicorn
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from tests.support.procs import free_port, wait_tcp
 from tests.support.store_backends import backend_url
 from tsunagaru.idp.user_ca import UserCA
 from tsunagaru.pki import issue_server_certificate, make_eap_ca, write_cert_and_key
@@ -116,8 +115,8 @@ class Served:
     """The app behind a real uvicorn listener on a free loopback port (Chromium, Windows-style fetches)."""
 
     def __init__(self, app: FastAPI) -> None:
-        self.port = free_port()
-        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning",
+        self.port = 0  # the kernel's choice, read once uvicorn listens: no probed port to lose to another
+        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning",
                                                     lifespan="off"))
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 
@@ -127,7 +126,12 @@ class Served:
 
     def __enter__(self) -> Served:
         self.thread.start()
-        wait_tcp(self.port, timeout=15)
+        deadline = time.monotonic() + 15
+        while not self.server.started:
+            if not self.thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError("uvicorn did not start listening")
+            time.sleep(0.02)
+        self.port = int(self.server.servers[0].sockets[0].getsockname()[1])
         return self
 
     def __exit__(self, *exc: object) -> None:

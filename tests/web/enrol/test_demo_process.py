@@ -8,12 +8,12 @@ import email.policy
 import json
 import re
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from tests.support.procs import free_port, need, stop, wait_log
+from tests.support.demo import demo_argv, demo_ports
+from tests.support.procs import need, stop, wait_log
 from tests.web.enrol.test_demo_contract import _call
 from tests.web.enrol.test_e2e_eap import _eapol, _tunnel_conf
 
@@ -21,11 +21,10 @@ from tests.web.enrol.test_e2e_eap import _eapol, _tunnel_conf
 @pytest.mark.interop
 def test_demo_enrols_a_device_that_logs_in(tmp_path: Path) -> None:
     need("eapol_test")
-    auth, acct, radsec, idp_udp, anp_radsec, web = (free_port() for _ in range(6))
+    ports = demo_ports()
+    auth, web = ports["auth"], ports["web"]
     state, out = tmp_path / "state", tmp_path / "demo.out"
-    argv = [sys.executable, "-m", "tsunagaru", "demo", "--state", str(state), "--auth-port", str(auth),
-            "--acct-port", str(acct), "--radsec-port", str(radsec), "--idp-udp-port", str(idp_udp),
-            "--anp-radsec-port", str(anp_radsec), "--web-port", str(web)]
+    argv = demo_argv(state, ports)
     with open(out, "wb") as f:
         proc = subprocess.Popen(argv, stdout=f, stderr=subprocess.STDOUT)
     try:

@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.support.procs import free_port, need, stop, wait_log
+from tests.support.demo import demo_argv, demo_ports
+from tests.support.procs import need, stop, wait_log
 from tests.web.enrol.conftest import SECRET, Clock, PortalEnv, api_signup, make_app
 from tsunagaru.demo_state import REALM
 from tsunagaru.store import Store
@@ -47,11 +48,10 @@ def _wired(profile: str) -> str:
 @pytest.mark.interop
 def test_portal_credentials_log_in_and_revocation_reaches_radius(tmp_path: Path) -> None:
     need("eapol_test")
-    auth, acct, radsec, idp_udp, anp_radsec = (free_port() for _ in range(5))
+    ports = demo_ports()  # every port, the web app's and the metrics' too: not the defaults of a demo in use
+    auth = ports["auth"]
     state, out = tmp_path / "state", tmp_path / "demo.out"
-    argv = [sys.executable, "-m", "tsunagaru", "demo", "--state", str(state), "--auth-port", str(auth),
-            "--acct-port", str(acct), "--radsec-port", str(radsec), "--idp-udp-port", str(idp_udp),
-            "--anp-radsec-port", str(anp_radsec)]
+    argv = demo_argv(state, ports)
     with open(out, "wb") as f:
         proc = subprocess.Popen(argv, stdout=f, stderr=subprocess.STDOUT)
     sink = OutboxSink(tmp_path / "outbox").start()
