@@ -28,7 +28,7 @@ pytest:
 # The other parts' store-backed tests again on a private PostgreSQL (tests/support/pgserver.py); tests/store,
 # tests/sites and tests/idp/test_store.py already run on both backends in `pytest`.
 PG_TESTS := tests/web/test_matrix.py tests/web/dashboard/test_incidents_api.py tests/web/test_apconfig.py \
-	tests/web/enrol/test_api.py tests/web/test_bad_input.py
+	tests/web/enrol/test_api.py tests/web/test_bad_input.py tests/web/dashboard/test_idps.py
 pytest-pg:
 	TSUNAGARU_TEST_DB=postgresql $(BIN)/pytest -q $(PG_TESTS)
 

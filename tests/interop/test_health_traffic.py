@@ -21,7 +21,7 @@ from tsunagaru.ops.health import ApState, SiteState, Thresholds
 from tsunagaru.ops.jobs import alerts_job
 from tsunagaru.radius import Code
 from tsunagaru.store import Store
-from tsunagaru.store.ops_tables import ActivityRow, AlertRow
+from tsunagaru.store.ops_tables import ActivityRow, AlertRow, IdpPeerRow
 from tsunagaru.web.dashboard.fleet import compute
 
 pytestmark = [pytest.mark.interop, pytest.mark.timeout(240)]
@@ -43,6 +43,18 @@ def ap_state(store: Store, ap: str, want: ApState, t: Thresholds, bound: float =
             return now
         time.sleep(0.5)
     raise AssertionError(f"AP {ap} never {want.value} within {bound:.0f} s (last {seen})")
+
+
+def peer_row(store: Store, bound: float = 30.0) -> IdpPeerRow:
+    started = time.monotonic()
+    while time.monotonic() - started < bound:
+        with store.session() as db:
+            row = db.scalars(select(IdpPeerRow).where(IdpPeerRow.realm == REALM)).first()
+            if row is not None and row.last_reply is not None:
+                db.expunge(row)
+                return row
+        time.sleep(0.5)
+    raise AssertionError(f"no peer row for {REALM} within {bound:.0f} s")
 
 
 def test_health_follows_traffic_that_stops(tmp_path: Path) -> None:
@@ -75,6 +87,9 @@ def test_health_follows_traffic_that_stops(tmp_path: Path) -> None:
                 assert compute(db, up, t).site_state(site) == SiteState.OK.value
                 assert db.scalar(select(func.sum(ActivityRow.accepts))) == 3
             job(up)
+            static = peer_row(store)  # the same batches carry the static route's peer, seen on the relay path
+            assert (static.found, static.state, static.port) == ("static", "up", idp.radsec)
+            assert static.timeouts == 0 and static.last_reply is not None
 
             # the traffic stops: nothing more is sent, and once down_after has passed the AP is down
             down = ap_state(store, ap, ApState.DOWN, t)

@@ -228,3 +228,31 @@ def test_idp_list_for_each_role(browser: Browser, server: WebServer, user: str, 
     page.screenshot(path=str(ARTEFACTS / f"idps-{user}-{locale}.png"), full_page=True)
     assert unnamed_controls(page) == [] and errors == [] and foreign == []
     page.context.close()
+
+
+@pytest.mark.parametrize(("user", "locale"), ROLES)
+def test_every_dashboard_page_for_each_role(browser: Browser, server: WebServer, user: str, locale: str) -> None:
+    """Issue 13's "the dashboard in Chromium with each role": every page of the navigation, the role's own
+    site and AP pages, and a site out of its scope (404, in its language, nothing of the site shown)."""
+    ARTEFACTS.mkdir(parents=True, exist_ok=True)
+    s = server.seeded
+    own_site, own_ap = (s.chiyoda_site, s.chiyoda_ap) if user == "booth" else (s.shinjuku_site, s.shinjuku_ap)
+    foreign_site = {"shinjuku": s.chiyoda_site, "booth": s.shinjuku_site}.get(user)
+    page, errors, foreign = open_page(browser, server, user, locale)
+    markers_shown(page)
+    for path in ("/dashboard/alerts", "/dashboard/idps", "/dashboard/usage", "/dashboard/incidents",
+                 f"/dashboard/sites/{own_site}", f"/dashboard/aps/{own_ap}"):
+        response = page.goto(server.url + path)
+        assert response is not None and response.status == 200, path
+        page.wait_for_load_state("networkidle")
+        assert page.locator("nav.dash-nav a").count() == 5, path
+        assert unnamed_controls(page) == [], path
+        name = path.strip("/").replace("/", "-")
+        page.screenshot(path=str(ARTEFACTS / f"role-{user}-{locale}-{name}.png"), full_page=True)
+    if foreign_site is not None:
+        response = page.goto(f"{server.url}/dashboard/sites/{foreign_site}")
+        assert response is not None and response.status == 404
+        assert ("見つかりません" if locale == "ja" else "Not found") in page.content()
+        errors[:] = [e for e in errors if "404" not in e]  # the refused page is answered 404 on purpose
+    assert errors == [] and foreign == []
+    page.context.close()
