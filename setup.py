@@ -11,8 +11,11 @@ gcc, python3-dev), and ``--no-build-isolation`` so that the build sees the mypy 
 
 Not compiled, on purpose: generic dataclasses (``net/replay.py``, ``radsec/tracker.py``,
 ``radsec/session.py``: once compiled, a ``Generic`` dataclass fails at import, slotted or not, with
-"attribute '__dict__' of 'type' objects is not writable"), modules other parts edit often (clients,
-routing), and anything that does I/O (``radsec/writes.py`` only buffers for the transport).
+"attribute '__dict__' of 'type' objects is not writable") and modules other parts edit often (clients,
+routing). The ANP's own glue is compiled although it does I/O (``anp/server.py``: the datagram callback
+and the relay, ``net/datagram.py``: the UDP socket, ``radsec/writes.py``): that glue was a large
+share of the CPU left per request (all 16 compiled: 16 % less CPU per request than pure Python, in
+``bench/README.md``).
 Compiled classes cannot be monkeypatched; tests that do so run against the pure modules.
 """
 
@@ -36,6 +39,9 @@ MYPYC_MODULES = [
     "src/tsunagaru/anp/core.py",
     "src/tsunagaru/radsec/framing.py",
     "src/tsunagaru/radsec/writes.py",
+    "src/tsunagaru/anp/affinity.py",
+    "src/tsunagaru/anp/server.py",
+    "src/tsunagaru/net/datagram.py",
 ]
 
 

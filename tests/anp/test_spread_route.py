@@ -38,3 +38,21 @@ def test_balance_in_the_configuration() -> None:
     with pytest.raises(ConfigError) as info:
         parse(GOOD.replace("any_member = true", 'any_member = true\nbalance = "round-robin"'))
     assert info.value.key == "routes[0].balance"
+
+
+def test_router_decisions_follow_a_changed_route_list() -> None:
+    """The router sorts its routes (exact first) and makes each route's decision once, and again when
+    the list it was given changes: a decision never names a route that is no longer there."""
+    from tsunagaru.anp.routing import PeerAddress, RealmPattern, Router, StaticRoute, UseDiscovery, UseStatic
+
+    suffix = StaticRoute(RealmPattern.parse("*.example"), (PeerAddress("192.0.2.1"),), name="suffix")
+    exact = StaticRoute(RealmPattern.parse("idp.example"), (PeerAddress("192.0.2.2"),), name="exact")
+    router = Router([suffix, exact])
+    first = router.decide("idp.example")
+    assert isinstance(first, UseStatic) and first.route is exact
+    assert router.decide("idp.example") is first  # made once
+    router.routes.remove(exact)
+    again = router.decide("idp.example")
+    assert isinstance(again, UseStatic) and again.route is suffix
+    router.routes.clear()
+    assert isinstance(router.decide("idp.example"), UseDiscovery)

@@ -198,9 +198,8 @@ class AnpCore:
                                 UPSTREAM_TEXT[RejectReason.BACKEND_FAILURE], now, fwd.realm,
                                 detail=f"malformed reply from the identity provider: {exc.reason}")
         outcome = OUTCOMES.get(out.code, "other")
-        answer = self._answer(fwd.request, fwd.client, port, out, outcome, now, realm=fwd.realm)
-        cui = out.get(CHARGEABLE_USER_IDENTITY)
-        return replace(answer, cui=cui) if cui else answer
+        return self._answer(fwd.request, fwd.client, port, out, outcome, now, realm=fwd.realm,
+                            cui=out.get(CHARGEABLE_USER_IDENTITY) or None)
 
     def on_upstream_failure(self, fwd: Forward, reason: RejectReason, text: str, port: int, now: float) -> Reply:
         """``text`` (which may name the IdP) goes to the log; the AP reads a fixed sentence per reason."""
@@ -223,7 +222,7 @@ class AnpCore:
         return replace(answer, detail=detail or text)
 
     def _answer(self, request: Packet, client: Client, port: int, reply: Packet, outcome: str, now: float,
-                reason: RejectReason | None = None, realm: str | None = None) -> Reply:
+                reason: RejectReason | None = None, realm: str | None = None, cui: bytes | None = None) -> Reply:
         data = reply.to_bytes()
         self.admitter.duplicates.answered((client.name, port, request.identifier, request.authenticator), data, now)
-        return Reply(data, outcome, reason, client=client.name, realm=realm)
+        return Reply(data, outcome, reason, cui, None, client.name, realm)

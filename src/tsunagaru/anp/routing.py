@@ -109,6 +109,8 @@ class Router:
     allow: list[RealmPattern] = field(default_factory=list)  # empty: every realm allowed
     deny: list[RealmPattern] = field(default_factory=list)
     discovery: bool = True
+    _sorted: tuple[tuple[StaticRoute, UseStatic], ...] = field(default=(), init=False, repr=False, compare=False)
+    _sorted_for: tuple[int, ...] | None = field(default=None, init=False, repr=False, compare=False)
 
     def decide(self, realm: str) -> Decision:
         realm = realm.lower().rstrip(".")
@@ -116,9 +118,9 @@ class Router:
             return Deny(RejectReason.ROAMING_NOT_ALLOWED, f"realm {realm} is not allowed on this network")
         if self.allow and not any(p.matches(realm) for p in self.allow):
             return Deny(RejectReason.ROAMING_NOT_ALLOWED, f"realm {realm} is not on this network's allow list")
-        for route in self._ordered():
+        for route, use in self._ordered():
             if route.pattern.matches(realm):
-                return UseStatic(route)
+                return use
         if self.discovery:
             return UseDiscovery(realm)
         return Deny(RejectReason.INVALID_IDENTITY, f"realm {realm} not found (no route, discovery off)")
@@ -127,6 +129,13 @@ class Router:
         """The route with realm ``*``: where records without a realm (User-Name no NAI) go."""
         return next((r for r in self.routes if r.pattern.text == "*"), None)
 
-    def _ordered(self) -> list[StaticRoute]:
-        """Exact routes first, then regex and suffix routes in the order they were configured."""
-        return sorted(self.routes, key=lambda r: 0 if r.pattern.kind is MatchKind.EXACT else 1)
+    def _ordered(self) -> tuple[tuple[StaticRoute, UseStatic], ...]:
+        """Exact routes first, then regex and suffix routes in the order they were configured; each with
+        its decision, made once. Sorted again only when ``routes`` changed (it is a list: looked at
+        per request, not trusted to stay as it was)."""
+        key = tuple(map(id, self.routes))
+        if self._sorted_for != key:
+            ordered = sorted(self.routes, key=lambda r: 0 if r.pattern.kind is MatchKind.EXACT else 1)
+            self._sorted = tuple((r, UseStatic(r)) for r in ordered)
+            self._sorted_for = key
+        return self._sorted

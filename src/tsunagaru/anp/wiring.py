@@ -73,9 +73,15 @@ class RadSecTransport:
         self._fell_back: OrderedDict[tuple[str, int], None] = OrderedDict()  # peers logged once (bounded)
         self._targets: dict[PeerAddress, Peer] = {}
 
-    @staticmethod
-    def _peer(peer: PeerAddress) -> Peer:
-        return Peer(peer.host, peer.port, peer.name)
+    def _peer(self, peer: PeerAddress) -> Peer:
+        """One Peer per PeerAddress, not one per request (bounded: peers come from DNS); the same object
+        each time, so the pool's dictionary finds its slot by identity, without comparing fields."""
+        target = self._targets.get(peer)
+        if target is None:
+            if len(self._targets) >= 10_000:
+                self._targets.clear()
+            target = self._targets[peer] = Peer(peer.host, peer.port, peer.name)
+        return target
 
     def is_up(self, peer: PeerAddress) -> bool:
         return self.pool.is_up(self._peer(peer))
@@ -96,12 +102,7 @@ class RadSecTransport:
         (reply, None) or (None, a RadSecError: RequestTimeout, ConnectionClosed). False: use :meth:`send`."""
         realm = peer.realm
         authorize = None if realm is None else (lambda client: self.authorize(client, peer, realm))
-        target = self._targets.get(peer)
-        if target is None:  # one Peer per PeerAddress, not one per request (bounded: peers come from DNS)
-            if len(self._targets) >= 10_000:
-                self._targets.clear()
-            target = self._targets[peer] = self._peer(peer)
-        return self.pool.try_send(target, packet, done, timeout=timeout, authorize=authorize)
+        return self.pool.try_send(self._peer(peer), packet, done, timeout=timeout, authorize=authorize)
 
     def authorize(self, client: RadSecClient, peer: PeerAddress, realm: str) -> str | None:
         """None when the connection's certificate may answer for ``realm``, else why not."""
