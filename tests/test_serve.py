@@ -7,6 +7,7 @@ import signal
 import socket
 import subprocess
 import sys
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -93,11 +94,16 @@ def test_serve_with_two_workers_runs_both_parts_in_each(serve: Callable[..., Ser
     served = serve("--workers", "2", ready="workers ready", timeout=60)
     for _ in range(4):
         assert served.login(tmp_path).rstrip().endswith("SUCCESS")
-    anp, idp = scrape(served.ports.anp_metrics), scrape(served.ports.idp_metrics)
+    accept = 'tsunagaru_anp_results_total{outcome="accept",realm="idp.tsunagaru.test"}'
+    for _ in range(50):  # a worker writes its tallied counters to its file once a second: bounded wait
+        anp, idp = scrape(served.ports.anp_metrics), scrape(served.ports.idp_metrics)
+        accepted = sum(v for k, v in idp.items() if k.startswith("tsunagaru_idp_outcomes_total") and "accept" in k)
+        if accepted == 4 and anp.get(accept) == 4:
+            break
+        time.sleep(0.2)
     assert all(k.startswith("tsunagaru_anp_") for k in anp) and all(k.startswith("tsunagaru_idp_") for k in idp)
-    accepted = sum(v for k, v in idp.items() if k.startswith("tsunagaru_idp_outcomes_total") and "accept" in k)
     assert accepted == 4
-    assert anp['tsunagaru_anp_results_total{outcome="accept",realm="idp.tsunagaru.test"}'] == 4
+    assert anp[accept] == 4
     assert served.terminate(30) == 0
     text = served.log.read_text()
     assert text.count('"msg": "idp stopped"') == 2 and '"msg": "workers stopped"' in text
