@@ -26,6 +26,7 @@ from tsunagaru.web.dashboard.fleet import compute
 
 pytestmark = [pytest.mark.interop, pytest.mark.timeout(240)]
 INTERVAL = 10
+START = 60.0  # bound on a process start: the shared machine runs at load average 10-40
 DOWN_AFTER = 20
 NAS_ID = b"ap-test-1"  # the seeded Shinjuku AP's NAS-Identifier: the ANP's key loopback/ap-test-1 places it
 
@@ -68,12 +69,12 @@ def test_health_follows_traffic_that_stops(tmp_path: Path) -> None:
     t = Thresholds(down_after=timedelta(seconds=DOWN_AFTER))  # configurable: seconds here, minutes in production
     try:
         with contextlib.ExitStack() as stack:
-            idp = stack.enter_context(run_idp(state, tmp_path / "idp"))
+            idp = stack.enter_context(run_idp(state, tmp_path / "idp", start_timeout=START))
             toml = anp_toml(state, ports, spool=tmp_path / "spool.sqlite",
                             routes=[(REALM, [f"127.0.0.1:{idp.radsec}/{REALM}"])]).replace(
                 "\n[tls]", f'activity_db = "{url}"\nactivity_interval = {INTERVAL}\n'
                            f'activity_key_file = "{tmp_path / "activity.key"}"\n\n[tls]', 1)
-            anp = stack.enter_context(run_anp(tmp_path / "anp", toml, ports))
+            anp = stack.enter_context(run_anp(tmp_path / "anp", toml, ports, start_timeout=START))
             job = alerts_job(store, t)
 
             def login(n: int) -> None:

@@ -28,6 +28,7 @@ from tsunagaru.store.peer_status import latest_peers
 
 pytestmark = [pytest.mark.interop, pytest.mark.timeout(300)]
 INTERVAL = 10  # anp.activity_interval: the lowest the parser takes
+START = 60.0  # bound on a process start: the shared machine runs at load average 10-40
 
 
 def poll(store: Store, want: str, bound: float = 90.0) -> tuple[IdpPeerRow, float]:
@@ -67,8 +68,8 @@ def test_idp_down_and_back_through_a_real_anp(tmp_path: Path) -> None:
                    f'activity_key_file = "{tmp_path / "activity.key"}"\nnode = "anp-test"\n\n[tls]', 1)
     try:
         with contextlib.ExitStack() as stack:
-            idp = stack.enter_context(run_idp(state, tmp_path / "idp1", radsec=port))
-            anp = stack.enter_context(run_anp(tmp_path / "anp", toml, ports))
+            idp = stack.enter_context(run_idp(state, tmp_path / "idp1", radsec=port, start_timeout=START))
+            anp = stack.enter_context(run_anp(tmp_path / "anp", toml, ports, start_timeout=START))
             reply, _ = exchange(anp.auth, pap_request(f"{USER}@{REALM}", PASSWORD))
             assert reply is not None and reply.code == Code.ACCESS_ACCEPT
             store = Store.open(url)  # migrated by the ANP already
@@ -94,7 +95,8 @@ def test_idp_down_and_back_through_a_real_anp(tmp_path: Path) -> None:
             assert (alert.state, alert.started_at, alert.ended_at) == ("down", t1, None)
             assert f"127.0.0.1:{port} down" in alert.detail
 
-            stack.enter_context(run_idp(state, tmp_path / "idp2", radsec=port))  # the same port again
+            # the same port again
+            stack.enter_context(run_idp(state, tmp_path / "idp2", radsec=port, start_timeout=START))
             back, waited_back = poll(store, "up", bound=150)
             t2 = datetime.now(UTC)
             job(t2)

@@ -111,16 +111,18 @@ class AnpProcess:
 
 
 @contextlib.contextmanager
-def run_anp(folder: Path, toml_text: str, ports: AnpPorts, *, log_level: str = "info") -> Iterator[AnpProcess]:
-    """``tsunagaru anp run --config folder/anp.toml`` until the block ends (stopped by pid)."""
+def run_anp(folder: Path, toml_text: str, ports: AnpPorts, *, log_level: str = "info",
+            start_timeout: float = 60.0) -> Iterator[AnpProcess]:
+    """``tsunagaru anp run --config folder/anp.toml`` until the block ends (stopped by pid); ``start_timeout``
+    bounds the wait for its ports (a loaded shared machine needs more than the default)."""
     folder.mkdir(parents=True, exist_ok=True)
     conf = folder / "anp.toml"
     conf.write_text(toml_text)
     log = folder / f"anp-{time.monotonic_ns()}.log"
     argv = [str(TSUNAGARU), "anp", "run", "--config", str(conf), "--log-level", log_level]
     with running(argv, log, cwd=folder) as proc:
-        wait_udp(ports.acct, timeout=60, proc=proc)  # caps: a loaded box (2 cores shared) starts it slowly
-        wait_tcp(ports.metrics, timeout=60, proc=proc)
+        wait_udp(ports.acct, start_timeout, proc=proc)
+        wait_tcp(ports.metrics, timeout=start_timeout, proc=proc)
         yield AnpProcess(ports, proc.pid, log)
 
 
@@ -133,7 +135,8 @@ class IdpProcess:
 
 
 @contextlib.contextmanager
-def run_idp(state: DemoState, folder: Path, radsec: int | None = None) -> Iterator[IdpProcess]:
+def run_idp(state: DemoState, folder: Path, radsec: int | None = None,
+            start_timeout: float = 60.0) -> Iterator[IdpProcess]:
     """Our IdP (RadSec with the federation PKI + RADIUS/UDP) in its own process, stopped by pid."""
     folder.mkdir(parents=True, exist_ok=True)
     radsec = radsec or free_port(socket.SOCK_STREAM)
@@ -141,7 +144,7 @@ def run_idp(state: DemoState, folder: Path, radsec: int | None = None) -> Iterat
     log = folder / f"idp-{radsec}-{time.monotonic_ns()}.log"
     argv = [sys.executable, "-m", "tests.support.anp_stack", "idp", str(state.root), str(radsec), str(udp)]
     with running(argv, log, cwd=ROOT) as proc:
-        wait_tcp(radsec, timeout=60, proc=proc)
+        wait_tcp(radsec, timeout=start_timeout, proc=proc)
         yield IdpProcess(radsec, udp, proc.pid, log)
 
 
