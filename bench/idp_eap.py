@@ -39,27 +39,12 @@ from tsunagaru.idp import users
 from tsunagaru.idp.passwords import DEFAULT_N, ScryptParams
 from tsunagaru.store import Store
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests.support: the port probes
+from tests.support.procs import free_port, port_free
+
 HOST, PORT, SECRET = "127.0.0.1", 18120, "testing123"
 METHODS = ("tls", "ttls-pap", "peap-mschapv2")
 REALM = "idp.example.test"
-
-
-def port_free(port: int) -> bool:
-    for kind in (socket.SOCK_DGRAM, socket.SOCK_STREAM):
-        with socket.socket(socket.AF_INET, kind) as s:
-            try:
-                s.bind((HOST, port))
-            except OSError:
-                return False
-    return True
-
-
-def free_udp_port() -> int:
-    """A UDP port free now on 127.0.0.1: FreeRADIUS takes ``--acct-port 0`` as 1813, which another
-    server on a shared box may hold (a round then fails at start)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        s.bind((HOST, 0))
-        return int(s.getsockname()[1])
 
 
 def wait_udp(port: int, proc: subprocess.Popen[bytes], timeout: float = 60, sockets: int = 1) -> None:
@@ -85,7 +70,7 @@ def wait_udp(port: int, proc: subprocess.Popen[bytes], timeout: float = 60, sock
 def daemon(argv: list[str], log: Path, port: int, env: dict[str, str] | None = None,
            sockets: int = 1) -> Iterator[subprocess.Popen[bytes]]:
     """Run a server in the foreground as our child; stop it by pid (TERM, then KILL)."""
-    if not port_free(port):
+    if not port_free(port, HOST):
         sys.exit(f"port {port} is in use: another benchmark or server holds it")
     with open(log, "wb") as out:
         proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env)
@@ -139,7 +124,7 @@ def load(bench: Path, env: dict[str, str], method: str, n: int, procs: int, labe
 def run_freeradius(bench: Path, env: dict[str, str], work: Path, args: argparse.Namespace) -> dict[str, object]:
     fr = work / "freeradius"
     subprocess.run([str(bench / "freeradius/gen-config.sh"), "--pki", str(work / "pki"), "--out", str(fr),
-                    "--radsec-port", "0", "--acct-port", str(free_udp_port())], env=env, check=True,
+                    "--radsec-port", "0", "--acct-port", str(free_port(socket.SOCK_DGRAM))], env=env, check=True,
                    capture_output=True)
     if args.fragment_size:
         set_fragment_size(fr / "raddb" / "mods-available" / "eap", args.fragment_size)

@@ -111,11 +111,10 @@ class Shutdown:
         started = time.monotonic()
         try:
             if step.blocking:
-                await in_daemon_thread(step.work, step.bound, step.name)
-            else:
-                async with asyncio.timeout(step.bound):
-                    await _awaited(step.work)
-        except (StepOverrun, TimeoutError):
+                return await stop_in_thread(step.name, step.work, step.bound)
+            async with asyncio.timeout(step.bound):
+                await _awaited(step.work)
+        except TimeoutError:
             logs.event(log, "stop step overran its bound, left behind", logging.WARNING, step=step.name,
                        bound=step.bound)
             return False

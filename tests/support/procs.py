@@ -34,6 +34,11 @@ def _bindable(kind: int, host: str, port: int) -> bool:
     return True
 
 
+def port_free(port: int, host: str = "127.0.0.1") -> bool:
+    """Whether ``port`` on ``host`` is free right now for a TCP and a UDP listener."""
+    return all(_bindable(k, host, port) for k in (socket.SOCK_STREAM, socket.SOCK_DGRAM))
+
+
 def free_port(kind: int, host: str = "127.0.0.1", *, both: bool = False) -> int:
     """A port on ``host`` free right now for a listener of ``kind`` (``socket.SOCK_STREAM``: TCP,
     ``socket.SOCK_DGRAM``: UDP), probed with that kind; ``both=True``: free for TCP and UDP (a server
