@@ -16,6 +16,8 @@ from pathlib import Path
 import pytest
 
 PORTS_FROM = 20000  # up to the ephemeral range (32768 by default): above the well-known services' ports
+_ISSUED: set[int] = set()  # every port free_port() gave out in this process: never given twice
+_LOGS: dict[int, Path] = {}  # pid -> the output file of a process started by running()
 
 
 def _ephemeral_floor() -> int:
@@ -48,15 +50,29 @@ def free_port(kind: int, host: str = "127.0.0.1", *, both: bool = False) -> int:
     releases it, any outgoing connection on the box (another test's HTTP client, eapol_test, a helper's
     suite) may be given it before our server binds; these ports come from below that range, where the
     kernel never hands out ports by itself. A server that can bind port 0 and report its port needs none.
+
+    A port is never given out twice in one test process, whichever kind it was asked for: a server told
+    a port may bind it a while after the probe (an IdP binds its UDP port after its RadSec one), and a
+    second probe in that window would find it free and hand it to another server.
     """
     kinds = (socket.SOCK_STREAM, socket.SOCK_DGRAM) if both else (kind,)
     floor = _ephemeral_floor()
     top = floor if floor > PORTS_FROM + 1000 else 65536  # a box whose ephemeral range starts low
+    if len(_ISSUED) > (top - PORTS_FROM) // 2:  # a very long run: ports given out long ago are reusable
+        _ISSUED.clear()
     for _ in range(200):
         port = random.randrange(PORTS_FROM, top)
-        if all(_bindable(k, host, port) for k in kinds):
+        if port not in _ISSUED and all(_bindable(k, host, port) for k in kinds):
+            _ISSUED.add(port)
             return port
     raise RuntimeError("no free port")
+
+
+def _exited(proc: subprocess.Popen[bytes], what: str) -> RuntimeError:
+    """The error for a server that exited before it was ready, with the end of its output when known."""
+    log = _LOGS.get(proc.pid)
+    tail = log.read_text(errors="replace")[-2000:].strip() if log is not None and log.exists() else ""
+    return RuntimeError(f"process exited with {proc.returncode} before {what}" + (f"; output: {tail}" if tail else ""))
 
 
 ALLOW_MISSING = "TSUNAGARU_ALLOW_MISSING_PEERS"
@@ -88,7 +104,7 @@ def wait_tcp(
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc is not None and proc.poll() is not None:
-            raise RuntimeError(f"process exited with {proc.returncode} before listening on {port}")
+            raise _exited(proc, f"listening on {port}")
         with contextlib.suppress(OSError), socket.create_connection((host, port), timeout=0.5):
             return
         time.sleep(0.05)
@@ -101,7 +117,7 @@ def wait_udp(port: int, timeout: float = 15.0, proc: subprocess.Popen[bytes] | N
     needle = f":{port:04X} "
     while time.monotonic() < deadline:
         if proc is not None and proc.poll() is not None:
-            raise RuntimeError(f"process exited with {proc.returncode} before binding {port}")
+            raise _exited(proc, f"binding {port}")
         for table in ("/proc/net/udp", "/proc/net/udp6"):
             with contextlib.suppress(OSError), open(table) as f:
                 if any(needle in line.split("\n")[0][:40] for line in f):
@@ -140,7 +156,9 @@ def running(argv: Sequence[str], log: Path, **kwargs: object) -> Iterator[subpro
     """Run ``argv`` with output to ``log`` for the duration of the block, then stop it by pid."""
     with open(log, "wb") as out:
         proc = subprocess.Popen(list(argv), stdout=out, stderr=subprocess.STDOUT, **kwargs)  # type: ignore[call-overload]
+    _LOGS[proc.pid] = log
     try:
         yield proc
     finally:
         stop(proc)
+        _LOGS.pop(proc.pid, None)
