@@ -166,8 +166,8 @@ IDP = ConfigFile("IdP", "idp.toml", "tsunagaru.idp.config", (
         K("session_timeout", "integer (seconds)", "86400", "Session-Timeout in Access-Accepts (0-7 days)"),
         K("methods", "list of tls/ttls/peap/mschapv2", '["ttls", "peap", "tls"]', "EAP methods offered, in "
           "this order"),
-        K("fragment_size", "integer", "1398", "TLS data per EAP-TLS/TTLS/PEAP packet, at most (64-16384); "
-          "a smaller Framed-MTU from the NAS lowers it"),
+        K("fragment_size", "integer", "1398", "TLS data per EAP-TLS/TTLS/PEAP packet, at most (64-3800, so that "
+          "an Access-Challenge fits 4096 octets); a smaller Framed-MTU from the NAS lowers it"),
         K("tls13_tunnels", "boolean", "false", "TTLS/PEAP may use TLS 1.3 (RFC 9427)"),
         K("eap_tls13", "boolean", "true", "EAP-TLS may use TLS 1.3 (RFC 9190)"),
         K("cache_ttl", SECS, "30", "seconds a user/certificate lookup is trusted (max 60)"),

@@ -76,6 +76,7 @@ crls = ["c.crl"]
     (('cui_key_file = "cui.key"', 'cui_key_file = "cui.key"\nwbaid = "lower:jp"'), "idp.wbaid"),
     (('cui_key_file = "cui.key"', 'cui_key_file = "cui.key"\nmethods = ["tls", "leap"]'), "idp.methods[1]"),
     (('cui_key_file = "cui.key"', 'cui_key_file = "cui.key"\nfragment_size = 10'), "idp.fragment_size"),
+    (('cui_key_file = "cui.key"', 'cui_key_file = "cui.key"\nfragment_size = 3801'), "idp.fragment_size"),
     (('cui_key_file = "cui.key"', 'cui_key_file = "cui.key"\ncache_ttl = 600'), "idp.cache_ttl"),
     (('cui_key_file = "cui.key"', 'cui_key_file = "cui.key"\ntls13_tunnels = "yes"'), "idp.tls13_tunnels"),
     (('cui_key_file = "cui.key"', 'cui_key_file = "cui.key"\nsecret = "x"'), "idp.secret"),
@@ -149,3 +150,19 @@ def test_serve_refuses_a_bad_config_and_a_busy_port(tmp_path: Path) -> None:
     check = subprocess.run([sys.executable, "-m", "tsunagaru", "idp", "check-config", str(config)],
                            capture_output=True, text=True, timeout=30)
     assert check.returncode == 0 and "udp 127.0.0.1" in check.stdout
+
+
+def test_the_largest_fragment_size_fits_a_radius_packet() -> None:
+    """An Access-Challenge carrying MAX_FRAGMENT octets of TLS data (with the TLS length field), the
+    longest node State and a Message-Authenticator encodes within RADIUS's 4096 octets."""
+    from tsunagaru.idp.config import MAX_FRAGMENT
+    from tsunagaru.radius import Code, Packet, with_eap_message
+    from tsunagaru.radius.auth import length_of, sign_reply
+    from tsunagaru.radius.node_state import MAX_NODE_ID, make_state
+    from tsunagaru.radius.packet import MAX_PACKET_LEN, STATE
+
+    eap = bytes(10) + bytes(MAX_FRAGMENT)  # code, id, length, type, flags, TLS message length
+    challenge = with_eap_message(Packet(Code.ACCESS_CHALLENGE, 7, bytes(16),
+                                        ((STATE, make_state("n" * MAX_NODE_ID)),)), eap)
+    signed = sign_reply(challenge, bytes(16), b"s3cret")
+    assert length_of(signed) <= MAX_PACKET_LEN

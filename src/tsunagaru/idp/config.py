@@ -58,6 +58,11 @@ from tsunagaru.idp.settings import (
 from tsunagaru.radius.node_state import valid_node_id
 from tsunagaru.tomlconf import ConfigError, Listen, TomlReader, hostport
 
+#: The largest ``fragment_size`` whose Access-Challenge still fits a RADIUS packet (4096 octets, RFC 2865):
+#: 3800 octets of TLS data make a 3810-octet EAP packet, 16 EAP-Message attributes (3842 octets), and the
+#: header, Message-Authenticator and State leave about 100 octets to spare.
+MAX_FRAGMENT = 3800
+
 METHODS = {"tls": EapType.TLS, "ttls": EapType.TTLS, "peap": EapType.PEAP, "mschapv2": EapType.MSCHAPV2}
 _IDP_KEYS = {"realms", "db", "eap_certificate", "eap_key", "user_ca", "cui_key_file", "wbaid", "session_timeout",
              "methods", "fragment_size", "tls13_tunnels", "eap_tls13", "cache_ttl", "max_sessions", "metrics",
@@ -125,7 +130,7 @@ def parse(text: str, base: Path = Path(".")) -> IdpConfig:
         wbaid=wbaid,
         session_timeout=int(r.number(idp, "idp.session_timeout", 86400, lo=0, hi=7 * 86400)),
         methods=r.methods(idp),
-        fragment_size=int(r.number(idp, "idp.fragment_size", DEFAULT_FRAGMENT, lo=64, hi=16384)),
+        fragment_size=int(r.number(idp, "idp.fragment_size", DEFAULT_FRAGMENT, lo=64, hi=MAX_FRAGMENT)),
         tls13_tunnels=r.boolean(idp, "idp.tls13_tunnels", False),
         eap_tls13=r.boolean(idp, "idp.eap_tls13", True),
         max_sessions=int(r.number(idp, "idp.max_sessions", 10000, lo=1, hi=10_000_000)),
