@@ -209,6 +209,8 @@ WEB = ConfigFile("Web app", "web.toml", "tsunagaru.web.config", (
         K("secrets_dir", PATH, None, "files named by APs' `secret_ref = \"file:NAME\"`"),
         K("tile_url", "URL template", None, "base map tiles `.../{z}/{x}/{y}.png` (none by default); its origin "
           "is added to the Content-Security-Policy's img-src"),
+        K("trusted_proxies", "list of IP addresses/networks", "[]", "reverse proxies whose X-Forwarded-For and "
+          "X-Forwarded-Proto are believed (the login limit per address then counts the client's address)"),
     )),
     Table("[enrol]", enrol_config.ENROL_KEYS, (
         K("realm", "string", REQUIRED, "the IdP realm the portal issues device credentials for"),

@@ -25,7 +25,8 @@ class WebServer:
 
 
 @contextlib.contextmanager
-def web_server(tmp: Path) -> Iterator[WebServer]:
+def web_server(tmp: Path, extra: str = "login_attempts = 1000\n") -> Iterator[WebServer]:
+    """``extra``: more lines of the [web] table."""
     settings = settings_for(tmp)
     store = Store.open(settings.db_url)
     with store.session() as db:
@@ -35,7 +36,7 @@ def web_server(tmp: Path) -> Iterator[WebServer]:
     conf = tmp / "web.toml"
     conf.write_text(f'[web]\nlisten = "127.0.0.1:{port}"\ndb = "{settings.db_url}"\n'
                     f'passpoint = "{OPERATOR_TOML}"\nsecrets_dir = "{tmp / "secrets"}"\n'
-                    f'secret_key_file = "{tmp / "web-secret.key"}"\nlogin_attempts = 1000\n')
+                    f'secret_key_file = "{tmp / "web-secret.key"}"\n{extra}')
     log = tmp / "web.log"
     argv = [sys.executable, "-m", "tsunagaru", "web", "serve", "--config", str(conf), "--log-level", "warning"]
     with running(argv, log) as proc:

@@ -21,10 +21,20 @@ def test_config_is_parsed_strictly(tmp_path: Path) -> None:
                       ('[web]\ndb = "sqlite:///x"\nmax_body = 10\n', "web.max_body"),
                       ('[web]\ndb = "sqlite:///x"\ncolour = "blue"\n', "web.colour"),
                       ('[web]\n', "web.db"), ('[webb]\ndb = "x"\n', "webb"),
-                      ('[web]\ndb = "sqlite:///x"\npublic_url = "ftp://x"\n', "web.public_url")):
+                      ('[web]\ndb = "sqlite:///x"\npublic_url = "ftp://x"\n', "web.public_url"),
+                      ('[web]\ndb = "sqlite:///x"\ntrusted_proxies = "127.0.0.1"\n', "web.trusted_proxies"),
+                      ('[web]\ndb = "sqlite:///x"\ntrusted_proxies = ["10.0.0.0/8", "ngnix"]\n',
+                       "web.trusted_proxies[1]")):
         with pytest.raises(ConfigError) as err:
             config.parse(text, base=tmp_path)
         assert err.value.key == key, text
+
+
+def test_trusted_proxies_are_addresses_or_networks(tmp_path: Path) -> None:
+    base = '[web]\ndb = "sqlite:///x"\n'
+    assert config.parse(base, base=tmp_path).trusted_proxies == ()  # none by default
+    got = config.parse(base + 'trusted_proxies = ["127.0.0.1", "10.1.2.3/8", "::1"]\n', base=tmp_path)
+    assert got.trusted_proxies == ("127.0.0.1/32", "10.0.0.0/8", "::1/128")
 
 
 def test_secret_key_file_is_made_0600(tmp_path: Path) -> None:

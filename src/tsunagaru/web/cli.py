@@ -55,8 +55,11 @@ def run_serve(args: argparse.Namespace) -> int:
         print(f"{args.config}: {exc}", file=sys.stderr)
         return 2
     try:
+        # X-Forwarded-For/-Proto only from web.trusted_proxies (none by default: a client could forge them)
+        trusted = list(settings.trusted_proxies)
         uvicorn.run(served.app, host=settings.listen.host, port=settings.listen.port, log_level=args.log_level,
-                    proxy_headers=False, server_header=False, access_log=False)
+                    proxy_headers=bool(trusted), forwarded_allow_ips=trusted or None, server_header=False,
+                    access_log=False)
     finally:
         served.close()
     return 0

@@ -20,6 +20,8 @@ one with mode 0600 from its first byte when it is missing.
     secrets_dir = "secrets"            # files named by APs' secret_ref = "file:NAME"
     tile_url = "https://tiles.city.example/{z}/{x}/{y}.png"   # base map tiles (none by default); its
                                        # origin is added to the Content-Security-Policy's img-src
+    trusted_proxies = ["127.0.0.1"]    # reverse proxies whose X-Forwarded-For/-Proto are believed (none
+                                       # by default): the login limit per address then sees the client's
 
     [enrol]                            # optional: the enrolment portal (see tsunagaru.web.enrol.config)
     ...
@@ -39,6 +41,7 @@ Every table and key is checked: an unknown one is an error with a did-you-mean.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 import tomllib
@@ -53,7 +56,8 @@ from tsunagaru.web.enrol.config import parse as parse_enrol
 
 DEFAULT_LISTEN = Listen("127.0.0.1", 8080)
 _WEB_KEYS = {"listen", "db", "public_url", "secret_key_file", "max_body", "session_hours", "token_days",
-             "ap_poll_write_every", "login_attempts", "login_window", "passpoint", "secrets_dir", "tile_url"}
+             "ap_poll_write_every", "login_attempts", "login_window", "passpoint", "secrets_dir", "tile_url",
+             "trusted_proxies"}
 _JOB_KEYS = ("run", "sweep_minutes", "usage_minutes", "usage_hours", "purge_hours", "retention_days",
              "activity_retention_days", "alerts_minutes")
 
@@ -76,6 +80,7 @@ class WebSettings:
     passpoint: Path | None = None
     secrets_dir: Path | None = None
     tile_url: str = ""  # base map tiles ({z}/{x}/{y}); "" = none, nothing leaves the machine
+    trusted_proxies: tuple[str, ...] = ()  # addresses/networks whose X-Forwarded-* headers are believed
     enrol: EnrolConfig | None = None
     jobs: JobSettings = field(default_factory=JobSettings)
 
@@ -115,9 +120,22 @@ def parse(text: str, base: Path = Path(".")) -> WebSettings:
         passpoint=_path(r, web, "web.passpoint"),
         secrets_dir=_path(r, web, "web.secrets_dir"),
         tile_url=_tile_url(r, web),
+        trusted_proxies=_proxies(r, web),
         enrol=parse_enrol(doc["enrol"], r) if "enrol" in doc else None,
         jobs=_jobs(doc.get("jobs", {}), r),
     )
+
+
+def _proxies(r: TomlReader, web: dict[str, Any]) -> tuple[str, ...]:
+    """``web.trusted_proxies``: IP addresses or networks (``10.0.0.0/8``), each checked here, so that a typo
+    is a start-up error and not a proxy silently not believed (or, worse, every client believed)."""
+    out = []
+    for i, item in enumerate(r.strings(web, "web.trusted_proxies")):
+        try:
+            out.append(str(ipaddress.ip_network(item, strict=False)))
+        except ValueError:
+            raise ConfigError(f"web.trusted_proxies[{i}]", f"not an IP address or network: {item!r}") from None
+    return tuple(out)
 
 
 TILE_ENV = "TSUNAGARU_TILE_URL"

@@ -175,7 +175,8 @@ async def start_web(root: Path, db_url: str, registry: Any, *, host: str = "127.
     ensure_ap_tokens(store, root, tuple(registry.ap_ids), now)
     app = create_app(settings, store)
     config = uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False, server_header=False,
-                            lifespan="off", timeout_graceful_shutdown=WEB_GRACE)
+                            lifespan="off", timeout_graceful_shutdown=WEB_GRACE,
+                            proxy_headers=False)  # uvicorn's default believes X-Forwarded-For from 127.0.0.1
     server = _Server(config)
     task = asyncio.create_task(_serve(server))
     while not server.started:
