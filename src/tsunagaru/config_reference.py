@@ -79,6 +79,10 @@ ANP = ConfigFile("ANP proxy", "anp.toml", "tsunagaru.anp.config", (
         K("metrics", ADDR, None, "Prometheus `/metrics`"),
         K("request_timeout", SECS, "4.0", "per request, across failover (0.1-60); then Reject-Reason 22"),
         K("spool", PATH, '"anp-spool.sqlite"', "durable accounting queue (one per worker with --workers)"),
+        K("spool_max_pending", "integer", "1000000", "records waiting to be forwarded, per spool; past it a "
+          "record is not stored nor acknowledged (the AP retransmits)"),
+        K("spool_max_age", SECS, "604800", "a record not forwarded this long after it arrived is deleted, "
+          "counted (tsunagaru_anp_accounting_expired_total) and logged"),
         K("max_peers", "integer", "10000", "RadSec peers (from discovery) the pool keeps state for"),
         K("peer_idle_timeout", SECS, "600", "a peer no request used for this long is forgotten"),
         K("peer_give_up", SECS, "900", "a discovered peer down this long is given up (found again on demand)"),

@@ -81,3 +81,21 @@ def test_accounting_survives_outage_and_restart_exactly_once(tmp_path: Path) -> 
           f"delivered {arrived - deadline + 30:.1f} s after restart")
     assert (total, keys, sessions) == (N, N, N)
     assert pending == 0
+
+
+def test_a_full_spool_is_not_acknowledged(tmp_path: Path) -> None:
+    """``spool_max_pending = 3`` and an IdP that is gone: three records acknowledged (on disk), the fourth
+    not (the AP keeps it and retransmits), counted as spool_full; a retransmission of a stored one is
+    still acknowledged."""
+    state = make_state(tmp_path / "state")
+    ports = AnpPorts(free_port(socket.SOCK_DGRAM), free_port(socket.SOCK_DGRAM), free_port(socket.SOCK_STREAM))
+    toml = anp_toml(state, ports, spool=tmp_path / "spool.sqlite",
+                    routes=[(REALM, [f"127.0.0.1:{free_port(socket.SOCK_STREAM)}/{REALM}"])])  # nobody there
+    toml = toml.replace("[anp]\n", "[anp]\nspool_max_pending = 3\n", 1)
+    with run_anp(tmp_path / "anp", toml, ports) as anp:
+        assert send_all(anp.acct, range(3), first_id=0, delay=0) == [Code.ACCOUNTING_RESPONSE] * 3
+        assert send_all(anp.acct, range(3, 4), first_id=10, delay=0) == [-1]
+        assert send_all(anp.acct, range(1, 2), first_id=20, delay=4) == [Code.ACCOUNTING_RESPONSE]
+        metrics = anp.metrics()
+    assert metrics.get('tsunagaru_anp_dropped_total{why="spool_full"}') == 1.0, \
+        {k: v for k, v in metrics.items() if "dropped" in k}

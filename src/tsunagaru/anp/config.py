@@ -15,6 +15,8 @@ listeners, TLS and discovery need a restart.
     metrics = "127.0.0.1:9812"              # Prometheus /metrics (optional)
     request_timeout = 4.0                   # per request, across failover; then Reject-Reason 22
     spool = "/var/lib/tsunagaru/anp-spool.sqlite"   # durable accounting queue
+    spool_max_pending = 1000000             # records waiting to be forwarded (per worker); past it, not acknowledged
+    spool_max_age = 604800                  # seconds a record may wait; then deleted, counted and logged
     activity_db = "postgresql://..."        # optional: per-AP activity for the dashboard (the registry's store)
     activity_interval = 300                 # seconds per activity record (one upsert per AP per interval)
     activity_key_file = "activity.key"      # key of the hashed user/session ids (made 0600 on first start)
@@ -100,6 +102,7 @@ from typing import Any
 from tsunagaru.anp.clients import Client
 from tsunagaru.anp.decorate import Decoration
 from tsunagaru.anp.routing import PeerAddress, RealmPattern, StaticRoute
+from tsunagaru.anp.spool import DEFAULT_MAX_AGE, DEFAULT_MAX_PENDING
 from tsunagaru.tomlconf import ConfigError, Listen, TomlReader, check_keys, hostport, parse_toml, read_text
 
 __all__ = ["AnpConfig", "ConfigError", "DiscoveryConfig", "Listen", "PoolConfig", "TlsConfig", "load", "parse"]
@@ -138,7 +141,8 @@ class PoolConfig:
 
 _TOP = ("anp", "tls", "discovery", "clients", "routes", "realms")
 _ANP = ("wbaid", "offered_service", "request_cui", "listen_auth", "listen_acct", "listen_radsec", "metrics",
-        "request_timeout", "spool", "max_peers", "peer_idle_timeout", "peer_give_up", "clients_files",
+        "request_timeout", "spool", "spool_max_pending", "spool_max_age",
+        "max_peers", "peer_idle_timeout", "peer_give_up", "clients_files",
         "activity_db", "activity_interval", "activity_key_file", "node", "peer_rows", "disaster_realms", "clients_db",
         "clients_secrets", "clients_poll")
 _TLS = ("certificate", "key", "roots", "crls", "require_crl", "ap_roots", "ap_crls", "ap_certificate", "ap_key")
@@ -162,6 +166,8 @@ class AnpConfig:
     metrics: Listen | None = None
     request_timeout: float = 4.0
     spool: Path = Path("anp-spool.sqlite")
+    spool_max_pending: int = DEFAULT_MAX_PENDING
+    spool_max_age: float = DEFAULT_MAX_AGE
     activity_db: str | None = None  # where per-AP activity goes (tsunagaru.anp.activity); None: not recorded
     activity_interval: int = 300
     activity_key_file: Path = Path("activity.key")
@@ -236,6 +242,8 @@ def parse(text: str, base: Path = Path(".")) -> AnpConfig:
         metrics=r.listen(anp, "anp.metrics", None),
         request_timeout=r.number(anp, "anp.request_timeout", 4.0, lo=0.1, hi=60),
         spool=r.path(anp, "anp.spool", "anp-spool.sqlite"),
+        spool_max_pending=int(r.number(anp, "anp.spool_max_pending", DEFAULT_MAX_PENDING, lo=1, hi=100_000_000)),
+        spool_max_age=r.number(anp, "anp.spool_max_age", DEFAULT_MAX_AGE, lo=60, hi=90 * 86400),
         activity_db=r.string(anp, "anp.activity_db"),
         activity_interval=int(r.number(anp, "anp.activity_interval", 300, lo=10, hi=3600)),
         activity_key_file=r.path(anp, "anp.activity_key_file", "activity.key"),

@@ -41,7 +41,8 @@ OTHER_REALM = OTHER
 
 #: Why a datagram was dropped without a reply: the closed set of ``tsunagaru_anp_dropped_total{why}``.
 DROP_KINDS = ("unknown_client", "malformed", "bad_code", "bad_authenticator", "duplicate", "nas_identifier",
-              "rate_limit", "not_access_request", "wrong_port", "not_stored", "overloaded", "internal_error")
+              "rate_limit", "not_access_request", "wrong_port", "not_stored", "spool_full", "overloaded",
+              "internal_error")
 
 M = TypeVar("M", Counter, Gauge, Histogram)
 
@@ -201,6 +202,8 @@ class AnpMetrics:
                                  multiprocess_mode="max")
         self.spool_pending = Gauge("tsunagaru_anp_accounting_pending", "Accounting records not yet forwarded",
                                    registry=r, multiprocess_mode="livesum")
+        self.acct_expired = Counter("tsunagaru_anp_accounting_expired",
+                                    "Accounting records deleted unforwarded after anp.spool_max_age", registry=r)
         self.pool_peers = WatchedGauge("tsunagaru_anp_pool_peers", "RadSec peers the pool keeps state for",
                                        registry=r, multiprocess_mode="livesum")
 

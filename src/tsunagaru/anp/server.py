@@ -41,7 +41,7 @@ from tsunagaru.anp.core import AnpCore, Forward, Ignore, Reply, Service, SpoolAc
 from tsunagaru.anp.decorate import Decoration
 from tsunagaru.anp.metrics import AnpMetrics
 from tsunagaru.anp.routing import PeerAddress, UseStatic
-from tsunagaru.anp.spool import AccountingSpool, SpooledRecord
+from tsunagaru.anp.spool import AccountingSpool, SpooledRecord, SpoolFull
 from tsunagaru.anp.upstream import PeerFinder, Transport, UpstreamError, deliver
 from tsunagaru.logs import redact_cached
 from tsunagaru.net.datagram import DatagramSocket
@@ -433,9 +433,9 @@ class AnpServer:
         try:
             await self._spool_call(self.spool.put, acct.client.name, acct.realm, acct.request,
                                    acct.request.to_bytes(), time.time())
-        except Exception as exc:  # a full disk must not be acknowledged: the AP will retransmit
+        except Exception as exc:  # a full disk (or spool) must not be acknowledged: the AP will retransmit
             logs.event(log, "accounting not stored", logging.ERROR, client=acct.client.name, why=str(exc))
-            self.metrics.drop("not_stored")
+            self.metrics.drop("spool_full" if isinstance(exc, SpoolFull) else "not_stored")
             self.core.on_accounting_not_stored(acct, port)
             return None
         self._acct_wakeup.set()
@@ -465,6 +465,11 @@ class AnpServer:
         if now - self._last_purge >= PURGE_INTERVAL:
             self._last_purge = now
             await self._spool_call(self.spool.purge_sent, now - SPOOL_KEEP_SENT)
+            expired = await self._spool_call(self.spool.expire, now)
+            if expired:
+                self.metrics.acct_expired.inc(expired)
+                logs.event(log, "accounting expired", logging.ERROR, records=expired,
+                           why=f"not forwarded within {self.spool.max_age:g} s (anp.spool_max_age)")
         if due:
             self._inflight.update(r.id for r in due)
             results = await asyncio.gather(*(self._forward_record(r) for r in due), return_exceptions=True)

@@ -15,6 +15,11 @@ worker also looks the record up in its siblings' spools before storing it, and a
 exactly one worker. At start the first worker (or a single process) adopts the spools nobody owns any
 more (indices at or above N, or the single-process file): their rows move into its own spool in one
 transaction, keyed as before, and the old file is removed; nothing is orphaned when N shrinks.
+
+Bounded: at most ``max_pending`` records wait to be forwarded (a record past that is refused, so the AP
+gets no Accounting-Response and retransmits, as for a full disk: never acknowledged and then lost), and
+a record still unforwarded ``max_age`` seconds after it arrived (its IdP gone for a week, or no route
+for a record without a realm) is expired: deleted, counted and logged by the caller.
 """
 
 from __future__ import annotations
@@ -32,6 +37,8 @@ from tsunagaru.radius.accounting import record_key
 from tsunagaru.secretfile import create_private
 
 log = logging.getLogger("tsunagaru.anp")
+DEFAULT_MAX_PENDING = 1_000_000  # ~0.5 GB of spool: a week of a large city's interims to one dead IdP
+DEFAULT_MAX_AGE = 7 * 86400.0
 COLUMNS = "record_key, client, realm, packet, received_at, attempts, next_attempt, sent_at"
 
 SCHEMA = """
@@ -64,11 +71,17 @@ def spool_key(client: str, packet: Packet) -> str:
     return record_key(packet, client)
 
 
+class SpoolFull(Exception):
+    """The spool holds ``max_pending`` records not yet forwarded: this one is not stored (nor acknowledged)."""
+
+
 class AccountingSpool:
     """A small queue on SQLite. Not thread-safe: one owner (the ANP's event loop) calls it."""
 
-    def __init__(self, path: Path | str, siblings: Sequence[Path] = ()) -> None:
+    def __init__(self, path: Path | str, siblings: Sequence[Path] = (), *,
+                 max_pending: int = DEFAULT_MAX_PENDING, max_age: float = DEFAULT_MAX_AGE) -> None:
         self.path = Path(path)
+        self.max_pending, self.max_age = max_pending, max_age
         self.siblings = {Path(p): None for p in siblings}  # the other workers' spools (opened when they exist)
         self._sibling_db: dict[Path, sqlite3.Connection] = {}
         create_private(self.path)  # accounting: 0600 from the first byte (SQLite would use the umask)
@@ -76,6 +89,7 @@ class AccountingSpool:
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=FULL")
         self.db.executescript(SCHEMA)
+        self._pending = self.pending()  # kept up to date by put/mark_sent/expire/adopt: no count per insert
 
     def close(self) -> None:
         self.db.close()
@@ -89,11 +103,16 @@ class AccountingSpool:
         key = spool_key(client, packet)
         if self.siblings and self._in_sibling(key):
             return False
+        if self._pending >= self.max_pending:
+            if self.db.execute("SELECT 1 FROM acct_spool WHERE record_key = ?", (key,)).fetchone():
+                return False  # a retransmission of a stored record is still acknowledged
+            raise SpoolFull(f"{self._pending} accounting records wait to be forwarded (max_pending)")
         cur = self.db.execute(
             "INSERT OR IGNORE INTO acct_spool (record_key, client, realm, packet, received_at, next_attempt)"
             " VALUES (?, ?, ?, ?, ?, ?)",
             (key, client, realm, raw, now, now),
         )
+        self._pending += cur.rowcount
         return cur.rowcount == 1
 
     def _in_sibling(self, key: str) -> bool:
@@ -135,6 +154,7 @@ class AccountingSpool:
         for suffix in ("-wal", "-shm", "-journal", ""):  # the main file last: a crash before leaves it to adopt again
             with contextlib.suppress(FileNotFoundError):
                 Path(f"{other}{suffix}").unlink()
+        self.pending()
         return int(pending)
 
     def due(self, now: float, limit: int = 256) -> list[SpooledRecord]:
@@ -146,7 +166,8 @@ class AccountingSpool:
         return [SpooledRecord(*row) for row in rows]
 
     def mark_sent(self, record_id: int, now: float) -> None:
-        self.db.execute("UPDATE acct_spool SET sent_at = ? WHERE id = ?", (now, record_id))
+        cur = self.db.execute("UPDATE acct_spool SET sent_at = ? WHERE id = ? AND sent_at IS NULL", (now, record_id))
+        self._pending -= cur.rowcount
 
     def mark_failed(self, record_id: int, now: float, *, base: float = 1.0, cap: float = 300.0) -> float:
         """Schedule the next attempt with exponential back-off; returns its time."""
@@ -158,17 +179,27 @@ class AccountingSpool:
 
     def pending(self) -> int:
         (n,) = self.db.execute("SELECT count(*) FROM acct_spool WHERE sent_at IS NULL").fetchone()
-        return int(n)
+        self._pending = int(n)
+        return self._pending
+
+    def expire(self, now: float) -> int:
+        """Delete the records not forwarded within ``max_age`` of their arrival; returns how many."""
+        cur = self.db.execute("DELETE FROM acct_spool WHERE sent_at IS NULL AND received_at < ?",
+                              (now - self.max_age,))
+        self._pending -= cur.rowcount
+        return cur.rowcount
 
     def purge_sent(self, older_than: float) -> int:
         cur = self.db.execute("DELETE FROM acct_spool WHERE sent_at IS NOT NULL AND sent_at < ?", (older_than,))
         return cur.rowcount
 
 
-def open_spool(base: Path, worker: int | None = None, workers: int = 1) -> AccountingSpool:
-    """The spool of a single process (``base``) or of pre-fork worker ``worker`` of ``workers``."""
+def open_spool(base: Path, worker: int | None = None, workers: int = 1, *,
+               max_pending: int = DEFAULT_MAX_PENDING, max_age: float = DEFAULT_MAX_AGE) -> AccountingSpool:
+    """The spool of a single process (``base``) or of pre-fork worker ``worker`` of ``workers``
+    (``max_pending`` is per spool, so per worker)."""
     siblings = [] if worker is None else [worker_path(base, j) for j in range(workers) if j != worker]
-    return AccountingSpool(worker_path(base, worker), siblings)
+    return AccountingSpool(worker_path(base, worker), siblings, max_pending=max_pending, max_age=max_age)
 
 
 def orphans(base: Path, worker: int | None, workers: int) -> list[Path]:

@@ -241,7 +241,8 @@ def build_server(config: AnpConfig, metrics: AnpMetrics | None = None, worker: i
         build_ap_context(config)  # fails here, not at the first AP, when its files are wrong
         ap_verify = build_ap_verify(config)
     finder = DiscoveryFinder(build_source(config), metrics)
-    spool = open_spool(Path(config.spool), worker, workers)
+    spool = open_spool(Path(config.spool), worker, workers, max_pending=config.spool_max_pending,
+                       max_age=config.spool_max_age)
     core = build_core(config)
     transport = RadSecTransport(pool, metrics, require_nai_realm=config.discovery.require_nai_realm)
     activity = build_activity(config)
