@@ -43,8 +43,8 @@ def port_free(port: int, host: str = "127.0.0.1") -> bool:
 
 def free_port(kind: int, host: str = "127.0.0.1", *, both: bool = False) -> int:
     """A port on ``host`` free right now for a listener of ``kind`` (``socket.SOCK_STREAM``: TCP,
-    ``socket.SOCK_DGRAM``: UDP), probed with that kind; ``both=True``: free for TCP and UDP (a server
-    listening on both, as dnsmasq does).
+    ``socket.SOCK_DGRAM``: UDP); probed free for both kinds whatever ``kind`` and ``both`` say, since a
+    port taken for one kind often ends up on a listener of the other (the ANP's metrics, an IdP's ports).
 
     Why not the kernel's ``bind(0)`` choice: that port comes from the ephemeral range, and once the probe
     releases it, any outgoing connection on the box (another test's HTTP client, eapol_test, a helper's
@@ -55,7 +55,8 @@ def free_port(kind: int, host: str = "127.0.0.1", *, both: bool = False) -> int:
     a port may bind it a while after the probe (an IdP binds its UDP port after its RadSec one), and a
     second probe in that window would find it free and hand it to another server.
     """
-    kinds = (socket.SOCK_STREAM, socket.SOCK_DGRAM) if both else (kind,)
+    del both  # probed for both kinds always: tests hand UDP-probed ports to TCP listeners too, and back
+    kinds = (socket.SOCK_STREAM, socket.SOCK_DGRAM)
     floor = _ephemeral_floor()
     top = floor if floor > PORTS_FROM + 1000 else 65536  # a box whose ephemeral range starts low
     if len(_ISSUED) > (top - PORTS_FROM) // 2:  # a very long run: ports given out long ago are reusable
