@@ -1,8 +1,14 @@
 import socket
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from tests.support.procs import free_port
+
+# No deadlines and no "too slow" health check: on a shared 2-core box (and in CI next to the fuzzers)
+# a slow example is the machine, not the code; a timed assertion would make the suite flaky.
+settings.register_profile("tsunagaru", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("tsunagaru")
 
 
 @pytest.fixture

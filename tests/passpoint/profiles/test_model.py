@@ -97,7 +97,8 @@ printable = st.text(st.characters(min_codepoint=0x20, exclude_characters="\x7f",
                     min_size=1, max_size=60)
 
 
-@hsettings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@hsettings(max_examples=60, deadline=None,
+           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(password=printable, friendly=printable)
 def test_any_accepted_text_survives_every_builder(pki: ProfilePki, password: str, friendly: str) -> None:
     try:

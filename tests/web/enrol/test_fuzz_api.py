@@ -22,7 +22,8 @@ bodies = st.one_of(
 ).map(lambda doc: json.dumps(doc).encode()) | st.binary(max_size=400)
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=60, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(path=st.sampled_from(["/api/v1/enrol/start", "/api/v1/enrol/verify", "/api/v1/enrol/devices"]), body=bodies)
 def test_no_body_makes_a_server_error(client: TestClient, penv: PortalEnv, path: str, body: bytes) -> None:
     with penv.store.session() as s:
