@@ -190,8 +190,9 @@ def test_sigterm_answers_radsec_requests_in_flight(state: DemoState, tmp_path: P
 
     from tsunagaru.radsec import RADSEC_SECRET
 
-    radsec = free_port(socket.SOCK_STREAM)
-    config = write_config(state, tmp_path / "idp.toml", udp_port=free_port(socket.SOCK_DGRAM), radsec_port=radsec)
+    radsec, metrics = free_port(socket.SOCK_STREAM), free_port(socket.SOCK_STREAM)
+    config = write_config(state, tmp_path / "idp.toml", udp_port=free_port(socket.SOCK_DGRAM), radsec_port=radsec,
+                          metrics_port=metrics)
     log = tmp_path / "idp.log"
     with open(log, "wb") as out:
         proc = subprocess.Popen([*SERVE, str(config)], stdout=out, stderr=subprocess.STDOUT)
@@ -210,8 +211,15 @@ def test_sigterm_answers_radsec_requests_in_flight(state: DemoState, tmp_path: P
                     *encode(D, "User-Name", f"{USER}@{REALM}"),
                     (2, hide_user_password(f"wrong-{ident}".encode(), RADSEC_SECRET, auth))))
                 tls.sendall(sign_request(p, RADSEC_SECRET).to_bytes())
-            time.sleep(0.05)
+            # SIGTERM once the IdP has read all of them (on a loaded box that takes more than a moment):
+            # requests it has not read yet are not in flight, they are still in the kernel's buffer
+            deadline = time.monotonic() + 20
+            while _scrape(metrics).get('tsunagaru_idp_requests_total{code="Access-Request"}', 0) < count:
+                assert time.monotonic() < deadline, "the IdP did not read the requests within 20 s"
+                time.sleep(0.01)
+            waiting = _scrape(metrics).get('tsunagaru_idp_check_queue_depth{queue="checks"}', 0)
             os.kill(proc.pid, signal.SIGTERM)
+            print(f"SIGTERM with {waiting:g} password checks waiting for a worker")
             data = b""
             while len(got) < count:
                 chunk = tls.recv(65536)
