@@ -9,13 +9,15 @@ gcc, python3-dev), and ``--no-build-isolation`` so that the build sees the mypy 
     TSUNAGARU_MYPYC=1 pip install --no-build-isolation .     # a production install, compiled
     make mypyc                                               # in place in a checkout (make mypyc-clean undoes it)
 
-Not compiled, on purpose: generic dataclasses (``net/replay.py``, ``radsec/tracker.py``,
-``radsec/session.py``: once compiled, a ``Generic`` dataclass fails at import, slotted or not, with
-"attribute '__dict__' of 'type' objects is not writable") and modules other parts edit often (clients,
-routing). The ANP's own glue is compiled although it does I/O (``anp/server.py``: the datagram callback
-and the relay, ``net/datagram.py``: the UDP socket, ``radsec/writes.py``): that glue was a large
-share of the CPU left per request (all 16 compiled: 16 % less CPU per request than pure Python, in
-``bench/README.md``).
+Not compiled, on purpose: modules other parts edit often and that are off the per-request path, and
+``anp/metrics.py`` (mypyc refuses the ``__getattr__`` with which its ``Labelled`` stands in for
+prometheus_client's children). The RadSec session, its tracker and the reply cache
+(``radsec/session.py``, ``radsec/tracker.py``, ``net/replay.py``) held generic dataclasses, which fail at
+import once compiled ("attribute '__dict__' of 'type' objects is not writable"); they are plain generic
+classes now and compile with the rest (``tests/radsec/test_mypyc.py``). The ANP's own glue is compiled
+although it does I/O (``anp/server.py``: the datagram callback and the relay, ``net/datagram.py``: the UDP
+socket, ``radsec/writes.py``, ``radsec/client.py``, ``radsec/pool.py``, ``anp/wiring.py``): that glue was a
+large share of the CPU left per request (figures per set of modules in ``bench/README.md``).
 Compiled classes cannot be monkeypatched; tests that do so run against the pure modules.
 """
 
@@ -42,6 +44,17 @@ MYPYC_MODULES = [
     "src/tsunagaru/anp/affinity.py",
     "src/tsunagaru/anp/server.py",
     "src/tsunagaru/net/datagram.py",
+    "src/tsunagaru/net/replay.py",
+    "src/tsunagaru/net/folded.py",
+    "src/tsunagaru/radsec/tracker.py",
+    "src/tsunagaru/radsec/watchdog.py",
+    "src/tsunagaru/radsec/session.py",
+    "src/tsunagaru/radsec/client.py",
+    "src/tsunagaru/radsec/pool.py",
+    "src/tsunagaru/anp/clients.py",
+    "src/tsunagaru/anp/routing.py",
+    "src/tsunagaru/anp/activity.py",
+    "src/tsunagaru/anp/wiring.py",
 ]
 
 

@@ -118,14 +118,17 @@ def environment(env: dict[str, str]) -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def sampling(pid: int, dest: Path | None) -> Iterator[None]:
-    """``py-spy record`` of ``pid`` into ``dest`` for the block (nothing when ``dest`` is None)."""
+def sampling(pid: int, dest: Path | None, native: bool = False) -> Iterator[None]:
+    """``py-spy record`` of ``pid`` into ``dest`` for the block (nothing when ``dest`` is None); ``native``:
+    C frames too (mypyc-compiled functions, uvloop, OpenSSL), which otherwise count in their Python caller;
+    py-spy can only do that by pausing the process for each sample, so that step's CPU figure is inflated."""
     if dest is None:
         yield
         return
     spy = ROOT / ".venv" / "bin" / "py-spy"
     proc = subprocess.Popen([str(spy), "record", "--pid", str(pid), "--format", "raw", "--rate", "250",
-                             "--nonblocking", "-o", str(dest)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                             *(["--native"] if native else ["--nonblocking"]), "-o", str(dest)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         yield
     finally:
@@ -162,6 +165,7 @@ def main() -> int:
     p.add_argument("--max-seconds", type=float, default=120, help="wall-clock cap per step")
     p.add_argument("--anp-log-level", default="info")
     p.add_argument("--py-spy", action="store_true", help="sample each ANP step with py-spy (see the docstring)")
+    p.add_argument("--py-spy-native", action="store_true", help="with --py-spy: sample C frames too (--native)")
     p.add_argument("--variant", action="append", help="NAME=K=V,K=V: one more ANP with this environment (A/B)")
     p.add_argument("--work", type=Path, default=None, help="state folder (default a fresh one under /tmp)")
     a = p.parse_args()
@@ -193,7 +197,7 @@ def main() -> int:
         for r in range(a.rounds):
             for name, (port, pid) in targets.items():
                 spy = out / f"{r:02d}-{name}.pyspy.txt" if a.py_spy and name != "radsecproxy" else None
-                with sampling(pid, spy):
+                with sampling(pid, spy, a.py_spy_native):
                     result = load(name, port, {name: pid, "freeradius": idp.pid}, out / f"{r:02d}-{name}.json", a)
                 if spy is not None:
                     print(top_frames(spy), flush=True)

@@ -1,47 +1,32 @@
 """The radius codec compiled with mypyc (as ``TSUNAGARU_MYPYC=1`` builds it) passes the radius tests.
 
-The build runs on a copy of the package in a temporary folder (the checkout stays pure Python, which the
-rest of the suite tests), with setup.py's own mypycify call but only the radius modules and mypyc's
-lowest optimisation level, to keep the suite's cost small (on 2 loaded cores: about 30-60 s wall, 10 s
-CPU). The tests then run in a subprocess whose ``tsunagaru`` is the compiled copy; a missing C compiler
-fails the test (gcc and python3-dev are in scripts/install-deps.sh), it does not skip.
+The build runs on a copy of the package in a temporary folder (``tests.support.mypyc``: the checkout stays
+pure Python), only the radius modules, at mypyc's lowest optimisation level, to keep the suite's cost small
+(on 2 loaded cores: about 30-60 s wall, 10 s CPU). The tests then run in a subprocess whose ``tsunagaru`` is
+the compiled copy; a missing C compiler fails the test (gcc and python3-dev are in scripts/install-deps.sh),
+it does not skip.
 """
 
 from __future__ import annotations
 
 import os
 import runpy
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from tests.support.mypyc import build_compiled
+
 ROOT = Path(__file__).resolve().parents[2]
 COMPILED = [m for m in runpy.run_path(str(ROOT / "setup.py"))["MYPYC_MODULES"] if "/radius/" in m]
 TESTS = ["tests/radius/test_rfc_vectors.py", "tests/radius/test_hiding_and_auth.py", "tests/radius/test_properties.py"]
-BUILD = """
-import os
-from setuptools import setup
-from mypyc.build import mypycify
-modules = os.environ["MYPYC_TEST_MODULES"].split()
-setup(name="tsunagaru-mypyc-test", ext_modules=mypycify(modules, opt_level="0", debug_level="0"),
-      package_dir={"": "src"}, packages=[])
-"""
 
 
 @pytest.fixture(scope="module")
 def compiled(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    work = tmp_path_factory.mktemp("mypyc")
-    shutil.copytree(ROOT / "src" / "tsunagaru", work / "src" / "tsunagaru",
-                    ignore=shutil.ignore_patterns("__pycache__", "*.so"))
-    (work / "build_it.py").write_text(BUILD)
-    env = {**os.environ, "MYPYC_TEST_MODULES": " ".join(COMPILED)}
-    done = subprocess.run([sys.executable, "build_it.py", "build_ext", "--inplace"], cwd=work, env=env,
-                          capture_output=True, text=True, timeout=900, check=False)
-    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-    return work / "src"
+    return build_compiled(tmp_path_factory.mktemp("mypyc"), COMPILED)
 
 
 def test_setup_lists_modules_that_exist() -> None:

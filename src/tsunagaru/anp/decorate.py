@@ -20,6 +20,7 @@ from tsunagaru.radius.packet import (
     OPERATOR_NAME,
     PROXY_STATE,
     USER_PASSWORD,
+    _copy,
 )
 
 LOCATION_INFORMATION = 127
@@ -58,7 +59,9 @@ def decorate(
         if data:
             attrs.append((LOCATION_DATA, data))
     attrs.extend(_service_attributes(deco))
-    return Packet(request.code, 0, new_auth, tuple(attrs))
+    if len(new_auth) != 16:
+        raise ValueError("authenticator must be 16 octets")
+    return _copy(request.code, 0, new_auth, tuple(attrs))  # the fields are valid: no __init__ checks
 
 
 @functools.lru_cache(maxsize=64)

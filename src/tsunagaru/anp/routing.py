@@ -114,7 +114,7 @@ class Router:
 
     def decide(self, realm: str) -> Decision:
         realm = realm.lower().rstrip(".")
-        if any(p.matches(realm) for p in self.deny):
+        if self.deny and any(p.matches(realm) for p in self.deny):  # no generator for the empty lists
             return Deny(RejectReason.ROAMING_NOT_ALLOWED, f"realm {realm} is not allowed on this network")
         if self.allow and not any(p.matches(realm) for p in self.allow):
             return Deny(RejectReason.ROAMING_NOT_ALLOWED, f"realm {realm} is not on this network's allow list")

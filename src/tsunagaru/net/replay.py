@@ -11,25 +11,40 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Hashable
-from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
 
 
-@dataclass(frozen=True, slots=True)
+# Plain classes, not dataclasses: mypyc compiles these (a compiled Generic dataclass fails at import).
 class Seen(Generic[V]):
     """A request seen before: ``reply`` is what was sent, or None while the first copy is in progress."""
 
-    reply: V | None
+    __slots__ = ("reply",)
+
+    def __init__(self, reply: V | None) -> None:
+        self.reply = reply
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Seen) and other.reply == self.reply
+
+    def __hash__(self) -> int:
+        return hash(self.reply)
+
+    def __repr__(self) -> str:
+        return f"Seen(reply={self.reply!r})"
 
 
-@dataclass(slots=True)
 class ReplyCache(Generic[K, V]):
-    lifetime: float = 30.0
-    max_entries: int = 65536
-    _entries: OrderedDict[K, tuple[float, V | None]] = field(default_factory=OrderedDict)
+    """Replies by request key, at most ``max_entries`` for ``lifetime`` seconds each."""
+
+    __slots__ = ("_entries", "lifetime", "max_entries")
+
+    def __init__(self, lifetime: float = 30.0, max_entries: int = 65536) -> None:
+        self.lifetime = lifetime
+        self.max_entries = max_entries
+        self._entries: OrderedDict[K, tuple[float, V | None]] = OrderedDict()
 
     def begin(self, key: K, now: float) -> Seen[V] | None:
         """None for a new request (now marked in progress), else what is known of the earlier copy."""

@@ -154,11 +154,16 @@ class RadSecClient:
         writer = self._writer
         if writer is None or self.closed:
             raise ConnectionClosed(self.close_reason or "not connected")
-        data = self._session.send_request(packet, done, now=self._loop.time(), timeout=timeout)
+        now = self._loop.time()
+        data = self._session.send_request(packet, done, now=now, timeout=timeout)
         writer.write(data)
         if writer.buffered > MAX_BUFFERED:
             self._cut_off(f"more than {MAX_BUFFERED} octets of requests unread by the peer")
-        self._arm()
+        # A new request only adds a later deadline (and pushes idle later): a timer armed before it
+        # fires first and re-arms for the rest, so asking the session again is needed only when none is.
+        at = self._timer_at
+        if at is None or at > now + (timeout or self._session.request_timeout):
+            self._arm()
 
     async def status(self, *, timeout: float | None = None) -> Packet:
         """Send a Status-Server (identifier 0, RFC 5997) and wait for the peer's answer."""

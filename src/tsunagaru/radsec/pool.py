@@ -58,6 +58,9 @@ class _Slot:
     down_since: float | None = None
 
     def pick(self) -> RadSecClient | None:
+        if len(self.clients) == 1:  # the common case: no list, no sort key
+            only = self.clients[0]
+            return only if only.can_send else None
         usable = [c for c in self.clients if c.can_send]
         return min(usable, key=lambda c: (_PREFERENCE[c.state], c.in_flight)) if usable else None
 

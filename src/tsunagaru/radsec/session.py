@@ -21,6 +21,7 @@ from tsunagaru.radius import (
     verify_request,
 )
 from tsunagaru.radius.codes import REPLIES, is_request
+from tsunagaru.radius.packet import _copy
 from tsunagaru.radsec.errors import FramingError, ProtocolViolation
 from tsunagaru.radsec.framing import StreamFramer
 from tsunagaru.radsec.tracker import RequestTracker
@@ -46,17 +47,41 @@ class Close:
     reason: str
 
 
-@dataclass(frozen=True, slots=True)
+# The generic events are plain classes, not dataclasses: mypyc compiles them (a compiled Generic
+# dataclass fails at import). Read-only by convention, as the frozen ones.
 class Answered(Generic[T]):
     """A verified reply to the request the adapter tagged with ``value``."""
 
-    value: T
-    packet: Packet
+    __slots__ = ("packet", "value")
+
+    def __init__(self, value: T, packet: Packet) -> None:
+        self.value = value
+        self.packet = packet
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Answered) and (other.value, other.packet) == (self.value, self.packet)
+
+    def __hash__(self) -> int:
+        return hash((self.value, self.packet))
+
+    def __repr__(self) -> str:
+        return f"Answered(value={self.value!r}, packet={self.packet!r})"
 
 
-@dataclass(frozen=True, slots=True)
 class TimedOut(Generic[T]):
-    value: T
+    __slots__ = ("value",)
+
+    def __init__(self, value: T) -> None:
+        self.value = value
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, TimedOut) and other.value == self.value
+
+    def __hash__(self) -> int:
+        return hash(self.value)
+
+    def __repr__(self) -> str:
+        return f"TimedOut(value={self.value!r})"
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,11 +91,13 @@ class Received:
     packet: Packet
 
 
-@dataclass(slots=True)
 class _Outstanding(Generic[T]):
-    code: int
-    authenticator: bytes
-    value: T | None  # None marks the Status-Server probe
+    __slots__ = ("authenticator", "code", "value")
+
+    def __init__(self, code: int, authenticator: bytes, value: T | None) -> None:
+        self.code = code
+        self.authenticator = authenticator
+        self.value = value  # None marks the Status-Server probe
 
 
 def _decode(frame: bytes) -> Packet:
@@ -112,7 +139,7 @@ class ClientSession(Generic[T]):
         status = packet.code == Code.STATUS_SERVER
         allocate = self.tracker.allocate_status if status else self.tracker.allocate
         identifier = allocate(out, now=now, timeout=timeout or self.request_timeout)
-        signed = sign_request(packet.replace(identifier=identifier), self.secret)
+        signed = sign_request(_copy(packet.code, identifier, packet.authenticator, packet.attributes), self.secret)
         out.authenticator = signed.authenticator
         self.idle.touch(now)
         return signed.to_bytes()

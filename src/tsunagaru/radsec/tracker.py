@@ -10,7 +10,6 @@ instead of being matched to a newer request that reused the identifier. Pure: ti
 from __future__ import annotations
 
 from collections import deque
-from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 from tsunagaru.radsec.errors import IdentifiersExhausted
@@ -21,13 +20,19 @@ STATUS_IDENTIFIER = 0
 USER_IDENTIFIERS = range(1, 256)
 
 
-@dataclass(slots=True)
 class Pending(Generic[T]):
-    """One request in flight: what the adapter attached to it, and when it gives up."""
+    """One request in flight: what the adapter attached to it, and when it gives up (a plain class, not a
+    dataclass, so that mypyc compiles it: a compiled Generic dataclass fails at import)."""
 
-    identifier: int
-    deadline: float
-    value: T
+    __slots__ = ("deadline", "identifier", "value")
+
+    def __init__(self, identifier: int, deadline: float, value: T) -> None:
+        self.identifier = identifier
+        self.deadline = deadline
+        self.value = value
+
+    def __repr__(self) -> str:
+        return f"Pending(identifier={self.identifier}, deadline={self.deadline}, value={self.value!r})"
 
 
 class RequestTracker(Generic[T]):
