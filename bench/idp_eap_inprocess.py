@@ -176,7 +176,11 @@ def conversation(client_ctx: SSL.Context, method: str = "tls") -> Conversation:
         avps = d.encode_avps([d.Avp(d.USER_NAME, USER), d.Avp(d.USER_PASSWORD, PASSWORD + b"\0" * 8)])
         reply, eap, _ = yield from tunnel(avps, eap)
     else:
-        reply, eap, inner = yield from tunnel(b"", eap)  # ACK the Finished: the inner Identity request
+        inner = b""
+        with contextlib.suppress(SSL.WantReadError):
+            inner = tls.recv(65536)  # the inner Identity request, sent with the server's Finished
+        if not inner:  # an older server: ACK the Finished to get it
+            reply, eap, inner = yield from tunnel(b"", eap)
         reply, eap, inner = yield from tunnel(bytes((EapType.IDENTITY,)) + USER, eap)  # -> MSCHAPv2 Challenge
         ms_id, challenge = inner[2], inner[6:22]
         peer_challenge = os.urandom(16)

@@ -76,6 +76,13 @@ class Peer:
         self.respond(self.eap_type, b"\x00")
         return self._read(self._collect())
 
+    def early_data(self) -> bytes:
+        """Application data that came with the server's last handshake flight (already fed)."""
+        try:
+            return bytes(self.tls.recv(65536))
+        except SSL.Error:
+            return b""
+
     def _read(self, records: bytes) -> bytes:
         if not records:
             return b""

@@ -27,6 +27,7 @@ TLV_TYPE_MASK = 0x3FFF
 RESULT_SUCCESS = 1
 RESULT_FAILURE = 2
 MAX_TLVS = 16
+_IDENTITY = int(EapType.IDENTITY)
 
 
 class Phase(Enum):
@@ -81,10 +82,11 @@ class EapPeap(TlsMethod):
         return tls.tls13_tunnels
 
     def on_established(self) -> None:
-        # TLS 1.3: the peer has nothing to acknowledge (its Finished was the last handshake message),
-        # so the first inner request goes out with the server's post-handshake records.
-        if self.tunnel.is_tls13:
-            self.on_peer_ack()
+        # The first inner request goes out with the server's Finished (TLS 1.2) or post-handshake records
+        # (TLS 1.3) instead of waiting for the peer to ACK them: one round trip less per login.
+        # wpa_supplicant takes application data in the handshake's last message (its pending phase-2
+        # request) if it is a whole EAP-Request/Identity; see _send_inner.
+        self.on_peer_ack()
 
     def on_peer_ack(self) -> None:
         if self.phase is not Phase.HANDSHAKE:
@@ -103,7 +105,13 @@ class EapPeap(TlsMethod):
 
     def _send_inner(self, packet: bytes) -> None:
         self._inner_id = packet[1]
-        self.send_application_data(packet[4:])  # PEAPv0: no EAP header inside
+        if len(packet) == 5 and packet[4] == _IDENTITY:
+            # A bare Identity request travels whole, as FreeRADIUS sends it: peers recognise the 5-octet
+            # packet (wpa_supplicant keeps its header), and wpa_supplicant takes nothing else with the
+            # server's Finished (it does not put the header back on a request that came with it).
+            self.send_application_data(packet)
+        else:
+            self.send_application_data(packet[4:])  # PEAPv0: no EAP header inside
 
     def _inner_response(self, data: bytes) -> None:
         full = struct.pack("!BBH", EapCode.RESPONSE, self._inner_id, 4 + len(data)) + data
