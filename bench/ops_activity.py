@@ -36,6 +36,7 @@ from tsunagaru.anp.activity import ActivityRecorder
 from tsunagaru.anp.clients import Client
 from tsunagaru.anp.core import Reply, SpoolAccounting
 from tsunagaru.ops.activity import AcctStatus, Accumulator, Batch, Event, IdentityHasher, Kind
+from tsunagaru.ops.idp_peers import PeerBatch
 from tsunagaru.ops.usage import Placement, aggregate
 from tsunagaru.radius import Code, Packet
 from tsunagaru.store import Store
@@ -62,6 +63,9 @@ class Keep:
 
     def write(self, batch: Batch) -> None:
         self.batches.append(batch)
+
+    def write_peers(self, batch: PeerBatch) -> None:
+        """The recorder also hands over peer snapshots: not what this bench measures."""
 
 
 def workload(aps: int, sessions: int, seed: int = 7) -> list[tuple[float, str, Packet]]:

@@ -80,9 +80,11 @@ def build(db_url: str, aps: int) -> dict[int, str]:
 
 
 def client(port: int, jobs: list[tuple[int, str, str | None]], out: Any) -> None:
-    os.sched_setaffinity(0, {1 % os.cpu_count()})  # type: ignore[attr-defined]
+    os.sched_setaffinity(0, {1 % (os.cpu_count() or 1)})
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-    lat, etags, codes = [], {}, {}
+    lat: list[float] = []
+    etags: dict[int, str] = {}
+    codes: dict[int, int] = {}
     for ap_id, token, etag in jobs:
         headers = {"Authorization": f"Bearer {token}"}
         if etag:
@@ -93,7 +95,7 @@ def client(port: int, jobs: list[tuple[int, str, str | None]], out: Any) -> None
         resp.read()
         lat.append(time.perf_counter() - t0)
         codes[resp.status] = codes.get(resp.status, 0) + 1
-        etags[ap_id] = resp.getheader("ETag")
+        etags[ap_id] = resp.getheader("ETag") or ""
     out.put((lat, etags, codes))
 
 
@@ -138,7 +140,7 @@ def serve(tmp: Path, db_url: str, write_every: float) -> tuple[subprocess.Popen[
     log = open(tmp / f"web-{write_every}.log", "wb")  # noqa: SIM115 - closed with the process
     proc = subprocess.Popen([sys.executable, "-m", "tsunagaru", "web", "serve", "--config", str(conf),
                              "--log-level", "warning"], stdout=log, stderr=subprocess.STDOUT,
-                            preexec_fn=lambda: os.sched_setaffinity(0, {0}))  # type: ignore[attr-defined]
+                            preexec_fn=lambda: os.sched_setaffinity(0, {0}))
     wait_tcp(port, proc=proc, timeout=60)
     return proc, port
 
