@@ -24,7 +24,7 @@ def dnsmasq_binary() -> str:
 class Dnsmasq:
     def __init__(self, folder: Path) -> None:
         self.folder = folder
-        self.port = free_port(socket.SOCK_DGRAM, both=True)  # DNS over UDP and TCP
+        self.port = free_port(socket.SOCK_DGRAM)  # DNS over UDP and TCP: free_port probes both
         self.proc: subprocess.Popen[bytes] | None = None
         self.starts = 0
 

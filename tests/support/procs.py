@@ -41,10 +41,10 @@ def port_free(port: int, host: str = "127.0.0.1") -> bool:
     return all(_bindable(k, host, port) for k in (socket.SOCK_STREAM, socket.SOCK_DGRAM))
 
 
-def free_port(kind: int, host: str = "127.0.0.1", *, both: bool = False) -> int:
+def free_port(kind: int, host: str = "127.0.0.1") -> int:
     """A port on ``host`` free right now for a listener of ``kind`` (``socket.SOCK_STREAM``: TCP,
-    ``socket.SOCK_DGRAM``: UDP); probed free for both kinds whatever ``kind`` and ``both`` say, since a
-    port taken for one kind often ends up on a listener of the other (the ANP's metrics, an IdP's ports).
+    ``socket.SOCK_DGRAM``: UDP, which says what the caller means); probed free for both kinds
+    (:func:`port_free`), since a port taken for one kind often ends up on a listener of the other.
 
     Why not the kernel's ``bind(0)`` choice: that port comes from the ephemeral range, and once the probe
     releases it, any outgoing connection on the box (another test's HTTP client, eapol_test, a helper's
@@ -55,15 +55,13 @@ def free_port(kind: int, host: str = "127.0.0.1", *, both: bool = False) -> int:
     a port may bind it a while after the probe (an IdP binds its UDP port after its RadSec one), and a
     second probe in that window would find it free and hand it to another server.
     """
-    del both  # probed for both kinds always: tests hand UDP-probed ports to TCP listeners too, and back
-    kinds = (socket.SOCK_STREAM, socket.SOCK_DGRAM)
     floor = _ephemeral_floor()
     top = floor if floor > PORTS_FROM + 1000 else 65536  # a box whose ephemeral range starts low
     if len(_ISSUED) > (top - PORTS_FROM) // 2:  # a very long run: ports given out long ago are reusable
         _ISSUED.clear()
     for _ in range(200):
         port = random.randrange(PORTS_FROM, top)
-        if port not in _ISSUED and all(_bindable(k, host, port) for k in kinds):
+        if port not in _ISSUED and port_free(port, host):
             _ISSUED.add(port)
             return port
     raise RuntimeError("no free port")
