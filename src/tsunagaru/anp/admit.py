@@ -8,6 +8,7 @@ A failure here either drops the datagram (forged or duplicate-in-progress) or re
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Final
 
 from tsunagaru.anp.clients import Client
 from tsunagaru.anp.nai import Nai, NaiError, parse_nai
@@ -40,9 +41,16 @@ class Refuse:
     message: str
 
 
-@dataclass(frozen=True, slots=True)
 class Admitted:
-    nai: Nai | None  # None for Status-Server and accounting without a User-Name
+    """Every admitted request gets one: a plain slotted class (see :class:`tsunagaru.anp.core.Reply`)."""
+
+    __slots__ = ("nai",)
+
+    def __init__(self, nai: Nai | None) -> None:
+        self.nai: Final = nai  # None for Status-Server and accounting without a User-Name
+
+    def __repr__(self) -> str:
+        return f"Admitted(nai={self.nai!r})"
 
 
 Admission = Drop | Resend | Refuse | Admitted

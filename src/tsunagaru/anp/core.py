@@ -31,8 +31,8 @@ Access-Request becomes a :class:`Reply` holding the Access-Reject.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
-from typing import Literal
+from dataclasses import dataclass, field
+from typing import Final, Literal
 
 from tsunagaru.anp import disaster
 from tsunagaru.anp.admit import Admitted, Admitter, Drop, Refuse, Resend
@@ -49,29 +49,45 @@ OUTCOMES: dict[int, str] = {Code.ACCESS_ACCEPT: "accept", Code.ACCESS_REJECT: "r
                             Code.ACCESS_CHALLENGE: "challenge"}
 
 
-@dataclass(frozen=True, slots=True)
 class Reply:
-    """Send ``data`` to the AP now."""
+    """Send ``data`` to the AP now.
 
-    data: bytes
-    outcome: str  # for metrics: accept/reject/challenge/status/accounting/resend
-    reason: RejectReason | None = None
-    cui: bytes | None = None  # the IdP's Chargeable-User-Identity, for logs (as a hash) and billing
-    detail: str | None = None  # why the ANP rejected on its own, for the operator's log (never sent)
-    client: str | None = None  # the client's name (for metrics and the access line)
-    realm: str | None = None
+    Reply and Forward are made once per request: plain slotted classes, read-only by convention (``Final``
+    for mypy), because a frozen dataclass's interpreted ``__init__`` cost 0.7 us against 0.04 us compiled."""
+
+    __slots__ = ("client", "cui", "data", "detail", "outcome", "realm", "reason")
+
+    def __init__(self, data: bytes, outcome: str, reason: RejectReason | None = None, cui: bytes | None = None,
+                 detail: str | None = None, client: str | None = None, realm: str | None = None) -> None:
+        self.data: Final = data
+        self.outcome: Final = outcome  # for metrics: accept/reject/challenge/status/accounting/resend
+        self.reason: Final = reason
+        self.cui: Final = cui  # the IdP's Chargeable-User-Identity, for logs (as a hash) and billing
+        self.detail: Final = detail  # why the ANP rejected on its own, for the operator's log (never sent)
+        self.client: Final = client  # the client's name (for metrics and the access line)
+        self.realm: Final = realm
+
+    def __repr__(self) -> str:
+        return (f"Reply(outcome={self.outcome!r}, reason={self.reason!r}, client={self.client!r}, "
+                f"realm={self.realm!r}, detail={self.detail!r})")
 
 
-@dataclass(frozen=True, slots=True)
 class Forward:
     """Send ``upstream`` (identifier and signature filled in by the transport) to the realm's peers."""
 
-    request: Packet
-    client: Client
-    realm: str
-    decision: UseStatic | UseDiscovery
-    upstream: Packet
-    session_timeout: int | None = None  # the incident's policy for this AP's Access-Accept (anp.disaster)
+    __slots__ = ("client", "decision", "realm", "request", "session_timeout", "upstream")
+
+    def __init__(self, request: Packet, client: Client, realm: str, decision: UseStatic | UseDiscovery,
+                 upstream: Packet, session_timeout: int | None = None) -> None:
+        self.request: Final = request
+        self.client: Final = client
+        self.realm: Final = realm
+        self.decision: Final = decision
+        self.upstream: Final = upstream
+        self.session_timeout: Final = session_timeout  # the incident's policy for this AP's Access-Accept
+
+    def __repr__(self) -> str:
+        return f"Forward(client={self.client.name!r}, realm={self.realm!r}, decision={self.decision!r})"
 
 
 @dataclass(frozen=True, slots=True)
@@ -218,11 +234,11 @@ class AnpCore:
     def _reject(self, request: Packet, client: Client, port: int, reason: RejectReason, text: str,
                 now: float, realm: str | None = None, detail: str | None = None) -> Reply:
         reply = sign_reply(access_reject(request, reason, text), request.authenticator, client.secret)
-        answer = self._answer(request, client, port, reply, "reject", now, reason, realm)
-        return replace(answer, detail=detail or text)
+        return self._answer(request, client, port, reply, "reject", now, reason, realm, detail=detail or text)
 
     def _answer(self, request: Packet, client: Client, port: int, reply: Packet, outcome: str, now: float,
-                reason: RejectReason | None = None, realm: str | None = None, cui: bytes | None = None) -> Reply:
+                reason: RejectReason | None = None, realm: str | None = None, cui: bytes | None = None,
+                detail: str | None = None) -> Reply:
         data = reply.to_bytes()
         self.admitter.duplicates.answered((client.name, port, request.identifier, request.authenticator), data, now)
-        return Reply(data, outcome, reason, cui, None, client.name, realm)
+        return Reply(data, outcome, reason, cui, detail, client.name, realm)

@@ -8,7 +8,6 @@ Proxy-State (kept to be echoed to the AP, RFC 2865 5.33). User-Password is hidde
 
 from __future__ import annotations
 
-import functools
 import os
 from dataclasses import dataclass
 
@@ -20,7 +19,6 @@ from tsunagaru.radius.packet import (
     OPERATOR_NAME,
     PROXY_STATE,
     USER_PASSWORD,
-    _copy,
 )
 
 LOCATION_INFORMATION = 127
@@ -50,7 +48,8 @@ def decorate(
         if t == OPERATOR_NAME and deco.wbaid:
             continue  # we are the operator: our own Operator-Name replaces the AP's
         attrs.append((t, v))
-    attrs.extend(_operator_attributes(deco))
+    operator, service = _constant_attributes(deco)
+    attrs.extend(operator)
     if deco.request_cui and not any(t == CHARGEABLE_USER_IDENTITY for t, _ in attrs):
         attrs.append((CHARGEABLE_USER_IDENTITY, b"\x00"))
     info, data = location or (None, None)  # the client's site location (clients[].location_*), if any
@@ -58,20 +57,25 @@ def decorate(
         attrs.append((LOCATION_INFORMATION, info))
         if data:
             attrs.append((LOCATION_DATA, data))
-    attrs.extend(_service_attributes(deco))
-    if len(new_auth) != 16:
-        raise ValueError("authenticator must be 16 octets")
-    return _copy(request.code, 0, new_auth, tuple(attrs))  # the fields are valid: no __init__ checks
+    attrs.extend(service)
+    return Packet(request.code, 0, new_auth, tuple(attrs))
 
 
-@functools.lru_cache(maxsize=64)
-def _operator_attributes(deco: Decoration) -> tuple[tuple[int, bytes], ...]:
-    return ((OPERATOR_NAME, b"4" + deco.wbaid.encode("ascii")),) if deco.wbaid else ()
+Attrs = tuple[tuple[int, bytes], ...]
+#: id(decoration) -> (the decoration, its attributes); holding the decoration keeps its id from being reused
+_CONSTANT: dict[int, tuple[Decoration, tuple[Attrs, Attrs]]] = {}
 
 
-@functools.lru_cache(maxsize=64)
-def _service_attributes(deco: Decoration) -> tuple[tuple[int, bytes], ...]:
-    """Encoded once per configuration, not per request."""
-    if not deco.offered_service:
-        return ()
-    return tuple(encode(default_dictionary(), "WBA-Offered-Service", deco.offered_service))
+def _constant_attributes(deco: Decoration) -> tuple[Attrs, Attrs]:
+    """Operator-Name and WBA-Offered-Service, encoded once per configuration, not per request. Looked up
+    by identity: an lru_cache hashed the frozen dataclass (an interpreted ``__hash__``) twice a request."""
+    hit = _CONSTANT.get(id(deco))
+    if hit is not None and hit[0] is deco:
+        return hit[1]
+    operator: Attrs = ((OPERATOR_NAME, b"4" + deco.wbaid.encode("ascii")),) if deco.wbaid else ()
+    service: Attrs = tuple(encode(default_dictionary(), "WBA-Offered-Service", deco.offered_service)) \
+        if deco.offered_service else ()
+    if len(_CONSTANT) >= 64:  # reloads make new decorations: bounded, the old ones are let go
+        _CONSTANT.clear()
+    _CONSTANT[id(deco)] = (deco, (operator, service))
+    return operator, service

@@ -7,7 +7,7 @@ not show it (see :func:`tsunagaru.logs.redact`).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from typing import Final
 
 MAX_NAI = 253
 _LABEL = re.compile(r"^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$")
@@ -27,10 +27,23 @@ class NaiError(ValueError):
         self.reason = reason
 
 
-@dataclass(frozen=True, slots=True)
 class Nai:
-    user: str
-    realm: str  # lower case, without a trailing dot
+    """``user@realm``, a value (one per request: a plain slotted class, cheaper than a frozen dataclass)."""
+
+    __slots__ = ("realm", "user")
+
+    def __init__(self, user: str, realm: str) -> None:
+        self.user: Final = user
+        self.realm: Final = realm  # lower case, without a trailing dot
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Nai) and (self.user, self.realm) == (other.user, other.realm)
+
+    def __hash__(self) -> int:
+        return hash((self.user, self.realm))
+
+    def __repr__(self) -> str:
+        return f"Nai(user={self.user!r}, realm={self.realm!r})"
 
 
 def parse_nai(raw: bytes) -> Nai:

@@ -15,7 +15,7 @@ from collections.abc import Callable
 
 from tsunagaru.radius import Packet, sign_reply
 from tsunagaru.radius.hiding import recrypt
-from tsunagaru.radius.packet import MESSAGE_AUTHENTICATOR, PROXY_STATE, TUNNEL_PASSWORD, VENDOR_SPECIFIC, _copy
+from tsunagaru.radius.packet import MESSAGE_AUTHENTICATOR, PROXY_STATE, TUNNEL_PASSWORD, VENDOR_SPECIFIC
 
 TUNNEL_TYPE, TUNNEL_MEDIUM_TYPE, TUNNEL_PRIVATE_GROUP_ID = 64, 65, 81
 LOCAL_ONLY = frozenset({TUNNEL_TYPE, TUNNEL_MEDIUM_TYPE, TUNNEL_PRIVATE_GROUP_ID})
@@ -48,7 +48,7 @@ def translate_reply(
             v = _recrypt_ms(v, hop)
         attrs.append((t, v))
     attrs.extend((PROXY_STATE, p) for p in ap_request.get_all(PROXY_STATE))
-    out = _copy(reply.code, ap_request.identifier, ap_request.authenticator, tuple(attrs))  # fields known valid
+    out = Packet(reply.code, ap_request.identifier, ap_request.authenticator, tuple(attrs))
     return sign_reply(out, ap_request.authenticator, ap_secret)
 
 

@@ -19,7 +19,6 @@ from tsunagaru.radius.packet import (
     MAX_PACKET_LEN,
     MESSAGE_AUTHENTICATOR,
     Packet,
-    _copy,
     encode_attributes,
     with_wire,
 )
@@ -134,7 +133,7 @@ def sign_reply(
         attrs, wire = reply.attributes, reply.to_bytes()
         wire = wire[:4] + request_authenticator + wire[20:]
     auth = md5(wire, secret)
-    return with_wire(_copy(reply.code, reply.identifier, auth, attrs), wire[:4] + auth + wire[20:])
+    return with_wire(Packet(reply.code, reply.identifier, auth, attrs), wire[:4] + auth + wire[20:])
 
 
 def verify_reply(

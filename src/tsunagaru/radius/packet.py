@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field, replace
+from typing import Final, final
 
 from tsunagaru.radius.errors import MalformedPacket
 
@@ -25,6 +25,7 @@ HEADER = struct.Struct("!BBH16s")
 HEADER_LEN = 20
 MAX_PACKET_LEN = 4096  # RFC 2865 3; RFC 7930 allows 65535 only when negotiated, which we never do
 MAX_ATTR_VALUE = 253
+ZERO_AUTHENTICATOR = b"\x00" * 16
 
 # Attribute types the core itself needs to know.
 USER_NAME = 1
@@ -43,23 +44,44 @@ OPERATOR_NAME = 126
 CHARGEABLE_USER_IDENTITY = 89
 
 
-@dataclass(frozen=True, slots=True)
+@final
 class Packet:
-    """One RADIUS packet: header fields and raw top-level attributes in wire order."""
+    """One RADIUS packet: header fields and raw top-level attributes in wire order.
 
-    code: int
-    identifier: int
-    authenticator: bytes = b"\x00" * 16
-    attributes: tuple[tuple[int, bytes], ...] = field(default=())
-    # The octets this packet was decoded from (up to Length): re-encoding an unchanged packet is then
-    # free. Not an init field, so ``replace()`` and every modifier drop it and encode afresh.
-    _wire: bytes | None = field(default=None, init=False, repr=False, compare=False)
+    A value: every modifier returns a new packet, and ``Final`` makes mypy refuse an assignment to a field
+    after ``__init__``. Not a frozen dataclass: a proxy builds several packets per request, and a frozen
+    dataclass's ``__init__`` (``object.__setattr__`` per field, interpreted even under mypyc) cost 0.74 us
+    against 0.04 us for this class compiled, and 0.78 against 0.29 us in pure Python (2026-12-02).
+    """
 
-    def __post_init__(self) -> None:
-        if not 0 <= self.code <= 255 or not 0 <= self.identifier <= 255:
+    __slots__ = ("_wire", "attributes", "authenticator", "code", "identifier")
+
+    def __init__(self, code: int, identifier: int, authenticator: bytes = ZERO_AUTHENTICATOR,
+                 attributes: tuple[tuple[int, bytes], ...] = ()) -> None:
+        if not 0 <= code <= 255 or not 0 <= identifier <= 255:
             raise ValueError("code and identifier must fit in one octet")
-        if len(self.authenticator) != 16:
+        if len(authenticator) != 16:
             raise ValueError("authenticator must be 16 octets")
+        self.code: Final = code
+        self.identifier: Final = identifier
+        self.authenticator: Final = authenticator
+        self.attributes: Final = attributes
+        # The octets this packet was decoded from (up to Length), or that a signer built: re-encoding an
+        # unchanged packet is then free. Every modifier makes a new packet without it.
+        self._wire: bytes | None = None
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Packet):
+            return NotImplemented
+        return (self.code, self.identifier, self.authenticator, self.attributes) == \
+            (other.code, other.identifier, other.authenticator, other.attributes)
+
+    def __hash__(self) -> int:
+        return hash((self.code, self.identifier, self.authenticator, self.attributes))
+
+    def __repr__(self) -> str:
+        return (f"Packet(code={self.code!r}, identifier={self.identifier!r}, authenticator={self.authenticator!r}, "
+                f"attributes={self.attributes!r})")
 
     # -- wire form ---------------------------------------------------------------------------------
 
@@ -76,10 +98,9 @@ class Packet:
             raise MalformedPacket(f"length field {length} outside 20..{MAX_PACKET_LEN}")
         if length > size:
             raise MalformedPacket(f"length field {length} exceeds the {size} octets received")
-        # RFC 2865 3: octets past Length are padding and are ignored. The header fields came from
-        # struct (one octet each, 16-octet authenticator): no need to validate them again.
-        packet = _copy(code, identifier, authenticator, parse_attributes(data, HEADER_LEN, length))
-        object.__setattr__(packet, "_wire", data[:length] if length < size else data)
+        # RFC 2865 3: octets past Length are padding and are ignored.
+        packet = Packet(code, identifier, authenticator, parse_attributes(data, HEADER_LEN, length))
+        packet._wire = data[:length] if length < size else data
         return packet
 
     def to_bytes(self) -> bytes:
@@ -110,44 +131,27 @@ class Packet:
         return False
 
     def with_attributes(self, attributes: Iterable[tuple[int, bytes]]) -> Packet:
-        return _copy(self.code, self.identifier, self.authenticator, tuple(attributes))
+        return Packet(self.code, self.identifier, self.authenticator, tuple(attributes))
 
     def add(self, *attributes: tuple[int, bytes]) -> Packet:
-        return _copy(self.code, self.identifier, self.authenticator, self.attributes + attributes)
+        return Packet(self.code, self.identifier, self.authenticator, self.attributes + attributes)
 
     def without(self, *attr_types: int) -> Packet:
         drop = set(attr_types)
-        return _copy(self.code, self.identifier, self.authenticator,
-                     tuple(a for a in self.attributes if a[0] not in drop))
+        return Packet(self.code, self.identifier, self.authenticator,
+                      tuple(a for a in self.attributes if a[0] not in drop))
 
-    def replace(self, **changes: object) -> Packet:
-        if changes.keys() <= {"identifier", "authenticator", "attributes"}:
-            identifier = changes.get("identifier", self.identifier)
-            authenticator = changes.get("authenticator", self.authenticator)
-            if isinstance(identifier, int) and 0 <= identifier <= 255 and isinstance(authenticator, bytes) \
-                    and len(authenticator) == 16:
-                attributes = changes.get("attributes", self.attributes)
-                return _copy(self.code, identifier, authenticator, attributes)  # type: ignore[arg-type]
-        return replace(self, **changes)  # type: ignore[arg-type]
-
-
-def _copy(code: int, identifier: int, authenticator: bytes, attributes: tuple[tuple[int, bytes], ...]) -> Packet:
-    """A new packet from fields already known valid: the hot path of every modifier (dataclasses.replace
-    re-runs __init__ and validation, several microseconds a call, and a proxy makes many copies).
-    ``Packet.__new__``, not ``object.__new__``: the same in Python, and the one mypyc allows."""
-    packet = Packet.__new__(Packet)
-    setattr_ = object.__setattr__
-    setattr_(packet, "code", code)
-    setattr_(packet, "identifier", identifier)
-    setattr_(packet, "authenticator", authenticator)
-    setattr_(packet, "attributes", attributes)
-    setattr_(packet, "_wire", None)
-    return packet
+    def replace(self, *, code: int | None = None, identifier: int | None = None, authenticator: bytes | None = None,
+                attributes: tuple[tuple[int, bytes], ...] | None = None) -> Packet:
+        """A copy with the given fields changed (checked as in ``__init__``)."""
+        return Packet(self.code if code is None else code, self.identifier if identifier is None else identifier,
+                      self.authenticator if authenticator is None else authenticator,
+                      self.attributes if attributes is None else attributes)
 
 
 def with_wire(packet: Packet, wire: bytes) -> Packet:
     """``packet`` remembering ``wire`` as its encoding (signers already built it; must be exact)."""
-    object.__setattr__(packet, "_wire", wire)
+    packet._wire = wire
     return packet
 
 

@@ -21,7 +21,6 @@ from tsunagaru.radius import (
     verify_request,
 )
 from tsunagaru.radius.codes import REPLIES, is_request
-from tsunagaru.radius.packet import _copy
 from tsunagaru.radsec.errors import FramingError, ProtocolViolation
 from tsunagaru.radsec.framing import StreamFramer
 from tsunagaru.radsec.tracker import RequestTracker
@@ -139,7 +138,7 @@ class ClientSession(Generic[T]):
         status = packet.code == Code.STATUS_SERVER
         allocate = self.tracker.allocate_status if status else self.tracker.allocate
         identifier = allocate(out, now=now, timeout=timeout or self.request_timeout)
-        signed = sign_request(_copy(packet.code, identifier, packet.authenticator, packet.attributes), self.secret)
+        signed = sign_request(Packet(packet.code, identifier, packet.authenticator, packet.attributes), self.secret)
         out.authenticator = signed.authenticator
         self.idle.touch(now)
         return signed.to_bytes()
